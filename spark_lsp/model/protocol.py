@@ -1,0 +1,506 @@
+"""Sans-I/O encoding and decoding of the Responses API's WebSocket-mode messages.
+
+Both our client (``model/session.py``) and the bundled model server use this module, so the
+wire shapes live in exactly one place and can be tested without a socket. Only documented fields
+are ever emitted: the real API refuses unknown parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from spark_lsp.errors import (
+    AuthError,
+    ModelRequestError,
+    PreviousResponseNotFound,
+    ProtocolError,
+    RateLimited,
+    SparkError,
+    UnsupportedTask,
+)
+
+DEFAULT_MODEL = "gpt-5.3-codex-spark"
+#: The API refuses ``max_output_tokens`` below this value (``integer_below_min_value``).
+MIN_OUTPUT_TOKENS = 16
+STREAM_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
+
+TERMINAL_TYPES = frozenset(
+    {"response.completed", "response.failed", "response.incomplete", "response.done"}
+)
+
+JSON = dict[str, Any]
+
+
+# ---------------------------------------------------------------------------------------------
+# Client -> server
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CreateRequest:
+    """One ``response.create``: what we ask of the model.
+
+    ``input_texts`` become user messages in order; with ``previous_response_id`` they are only the
+    *new* items appended after the chained response.
+    """
+
+    input_texts: tuple[str, ...]
+    model: str = DEFAULT_MODEL
+    instructions: str | None = None
+    max_output_tokens: int | None = None
+    prompt_cache_key: str | None = None
+    previous_response_id: str | None = None
+    stream_id: str | None = None
+    generate: bool = True
+
+    def with_stream_id(self, stream_id: str | None) -> CreateRequest:
+        """Return a copy bound to a lane (or to none)."""
+        return _replace(self, stream_id=stream_id)
+
+    def unchained(self, full_input: tuple[str, ...]) -> CreateRequest:
+        """Return the full-prompt fallback used after ``previous_response_not_found``."""
+        return _replace(self, previous_response_id=None, input_texts=full_input)
+
+
+def _replace(req: CreateRequest, **changes: Any) -> CreateRequest:
+    from dataclasses import replace
+
+    return replace(req, **changes)
+
+
+def user_message(text: str) -> JSON:
+    """One input item: a user message holding a single ``input_text`` part."""
+    return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+
+
+def encode_create(req: CreateRequest) -> str:
+    """Serialise a request as the JSON text of a ``response.create`` frame."""
+    body: JSON = {
+        "type": "response.create",
+        "model": req.model,
+        "store": False,
+        "input": [user_message(text) for text in req.input_texts],
+    }
+    if req.instructions is not None:
+        body["instructions"] = req.instructions
+    if req.max_output_tokens is not None:
+        body["max_output_tokens"] = max(MIN_OUTPUT_TOKENS, req.max_output_tokens)
+    if req.prompt_cache_key:
+        body["prompt_cache_key"] = req.prompt_cache_key
+    if req.previous_response_id:
+        body["previous_response_id"] = req.previous_response_id
+    if req.stream_id is not None:
+        body["stream_id"] = req.stream_id
+    if not req.generate:
+        body["generate"] = False
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+
+
+def input_texts_of(items: Any) -> tuple[str, ...]:
+    """Extract the text of every ``input_text``/``output_text`` part of an ``input`` value.
+
+    Accepts the plain-string shorthand as well as item lists, as the HTTP API does.
+    """
+    if isinstance(items, str):
+        return (items,)
+    if not isinstance(items, list):
+        raise ProtocolError("'input' must be a string or a list of items")
+    texts: list[str] = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise ProtocolError("every input item must be an object")
+        content = item.get("content")
+        if isinstance(content, str):
+            texts.append(content)
+        elif isinstance(content, list):
+            for part in content:
+                if isinstance(part, dict) and isinstance(part.get("text"), str):
+                    texts.append(part["text"])
+    return tuple(texts)
+
+
+def decode_client_message(raw: str | bytes) -> JSON:
+    """Parse a client frame for the server side; raises ``ProtocolError`` when it is not JSON."""
+    try:
+        message = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"frame is not valid JSON: {exc}") from None
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise ProtocolError("frame must be a JSON object with a string 'type'")
+    return message
+
+
+# ---------------------------------------------------------------------------------------------
+# Server -> client: typed events
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token usage reported on a terminal event."""
+
+    input_tokens: int = 0
+    cached_tokens: int = 0
+    output_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseStarted:
+    """``response.created``: the server has accepted a request and named the response."""
+
+    response_id: str
+    stream_id: str | None = None
+    sequence_number: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """``response.output_text.delta``: the next piece of the answer."""
+
+    delta: str
+    stream_id: str | None = None
+    sequence_number: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseFinished:
+    """A terminal event (``completed``, ``failed``, ``incomplete`` or ``done``)."""
+
+    status: Literal["completed", "failed", "incomplete"]
+    response_id: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    incomplete_reason: str | None = None
+    error: ErrorEvent | None = None
+    stream_id: str | None = None
+    sequence_number: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorEvent:
+    """An ``error`` event, nested (WebSocket mode) or flat (SSE form)."""
+
+    message: str
+    code: str | None = None
+    error_type: str | None = None
+    status: int | None = None
+    param: str | None = None
+    headers: JSON = field(default_factory=dict)
+    stream_id: str | None = None
+
+    def to_exception(self) -> SparkError:
+        """Map the error to the exception class the layers above handle."""
+        return error_to_exception(self)
+
+
+@dataclass(frozen=True, slots=True)
+class OtherEvent:
+    """Any event we do not act on (lifecycle events, unknown types): kept only for its lane."""
+
+    type: str
+    stream_id: str | None = None
+    sequence_number: int | None = None
+
+
+ServerEvent = ResponseStarted | TextDelta | ResponseFinished | ErrorEvent | OtherEvent
+
+
+def _opt_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _opt_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _usage(raw: Any) -> Usage:
+    if not isinstance(raw, dict):
+        return Usage()
+    details = raw.get("input_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    return Usage(
+        input_tokens=_opt_int(raw.get("input_tokens")) or 0,
+        cached_tokens=_opt_int(cached) or 0,
+        output_tokens=_opt_int(raw.get("output_tokens")) or 0,
+    )
+
+
+def _error_event(message: JSON) -> ErrorEvent:
+    nested = message.get("error")
+    source = nested if isinstance(nested, dict) else message
+    headers = message.get("headers")
+    return ErrorEvent(
+        message=_opt_str(source.get("message")) or "the model reported an error",
+        code=_opt_str(source.get("code")),
+        error_type=_opt_str(source.get("type")) if source is nested else None,
+        status=_opt_int(message.get("status")) or _opt_int(source.get("status")),
+        param=_opt_str(source.get("param")),
+        headers=headers if isinstance(headers, dict) else {},
+        stream_id=_opt_str(message.get("stream_id")),
+    )
+
+
+def _finished(kind: str, message: JSON) -> ResponseFinished:
+    response = message.get("response")
+    response = response if isinstance(response, dict) else {}
+    status_text = _opt_str(response.get("status")) or kind.removeprefix("response.")
+    status: Literal["completed", "failed", "incomplete"]
+    if status_text in ("failed", "cancelled"):
+        status = "failed"
+    elif status_text == "incomplete":
+        status = "incomplete"
+    else:
+        status = "completed"
+    error = None
+    raw_error = response.get("error")
+    if isinstance(raw_error, dict):
+        error = _error_event({"error": raw_error})
+    details = response.get("incomplete_details")
+    return ResponseFinished(
+        status=status,
+        response_id=_opt_str(response.get("id")),
+        usage=_usage(response.get("usage")),
+        incomplete_reason=_opt_str(details.get("reason")) if isinstance(details, dict) else None,
+        error=error,
+        stream_id=_opt_str(message.get("stream_id")),
+        sequence_number=_opt_int(message.get("sequence_number")),
+    )
+
+
+def decode_event(raw: str | bytes) -> ServerEvent:
+    """Parse one server frame into a typed event.
+
+    Raises ``ProtocolError`` for frames that are not JSON objects with a string ``type`` or whose
+    known events miss a required field; unknown event types decode to ``OtherEvent``.
+    """
+    try:
+        message = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ProtocolError("the model sent a frame that is not valid JSON") from None
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise ProtocolError("the model sent a frame without an event type")
+    kind: str = message["type"]
+    stream_id = _opt_str(message.get("stream_id"))
+    seq = _opt_int(message.get("sequence_number"))
+    if kind == "response.output_text.delta":
+        delta = message.get("delta")
+        if not isinstance(delta, str):
+            raise ProtocolError("response.output_text.delta without a string 'delta'")
+        return TextDelta(delta=delta, stream_id=stream_id, sequence_number=seq)
+    if kind == "response.created":
+        response = message.get("response")
+        response_id = _opt_str(response.get("id")) if isinstance(response, dict) else None
+        if response_id is None:
+            raise ProtocolError("response.created without a response id")
+        return ResponseStarted(response_id=response_id, stream_id=stream_id, sequence_number=seq)
+    if kind in TERMINAL_TYPES:
+        return _finished(kind, message)
+    if kind == "error":
+        return _error_event(message)
+    return OtherEvent(type=kind, stream_id=stream_id, sequence_number=seq)
+
+
+def error_to_exception(event: ErrorEvent) -> SparkError:
+    """Turn an error event into the exception type that says what the caller should do."""
+    code = event.code or ""
+    detail = event.message
+    if event.status in (401, 403) or code in ("invalid_api_key", "unauthorized"):
+        return AuthError(
+            f"The model endpoint rejected the API key ({detail}). "
+            "Check OPENAI_API_KEY or the variable named by spark.model.apiKeyEnv."
+        )
+    if event.status == 429 or code in ("rate_limit_exceeded", "rate_limited"):
+        return RateLimited(f"Rate limited by the model endpoint: {detail}", _retry_after(event))
+    if code == "previous_response_not_found":
+        return PreviousResponseNotFound(detail, code=code, status=event.status, param=event.param)
+    if code == "unsupported_task":
+        return UnsupportedTask(detail, code=code, status=event.status, param=event.param)
+    return ModelRequestError(
+        f"The model returned an error{f' ({code})' if code else ''}: {detail}",
+        code=code or None,
+        status=event.status,
+        param=event.param,
+    )
+
+
+def _retry_after(event: ErrorEvent) -> float | None:
+    for key, value in event.headers.items():
+        if key.lower() in ("retry-after", "retry-after-ms", "x-ratelimit-reset-requests"):
+            try:
+                seconds = float(str(value).rstrip("s"))
+            except ValueError:
+                continue
+            return seconds / 1000 if key.lower().endswith("-ms") else seconds
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Server -> client: encoders used by the bundled model server
+# ---------------------------------------------------------------------------------------------
+
+
+def _dump(message: JSON) -> str:
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+
+def _laned(message: JSON, stream_id: str | None) -> JSON:
+    if stream_id is not None:
+        message["stream_id"] = stream_id
+    return message
+
+
+def encode_error(
+    code: str,
+    message: str,
+    *,
+    status: int = 400,
+    error_type: str = "invalid_request_error",
+    param: str | None = None,
+    stream_id: str | None = None,
+    headers: JSON | None = None,
+) -> str:
+    """Encode an ``error`` event in the nested WebSocket-mode shape."""
+    body: JSON = {
+        "type": "error",
+        "status": status,
+        "error": {"type": error_type, "code": code, "message": message, "param": param},
+    }
+    if headers:
+        body["headers"] = headers
+    return _dump(_laned(body, stream_id))
+
+
+@dataclass(slots=True)
+class ResponseEncoder:
+    """Produces the ordered events of one response, numbering them as it goes.
+
+    The server creates one per response; ``sequence_number`` rises across all events of it.
+    """
+
+    response_id: str
+    model: str
+    stream_id: str | None = None
+    item_id: str = ""
+    _seq: int = 0
+    _text: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.item_id:
+            self.item_id = "msg_" + self.response_id.removeprefix("resp_")
+
+    def _event(self, kind: str, **fields: Any) -> str:
+        body: JSON = {"type": kind, "sequence_number": self._seq, **fields}
+        self._seq += 1
+        return _dump(_laned(body, self.stream_id))
+
+    def _response(self, status: str, **extra: Any) -> JSON:
+        return {
+            "id": self.response_id,
+            "object": "response",
+            "status": status,
+            "model": self.model,
+            **extra,
+        }
+
+    def _message_item(self, status: str) -> JSON:
+        content = [{"type": "output_text", "text": "".join(self._text), "annotations": []}]
+        return {
+            "id": self.item_id,
+            "type": "message",
+            "role": "assistant",
+            "status": status,
+            "content": content if status == "completed" else [],
+        }
+
+    def opening(self, *, generate: bool = True) -> list[str]:
+        """Events before the first delta (``created``, ``in_progress``, the item and part)."""
+        events = [
+            self._event("response.created", response=self._response("in_progress")),
+            self._event("response.in_progress", response=self._response("in_progress")),
+        ]
+        if generate:
+            events += [
+                self._event(
+                    "response.output_item.added",
+                    output_index=0,
+                    item=self._message_item("in_progress"),
+                ),
+                self._event(
+                    "response.content_part.added",
+                    item_id=self.item_id,
+                    output_index=0,
+                    content_index=0,
+                    part={"type": "output_text", "text": "", "annotations": []},
+                ),
+            ]
+        return events
+
+    def delta(self, text: str) -> str:
+        """One ``response.output_text.delta`` event."""
+        self._text.append(text)
+        return self._event(
+            "response.output_text.delta",
+            item_id=self.item_id,
+            output_index=0,
+            content_index=0,
+            delta=text,
+        )
+
+    def closing(
+        self,
+        usage: Usage,
+        *,
+        generate: bool = True,
+        incomplete_reason: str | None = None,
+    ) -> list[str]:
+        """Events after the last delta, ending in the terminal event."""
+        text = "".join(self._text)
+        events: list[str] = []
+        if generate:
+            events += [
+                self._event(
+                    "response.output_text.done",
+                    item_id=self.item_id,
+                    output_index=0,
+                    content_index=0,
+                    text=text,
+                ),
+                self._event(
+                    "response.content_part.done",
+                    item_id=self.item_id,
+                    output_index=0,
+                    content_index=0,
+                    part={"type": "output_text", "text": text, "annotations": []},
+                ),
+                self._event(
+                    "response.output_item.done",
+                    output_index=0,
+                    item=self._message_item("completed"),
+                ),
+            ]
+        usage_body = {
+            "input_tokens": usage.input_tokens,
+            "input_tokens_details": {"cached_tokens": usage.cached_tokens},
+            "output_tokens": usage.output_tokens,
+            "total_tokens": usage.input_tokens + usage.output_tokens,
+        }
+        output = [self._message_item("completed")] if generate else []
+        if incomplete_reason is not None:
+            terminal = self._response(
+                "incomplete",
+                usage=usage_body,
+                output=output,
+                incomplete_details={"reason": incomplete_reason},
+            )
+            events.append(self._event("response.incomplete", response=terminal))
+        else:
+            terminal = self._response("completed", usage=usage_body, output=output)
+            events.append(self._event("response.completed", response=terminal))
+        return events
+
+    def failed(self, code: str, message: str) -> str:
+        """A ``response.failed`` terminal event carrying an error."""
+        error = {"code": code, "message": message}
+        return self._event("response.failed", response=self._response("failed", error=error))
