@@ -1,0 +1,111 @@
+"""The ``spark-lsp`` command: serve (default), model-server, doctor, complete.
+
+Every failure ends in one line on stderr and a non-zero exit code, never a traceback: the
+command is run by editors and by people, and neither can act on a stack dump.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from spark_lsp import __version__
+from spark_lsp.errors import SparkError
+
+SUBCOMMANDS = ("serve", "model-server", "doctor", "complete")
+
+
+def _host_port(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {value!r}")
+    return host, int(port)
+
+
+def _serve_parser(parser: argparse.ArgumentParser) -> None:
+    transport = parser.add_mutually_exclusive_group()
+    transport.add_argument("--stdio", action="store_true", help="serve over stdio (default)")
+    transport.add_argument("--tcp", type=_host_port, metavar="HOST:PORT", help="serve over TCP")
+    transport.add_argument("--ws", type=_host_port, metavar="HOST:PORT", help="serve over WS")
+    parser.add_argument("--log-file", help="also write the log to this file")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full command line; ``spark-lsp`` alone (or with ``--stdio``) serves."""
+    from spark_lsp.modelserver import main as modelserver_main
+
+    parser = argparse.ArgumentParser(prog="spark-lsp", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"spark-lsp {__version__}")
+    commands = parser.add_subparsers(dest="command")
+    _serve_parser(commands.add_parser("serve", help="run the language server (default)"))
+    modelserver_main.add_arguments(
+        commands.add_parser("model-server", help="run the bundled model server")
+    )
+    commands.add_parser("doctor", help="check that the model answers, and how fast")
+    complete = commands.add_parser("complete", help="complete once at FILE:LINE:COL (1-based)")
+    complete.add_argument("location", metavar="FILE:LINE:COL")
+    return parser
+
+
+def _configure_logging(level: str, log_file: str | None) -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file:
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    logging.basicConfig(
+        level=level, handlers=handlers, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from spark_lsp.server import create_server
+
+    _configure_logging(args.log_level, args.log_file)
+    server = create_server()
+    if args.tcp:
+        server.start_tcp(*args.tcp)
+    elif args.ws:
+        server.start_ws(*args.ws)
+    else:
+        server.start_io()
+    return 0
+
+
+def _doctor() -> int:
+    from spark_lsp.doctor import run_doctor
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    return asyncio.run(run_doctor(print))
+
+
+def _complete(location: str) -> int:
+    from spark_lsp.oneshot import run_complete
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    return asyncio.run(run_complete(location, print))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help", "--version"):
+        argv.insert(0, "serve")
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "model-server":
+            from spark_lsp.modelserver import main as modelserver_main
+
+            return modelserver_main.run(args)
+        if args.command == "doctor":
+            return _doctor()
+        return _complete(args.location)
+    except SparkError as exc:
+        print(f"spark-lsp: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,296 @@
+"""One WebSocket connection to a Responses endpoint, with its reader and its lanes.
+
+A connection owns a single reader task that decodes every frame and routes it to the response
+that owns the frame's lane (``stream_id``; ``None`` on a lane-less connection). A response whose
+consumer went away is *drained*: its remaining events are read and discarded until its terminal
+event, and only then is its lane handed out again, so its late events can never be read as
+another response's. Anything that makes the stream untrustworthy (a frame that is not JSON, the
+socket closing) fails every response on the connection and retires it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
+from spark_lsp import __version__
+from spark_lsp.errors import AuthError, ModelUnavailable, ProtocolError, RateLimited, SparkError
+from spark_lsp.model.protocol import (
+    CreateRequest,
+    ErrorEvent,
+    ResponseFinished,
+    ResponseStarted,
+    ServerEvent,
+    decode_event,
+    encode_create,
+)
+
+log = logging.getLogger(__name__)
+
+#: Error codes that end a whole connection rather than one response.
+CONNECTION_ERROR_CODES = frozenset({"websocket_connection_limit_reached"})
+#: Frames up to this size are accepted (websockets defaults to 1 MiB, too small for echoes).
+MAX_FRAME_BYTES = 64 * 1024 * 1024
+
+Item = ServerEvent | SparkError
+
+
+@dataclass(frozen=True)
+class ConnectOptions:
+    """How to dial the endpoint; the key is kept out of ``repr`` so it never reaches a log."""
+
+    url: str
+    api_key: str | None = field(default=None, repr=False)
+    connect_timeout: float = 5.0
+    ping_interval: float | None = 20.0
+
+    def headers(self) -> dict[str, str]:
+        """Upgrade headers: bearer auth plus the documented beta opt-in."""
+        headers = {"OpenAI-Beta": "responses_websockets=2026-02-06"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        return headers
+
+
+class Inflight:
+    """The receiving end of one response on one lane."""
+
+    def __init__(self, lane: str) -> None:
+        self.lane = lane
+        self.queue: asyncio.Queue[Item] = asyncio.Queue()
+        self.abandoned = False
+        self.finished = asyncio.Event()
+        self.response_id: str | None = None
+
+
+class Connection:
+    """A live socket plus the responses currently running on it."""
+
+    def __init__(self, ws: ClientConnection, handshake_s: float) -> None:
+        self.ws = ws
+        self.created_at = time.monotonic()
+        self.handshake_s = handshake_s
+        self.pool_lanes: frozenset[str] = frozenset()
+        self.free_lanes: deque[str] = deque()
+        self.inflight: dict[str, Inflight] = {}
+        self.retired = False
+        self.closed = asyncio.Event()
+        self.bytes_sent = 0
+        self.on_closed: Callable[[Connection, SparkError], None] | None = None
+        self.on_lane_freed: Callable[[], None] | None = None
+        self._reader = asyncio.get_running_loop().create_task(self._read_loop())
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    @property
+    def age(self) -> float:
+        """Seconds since the handshake completed."""
+        return time.monotonic() - self.created_at
+
+    @property
+    def alive(self) -> bool:
+        """True while the socket is open and the connection is not being rotated out."""
+        return not self.closed.is_set() and not self.retired
+
+    @property
+    def idle(self) -> bool:
+        """True when no response (not even a draining one) runs on this connection."""
+        return not self.inflight
+
+    async def close(self) -> None:
+        """Close the socket and fail whatever still runs on it."""
+        self.retired = True
+        await self.ws.close()
+        self._fail_all(ModelUnavailable("the model connection was closed"))
+        self.closed.set()
+        self._reader.cancel()
+
+    def retire(self) -> None:
+        """Hand out no new lanes; close once the running responses have finished."""
+        self.retired = True
+        if self.idle:
+            asyncio.get_running_loop().create_task(self.close())
+
+    # -- sending ----------------------------------------------------------------------------
+
+    def set_lanes(self, lanes: tuple[str, ...]) -> None:
+        """Name the lanes ordinary requests share (``("",)``: one lane-less FIFO)."""
+        self.pool_lanes = frozenset(lanes)
+        self.free_lanes = deque(lane for lane in lanes if lane not in self.inflight)
+
+    def take_lane(self) -> str | None:
+        """Reserve a free lane, or return None when every lane is busy."""
+        if not self.alive or not self.free_lanes:
+            return None
+        return self.free_lanes.popleft()
+
+    async def send(self, request: CreateRequest, lane: str) -> Inflight:
+        """Start ``request`` on a lane reserved with ``take_lane``."""
+        inflight = Inflight(lane)
+        self.inflight[lane] = inflight
+        frame = encode_create(request.with_stream_id(lane or None))
+        try:
+            await self.ws.send(frame)
+        except ConnectionClosed:
+            self._release(lane)
+            raise ModelUnavailable("the model connection closed while sending") from None
+        self.bytes_sent += len(frame.encode())
+        return inflight
+
+    def abandon(self, inflight: Inflight) -> None:
+        """Stop delivering events to a consumer; the lane drains in the background."""
+        inflight.abandoned = True
+        while not inflight.queue.empty():
+            inflight.queue.get_nowait()
+
+    # -- reading ----------------------------------------------------------------------------
+
+    async def _read_loop(self) -> None:
+        error: SparkError = ModelUnavailable("the model connection closed")
+        try:
+            async for raw in self.ws:
+                self._route(decode_event(raw))
+        except ProtocolError as exc:
+            log.warning("closing the model connection: %s", exc)
+            error = exc
+            await self.ws.close(code=1002, reason="protocol error")
+        except ConnectionClosed as exc:
+            error = ModelUnavailable(f"the model connection dropped ({_close_reason(exc)})")
+        except SparkError as exc:
+            error = exc
+        finally:
+            self.retired = True
+            self._fail_all(error)
+            self.closed.set()
+            if self.on_closed is not None:
+                self.on_closed(self, error)
+
+    def _route(self, event: ServerEvent) -> None:
+        if isinstance(event, ErrorEvent) and event.code in CONNECTION_ERROR_CODES:
+            raise ModelUnavailable(f"the model server ended the connection ({event.code})")
+        inflight = self._owner(event)
+        if inflight is None:
+            log.debug("dropping an event of no running response: %r", event)
+            return
+        if isinstance(event, ResponseStarted):
+            inflight.response_id = event.response_id
+        elif isinstance(event, ResponseFinished) and not self._same_response(inflight, event):
+            log.debug("dropping a terminal event of another response: %r", event)
+            return
+        if not inflight.abandoned:
+            inflight.queue.put_nowait(event)
+        if isinstance(event, ResponseFinished | ErrorEvent):
+            self._release(inflight.lane)
+
+    def _owner(self, event: ServerEvent) -> Inflight | None:
+        lane = event.stream_id or ""
+        if lane in self.inflight:
+            return self.inflight[lane]
+        if isinstance(event, ErrorEvent) and self.inflight:
+            # Errors about the request itself (e.g. an unknown ``stream_id``) carry no lane.
+            return next(iter(self.inflight.values()))
+        return None
+
+    @staticmethod
+    def _same_response(inflight: Inflight, event: ResponseFinished) -> bool:
+        return inflight.response_id is None or event.response_id in (None, inflight.response_id)
+
+    def _release(self, lane: str) -> None:
+        inflight = self.inflight.pop(lane, None)
+        if inflight is not None:
+            inflight.finished.set()
+        if self.retired:
+            if self.idle and not self.closed.is_set():
+                asyncio.get_running_loop().create_task(self.close())
+            return
+        if lane in self.pool_lanes:
+            self.free_lanes.append(lane)
+        self._notify_freed()
+
+    def _notify_freed(self) -> None:
+        if self.on_lane_freed is not None:
+            self.on_lane_freed()
+
+    def _fail_all(self, error: SparkError) -> None:
+        for inflight in list(self.inflight.values()):
+            if not inflight.abandoned:
+                inflight.queue.put_nowait(error)
+            inflight.finished.set()
+        self.inflight.clear()
+        self.free_lanes.clear()
+        self._notify_freed()
+
+
+def _close_reason(exc: ConnectionClosed) -> str:
+    frame = exc.rcvd or exc.sent
+    if frame is None:
+        return "no close frame"
+    return f"code {frame.code}{': ' + frame.reason if frame.reason else ''}"
+
+
+async def dial(options: ConnectOptions) -> Connection:
+    """Open a connection; map every failure to the error that says what the user can do."""
+    started = time.monotonic()
+    try:
+        ws = await connect(
+            options.url,
+            additional_headers=options.headers(),
+            user_agent_header=f"spark-lsp/{__version__}",
+            open_timeout=options.connect_timeout,
+            ping_interval=options.ping_interval,
+            ping_timeout=options.ping_interval,
+            max_size=MAX_FRAME_BYTES,
+            compression="deflate",
+            close_timeout=1.0,
+        )
+    except InvalidStatus as exc:
+        raise _status_error(options.url, exc.response.status_code, exc.response.headers) from None
+    except InvalidURI:
+        raise ModelUnavailable(
+            f"{options.url!r} is not a ws:// or wss:// URL; fix spark.model.endpoint"
+        ) from None
+    except (OSError, TimeoutError, InvalidHandshake) as exc:
+        raise ModelUnavailable(
+            f"cannot connect to the model at {options.url} ({_describe(exc)})"
+        ) from None
+    return Connection(ws, time.monotonic() - started)
+
+
+def _status_error(url: str, status: int, headers: Any) -> SparkError:
+    if status in (401, 403):
+        return AuthError(
+            f"the model endpoint {url} refused the API key (HTTP {status}); "
+            "check OPENAI_API_KEY or spark.model.apiKeyEnv"
+        )
+    if status == 429:
+        retry = headers.get("Retry-After") if headers is not None else None
+        return RateLimited(f"the model endpoint {url} is rate limiting (HTTP 429)", _float(retry))
+    if status == 426:
+        return ModelUnavailable(
+            f"{url} does not support the Responses WebSocket mode (HTTP 426); "
+            "point spark.model.endpoint at a /v1/responses WebSocket endpoint"
+        )
+    return ModelUnavailable(f"the model endpoint {url} answered HTTP {status}")
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    return str(exc) or type(exc).__name__
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
