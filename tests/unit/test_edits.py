@@ -1,0 +1,46 @@
+"""Minimal edits: unchanged lines are never rewritten, and applying them gives the new text."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from spark_lsp.engine.edits import OffsetEdit, apply_edits, minimal_edits
+
+CASES = [
+    ("def f()\n    return 1\n", "def f():\n    return 1\n", [OffsetEdit(0, 8, "def f():\n")]),
+    ("a\nb\nc\n", "a\nb\nc\n", []),
+    ("a\nb\nc\n", "a\nB\nc\n", [OffsetEdit(2, 4, "B\n")]),
+    ("a\nc\n", "a\nb\nc\n", [OffsetEdit(2, 2, "b\n")]),
+    ("a\nb\nc\n", "a\nc\n", [OffsetEdit(2, 4, "")]),
+    ("x = 1\r\ny = 2\r\n", "x = 1\r\ny = 3\r\n", [OffsetEdit(7, 14, "y = 3\r\n")]),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), CASES)
+def test_minimal_edits_table(old: str, new: str, expected: list[OffsetEdit]) -> None:
+    edits = minimal_edits(old, new)
+    assert edits == expected
+    assert apply_edits(old, edits) == new
+
+
+def test_unchanged_lines_are_not_in_any_edit() -> None:
+    old = "".join(f"line {i}\n" for i in range(100))
+    new = old.replace("line 50\n", "line fifty\n")
+    edits = minimal_edits(old, new)
+    assert len(edits) == 1
+    assert old[edits[0].start:edits[0].end] == "line 50\n"
+
+
+lines = st.lists(st.sampled_from(["a\n", "b\n", "cc\n", "\n", "déf ü\n", "😀\r\n"]), max_size=12)
+
+
+@given(lines, lines)
+def test_edits_always_reproduce_the_new_text(old: list[str], new: list[str]) -> None:
+    before, after = "".join(old), "".join(new)
+    edits = minimal_edits(before, after)
+    assert apply_edits(before, edits) == after
+    ends = [e.end for e in edits]
+    starts = [e.start for e in edits]
+    assert all(end <= start for end, start in zip(ends, starts[1:], strict=False))

@@ -1,0 +1,87 @@
+"""Exclusion rules (gitignore syntax, secrets files, settings) and secret redaction."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from spark_lsp.engine.privacy import REDACTED, ExclusionPolicy, matches, redact_secrets, rules_from
+
+
+@pytest.mark.parametrize(
+    ("patterns", "path", "ignored"),
+    [
+        (["*.log"], "a/b/debug.log", True),
+        (["/build"], "build/x.py", True),
+        (["/build"], "src/build/x.py", None),
+        (["build/"], "src/build/x.py", True),
+        (["docs/**/*.md"], "docs/a/b/c.md", True),
+        (["docs/**/*.md"], "docs/c.md", True),
+        (["*.py", "!keep.py"], "src/keep.py", False),
+        (["*.py", "!keep.py"], "src/other.py", True),
+        (["# comment", ""], "x", None),
+        (["secret?.txt"], "secret1.txt", True),
+        (["[ab].txt"], "c.txt", None),
+    ],
+)
+def test_gitignore_semantics(patterns: list[str], path: str, ignored: bool | None) -> None:
+    assert matches(rules_from(patterns), path) is ignored
+
+
+@pytest.mark.parametrize(
+    "name", [".env", ".env.local", "server.pem", "tls.key", "id_rsa", "id_ed25519.pub",
+             "credentials.json", ".npmrc"],
+)
+def test_builtin_secret_files_are_excluded(tmp_path: Path, name: str) -> None:
+    policy = ExclusionPolicy(tmp_path)
+    assert policy.reason(tmp_path / "sub" / name) is not None
+
+
+def test_ignore_files_and_setting(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("generated/\n*.tmp\n")
+    (tmp_path / ".sparkignore").write_text("private/**\n")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / ".gitignore").write_text("local_only.py\n")
+    policy = ExclusionPolicy(tmp_path, ["vendor/*.js"])
+    assert policy.reason(tmp_path / "generated" / "a.py")
+    assert policy.reason(tmp_path / "x.tmp")
+    assert policy.reason(tmp_path / "private" / "notes.py")
+    assert policy.reason(tmp_path / "pkg" / "local_only.py")
+    assert policy.reason(tmp_path / "vendor" / "lib.js") == "excluded by spark.context.exclude"
+    assert policy.reason(tmp_path / "src" / "main.py") is None
+    assert policy.reason(tmp_path / "pkg" / "main.py") is None
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "sk-proj-abcdefghijklmnopqrstuvwxyz012345",
+        "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+        "AKIAIOSFODNN7EXAMPLE",
+        "xoxb-1234567890-abcdefghij",
+        "AIzaSyA1234567890abcdefghijklmnopqrstuv",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N",
+    ],
+)
+def test_known_token_shapes_are_redacted(secret: str) -> None:
+    out = redact_secrets(f"value = call('{secret}')\n")
+    assert secret not in out and REDACTED in out
+
+
+def test_private_key_block_and_password_assignments() -> None:
+    text = (
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEabc\n-----END RSA PRIVATE KEY-----\n"
+        'DB_PASSWORD = "hunter2hunter2"\napi_key: 9f8e7d6c5b4a\n'
+        "password = get_password()\n"
+        "token: abc123def456\n"
+    )
+    out = redact_secrets(text)
+    assert "MIIEabc" not in out and "hunter2hunter2" not in out and "9f8e7d6c5b4a" not in out
+    assert "abc123def456" in out  # unquoted identifier-like values are treated as code
+    assert "password = get_password()" in out  # code, not a secret
+
+
+def test_ordinary_code_is_untouched() -> None:
+    code = "def tokenize(text: str) -> list[str]:\n    return text.split()\n"
+    assert redact_secrets(code) == code
