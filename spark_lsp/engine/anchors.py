@@ -1,0 +1,91 @@
+"""Warm anchors: send a prompt's large stable part once, then chain only the volatile part.
+
+When the session can chain (the server forks a warmed response on another lane), a completion
+sends a few hundred bytes instead of the whole context. The first request with a new stable part
+goes in full while the anchor is warmed in the background; later ones chain from it. A stale or
+evicted anchor costs one ``previous_response_not_found`` and a full resend, handled by the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+
+from spark_lsp.engine.context import stable_key
+from spark_lsp.engine.prompts import Prompt
+from spark_lsp.errors import SparkError
+from spark_lsp.model.protocol import CreateRequest
+from spark_lsp.model.session import ModelSession
+
+log = logging.getLogger(__name__)
+
+#: Below this many characters of stable text, chaining saves too little to be worth a warm-up.
+MIN_STABLE_CHARS = 4096
+MAX_ANCHORS = 4
+
+
+class Anchors:
+    """Stable-part hash → warmed response id, per session."""
+
+    def __init__(self, session: Callable[[], ModelSession | None]) -> None:
+        self._session = session
+        self._ready: OrderedDict[str, str] = OrderedDict()
+        self._warming: dict[str, asyncio.Task[None]] = {}
+        self._owner: ModelSession | None = None
+        self.warmups = 0
+
+    def request_for(self, prompt: Prompt, template: CreateRequest) -> CreateRequest:
+        """The request to send: chained from a ready anchor, or in full (warming one)."""
+        session = self._session()
+        if session is None or not session.can_chain or sum(map(len, prompt.stable)) < MIN_STABLE_CHARS:
+            return template
+        if session is not self._owner:
+            self._reset(session)
+        key = stable_key(prompt)
+        anchor = self._ready.get(key)
+        if anchor is not None:
+            self._ready.move_to_end(key)
+            return CreateRequest(
+                input_texts=(prompt.volatile,),
+                model=template.model,
+                instructions=template.instructions,
+                max_output_tokens=template.max_output_tokens,
+                prompt_cache_key=template.prompt_cache_key,
+                previous_response_id=anchor,
+            )
+        if key not in self._warming:
+            self._warming[key] = asyncio.get_running_loop().create_task(
+                self._warm(session, key, prompt, template)
+            )
+        return template
+
+    async def _warm(
+        self, session: ModelSession, key: str, prompt: Prompt, template: CreateRequest
+    ) -> None:
+        warm = CreateRequest(
+            input_texts=prompt.stable,
+            model=template.model,
+            instructions=template.instructions,
+            prompt_cache_key=template.prompt_cache_key,
+            generate=False,
+        )
+        try:
+            anchor = await session.warm(warm)
+        except SparkError as exc:
+            log.info("could not warm a context anchor: %s", exc)
+            return
+        finally:
+            self._warming.pop(key, None)
+        self.warmups += 1
+        self._ready[key] = anchor
+        while len(self._ready) > MAX_ANCHORS:
+            self._ready.popitem(last=False)
+
+    def _reset(self, session: ModelSession) -> None:
+        self._owner = session
+        self._ready.clear()
+        for task in self._warming.values():
+            task.cancel()
+        self._warming.clear()
