@@ -74,9 +74,7 @@ def _fmt(value: float | None, unit: str) -> str:
     return "-" if value is None else f"{value:.1f} {unit}"
 
 
-async def run_doctor(
-    out: Callable[[str], None], env: Mapping[str, str] | None = None
-) -> int:
+async def run_doctor(out: Callable[[str], None], env: Mapping[str, str] | None = None) -> int:
     """Print the report; 0 when the model answered, 1 (with one line saying why) otherwise."""
     env = dict(os.environ) if env is None else env
     settings, warnings = load_settings(env=env)
@@ -85,8 +83,10 @@ async def run_doctor(
     for warning in warnings:
         out(f"  warning:  {warning}")
     out(f"  model:    {settings.model.name}")
-    out(f"  key:      {'present' if runtime.endpoint.api_key else 'not set'}"
-        f" (from ${settings.model.api_key_env})")
+    out(
+        f"  key:      {'present' if runtime.endpoint.api_key else 'not set'}"
+        f" (from ${settings.model.api_key_env})"
+    )
     try:
         session = await runtime.start()
         out(f"  endpoint: {runtime.url} ({runtime.kind})")

@@ -39,7 +39,11 @@ class Anchors:
     def request_for(self, prompt: Prompt, template: CreateRequest) -> CreateRequest:
         """The request to send: chained from a ready anchor, or in full (warming one)."""
         session = self._session()
-        if session is None or not session.can_chain or sum(map(len, prompt.stable)) < MIN_STABLE_CHARS:
+        if (
+            session is None
+            or not session.can_chain
+            or sum(map(len, prompt.stable)) < MIN_STABLE_CHARS
+        ):
             return template
         if session is not self._owner:
             self._reset(session)

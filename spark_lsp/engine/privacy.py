@@ -17,15 +17,35 @@ from pathlib import Path, PurePosixPath
 
 #: Files that hold secrets by convention; never sent, whatever the ignore files say.
 SECRET_FILE_PATTERNS: tuple[str, ...] = (
-    ".env", ".env.*", "*.env", "*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore",
-    "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", "credentials", "credentials.*",
-    ".netrc", ".npmrc", ".pypirc", ".git-credentials", "*.kdbx", "secrets.*",
+    ".env",
+    ".env.*",
+    "*.env",
+    "*.pem",
+    "*.key",
+    "*.p12",
+    "*.pfx",
+    "*.jks",
+    "*.keystore",
+    "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    "credentials",
+    "credentials.*",
+    ".netrc",
+    ".npmrc",
+    ".pypirc",
+    ".git-credentials",
+    "*.kdbx",
+    "secrets.*",
 )
 REDACTED = "«redacted»"
 
 _SECRET_SHAPES = [
-    re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)",
-               re.DOTALL),
+    re.compile(
+        r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)",
+        re.DOTALL,
+    ),
     re.compile(r"\bsk-(?:proj-|ant-|live-)?[A-Za-z0-9_-]{20,}"),
     re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})"),
     re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
@@ -86,7 +106,7 @@ def _translate(glob: str) -> str:
                 out.append(re.escape(glob[i]))
                 i += 1
             else:
-                out.append("[" + glob[i + 1:end].replace("!", "^", 1) + "]")
+                out.append("[" + glob[i + 1 : end].replace("!", "^", 1) + "]")
                 i = end + 1
         elif glob[i] == "\\" and i + 1 < len(glob):
             out.append(re.escape(glob[i + 1]))

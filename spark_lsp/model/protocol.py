@@ -360,6 +360,7 @@ def encode_error(
     param: str | None = None,
     stream_id: str | None = None,
     headers: JSON | None = None,
+    sequence_number: int | None = None,
 ) -> str:
     """Encode an ``error`` event in the nested WebSocket-mode shape."""
     body: JSON = {
@@ -367,6 +368,8 @@ def encode_error(
         "status": status,
         "error": {"type": error_type, "code": code, "message": message, "param": param},
     }
+    if sequence_number is not None:
+        body["sequence_number"] = sequence_number
     if headers:
         body["headers"] = headers
     return _dump(_laned(body, stream_id))
@@ -499,6 +502,30 @@ class ResponseEncoder:
             terminal = self._response("completed", usage=usage_body, output=output)
             events.append(self._event("response.completed", response=terminal))
         return events
+
+    def error(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int = 400,
+        error_type: str = "invalid_request_error",
+        param: str | None = None,
+        headers: JSON | None = None,
+    ) -> str:
+        """An ``error`` event that refuses this response, numbered and laned like its events."""
+        event = encode_error(
+            code,
+            message,
+            status=status,
+            error_type=error_type,
+            param=param,
+            stream_id=self.stream_id,
+            headers=headers,
+            sequence_number=self._seq,
+        )
+        self._seq += 1
+        return event
 
     def failed(self, code: str, message: str) -> str:
         """A ``response.failed`` terminal event carrying an error."""

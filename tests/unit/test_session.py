@@ -63,7 +63,9 @@ async def session(server: ModelServer) -> AsyncIterator[ModelSession]:
     await session.close()
 
 
-async def test_connects_eagerly_and_detects_lanes(session: ModelSession, server: ModelServer) -> None:
+async def test_connects_eagerly_and_detects_lanes(
+    session: ModelSession, server: ModelServer
+) -> None:
     assert session.lanes is True
     assert session.stats.handshakes == 1
     assert await session.complete(request()) == "def add(a, b):\n    return a + b\n"
@@ -111,7 +113,8 @@ async def test_cancelled_consumer_does_not_block_the_next(
     engine: ScriptedEngine, session: ModelSession
 ) -> None:
     engine.script = Script(
-        replies=(Reply(when="slow", text="x" * 200),), default=Reply(text="fast"),
+        replies=(Reply(when="slow", text="x" * 200),),
+        default=Reply(text="fast"),
         tokens_per_second=50,
     )
     task = asyncio.create_task(session.complete(request("slow")))
@@ -176,8 +179,10 @@ async def test_auth_failure_is_not_retried() -> None:
 
 async def test_rate_limit_backs_off(engine: ScriptedEngine, session: ModelSession) -> None:
     engine.with_default(
-        "later", FaultSpec(error=ErrorSpec(status=429, code="rate_limit_exceeded",
-                                           retry_after_s=0.5), times=1)
+        "later",
+        FaultSpec(
+            error=ErrorSpec(status=429, code="rate_limit_exceeded", retry_after_s=0.5), times=1
+        ),
     )
     with pytest.raises(RateLimited) as first:
         await session.complete(request())

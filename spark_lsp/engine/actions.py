@@ -1,0 +1,359 @@
+"""Code actions without LSP types: what to offer (free) and how to compute an edit (model).
+
+Editors ask for code actions on every cursor move, so listing is pure string work on the open
+document and never calls the model. Only resolving an action runs the model: it asks for the new
+text of a small region, then diffs it into minimal edits. An edit is only ever computed for, and
+returned with, the document version it was listed for.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, get_args
+
+from spark_lsp.engine.documents import DocumentIndex
+from spark_lsp.engine.edits import OffsetEdit, minimal_edits
+from spark_lsp.engine.prompts import EDIT_INSTRUCTIONS, Prompt, file_heading
+from spark_lsp.errors import ConfigError, ModelRequestError, ModelUnavailable, SparkError
+from spark_lsp.model.protocol import CreateRequest
+from spark_lsp.model.session import ModelSession
+
+ActionKind = Literal["fix", "syntax", "edit", "docstring", "simplify", "regex"]
+ACTION_KINDS: tuple[str, ...] = get_args(ActionKind)
+REGEX_HINT = re.compile(r"\b(regex|regexp|regular expression|pattern|matches?)\b", re.IGNORECASE)
+COMMENT_OR_STRING = re.compile(r"^\s*(#|//|/\*|\*|--|;)|[\"'`]")
+MAX_SYNTAX_CHECK_CHARS = 400_000
+
+TASKS: dict[str, str] = {
+    "fix": "Fix this problem{source}: {message}",
+    "syntax": "Fix this syntax error: {message}",
+    "edit": "Apply this instruction: {instruction}",
+    "docstring": "Add a docstring or comments that explain this code; change nothing else.",
+    "simplify": "Simplify this code without changing what it does.",
+    "regex": "Write the regular expression this line describes (or fix the one it holds), "
+    "as a string literal in the file's language; keep the rest of the line.",
+}
+
+
+class StaleEdit(SparkError):
+    """The document changed since the action was listed; its edit would land on other text."""
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    """Everything needed to compute an action later; travels in the action's ``data``."""
+
+    kind: ActionKind
+    uri: str
+    version: int
+    start_line: int
+    start_character: int
+    end_line: int
+    end_character: int
+    message: str = ""
+    source: str = ""
+    instruction: str = ""
+
+    def to_data(self) -> dict[str, Any]:
+        """JSON for ``CodeAction.data`` / command arguments."""
+        return {"spark": asdict(self)}
+
+    @staticmethod
+    def from_data(data: Any) -> ActionSpec:
+        """Rebuild from ``data``; a client that mangled it gets a clear error, not a crash."""
+        try:
+            fields = dict(data["spark"])
+            if fields.get("kind") not in ACTION_KINDS:
+                raise ValueError(fields.get("kind"))
+            spec = ActionSpec(**fields)
+            numbers = (
+                spec.version,
+                spec.start_line,
+                spec.start_character,
+                spec.end_line,
+                spec.end_character,
+            )
+            if not all(isinstance(n, int) and n >= 0 for n in numbers[1:]):
+                raise ValueError("negative or non-integer position")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"this code action's data is not spark-lsp's ({exc})") from None
+        return spec
+
+
+@dataclass(frozen=True, slots=True)
+class OfferedAction:
+    """One listed action: a title, an LSP kind, and its spec."""
+
+    title: str
+    lsp_kind: str
+    spec: ActionSpec
+    diagnostic_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DiagnosticInfo:
+    """The parts of an LSP diagnostic a quick-fix needs."""
+
+    start_line: int
+    start_character: int
+    end_line: int
+    end_character: int
+    message: str
+    source: str = ""
+
+
+def _short(message: str, limit: int = 60) -> str:
+    first = message.strip().splitlines()[0] if message.strip() else "problem"
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+def list_actions(
+    doc: DocumentIndex,
+    uri: str,
+    language_id: str,
+    selection: tuple[int, int, int, int],
+    diagnostics: list[DiagnosticInfo],
+) -> list[OfferedAction]:
+    """The actions to offer at ``selection``: cheap, deterministic, no model call."""
+    version = doc.version
+    offered = [
+        OfferedAction(
+            f"Spark: Fix: {_short(d.message)}",
+            "quickfix",
+            ActionSpec(
+                "fix",
+                uri,
+                version,
+                d.start_line,
+                d.start_character,
+                d.end_line,
+                d.end_character,
+                message=d.message,
+                source=d.source,
+            ),
+            index,
+        )
+        for index, d in enumerate(diagnostics)
+    ]
+    syntax = syntax_error(doc, language_id)
+    if syntax is not None and not any(d.start_line == syntax.start_line for d in diagnostics):
+        offered.append(
+            OfferedAction(
+                f"Spark: Fix syntax: {_short(syntax.message)}",
+                "quickfix",
+                ActionSpec(
+                    "syntax",
+                    uri,
+                    version,
+                    syntax.start_line,
+                    0,
+                    syntax.end_line,
+                    0,
+                    message=syntax.message,
+                ),
+            )
+        )
+    offered += _selection_actions(doc, uri, selection)
+    return offered
+
+
+def _selection_actions(
+    doc: DocumentIndex, uri: str, selection: tuple[int, int, int, int]
+) -> list[OfferedAction]:
+    start_line, start_char, end_line, end_char = selection
+    version = doc.version
+    if (start_line, start_char) != (end_line, end_char):
+        titles = [
+            ("edit", "Spark: Edit selection…"),
+            ("docstring", "Spark: Add docstring/comments"),
+            ("simplify", "Spark: Simplify"),
+        ]
+        return [
+            OfferedAction(title, "refactor.rewrite", ActionSpec(kind, uri, version, *selection))  # type: ignore[arg-type]
+            for kind, title in titles
+        ]
+    if start_line < doc.line_count and looks_like_regex_request(doc.line(start_line)):
+        spec = ActionSpec("regex", uri, version, start_line, 0, start_line, 0)
+        return [OfferedAction("Spark: Write regex", "refactor.rewrite", spec)]
+    return []
+
+
+def looks_like_regex_request(line: str) -> bool:
+    """A comment or string that talks about (or holds) a regular expression."""
+    return bool(COMMENT_OR_STRING.search(line)) and bool(REGEX_HINT.search(line))
+
+
+_syntax_cache: dict[tuple[int, int], DiagnosticInfo | None] = {}
+
+
+def syntax_error(doc: DocumentIndex, language_id: str) -> DiagnosticInfo | None:
+    """The first syntax error of a Python document (cached per document version)."""
+    if language_id != "python":
+        return None
+    key = (id(doc), doc.version)
+    if key not in _syntax_cache:
+        if len(_syntax_cache) > 64:
+            _syntax_cache.clear()
+        _syntax_cache[key] = _python_syntax_error(doc.text)
+    return _syntax_cache[key]
+
+
+def _python_syntax_error(text: str) -> DiagnosticInfo | None:
+    if len(text) > MAX_SYNTAX_CHECK_CHARS:
+        return None
+    try:
+        ast.parse(text)
+    except SyntaxError as exc:
+        line = max(0, (exc.lineno or 1) - 1)
+        return DiagnosticInfo(line, 0, line, 0, exc.msg or "invalid syntax", "python")
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    return None
+
+
+# --- computing an edit ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """Whole lines ``[first, end)`` of a document, and where they start."""
+
+    first: int
+    end: int
+    start_offset: int
+    text: str
+
+
+def region_for(doc: DocumentIndex, spec: ActionSpec) -> Region:
+    """The lines an action rewrites: the range's lines, whole (a syntax fix also the next)."""
+    last_line = max(0, doc.line_count - 1)
+    first = min(spec.start_line, last_line)
+    last = min(max(spec.end_line, first), last_line)
+    if spec.end_line > spec.start_line and spec.end_character == 0:
+        last = max(first, last - 1)  # a selection ending at column 0 does not take that line
+    if spec.kind == "syntax":
+        first, last = max(0, first - 1), min(last_line, last + 1)
+    start = doc.offset_at(first, 0)
+    end = doc.offset_at(last + 1, 0) if last + 1 < doc.line_count else len(doc.text)
+    return Region(first, last + 1, start, doc.text[start:end])
+
+
+def _context_lines(doc: DocumentIndex, region: Region, budget: int) -> tuple[str, str]:
+    """Whole lines above and below the region, nearest first, within ``budget`` tokens."""
+    above, below = region.first, region.end
+    spent = 0
+    while spent < budget and (above > 0 or below < doc.line_count):
+        if above > 0:
+            above -= 1
+            spent += doc.tokens_in_lines(above, above + 1)
+        if below < doc.line_count and spent < budget:
+            spent += doc.tokens_in_lines(below, below + 1)
+            below += 1
+    text = doc.text
+    before = text[doc.offset_at(above, 0) : region.start_offset]
+    after = text[
+        region.start_offset + len(region.text) : doc.offset_at(below, 0)
+        if below < doc.line_count
+        else len(text)
+    ]
+    return before, after
+
+
+def edit_prompt(
+    doc: DocumentIndex, path: str, language_id: str, spec: ActionSpec, region: Region, budget: int
+) -> Prompt:
+    """The edit prompt: the task, surrounding lines, and the region to rewrite."""
+    task = TASKS[spec.kind].format(
+        message=spec.message,
+        instruction=spec.instruction,
+        source=f" reported by {spec.source}" if spec.source else "",
+    )
+    before, after = _context_lines(doc, region, budget)
+    volatile = (
+        file_heading(path, language_id)
+        + f"Task: {task}\n\n"
+        + before
+        + "<region>\n"
+        + region.text
+        + "</region>\n"
+        + after
+    )
+    return Prompt(EDIT_INSTRUCTIONS, (), volatile)
+
+
+FENCE = re.compile(r"^\s*```[\w+-]*\s*\n(.*?)\n?```\s*$", re.DOTALL)
+
+
+def parse_replacement(raw: str, region: Region) -> str:
+    """The new region text from a model reply: fences, echoed markers and chatter removed."""
+    text = raw
+    if "<region>" in text:
+        text = text.split("<region>", 1)[1]
+    text = text.split("</region>", 1)[0]
+    fenced = FENCE.search(text.strip("\n") + "\n") or re.search(
+        r"```[\w+-]*\n(.*?)```", text, re.DOTALL
+    )
+    if fenced:
+        text = fenced.group(1)
+    text = text.lstrip("\n") if region.text and not region.text.startswith("\n") else text
+    if not text.strip() and region.text.strip():
+        raise ModelRequestError("the model returned no usable code for this edit")
+    eol = "\r\n" if region.text.endswith("\r\n") else "\n"
+    if region.text.endswith(("\n", "\r")) and not text.endswith(("\n", "\r")):
+        text += eol
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class ComputedEdit:
+    """Edits as absolute offsets into the document at ``version``."""
+
+    version: int
+    edits: list[OffsetEdit]
+
+
+class ActionEngine:
+    """Runs the model for a resolved action and returns minimal edits."""
+
+    def __init__(
+        self,
+        session: Callable[[], ModelSession | None],
+        model: Callable[[], str],
+        budget: Callable[[], int],
+    ) -> None:
+        self._session = session
+        self._model = model
+        self._budget = budget
+
+    async def compute(
+        self, spec: ActionSpec, doc: DocumentIndex, path: str, language_id: str
+    ) -> ComputedEdit:
+        """Compute the edit for ``spec`` against ``doc``; refuse if the document moved on."""
+        if doc.version != spec.version:
+            raise StaleEdit("the document changed since this action was offered; run it again")
+        region = region_for(doc, spec)
+        prompt = edit_prompt(doc, path, language_id, spec, region, self._budget())
+        reply = await self._ask(prompt, region)
+        if doc.version != spec.version:
+            raise StaleEdit("the document changed while the edit was computed; nothing applied")
+        new_text = parse_replacement(reply, region)
+        edits = [
+            OffsetEdit(region.start_offset + e.start, region.start_offset + e.end, e.text)
+            for e in minimal_edits(region.text, new_text)
+        ]
+        return ComputedEdit(spec.version, edits)
+
+    async def _ask(self, prompt: Prompt, region: Region) -> str:
+        session = self._session()
+        if session is None:
+            raise ModelUnavailable("the model is not connected yet")
+        request = CreateRequest(
+            input_texts=prompt.input_texts,
+            model=self._model(),
+            instructions=prompt.instructions,
+            max_output_tokens=min(4096, 64 + 2 * max(16, len(region.text) // 3)),
+        )
+        return await session.complete(request)

@@ -1,0 +1,116 @@
+"""Typing-through cache: a shown suggestion keeps answering while the user types into it.
+
+When the user types the first characters of ghost text, the editor asks again at every
+keystroke. The answer is already known (the rest of the same suggestion), so :meth:`put`
+pre-seeds one entry per prefix of the suggestion the user might type, and those requests are
+served with zero model calls.
+
+Keys are BLAKE2b digests of (uri, the last ``before_chars`` of text before the cursor, the first
+``after_chars`` after it): equal windows mean equal context for the model's purposes, a far
+edit does not invalidate the cache needlessly, and no 2000-character prefix is kept alive per
+entry. Values are ``(suggestion, offset)`` pairs sharing one string, so 64 seeds of a long
+suggestion cost 64 small tuples, not 64 copies.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from hashlib import blake2b
+
+from cachetools import TTLCache
+
+__all__ = ["CompletionCache"]
+
+BEFORE_CHARS = 2000
+AFTER_CHARS = 200
+MAX_SEEDS = 64
+
+_Key = tuple[str, bytes]
+_Value = tuple[str, int]
+
+
+def _digest(before: str, after: str) -> bytes:
+    """Hash both parts, length-prefixed so ("ab", "c") and ("a", "bc") never collide."""
+    h = blake2b(digest_size=16)
+    for part in (before, after):
+        data = part.encode("utf-8", "surrogatepass")
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.digest()
+
+
+def _seed_ends(suggestion: str, limit: int) -> list[int]:
+    """Typed lengths worth seeding: never inside a surrogate pair or a CRLF.
+
+    Neither can be typed halfway, so such a seed could never be hit; skipping them keeps the
+    seed budget for positions a user can reach.
+    """
+    ends = []
+    for k in range(1, min(len(suggestion) - 1, limit) + 1):
+        if "\ud800" <= suggestion[k - 1] <= "\udbff":
+            continue
+        if suggestion[k - 1 : k + 1] == "\r\n":
+            continue
+        ends.append(k)
+    return ends
+
+
+class CompletionCache:
+    """LRU + TTL cache of suggestions by cursor context, with typing-through seeds.
+
+    ``maxsize`` counts entries, seeds included, so memory is bounded whatever is stored. Typed
+    newlines are seeded too: the user accepting a suggestion line by line types through its
+    line breaks while the text after the cursor stays the same. (If the editor auto-indents the
+    new line differently from the suggestion, the next key simply misses.)
+    """
+
+    def __init__(
+        self,
+        maxsize: int = 512,
+        ttl: float = 60.0,
+        timer: Callable[[], float] = time.monotonic,
+        *,
+        before_chars: int = BEFORE_CHARS,
+        after_chars: int = AFTER_CHARS,
+        max_seeds: int = MAX_SEEDS,
+    ) -> None:
+        self._entries: TTLCache[_Key, _Value] = TTLCache(maxsize, ttl, timer=timer)
+        self._before_chars = before_chars
+        self._after_chars = after_chars
+        self._max_seeds = max_seeds
+
+    def _tail(self, before: str) -> str:
+        return before[-self._before_chars :] if self._before_chars else ""
+
+    def _key(self, uri: str, before: str, after: str) -> _Key:
+        return uri, _digest(self._tail(before), after[: self._after_chars])
+
+    def put(self, uri: str, before: str, after: str, suggestion: str) -> None:
+        """Remember ``suggestion`` at this cursor, and its rest after each typed prefix."""
+        if not suggestion:
+            return
+        tail = self._tail(before)
+        self._entries[self._key(uri, tail, after)] = (suggestion, 0)
+        for k in _seed_ends(suggestion, self._max_seeds):
+            self._entries[self._key(uri, tail + suggestion[:k], after)] = (suggestion, k)
+
+    def get(self, uri: str, before: str, after: str) -> str | None:
+        """The suggestion (or its untyped rest) for this cursor context, if still fresh."""
+        found = self._entries.get(self._key(uri, before, after))
+        if found is None:
+            return None
+        suggestion, offset = found
+        return suggestion[offset:]
+
+    def invalidate(self, uri: str) -> None:
+        """Forget every entry of ``uri`` (document closed or replaced)."""
+        for key in [key for key in self._entries if key[0] == uri]:
+            self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        """Forget everything (e.g. the model or its settings changed)."""
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)

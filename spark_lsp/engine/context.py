@@ -1,0 +1,265 @@
+"""The context stage: which text goes into a prompt, within a token budget and the hard cap.
+
+Order matters as much as content. The provider caches prompt prefixes, and our session can warm
+a stable prefix once and chain from it, so a prompt is laid out stable-first: instructions,
+snippets from other files, the far part of the current file; then, last and alone in the
+volatile message, the lines near the cursor. Typing near the cursor changes only that message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from spark_lsp.engine.documents import DocumentIndex
+from spark_lsp.engine.privacy import ExclusionPolicy, redact_secrets
+from spark_lsp.engine.prompts import COMPLETION_INSTRUCTIONS, Prompt, file_heading
+from spark_lsp.engine.store import DocumentStore, OpenDocument, uri_to_path
+from spark_lsp.engine.window import select_window
+from spark_lsp.prompt_format import CURSOR
+
+if TYPE_CHECKING:
+    from spark_lsp.engine.pipeline import CompletionQuery
+
+#: The model's context window; no prompt plus its output may exceed it, whatever the settings.
+MODEL_CONTEXT_TOKENS = 128_000
+#: Head-room for message framing and for per-line counts that differ from the joined text's.
+CAP_MARGIN_TOKENS = 512
+#: Lines above the cursor that stay in the volatile message; the split moves in steps of this
+#: many lines so that typing does not move it.
+NEAR_LINES = 32
+SNIPPET_LINES = 24
+MAX_SNIPPET_DOCS = 8
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
+LINE_COMMENT = {
+    "python": "#",
+    "ruby": "#",
+    "shellscript": "#",
+    "perl": "#",
+    "r": "#",
+    "yaml": "#",
+    "toml": "#",
+    "dockerfile": "#",
+    "makefile": "#",
+    "elixir": "#",
+    "julia": "#",
+    "lua": "--",
+    "sql": "--",
+    "haskell": "--",
+    "clojure": ";;",
+    "lisp": ";;",
+    "scheme": ";;",
+    "vim": '"',
+    "latex": "%",
+    "erlang": "%",
+    "matlab": "%",
+}
+
+
+def comment_prefix(language_id: str) -> str:
+    """The line-comment marker of a language (``//`` for the C family and the unknown)."""
+    return LINE_COMMENT.get(language_id, "//")
+
+
+def hard_cap(max_context: int, max_output_tokens: int) -> int:
+    """Tokens a prompt may use: 128k (or less, if configured) minus output and margin."""
+    return min(MODEL_CONTEXT_TOKENS, max_context) - max_output_tokens - CAP_MARGIN_TOKENS
+
+
+@dataclass(frozen=True, slots=True)
+class ContextOptions:
+    """What the context stage reads from the settings on each request."""
+
+    max_tokens: int = MODEL_CONTEXT_TOKENS
+    max_output_tokens: int = 128
+    cross_file: bool = True
+    snippet_share: float = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A run of lines of another document with its identifiers (for ranking)."""
+
+    first: int
+    end: int
+    identifiers: frozenset[str]
+
+
+@dataclass
+class _DocChunks:
+    version: int
+    chunks: list[Chunk] = field(default_factory=list)
+
+
+class ContextBuilder:
+    """Builds prompts from the open documents, the privacy policy and the budgets."""
+
+    def __init__(
+        self,
+        store: DocumentStore | None = None,
+        policy: Callable[[], ExclusionPolicy | None] = lambda: None,
+        options: Callable[[], ContextOptions] = ContextOptions,
+    ) -> None:
+        self._store = store
+        self._policy = policy
+        self._options = options
+        self._chunks: dict[str, _DocChunks] = {}
+        self._snippet_memo: tuple[tuple[object, ...], tuple[str, int]] | None = None
+        self.last_prompt_tokens = 0
+
+    # -- exclusion ----------------------------------------------------------------------------
+
+    def excluded(self, uri: str) -> str | None:
+        """Why a document must not be sent to the model, or None."""
+        policy = self._policy()
+        return policy.reason(uri_to_path(uri)) if policy is not None else None
+
+    # -- completion prompt -------------------------------------------------------------------
+
+    def completion_prompt(self, query: CompletionQuery, budget: int) -> Prompt:
+        """Stable-first prompt of an inline completion, within ``budget`` and the hard cap."""
+        options = self._options()
+        counter = query.doc.counter
+        cap = hard_cap(options.max_tokens, options.max_output_tokens)
+        budget = max(64, min(budget, cap - counter.count(COMPLETION_INSTRUCTIONS)))
+        snippets, snippet_tokens = ("", 0)
+        if options.cross_file and self._store is not None:
+            snippets, snippet_tokens = self._snippets(query, int(budget * options.snippet_share))
+        window = select_window(query.doc, query.line, query.character, budget - snippet_tokens)
+        far, near = _split_far_near(query.doc, window.first_line, query.line, window.prefix)
+        heading = file_heading(query.path, query.language_id)
+        stable = tuple(
+            redact_secrets(part)
+            for part in (snippets, _far_message(query, far, window.first_line))
+            if part
+        )
+        volatile = redact_secrets(heading + near + CURSOR + window.suffix)
+        self.last_prompt_tokens = snippet_tokens + window.prefix_tokens + window.suffix_tokens
+        return Prompt(COMPLETION_INSTRUCTIONS, stable, volatile)
+
+    # -- cross-file snippets ------------------------------------------------------------------
+
+    def _snippets(self, query: CompletionQuery, budget: int) -> tuple[str, int]:
+        """Ranked snippets of other open documents, memoised while nothing relevant changed."""
+        others = self._candidates(query)
+        memo_key = (
+            query.uri,
+            query.line // NEAR_LINES,
+            budget,
+            tuple((d.uri, d.index.version) for d in others),
+        )
+        if self._snippet_memo is not None and self._snippet_memo[0] == memo_key:
+            return self._snippet_memo[1]
+        result = self._rank_and_pack(query, others, budget)
+        self._snippet_memo = (memo_key, result)
+        return result
+
+    def _candidates(self, query: CompletionQuery) -> list[OpenDocument]:
+        assert self._store is not None
+        others = [
+            doc for doc in self._store if doc.uri != query.uri and self.excluded(doc.uri) is None
+        ]
+        others.sort(key=lambda d: d.edited_at, reverse=True)
+        return others[:MAX_SNIPPET_DOCS]
+
+    def _rank_and_pack(
+        self, query: CompletionQuery, others: list[OpenDocument], budget: int
+    ) -> tuple[str, int]:
+        if budget <= 0 or not others:
+            return "", 0
+        wanted = _identifiers_near(query.doc, query.line)
+        scored: list[tuple[float, int, OpenDocument, Chunk]] = []
+        for rank, doc in enumerate(others):
+            for chunk in self._doc_chunks(doc):
+                overlap = len(wanted & chunk.identifiers)
+                if overlap == 0:
+                    continue
+                score = overlap / math.sqrt(len(chunk.identifiers)) - 0.05 * rank
+                score += 0.2 if doc.language_id == query.language_id else 0.0
+                score += 0.5 if any(chunk.first <= n < chunk.end for n in doc.recent_lines) else 0
+                scored.append((score, -rank, doc, chunk))
+        scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
+        return _pack(scored, budget, query.language_id)
+
+    def _doc_chunks(self, doc: OpenDocument) -> list[Chunk]:
+        cached = self._chunks.get(doc.uri)
+        if cached is not None and cached.version == doc.index.version:
+            return cached.chunks
+        chunks = [
+            Chunk(
+                first,
+                min(first + SNIPPET_LINES, doc.index.line_count),
+                frozenset(IDENTIFIER.findall(_lines(doc.index, first, first + SNIPPET_LINES))),
+            )
+            for first in range(0, doc.index.line_count, SNIPPET_LINES)
+        ]
+        self._chunks[doc.uri] = _DocChunks(doc.index.version, chunks)
+        return chunks
+
+    def forget(self, uri: str) -> None:
+        """Drop cached chunks of a closed document."""
+        self._chunks.pop(uri, None)
+
+
+def _lines(doc: DocumentIndex, first: int, end: int) -> str:
+    end = min(end, doc.line_count)
+    return "".join(doc.line(i) + "\n" for i in range(first, end))
+
+
+def _identifiers_near(doc: DocumentIndex, line: int) -> frozenset[str]:
+    return frozenset(IDENTIFIER.findall(_lines(doc, max(0, line - 30), line + 5)))
+
+
+def _pack(
+    scored: list[tuple[float, int, OpenDocument, Chunk]], budget: int, language_id: str
+) -> tuple[str, int]:
+    """Take the best chunks that fit; group them under one heading per file."""
+    marker = comment_prefix(language_id)
+    parts: list[str] = []
+    spent = 0
+    for _, _, doc, chunk in scored:
+        body = _lines(doc.index, chunk.first, chunk.end)
+        text = f"{marker} {doc.path} (lines {chunk.first + 1}-{chunk.end})\n{body}"
+        cost = doc.index.tokens_in_lines(chunk.first, chunk.end) + 16
+        if spent + cost > budget:
+            continue
+        parts.append(text)
+        spent += cost
+    if not parts:
+        return "", 0
+    header = f"{marker} Context from other files of the project:\n"
+    return header + "\n".join(parts), spent
+
+
+def _split_far_near(
+    doc: DocumentIndex, first_line: int, cursor_line: int, prefix: str
+) -> tuple[str, str]:
+    """Split the prefix at a line that moves only every ``NEAR_LINES`` lines."""
+    split_line = max(first_line, (cursor_line - NEAR_LINES) // NEAR_LINES * NEAR_LINES)
+    if split_line <= first_line:
+        return "", prefix
+    cut = doc.offset_at(split_line, 0) - doc.offset_at(first_line, 0)
+    if not 0 < cut < len(prefix):
+        return "", prefix
+    return prefix[:cut], prefix[cut:]
+
+
+def _far_message(query: CompletionQuery, far: str, first_line: int) -> str:
+    if not far:
+        return ""
+    return (
+        f"File: {query.path} (language: {query.language_id}), from line {first_line + 1}; "
+        f"continued in the last message\n{far}"
+    )
+
+
+def stable_key(prompt: Prompt) -> str:
+    """Identifies a prompt's stable part (instructions + stable messages) for anchors."""
+    digest = hashlib.blake2b(prompt.instructions.encode(), digest_size=16)
+    for part in prompt.stable:
+        digest.update(b"\0" + part.encode())
+    return digest.hexdigest()

@@ -1,0 +1,208 @@
+"""How long an automatic completion waits, and newest-wins between requests of one document.
+
+:class:`AdaptiveDelay` learns the user's typing rhythm; :class:`Supersession` lets a newer
+request for the same document wake and cancel the older ones at once, at any stage.
+
+Why adaptive: a fixed debounce is either too long for fast typists' pauses (the suggestion
+feels late) or too short for slow ones (a model call per keystroke, each thrown away). The
+right wait is "just longer than this user's gap between keystrokes inside a burst": if no key
+came by then, the user has most likely paused and wants a suggestion.
+
+The numbers (all seconds):
+
+* rhythm = 75th percentile of the last 32 inter-key gaps, x 1.25 (about the 90th percentile
+  for typical gap distributions, but steadier on 32 samples than the 90th itself). A percentile,
+  not a mean, because one slow key in a burst should not stretch every wait.
+* gaps over 1 s are pauses (thinking, reading), not rhythm, and are ignored; so is the gap
+  across a switch of document, which measures navigation, not typing.
+* cold start (fewer than 4 gaps): 0.075 s, a fast typist's gap, so the first suggestions of
+  a session are not slow while the rhythm is learned.
+* model latency scales the wait by 0.5 … 1.0: a fast model (≈0.1 s to a full suggestion)
+  makes a wasted call cheap, and a mid-burst call is often reused anyway (typing-through cache,
+  shared in-flight calls), so waiting half the rhythm buys latency the user feels. A slow model
+  (≥ 0.4 s) makes every wasted call expensive and the wait a small part of the total, so the
+  full rhythm is waited. (Subtracting the latency from the wait, as some clients do, gets this
+  backwards: the slower the model, the more calls it would waste.)
+* the result is clamped to [0.015, 0.35]: below 15 ms the editor's own change events race
+  each other; above 350 ms the suggestion feels late whatever the rhythm says.
+* after consecutive failures the wait grows x1.5 per failure (up to x4, at most 1 s), so a
+  failing or rate-limited server is not hammered at typing speed; one success resets it.
+* ``fixed`` (the ``debounceMs`` setting) replaces all of this, back-off included: a user who
+  set a number gets that number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+from types import TracebackType
+
+__all__ = ["AdaptiveDelay", "Supersession", "Ticket"]
+
+PAUSE_SECONDS = 1.0
+WINDOW = 32
+MIN_SAMPLES = 4
+RHYTHM_QUANTILE = 0.75
+RHYTHM_FACTOR = 1.25
+COLD_DELAY = 0.075
+MIN_DELAY = 0.015
+MAX_DELAY = 0.35
+ASSUMED_LATENCY = 0.15
+SLOW_LATENCY = 0.4
+LATENCY_EWMA_ALPHA = 0.3
+FAILURE_GROWTH = 1.5
+MAX_FAILURE_STEPS = 4
+FAILURE_CEILING = 1.0
+
+
+class AdaptiveDelay:
+    """Learns a debounce delay from keystroke timing and model latency; pure, clock injected."""
+
+    def __init__(
+        self,
+        *,
+        fixed: float | None = None,
+        min_delay: float = MIN_DELAY,
+        max_delay: float = MAX_DELAY,
+        cold_delay: float = COLD_DELAY,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.fixed = fixed
+        self._min = min_delay
+        self._max = max_delay
+        self._cold = cold_delay
+        self._timer = timer
+        self._gaps: deque[float] = deque(maxlen=WINDOW)
+        self._last: tuple[str, float] | None = None
+        self._latency = ASSUMED_LATENCY
+        self._failures = 0
+
+    def record_keystroke(self, key: str) -> None:
+        """Note a document change; ``key`` says where (e.g. the document URI)."""
+        now = self._timer()
+        last, self._last = self._last, (key, now)
+        if last is None or last[0] != key:
+            return
+        gap = now - last[1]
+        if 0 <= gap <= PAUSE_SECONDS:
+            self._gaps.append(gap)
+
+    def record_model_latency(self, seconds: float) -> None:
+        """Note how long a successful model call took; also ends a failure streak."""
+        self._failures = 0
+        if seconds >= 0:
+            self._latency += LATENCY_EWMA_ALPHA * (seconds - self._latency)
+
+    def record_failure(self) -> None:
+        """Note a failed model call: the next waits grow a little."""
+        self._failures = min(self._failures + 1, MAX_FAILURE_STEPS)
+
+    @property
+    def rhythm(self) -> float | None:
+        """The user's in-burst keystroke gap (a high percentile), or None while cold."""
+        if len(self._gaps) < MIN_SAMPLES:
+            return None
+        ordered = sorted(self._gaps)
+        return ordered[int(RHYTHM_QUANTILE * (len(ordered) - 1))]
+
+    def delay(self) -> float:
+        """Seconds an automatic request should wait before calling the model."""
+        if self.fixed is not None:
+            return max(0.0, self.fixed)
+        base = self._cold if self.rhythm is None else self._learned(self.rhythm)
+        if not self._failures:
+            return base
+        return min(base * FAILURE_GROWTH**self._failures, max(FAILURE_CEILING, self._max))
+
+    def _learned(self, rhythm: float) -> float:
+        speed = 0.5 + 0.5 * min(1.0, self._latency / SLOW_LATENCY)
+        return min(self._max, max(self._min, rhythm * RHYTHM_FACTOR * speed))
+
+
+def _resolve(waiter: asyncio.Future[bool], value: bool) -> None:
+    if not waiter.done():
+        waiter.set_result(value)
+
+
+class Ticket:
+    """One request's claim to be the newest for its key.
+
+    Cheap by design: no task and no polling; :meth:`wait` parks on a future that either the
+    event loop's timer or the next :meth:`Supersession.begin` resolves.
+    """
+
+    __slots__ = ("_owner", "_superseded", "_waiter", "key")
+
+    def __init__(self, owner: Supersession, key: str) -> None:
+        self._owner = owner
+        self.key = key
+        self._superseded = False
+        self._waiter: asyncio.Future[bool] | None = None
+
+    @property
+    def superseded(self) -> bool:
+        """Whether a newer request for the same key has begun (or the key was cancelled)."""
+        return self._superseded
+
+    async def wait(self, delay: float) -> bool:
+        """Sleep up to ``delay`` s; False as soon as (or if already) superseded, else True."""
+        if self._superseded or delay <= 0:
+            return not self._superseded
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[bool] = loop.create_future()
+        timer = loop.call_later(delay, _resolve, waiter, True)
+        self._waiter = waiter
+        try:
+            return await waiter
+        finally:
+            timer.cancel()
+            self._waiter = None
+
+    def done(self) -> None:
+        """Release the key; call when the request has finished, however it finished."""
+        self._owner._release(self)
+
+    def _supersede(self) -> None:
+        self._superseded = True
+        if self._waiter is not None:
+            _resolve(self._waiter, False)
+
+    def __enter__(self) -> Ticket:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.done()
+
+
+class Supersession:
+    """Newest wins per key: beginning a ticket supersedes the previous one of that key."""
+
+    def __init__(self) -> None:
+        self._current: dict[str, Ticket] = {}
+
+    def begin(self, key: str) -> Ticket:
+        """Start the newest request for ``key``; the previous one is superseded now."""
+        self.cancel(key)
+        ticket = Ticket(self, key)
+        self._current[key] = ticket
+        return ticket
+
+    def cancel(self, key: str) -> None:
+        """Supersede the current request for ``key`` without starting a new one."""
+        ticket = self._current.pop(key, None)
+        if ticket is not None:
+            ticket._supersede()
+
+    def __len__(self) -> int:
+        return len(self._current)
+
+    def _release(self, ticket: Ticket) -> None:
+        if self._current.get(ticket.key) is ticket:
+            del self._current[ticket.key]

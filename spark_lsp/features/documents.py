@@ -1,0 +1,36 @@
+"""Text synchronisation: every change goes to the incremental document store."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from spark_lsp.engine.store import Change
+from spark_lsp.server import SparkServer
+
+
+def _change(event: types.TextDocumentContentChangeEvent) -> Change:
+    if isinstance(event, types.TextDocumentContentChangePartial):
+        start, end = event.range.start, event.range.end
+        return (start.line, start.character, end.line, end.character), event.text
+    return None, event.text
+
+
+def register(server: SparkServer) -> None:
+    """Attach didOpen/didChange/didClose."""
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: SparkServer, params: types.DidOpenTextDocumentParams) -> None:
+        item = params.text_document
+        ls.store.open(item.uri, item.language_id, item.text, item.version)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: SparkServer, params: types.DidChangeTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        changes = [_change(event) for event in params.content_changes]
+        if ls.store.change(uri, params.text_document.version, changes) is not None:
+            ls.pipeline.note_edit(uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: SparkServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.store.close(params.text_document.uri)
+        ls.pipeline.forget(params.text_document.uri)

@@ -1,0 +1,69 @@
+"""initialize / initialized / configuration / shutdown: start and stop the model side.
+
+``initialize`` answers at once (nothing heavy happens there); the model side starts right after
+``initialized``, in the background, so the first keystroke finds a warm connection.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lsprotocol import types
+
+from spark_lsp.server import SparkServer, workspace_root
+
+CONFIG_SECTION = "spark"
+
+
+def register(server: SparkServer) -> None:
+    """Attach the lifecycle handlers."""
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: SparkServer, params: types.InitializeParams) -> None:
+        ls.init_options = params.initialization_options
+        ls.store.position_encoding = str(ls.workspace.position_encoding or "utf-16")
+        ls.store.root = workspace_root(ls)
+        ls.reload_settings()
+
+    @server.feature(types.INITIALIZED)
+    def initialized(ls: SparkServer, params: types.InitializedParams) -> None:
+        ls.run_task(_start(ls), "start-model")
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(
+        ls: SparkServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        ls.client_settings = await _pull_settings(ls) or _pushed(params.settings)
+        if ls.reload_settings():
+            await ls.start_model()
+
+    @server.feature(types.SHUTDOWN)
+    async def shutdown(ls: SparkServer, params: Any) -> None:
+        await ls.stop_model()
+
+
+async def _start(ls: SparkServer) -> None:
+    ls.client_settings = await _pull_settings(ls)
+    ls.reload_settings()
+    await ls.start_model()
+
+
+def _pushed(settings: Any) -> Any:
+    if isinstance(settings, dict) and CONFIG_SECTION in settings:
+        return settings[CONFIG_SECTION]
+    return settings if isinstance(settings, dict) else None
+
+
+async def _pull_settings(ls: SparkServer) -> Any:
+    """Ask the client for section ``spark`` when it supports ``workspace/configuration``."""
+    workspace = ls.client_capabilities.workspace
+    if workspace is None or not workspace.configuration:
+        return None
+    try:
+        items = await ls.workspace_configuration_async(
+            types.ConfigurationParams(items=[types.ConfigurationItem(section=CONFIG_SECTION)])
+        )
+    except Exception as exc:  # a client may answer with an error: keep the other layers
+        ls.reporter.problem("config-pull", f"could not read the spark settings: {exc}", popup=False)
+        return None
+    return items[0] if items else None

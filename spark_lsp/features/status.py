@@ -1,0 +1,120 @@
+"""What the editor is told: the ``spark/status`` notification and throttled messages.
+
+Status bars need the session state at a glance; people need one message per problem, not one per
+keystroke. So state changes go out as notifications, every problem goes to the log, and a popup
+appears only once per distinct problem per ``quiet_s`` window.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from lsprotocol import types
+
+from spark_lsp.errors import AuthError, ConfigError, SparkError
+from spark_lsp.model.session import SessionStatus
+
+log = logging.getLogger(__name__)
+
+STATUS_METHOD = "spark/status"
+STATE_NAMES = {
+    "connecting": "starting",
+    "ready": "ready",
+    "offline": "offline",
+    "auth_failed": "error",
+    "closed": "offline",
+}
+
+
+class StatusReporter:
+    """Sends ``spark/status`` and user messages through callables the server provides."""
+
+    def __init__(
+        self,
+        notify: Callable[[str, Any], None],
+        show: Callable[[types.ShowMessageParams], None],
+        log_message: Callable[[types.LogMessageParams], None],
+        *,
+        quiet_s: float = 300.0,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._notify = notify
+        self._show = show
+        self._log = log_message
+        self._quiet_s = quiet_s
+        self._timer = timer
+        self._shown: dict[str, float] = {}
+        self.state = "starting"
+        self.detail: str | None = None
+        self.model = ""
+        self.endpoint_kind = ""
+        self.latency_ms: float | None = None
+        self.disabled_reason: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        """The ``spark/status`` params (also part of ``spark/stats``)."""
+        return {
+            "state": self.state,
+            "model": self.model,
+            "endpoint": self.endpoint_kind,
+            "latencyMs": None if self.latency_ms is None else round(self.latency_ms, 1),
+            "detail": self.detail,
+        }
+
+    def set_state(self, state: str, detail: str | None = None) -> None:
+        """Change the state; notify only when something visible changed."""
+        if (state, detail) == (self.state, self.detail):
+            return
+        self.state, self.detail = state, detail
+        self._notify(STATUS_METHOD, self.payload())
+
+    def on_session(self, status: SessionStatus) -> None:
+        """Mirror the model session's state; a lost connection is said once."""
+        self.set_state(STATE_NAMES[status.state], status.detail)
+        if status.state in ("offline", "auth_failed") and status.detail:
+            kind = "auth" if status.state == "auth_failed" else "offline"
+            self.problem(kind, _session_message(status), popup=True)
+
+    def busy(self, is_busy: bool) -> None:
+        """Show that a model call runs (only from ready, so errors stay visible)."""
+        if self.state in ("ready", "busy"):
+            self.set_state("busy" if is_busy else "ready", self.detail)
+
+    def error(self, exc: SparkError) -> None:
+        """Report a failed request: popups only for what the user can act on."""
+        actionable = isinstance(exc, AuthError | ConfigError)
+        self.problem(type(exc).__name__, str(exc), popup=actionable)
+
+    def warn_settings(self, warnings: list[str]) -> None:
+        """Bad settings: one warning each, naming the key (the default stays in force)."""
+        for warning in warnings:
+            self.problem("settings:" + warning, f"spark-lsp settings: {warning}", popup=True)
+
+    def problem(self, key: str, message: str, *, popup: bool) -> None:
+        """Log every time; show a popup at most once per ``quiet_s`` for the same key."""
+        log.warning("%s", message)
+        self._log(types.LogMessageParams(type=types.MessageType.Warning, message=message))
+        if not popup:
+            return
+        now = self._timer()
+        last = self._shown.get(key)
+        if last is not None and now - last < self._quiet_s:
+            return
+        self._shown[key] = now
+        self._show(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
+
+    def recovered(self) -> None:
+        """Forget shown problems so the next outage is reported again."""
+        self._shown = {k: v for k, v in self._shown.items() if k.startswith("settings:")}
+
+
+def _session_message(status: SessionStatus) -> str:
+    if status.state == "auth_failed":
+        return f"spark-lsp: {status.detail}"
+    return (
+        f"spark-lsp: the model is unreachable ({status.detail}); "
+        "completions resume by themselves when it is back. Run `spark-lsp doctor` for details."
+    )

@@ -1,0 +1,143 @@
+"""The "embedded default": the language server runs the bundled model server as a child.
+
+A child process (not an in-process task) keeps the engine's CPU work and memory off the
+language server's event loop and lets the same WebSocket client code path serve every setup.
+The child gets a fresh bearer token through its environment (argv is visible to other users),
+exits when our stdin pipe closes (so it never outlives us), and its stderr is captured: the
+language server's stdout is the LSP channel and must never see a stray byte.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import sys
+from collections import deque
+from collections.abc import Sequence
+from pathlib import Path
+
+from spark_lsp.errors import ModelUnavailable
+from spark_lsp.modelserver.main import TOKEN_ENV
+
+LISTENING_PREFIX = "LISTENING "
+STDERR_TAIL_LINES = 20
+
+
+class EmbeddedModelServer:
+    """Starts, watches and stops one bundled model server child process."""
+
+    def __init__(
+        self,
+        *,
+        start_timeout_s: float = 20.0,
+        stop_timeout_s: float = 2.0,
+        extra_args: Sequence[str] = (),
+    ) -> None:
+        self.start_timeout_s = start_timeout_s
+        self.stop_timeout_s = stop_timeout_s
+        self.extra_args = tuple(extra_args)
+        self.url: str | None = None
+        self.token: str | None = None
+        self._process: asyncio.subprocess.Process | None = None
+        self._readers: list[asyncio.Task[None]] = []
+        self._stderr: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
+
+    @property
+    def running(self) -> bool:
+        """True while the child process is alive."""
+        return self._process is not None and self._process.returncode is None
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id (for diagnostics)."""
+        return self._process.pid if self._process is not None else None
+
+    def stderr_tail(self) -> str:
+        """The child's last stderr lines, for error messages and logs."""
+        return "\n".join(self._stderr)
+
+    async def start(self, workspace: Path | None) -> tuple[str, str]:
+        """Launch the child and return ``(url, token)``; raises ``ModelUnavailable``."""
+        if self.running and self.url and self.token:
+            return self.url, self.token
+        await self.stop()
+        token = secrets.token_urlsafe(32)
+        self._process = await self._spawn(workspace, token)
+        stdout = self._process.stdout
+        assert stdout is not None  # created with PIPE
+        try:
+            line = await asyncio.wait_for(stdout.readline(), self.start_timeout_s)
+        except TimeoutError:
+            timeout = f"did not report its address within {self.start_timeout_s:g} s"
+            raise await self._failure(timeout) from None
+        if not line.startswith(LISTENING_PREFIX.encode()):
+            raise await self._failure("exited before it was listening")
+        url = line.decode("utf-8", "replace").strip().removeprefix(LISTENING_PREFIX)
+        self._readers.append(asyncio.create_task(_drain(stdout, None)))
+        self.url, self.token = url, token
+        return url, token
+
+    async def _spawn(self, workspace: Path | None, token: str) -> asyncio.subprocess.Process:
+        args = [sys.executable, "-m", "spark_lsp.modelserver", "--port", "0"]
+        args += ["--exit-on-stdin-eof", *self.extra_args]
+        if workspace is not None:
+            args += ["--workspace", str(workspace)]
+        env = {**os.environ, TOKEN_ENV: token}
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *args,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                env=env,
+            )
+        except OSError as exc:
+            raise ModelUnavailable(f"Cannot start the bundled model server: {exc}") from None
+        assert process.stderr is not None  # created with PIPE
+        self._readers.append(asyncio.create_task(_drain(process.stderr, self._stderr)))
+        return process
+
+    async def _failure(self, what: str) -> ModelUnavailable:
+        """Stop the half-started child; return the error that explains why it failed."""
+        process = self._process
+        await self.stop()
+        code = process.returncode if process is not None else None
+        detail = self.stderr_tail() or "(no output)"
+        return ModelUnavailable(
+            f"The bundled model server {what} (exit code {code}). Its last output: {detail}"
+        )
+
+    async def stop(self) -> None:
+        """Stop the child: close its stdin, terminate, kill if it lingers. Idempotent."""
+        process, self._process = self._process, None
+        self.url = self.token = None
+        if process is not None:
+            await self._end(process)
+        readers, self._readers = self._readers, []
+        for reader in readers:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(reader), 1.0)
+            reader.cancel()
+        await asyncio.gather(*readers, return_exceptions=True)
+
+    async def _end(self, process: asyncio.subprocess.Process) -> None:
+        if process.stdin is not None:
+            process.stdin.close()
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), self.stop_timeout_s)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+
+
+async def _drain(stream: asyncio.StreamReader, keep: deque[str] | None) -> None:
+    """Read a child's pipe to its end (so the child never blocks), keeping lines if asked."""
+    while line := await stream.readline():
+        if keep is not None:
+            keep.append(line.decode("utf-8", "replace").rstrip())

@@ -1,0 +1,207 @@
+"""The language server object: shared state, owned background tasks, and feature wiring.
+
+Handlers live in ``features/``; each is a few lines that translate LSP types and call into the
+engine. This module holds what they share (settings, documents, the model runtime, the
+pipeline) and the lifecycle that starts and stops the model side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from spark_lsp import __version__
+from spark_lsp.config import Settings, language_enabled, load_settings
+from spark_lsp.engine.actions import ActionEngine
+from spark_lsp.engine.context import ContextBuilder
+from spark_lsp.engine.pipeline import CompletionOptions, CompletionPipeline, CompletionQuery
+from spark_lsp.engine.store import DocumentStore, OpenDocument
+from spark_lsp.engine.tokens import TokenCounter
+from spark_lsp.errors import SparkError
+from spark_lsp.features.status import StatusReporter
+from spark_lsp.model.session import ModelSession, SessionStatus
+from spark_lsp.runtime import ModelRuntime
+
+log = logging.getLogger(__name__)
+
+
+class SparkServer(LanguageServer):
+    """pygls server plus spark-lsp's state."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "spark-lsp", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+        )
+        self.env: dict[str, str] = dict(os.environ)
+        self.init_options: Any = None
+        self.client_settings: Any = None
+        self.settings, warnings = load_settings(env=self.env)
+        self.pending_warnings = warnings
+        self.counter = TokenCounter()
+        self.counter.start_loading()
+        self.store = DocumentStore(self.counter)
+        self.context_builder = ContextBuilder()
+        self.runtime: ModelRuntime | None = None
+        self.completions_on = True
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.reporter = StatusReporter(
+            lambda method, params: self.protocol.notify(method, params),
+            self.window_show_message,
+            self.window_log_message,
+        )
+        self.actions = ActionEngine(
+            self.model_session,
+            lambda: self.settings.model.name,
+            lambda: self.settings.context.edit_tokens,
+        )
+        self.pipeline = CompletionPipeline(
+            self.model_session,
+            self.context_builder,
+            self.completion_options,
+            fixed_delay=self._fixed_delay,
+        )
+
+    # -- shared accessors --------------------------------------------------------------------
+
+    def model_session(self) -> ModelSession | None:
+        """The live session, or None while the model side is (re)starting."""
+        return self.runtime.session if self.runtime is not None else None
+
+    def completion_options(self) -> CompletionOptions:
+        """The pipeline's view of the current settings."""
+        completion = self.settings.completion
+        return CompletionOptions(
+            model=self.settings.model.name,
+            max_output_tokens=completion.max_output_tokens,
+            context_tokens=min(completion.context_tokens, self.settings.context.max_tokens),
+            multiline=completion.multiline,
+            prompt_cache_key=self.prompt_cache_key,
+        )
+
+    @property
+    def prompt_cache_key(self) -> str:
+        """Stable per workspace, so the provider routes our prompts to a warm cache."""
+        import hashlib
+
+        root = str(self.store.root or "")
+        return "spark-lsp-" + hashlib.sha256(root.encode()).hexdigest()[:16]
+
+    def _fixed_delay(self) -> float | None:
+        debounce_ms = self.settings.completion.debounce_ms
+        return None if debounce_ms is None else debounce_ms / 1000
+
+    def run_task(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Start a background task we own: referenced until done, its failure logged."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+    # -- completions --------------------------------------------------------------------------
+
+    async def suggest(
+        self, uri: str, position: types.Position, *, invoked: bool
+    ) -> tuple[OpenDocument, str] | None:
+        """Run the pipeline for a position; None when completions are off or nothing fits."""
+        doc = self.store.get(uri)
+        if doc is None or not self._completions_allowed(doc, invoked):
+            return None
+        if position.line >= doc.index.line_count or position.line < 0 or position.character < 0:
+            return None
+        query = CompletionQuery(
+            uri, doc.path, doc.language_id, doc.index, position.line, position.character, invoked
+        )
+        self.reporter.busy(True)
+        try:
+            suggestion = await self.pipeline.complete(query)
+        except SparkError as exc:
+            self.reporter.error(exc)
+            return None
+        finally:
+            self.reporter.busy(False)
+        self._note_latency()
+        return None if suggestion is None else (doc, suggestion.text)
+
+    def _completions_allowed(self, doc: OpenDocument, invoked: bool) -> bool:
+        if not self.completions_on and not invoked:
+            return False
+        return language_enabled(self.settings, doc.language_id)
+
+    def _note_latency(self) -> None:
+        samples = self.pipeline.stats.stages.get("model")
+        if samples:
+            self.reporter.latency_ms = samples[-1]
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def apply_settings(self, settings: Settings, warnings: list[str]) -> bool:
+        """Adopt new settings; True when the model side must restart to honour them."""
+        old = self.settings
+        self.settings = settings
+        self.reporter.warn_settings(warnings)
+        self.reporter.model = settings.model.name
+        return old.model != settings.model
+
+    def reload_settings(self) -> bool:
+        """Re-merge every source; True when the model side must restart."""
+        settings, warnings = load_settings(self.init_options, self.client_settings, env=self.env)
+        return self.apply_settings(settings, warnings)
+
+    async def start_model(self) -> None:
+        """(Re)start the model side for the current settings; failures become status."""
+        await self.stop_model()
+        runtime = ModelRuntime(self.settings, self.env, self.store.root)
+        self.runtime = runtime
+        self.reporter.model = self.settings.model.name
+        self.reporter.endpoint_kind = runtime.kind
+        try:
+            await runtime.start(self._on_session_status)
+        except SparkError as exc:
+            self.reporter.set_state("error", str(exc))
+            self.reporter.problem("start", f"spark-lsp: {exc}", popup=True)
+
+    def _on_session_status(self, status: SessionStatus) -> None:
+        if status.state == "ready":
+            self.reporter.recovered()
+        self.reporter.on_session(status)
+
+    async def stop_model(self) -> None:
+        """Close the session and the bundled model server, if running."""
+        runtime, self.runtime = self.runtime, None
+        if runtime is not None:
+            await runtime.close()
+
+
+def create_server() -> SparkServer:
+    """Build the server with every feature registered."""
+    from spark_lsp.features import (
+        code_actions,
+        completion,
+        documents,
+        inline_completion,
+        lifecycle,
+        stats,
+    )
+
+    server = SparkServer()
+    for feature in (lifecycle, documents, inline_completion, completion, code_actions, stats):
+        feature.register(server)
+    return server
+
+
+def workspace_root(server: SparkServer) -> Path | None:
+    """The first workspace folder (or root URI) as a path."""
+    root = server.workspace.root_path
+    return Path(root) if root else None

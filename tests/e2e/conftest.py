@@ -1,0 +1,193 @@
+"""End-to-end harness: a real spark-lsp process, a real LSP client, the real model server.
+
+The bundled model server runs in the test's event loop (scripted engine, port 0) so each test
+chooses the model's behaviour and counts what the model received; the language server is a
+subprocess talking stdio to pytest-lsp's client, with capabilities of VS Code or Neovim 0.12.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from spark_lsp.modelserver.engines.scripted import ScriptedEngine
+from spark_lsp.modelserver.server import ModelServer, ServerConfig
+
+TOKEN = "e2e-secret-token-0123456789"
+PROFILES = {
+    "vscode": "visual-studio-code",
+    "neovim": "neovim@v0.11.0",
+    "no-resolve": "visual-studio-code",
+}
+
+
+def capabilities(profile: str) -> types.ClientCapabilities:
+    """A real editor's capabilities plus inline completion (which 0.12 / VS Code have).
+
+    ``no-resolve`` is VS Code's set without code-action resolve, like older clients.
+    """
+    caps = pytest_lsp.client_capabilities(PROFILES[profile])
+    assert caps.text_document is not None
+    caps.text_document.inline_completion = types.InlineCompletionClientCapabilities(
+        dynamic_registration=False
+    )
+    if profile == "no-resolve" and caps.text_document.code_action is not None:
+        caps.text_document.code_action.resolve_support = None
+        caps.text_document.code_action.data_support = False
+    return caps
+
+
+@dataclass
+class Editor:
+    """A client session plus helpers that act like a person typing."""
+
+    client: LanguageClient
+    model: ModelServer
+    engine: ScriptedEngine
+    root: Path
+    result: types.InitializeResult
+    versions: dict[str, int] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
+    statuses: list[dict[str, Any]] = field(default_factory=list)
+    applied: list[types.WorkspaceEdit] = field(default_factory=list)
+
+    def uri(self, name: str) -> str:
+        return (self.root / name).as_uri()
+
+    def open(self, name: str, text: str, language: str = "python") -> str:
+        uri = self.uri(name)
+        (self.root / name).parent.mkdir(parents=True, exist_ok=True)
+        (self.root / name).write_text(text)
+        self.versions[uri] = 1
+        self.texts[uri] = text
+        self.client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id=language, version=1, text=text
+                )
+            )
+        )
+        return uri
+
+    def insert(self, uri: str, line: int, character: int, text: str) -> None:
+        self.versions[uri] += 1
+        at = types.Position(line=line, character=character)
+        self.client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(
+                    uri=uri, version=self.versions[uri]
+                ),
+                content_changes=[
+                    types.TextDocumentContentChangePartial(
+                        range=types.Range(start=at, end=at), text=text
+                    )
+                ],
+            )
+        )
+
+    async def inline(
+        self, uri: str, line: int, character: int, *, invoked: bool = False
+    ) -> list[types.InlineCompletionItem]:
+        kind = (
+            types.InlineCompletionTriggerKind.Invoked
+            if invoked
+            else types.InlineCompletionTriggerKind.Automatic
+        )
+        result = await self.client.text_document_inline_completion_async(
+            types.InlineCompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(line=line, character=character),
+                context=types.InlineCompletionContext(trigger_kind=kind),
+            )
+        )
+        if result is None:
+            return []
+        return list(result.items if isinstance(result, types.InlineCompletionList) else result)
+
+    async def stats(self) -> dict[str, Any]:
+        result: dict[str, Any] = await self.client.protocol.send_request_async("spark/stats", {})
+        return result
+
+    async def wait_state(self, state: str, timeout: float = 15.0) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            if (await self.stats())["status"]["state"] == state:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"server never reached state {state!r}: {await self.stats()}")
+
+    def model_calls(self) -> int:
+        return self.model.stats.generate_requests
+
+
+async def start_editor(
+    tmp_path: Path,
+    engine: ScriptedEngine,
+    *,
+    profile: str = "vscode",
+    init_options: dict[str, Any] | None = None,
+    configuration: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+    model_config: dict[str, Any] | None = None,
+) -> Editor:
+    model = ModelServer(ServerConfig(token=TOKEN, **(model_config or {})), engine)
+    await model.start()
+    server_env = {**os.environ, "SPARK_LSP_ENDPOINT": model.url, "OPENAI_API_KEY": TOKEN}
+    server_env.update(env or {})
+    config = ClientServerConfig(
+        server_command=[sys.executable, "-m", "spark_lsp", "--stdio", "--log-level", "WARNING"],
+        server_env=server_env,
+    )
+    client = await config.start()
+    applied: list[types.WorkspaceEdit] = []
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        applied.append(params.edit)
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+    if configuration is not None:
+        client.set_configuration(configuration)
+    result = await client.initialize_session(
+        types.InitializeParams(
+            capabilities=capabilities(profile),
+            root_uri=tmp_path.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=tmp_path.as_uri(), name="ws")],
+            initialization_options=init_options,
+        )
+    )
+    editor = Editor(client, model, engine, tmp_path, result)
+    editor.applied = applied
+    return editor
+
+
+async def stop_editor(editor: Editor) -> None:
+    try:
+        await asyncio.wait_for(editor.client.shutdown_session(), 10)
+    finally:
+        await editor.model.close()
+
+
+@pytest.fixture
+async def engine() -> ScriptedEngine:
+    return ScriptedEngine.reply("return a * b")
+
+
+@pytest.fixture(params=["vscode", "neovim"])
+async def editor(
+    request: pytest.FixtureRequest, tmp_path: Path, engine: ScriptedEngine
+) -> AsyncIterator[Editor]:
+    editor = await start_editor(tmp_path, engine, profile=request.param)
+    await editor.wait_state("ready")
+    yield editor
+    await stop_editor(editor)

@@ -1,0 +1,208 @@
+"""AdaptiveDelay with an injected clock; Supersession with real (short) asyncio waits."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from spark_lsp.engine import debounce
+from spark_lsp.engine.debounce import AdaptiveDelay, Supersession
+
+#: Generous bound for "returns early": far below the long delays used, far above CI jitter.
+EARLY = 2.0
+LONG = 30.0
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _typed(
+    gaps: list[float],
+    *,
+    key: str = "a",
+    delay: AdaptiveDelay | None = None,
+    clock: Clock | None = None,
+) -> tuple[AdaptiveDelay, Clock]:
+    clock = clock or Clock()
+    delay = delay or AdaptiveDelay(timer=clock)
+    delay.record_keystroke(key)
+    for gap in gaps:
+        clock.now += gap
+        delay.record_keystroke(key)
+    return delay, clock
+
+
+# --- AdaptiveDelay -------------------------------------------------------------------------
+
+
+def test_cold_start_uses_default() -> None:
+    delay, _ = _typed([0.1, 0.1])
+    assert delay.rhythm is None
+    assert delay.delay() == pytest.approx(debounce.COLD_DELAY)
+
+
+def test_learns_rhythm_from_gaps() -> None:
+    delay, _ = _typed([0.1] * 10)
+    assert delay.rhythm == pytest.approx(0.1)
+    assert debounce.MIN_DELAY < delay.delay() < debounce.MAX_DELAY
+
+
+def test_slow_typist_waits_longer_than_fast_typist() -> None:
+    fast, _ = _typed([0.06] * 10)
+    slow, _ = _typed([0.2] * 10)
+    assert fast.delay() < slow.delay()
+
+
+def test_high_percentile_ignores_one_slow_key() -> None:
+    steady, _ = _typed([0.1] * 12)
+    with_outlier, _ = _typed([0.1] * 11 + [0.9])
+    assert with_outlier.delay() == pytest.approx(steady.delay())
+
+
+def test_pauses_are_not_rhythm() -> None:
+    delay, _ = _typed([0.1] * 6 + [5.0, 30.0, 1.5])
+    assert delay.rhythm == pytest.approx(0.1)
+
+
+def test_switching_document_is_not_a_gap() -> None:
+    clock = Clock()
+    delay = AdaptiveDelay(timer=clock)
+    for i in range(10):
+        clock.now += 0.05
+        delay.record_keystroke("a" if i % 2 else "b")
+    assert delay.rhythm is None
+
+
+@pytest.mark.parametrize(
+    ("gap", "expected"),
+    [(0.001, debounce.MIN_DELAY), (0.9, debounce.MAX_DELAY)],
+)
+def test_clamped(gap: float, expected: float) -> None:
+    delay, _ = _typed([gap] * 10)
+    delay.record_model_latency(2.0)
+    assert delay.delay() == pytest.approx(expected)
+
+
+def test_fast_model_waits_less_than_slow_model() -> None:
+    fast, _ = _typed([0.12] * 10)
+    slow, _ = _typed([0.12] * 10)
+    for _ in range(10):
+        fast.record_model_latency(0.03)
+        slow.record_model_latency(0.8)
+    assert fast.delay() < slow.delay()
+    assert slow.delay() == pytest.approx(0.12 * debounce.RHYTHM_FACTOR)
+
+
+def test_failures_back_off_and_success_resets() -> None:
+    delay, _ = _typed([0.1] * 10)
+    normal = delay.delay()
+    delay.record_failure()
+    once = delay.delay()
+    for _ in range(10):
+        delay.record_failure()
+    assert normal < once < delay.delay() <= debounce.FAILURE_CEILING
+    delay.record_model_latency(0.1)
+    assert delay.delay() <= normal
+
+
+def test_fixed_override_bypasses_learning() -> None:
+    delay, _ = _typed([0.3] * 10)
+    delay.fixed = 0.05
+    delay.record_failure()
+    assert delay.delay() == 0.05
+    delay.fixed = -1.0
+    assert delay.delay() == 0.0
+
+
+# --- Supersession --------------------------------------------------------------------------
+
+
+async def test_wait_elapses_when_not_superseded() -> None:
+    ticket = Supersession().begin("doc")
+    assert await ticket.wait(0.01) is True
+    assert not ticket.superseded
+
+
+async def test_zero_delay_returns_at_once() -> None:
+    ticket = Supersession().begin("doc")
+    assert await asyncio.wait_for(ticket.wait(0), EARLY) is True
+
+
+async def test_newer_ticket_wakes_older_wait() -> None:
+    session = Supersession()
+    old = session.begin("doc")
+    waiting = asyncio.ensure_future(old.wait(LONG))
+    await asyncio.sleep(0)
+    new = session.begin("doc")
+    assert await asyncio.wait_for(waiting, EARLY) is False
+    assert old.superseded and not new.superseded
+
+
+async def test_superseded_ticket_does_not_wait() -> None:
+    session = Supersession()
+    old = session.begin("doc")
+    session.begin("doc")
+    assert await asyncio.wait_for(old.wait(LONG), EARLY) is False
+
+
+async def test_keys_are_independent() -> None:
+    session = Supersession()
+    a = session.begin("a")
+    session.begin("b")
+    assert not a.superseded
+    assert await a.wait(0.01) is True
+
+
+async def test_only_newest_of_many_survives() -> None:
+    session = Supersession()
+    tickets = [session.begin("doc") for _ in range(5)]
+    results = await asyncio.wait_for(asyncio.gather(*(t.wait(0.02) for t in tickets)), LONG)
+    assert results == [False, False, False, False, True]
+
+
+async def test_cancel_supersedes_without_successor() -> None:
+    session = Supersession()
+    ticket = session.begin("doc")
+    session.cancel("doc")
+    session.cancel("missing")
+    assert ticket.superseded
+    assert len(session) == 0
+
+
+async def test_done_releases_key_only_for_current_ticket() -> None:
+    session = Supersession()
+    old = session.begin("doc")
+    new = session.begin("doc")
+    old.done()
+    assert len(session) == 1
+    with new:
+        pass
+    assert len(session) == 0
+    assert not new.superseded
+
+
+async def test_cancelled_wait_cleans_up_and_ticket_stays_usable() -> None:
+    session = Supersession()
+    ticket = session.begin("doc")
+    waiting = asyncio.ensure_future(ticket.wait(LONG))
+    await asyncio.sleep(0)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert await ticket.wait(0.01) is True
+    session.begin("doc")
+    assert await ticket.wait(LONG) is False
+
+
+async def test_begin_creates_no_tasks() -> None:
+    session = Supersession()
+    before = len(asyncio.all_tasks())
+    tickets = [session.begin(f"doc{i}") for i in range(50)]
+    assert len(asyncio.all_tasks()) == before
+    assert len(tickets) == len(session) == 50
