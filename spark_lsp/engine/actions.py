@@ -16,6 +16,7 @@ from typing import Any, Literal, get_args
 
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.edits import OffsetEdit, minimal_edits
+from spark_lsp.engine.postprocess import CompletionContext, strip_chatter, strip_code_fences
 from spark_lsp.engine.prompts import EDIT_INSTRUCTIONS, Prompt, file_heading
 from spark_lsp.errors import ConfigError, ModelRequestError, ModelUnavailable, SparkError
 from spark_lsp.model.protocol import CreateRequest
@@ -284,27 +285,24 @@ def edit_prompt(
     return Prompt(EDIT_INSTRUCTIONS, (), volatile)
 
 
-FENCE = re.compile(r"^\s*```[\w+-]*\s*\n(.*?)\n?```\s*$", re.DOTALL)
+def parse_replacement(raw: str, region: Region, language_id: str = "") -> str:
+    """The new region text from a model reply: fences, echoed markers and chatter removed.
 
-
-def parse_replacement(raw: str, region: Region) -> str:
-    """The new region text from a model reply: fences, echoed markers and chatter removed."""
-    text = raw
+    Reuses the completion filters for fences and chatter, so both tasks read replies alike.
+    """
+    ctx = CompletionContext(language_id=language_id)
+    text = raw.replace("\r\n", "\n")
     if "<region>" in text:
         text = text.split("<region>", 1)[1]
     text = text.split("</region>", 1)[0]
-    fenced = FENCE.search(text.strip("\n") + "\n") or re.search(
-        r"```[\w+-]*\n(.*?)```", text, re.DOTALL
-    )
-    if fenced:
-        text = fenced.group(1)
+    text = strip_code_fences(strip_chatter(text, ctx), ctx)
     text = text.lstrip("\n") if region.text and not region.text.startswith("\n") else text
     if not text.strip() and region.text.strip():
         raise ModelRequestError("the model returned no usable code for this edit")
+    if region.text.endswith(("\n", "\r")) and not text.endswith("\n"):
+        text += "\n"
     eol = "\r\n" if region.text.endswith("\r\n") else "\n"
-    if region.text.endswith(("\n", "\r")) and not text.endswith(("\n", "\r")):
-        text += eol
-    return text
+    return text.replace("\n", eol) if eol != "\n" else text
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,7 +337,7 @@ class ActionEngine:
         reply = await self._ask(prompt, region)
         if doc.version != spec.version:
             raise StaleEdit("the document changed while the edit was computed; nothing applied")
-        new_text = parse_replacement(reply, region)
+        new_text = parse_replacement(reply, region, language_id)
         edits = [
             OffsetEdit(region.start_offset + e.start, region.start_offset + e.end, e.text)
             for e in minimal_edits(region.text, new_text)

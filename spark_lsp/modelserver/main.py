@@ -45,6 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allow-remote", action="store_true", help="allow binding a non-loopback address"
     )
+    parser.add_argument("--tls-cert", help="PEM certificate chain: serve wss:// instead of ws://")
+    parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
     parser.add_argument(
         "--exit-on-stdin-eof", action="store_true", help="exit when stdin closes (parent died)"
     )
@@ -94,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
             port=args.port,
             max_age_s=args.max_age_s,
             lanes=not args.no_lanes,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
         )
         return asyncio.run(_serve(ModelServer(config, engine), args.exit_on_stdin_eof))
     except ConfigError as exc:

@@ -13,6 +13,7 @@ import asyncio
 import hmac
 import json
 import logging
+import ssl
 import uuid
 from collections import OrderedDict, deque
 from collections.abc import AsyncGenerator
@@ -91,6 +92,17 @@ class ServerConfig:
     max_in_flight: int = 16
     max_lanes: int = 32
     received_history: int = 500
+    #: PEM certificate chain and key: serve ``wss://`` (as real endpoints do) instead of ``ws://``.
+    tls_cert: str | None = None
+    tls_key: str | None = None
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """A server TLS context when a certificate is configured."""
+        if self.tls_cert is None:
+            return None
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.tls_cert, self.tls_key)
+        return context
 
 
 @dataclass(slots=True)
@@ -618,6 +630,7 @@ class ModelServer:
             max_size=self.config.max_message_bytes,
             compression="deflate",
             logger=LOGGER,
+            ssl=self.config.ssl_context(),
         )
         return self.url
 
@@ -652,10 +665,11 @@ class ModelServer:
 
     @property
     def url(self) -> str:
-        """``ws://HOST:PORT/v1/responses``."""
+        """``ws://HOST:PORT/v1/responses`` (``wss://`` with TLS)."""
         host = self.config.host
         host = f"[{host}]" if ":" in host else host
-        return f"ws://{host}:{self.port}{RESPONSES_PATH}"
+        scheme = "wss" if self.config.tls_cert else "ws"
+        return f"{scheme}://{host}:{self.port}{RESPONSES_PATH}"
 
     def _authorized(self, headers: Headers) -> bool:
         values = headers.get_all("Authorization")

@@ -1,0 +1,56 @@
+"""Shared by the benchmarks: a scripted model server in its own process, and table printing.
+
+The model server runs in a separate process so that its CPU time does not land in the
+client's measurements; it is the same bundled server the tests use, with a script file.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from spark_lsp.engine.stats import percentile
+from spark_lsp.modelserver.embedded import EmbeddedModelServer
+
+
+def self_signed_cert(folder: Path) -> tuple[str, str]:
+    """A throw-away certificate for 127.0.0.1 (openssl CLI), so benchmarks can use wss://."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
+         "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    return str(cert), str(key)
+
+
+async def scripted_server(script: dict[str, Any], *extra: str) -> EmbeddedModelServer:
+    """Start ``spark-lsp model-server --engine scripted`` with ``script``; caller stops it."""
+    path = Path(tempfile.mkdtemp(prefix="spark-bench-")) / "script.json"
+    path.write_text(json.dumps(script))
+    return EmbeddedModelServer(extra_args=("--engine", "scripted", "--script", str(path), *extra))
+
+
+def summary(samples: Sequence[float]) -> tuple[float, float]:
+    """(median, p99) of millisecond samples."""
+    return statistics.median(samples), percentile(list(samples), 99)
+
+
+def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A plain-text table that reads well in a terminal and in an issue note."""
+    cells = [list(map(str, header))] + [[_fmt(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = [title, "  ".join(h.ljust(w) for h, w in zip(cells[0], widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells[1:]]
+    return "\n".join(lines)
+
+
+def _fmt(value: object) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
