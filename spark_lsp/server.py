@@ -68,6 +68,16 @@ class SparkServer(LanguageServer):
             fixed_delay=self._fixed_delay,
         )
 
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """A handler bug: log it with its traceback, tell the user once, keep serving."""
+        log.error("internal error in spark-lsp", exc_info=error)
+        self.reporter.problem(
+            "internal:" + type(error).__name__,
+            f"spark-lsp hit an internal error ({type(error).__name__}: {error}); "
+            "details are in the language server log",
+            popup=True,
+        )
+
     # -- shared accessors --------------------------------------------------------------------
 
     def model_session(self) -> ModelSession | None:

@@ -21,7 +21,8 @@ def register(server: SparkServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls: SparkServer, params: types.InitializeParams) -> None:
         ls.init_options = params.initialization_options
-        ls.store.position_encoding = str(ls.workspace.position_encoding or "utf-16")
+        encoding = ls.workspace.position_encoding
+        ls.store.position_encoding = str(getattr(encoding, "value", encoding) or "utf-16")
         ls.store.root = workspace_root(ls)
         ls.reload_settings()
 

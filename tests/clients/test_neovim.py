@@ -50,6 +50,7 @@ def run_lua(name: str, env: dict[str, str], workspace: Path, **extra: str) -> st
             os.killpg(proc.pid, signal.SIGKILL)  # leftovers of our own process group
         except ProcessLookupError:
             pass
+    print(output)  # shown by pytest -rA or on failure
     lines = output.strip().splitlines()
     last = lines[-1] if lines else ""
     if last.startswith("SKIP: "):
@@ -71,9 +72,15 @@ def test_ghost_text_appears_and_is_accepted(client_env: dict[str, str], workspac
     assert "ok: :SparkToggle turned completions off" in output
 
 
+def test_completion_menu_without_ghost_text(client_env: dict[str, str], workspace: Path) -> None:
+    output = run_lua("fallback_test", client_env, workspace, SPARK_EXPECT_COMPLETION=COMPLETION)
+    assert "ok: the suggestion is a completion item" in output
+
+
 def test_checkhealth_passes(client_env: dict[str, str], workspace: Path) -> None:
     output = run_lua("health_test", client_env, workspace)
     assert "ok: model reachable" in output
+    assert "ok: a rejected key is reported by the model check" in output
     assert "ok: a missing executable is an error" in output
 
 

@@ -13,7 +13,7 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import pytest
 import pytest_lsp
@@ -45,6 +45,17 @@ def capabilities(profile: str) -> types.ClientCapabilities:
         caps.text_document.code_action.resolve_support = None
         caps.text_document.code_action.data_support = False
     return caps
+
+
+def to_plain(value: Any) -> Any:
+    """pygls hands custom results back as named tuples: turn them into dicts and lists."""
+    if hasattr(value, "_asdict"):
+        return {k: to_plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_plain(v) for v in value]
+    return value
 
 
 @dataclass
@@ -115,8 +126,9 @@ class Editor:
         return list(result.items if isinstance(result, types.InlineCompletionList) else result)
 
     async def stats(self) -> dict[str, Any]:
-        result: dict[str, Any] = await self.client.protocol.send_request_async("spark/stats", {})
-        return result
+        result = await self.client.protocol.send_request_async("spark/stats", {})
+        plain: dict[str, Any] = to_plain(result)
+        return plain
 
     async def wait_state(self, state: str, timeout: float = 15.0) -> None:
         deadline = asyncio.get_running_loop().time() + timeout
@@ -128,6 +140,21 @@ class Editor:
 
     def model_calls(self) -> int:
         return self.model.stats.generate_requests
+
+
+def fix_code_action_parsing(client: LanguageClient) -> None:
+    """lsprotocol reads any object with a ``command`` key as a ``Command``, so a CodeAction that
+    carries a command would come back mangled; editors test ``typeof command == "string"``."""
+    converter = client.protocol._converter
+
+    def command_or_action(obj: Any, _: type) -> types.Command | types.CodeAction:
+        if isinstance(obj.get("command"), str):
+            return converter.structure(obj, types.Command)
+        return converter.structure(obj, types.CodeAction)
+
+    converter.register_structure_hook(
+        Union[types.Command, types.CodeAction], command_or_action  # noqa: UP007
+    )
 
 
 async def start_editor(
@@ -149,12 +176,19 @@ async def start_editor(
         server_env=server_env,
     )
     client = await config.start()
+    fix_code_action_parsing(client)
     applied: list[types.WorkspaceEdit] = []
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
         applied.append(params.edit)
         return types.ApplyWorkspaceEditResult(applied=True)
+
+    statuses: list[dict[str, Any]] = []
+
+    @client.feature("spark/status")
+    def status(params: Any) -> None:
+        statuses.append(to_plain(params))
 
     if configuration is not None:
         client.set_configuration(configuration)
@@ -168,6 +202,7 @@ async def start_editor(
     )
     editor = Editor(client, model, engine, tmp_path, result)
     editor.applied = applied
+    editor.statuses = statuses
     return editor
 
 

@@ -21,19 +21,19 @@ BROKEN = "import re\n\n\ndef area(w, h)\n    return w * h\n\n\nprnt(area(2, 3))\
 
 
 def script() -> Script:
-    return Script(
-        replies=(
-            Reply(when="expected ':'", text="def area(w, h):\n"),
-            Reply(when="prnt", text="print(area(2, 3))\n"),
-            Reply(when="regular expression", text='EMAIL = re.compile(r"[^@\\s]+@[^@\\s]+")\n'),
-            Reply(when="uppercase", text="def AREA(w, h)\n    return w * h\n"),
-            Reply(
-                when="docstring",
-                text='```python\ndef area(w, h)\n    """Area."""\n    return w * h\n```\n',
-            ),
-        ),
-        default=Reply(text=""),
-    )
+    """Replies keyed on the task line of the edit prompt (the file text is in every prompt)."""
+    return Script(replies=(
+        Reply(when="Task: Fix this problem reported by pyright: expected ':'",
+              text="def area(w, h):\n"),
+        Reply(when="Task: Fix this problem reported by pyright: \"prnt\"",
+              text="print(area(2, 3))\n"),
+        Reply(when="Task: Write the regular expression",
+              text='EMAIL = re.compile(r"[^@\\s]+@[^@\\s]+")\n'),
+        Reply(when="Task: Apply this instruction: make the name uppercase",
+              text="def AREA(w, h)\n    return w * h\n"),
+        Reply(when="Task: Add a docstring",
+              text="```python\ndef area(w, h)\n    \"\"\"Area.\"\"\"\n    return w * h\n```\n"),
+    ), default=Reply(text=""))
 
 
 def diagnostic(line: int, message: str, source: str = "pyright") -> types.Diagnostic:
@@ -64,6 +64,7 @@ async def actions(
             context=types.CodeActionContext(diagnostics=diagnostics or []),
         )
     )
+    assert all(isinstance(a, types.CodeAction) for a in result or [])
     return [a for a in result or [] if isinstance(a, types.CodeAction)]
 
 

@@ -39,13 +39,23 @@ async def test_suggestion_text_and_range(editor: Editor) -> None:
     assert last_prompt(editor).endswith("def mul(a, b):\n    " + CURSOR + "\n")
 
 
-async def test_non_ascii_positions_are_utf16(editor: Editor) -> None:
+def units(text: str, encoding: str) -> int:
+    """Length of ``text`` in the negotiated position encoding's code units."""
+    if encoding == "utf-8":
+        return len(text.encode("utf-8"))
+    if encoding == "utf-32":
+        return len(text)
+    return len(text.encode("utf-16-le")) // 2  # an emoji counts twice
+
+
+async def test_non_ascii_positions_use_the_negotiated_encoding(editor: Editor) -> None:
     line = 'greeting = "héllo 😀" + '
     uri = editor.open("greet.py", "# ünïcødé\n" + line + "\n")
-    utf16_col = len(line.encode("utf-16-le")) // 2  # the emoji counts twice
-    items = await editor.inline(uri, 1, utf16_col, invoked=True)
+    encoding = str(editor.result.capabilities.position_encoding or "utf-16")
+    column = units(line, encoding)
+    items = await editor.inline(uri, 1, column, invoked=True)
     assert items and items[0].range is not None
-    assert items[0].range.start == types.Position(line=1, character=utf16_col)
+    assert items[0].range.start == types.Position(line=1, character=column)
     assert (line + CURSOR) in last_prompt(editor)
 
 
@@ -58,7 +68,8 @@ async def test_crlf_document(editor: Editor) -> None:
 
 async def test_burst_of_keys_makes_few_model_calls(editor: Editor) -> None:
     uri = editor.open("burst.py", "\n")
-    typed = "total = compute_total(items, tax_rate) + shipping_cost(order)"[:60]
+    typed = "result = compute_total(items, tax_rate) + shipping_cost(cart)"[:60]
+    assert len(typed) == 60 and not "return a * b".startswith(typed[-1])
     pending: list[asyncio.Task[list[types.InlineCompletionItem]]] = []
     for column, char in enumerate(typed):
         editor.insert(uri, 0, column, char)
@@ -94,8 +105,10 @@ async def test_cancel_request_is_honoured(tmp_path: Path) -> None:
                 trigger_kind=types.InlineCompletionTriggerKind.Invoked
             ),
         )
-        future = editor.client.protocol.send_request_async(
-            types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id="slow-1"
+        future = asyncio.ensure_future(  # the call is a coroutine: start it now
+            editor.client.protocol.send_request_async(
+                types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id="slow-1"
+            )
         )
         await asyncio.sleep(0.3)
         editor.client.cancel_request(types.CancelParams(id="slow-1"))
