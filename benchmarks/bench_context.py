@@ -44,7 +44,7 @@ def synthetic_python(target_tokens: int, counter: TokenCounter, seed: int = 7) -
             f"        # keep only the {b} below the limit\n"
             f"        {b} = [k for k, v in {a}.items() if v < limit and k != '{c}']\n"
             f"        if not {b}:\n"
-            f"            raise ValueError(f\"no {b} in {{{a}!r}}\")\n"
+            f'            raise ValueError(f"no {b} in {{{a}!r}}")\n'
             f"        return sorted({b}, key=len)[:{rng.randint(2, 64)}]\n\n\n"
         )
         parts.append(chunk)
@@ -68,7 +68,7 @@ class Stats:
         return cls(name, statistics.median(ordered) * 1e3, p99 * 1e3)
 
 
-def measure(iterations: int, step: Callable[[int], None]) -> list[float]:
+def measure(iterations: int, step: Callable[[int], object]) -> list[float]:
     """Run ``step(i)`` and time each call."""
     samples = []
     for i in range(iterations):
@@ -92,7 +92,9 @@ def keystroke_case(
         line, column = positions[i]
         character = doc.from_column(line, column)
         doc.apply_change((line, character, line, character), insert)
-        select_window(doc, line + insert.count("\n"), 0 if "\n" in insert else character + 1, budget)
+        select_window(
+            doc, line + insert.count("\n"), 0 if "\n" in insert else character + 1, budget
+        )
 
     return measure(iterations, step)
 
@@ -100,12 +102,11 @@ def keystroke_case(
 def full_sync_case(doc: DocumentIndex, iterations: int, seed: int) -> list[float]:
     """Clients without incremental sync send the whole text on every keystroke."""
     rng = random.Random(seed)
-    base = doc.text
-    texts = []
+    texts = [doc.text]
     for _ in range(iterations):
-        at = rng.randrange(len(base))
-        texts.append(base[:at] + "x" + base[at:])
-    return measure(iterations, lambda i: doc.apply_change(None, texts[i]))
+        at = rng.randrange(len(texts[-1]))
+        texts.append(texts[-1][:at] + "x" + texts[-1][at:])
+    return measure(iterations, lambda i: doc.apply_change(None, texts[i + 1]))
 
 
 def run(args: argparse.Namespace, counter: TokenCounter, encoding: tiktoken.Encoding) -> None:
@@ -129,7 +130,7 @@ def run(args: argparse.Namespace, counter: TokenCounter, encoding: tiktoken.Enco
 
     full = Stats.of(
         "full re-tokenization (encode_ordinary)",
-        measure(max(10, args.iterations // 100), lambda i: None or encoding.encode_ordinary(text)),
+        measure(max(10, args.iterations // 100), lambda i: encoding.encode_ordinary(text)),
     )
     cases = [
         Stats.of(
@@ -158,7 +159,7 @@ def window_only(doc: DocumentIndex, budget: int, iterations: int) -> list[float]
     """Window selection alone, at random cursors."""
     rng = random.Random(5)
     lines = [rng.randrange(doc.line_count) for _ in range(iterations)]
-    return measure(iterations, lambda i: None or select_window(doc, lines[i], 4, budget))
+    return measure(iterations, lambda i: select_window(doc, lines[i], 4, budget))
 
 
 def main() -> None:

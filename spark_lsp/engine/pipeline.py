@@ -128,17 +128,20 @@ class CompletionPipeline:
         shared = self.inflight.join(query.uri, before, after)
         if shared is not None:
             return await self._shared(*shared, started)
-        await self._debounce(query, ticket)
+        waited = await self._debounce(query, ticket)
         prompt, ctx = self._build(query)
         handle = self.inflight.start(query.uri, before, after)
         try:
+            model_began = self._timer()
             raw = await self._stream(prompt, ctx, ticket, handle)
+            waited += self._timer() - model_began
         except BaseException as exc:
             handle.fail(exc if isinstance(exc, Exception) else Superseded("cancelled"))
             raise
         text = self._filter(raw, ctx)
         handle.finish(text)
         self._timed("total", started)
+        self.stats.time("overhead", max(0.0, (self._timer() - started - waited) * 1000))
         if text is None:
             return None
         self.cache.put(query.uri, before, after, text)
@@ -152,15 +155,17 @@ class CompletionPipeline:
             return None
         return Suggestion(result[len(typed) :], "shared")
 
-    async def _debounce(self, query: CompletionQuery, ticket: Ticket) -> None:
+    async def _debounce(self, query: CompletionQuery, ticket: Ticket) -> float:
+        """Wait out the typing rhythm (automatic requests only); returns seconds waited."""
         if query.invoked:
-            return
+            return 0.0
         fixed = self._fixed_delay()
         delay = fixed if fixed is not None else self.delay.delay()
-        waited = self._timer()
+        began = self._timer()
         if not await ticket.wait(delay):
             raise Superseded("a newer request arrived while debouncing")
-        self._timed("debounce", waited)
+        self._timed("debounce", began)
+        return self._timer() - began
 
     def _build(self, query: CompletionQuery) -> tuple[Prompt, CompletionContext]:
         began = self._timer()
