@@ -238,8 +238,7 @@ def region_for(doc: DocumentIndex, spec: ActionSpec) -> Region:
     if spec.kind == "syntax":
         first, last = max(0, first - 1), min(last_line, last + 1)
     start = doc.offset_at(first, 0)
-    end = doc.offset_at(last + 1, 0) if last + 1 < doc.line_count else len(doc.text)
-    return Region(first, last + 1, start, doc.text[start:end])
+    return Region(first, last + 1, start, doc.text_of_lines(first, last + 1))
 
 
 def _context_lines(doc: DocumentIndex, region: Region, budget: int) -> tuple[str, str]:
@@ -253,14 +252,7 @@ def _context_lines(doc: DocumentIndex, region: Region, budget: int) -> tuple[str
         if below < doc.line_count and spent < budget:
             spent += doc.tokens_in_lines(below, below + 1)
             below += 1
-    text = doc.text
-    before = text[doc.offset_at(above, 0) : region.start_offset]
-    after = text[
-        region.start_offset + len(region.text) : doc.offset_at(below, 0)
-        if below < doc.line_count
-        else len(text)
-    ]
-    return before, after
+    return doc.text_of_lines(above, region.first), doc.text_of_lines(region.end, below)
 
 
 def edit_prompt(

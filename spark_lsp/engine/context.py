@@ -206,8 +206,7 @@ class ContextBuilder:
 
 
 def _lines(doc: DocumentIndex, first: int, end: int) -> str:
-    end = min(end, doc.line_count)
-    return "".join(doc.line(i) + "\n" for i in range(first, end))
+    return doc.text_of_lines(first, min(end, doc.line_count))
 
 
 def _identifiers_near(doc: DocumentIndex, line: int) -> frozenset[str]:

@@ -230,17 +230,31 @@ class CompletionPipeline:
 
 
 def _cache_key_parts(query: CompletionQuery) -> tuple[str, str]:
-    text = query.doc.text
-    offset = query.doc.offset_at(query.line, query.character)
-    return text[max(0, offset - CACHE_BEFORE_CHARS) : offset], text[
-        offset : offset + CACHE_AFTER_CHARS
-    ]
+    """The text just before and after the cursor, read line by line (never the whole text)."""
+    doc = query.doc
+    line = min(query.line, doc.line_count - 1)
+    column = doc.to_column(line, query.character)
+    raw = doc.raw_line(line)
+    before, first = [raw[:column]], line
+    size = column
+    while size < CACHE_BEFORE_CHARS and first > 0:
+        first -= 1
+        before.append(doc.raw_line(first))
+        size += len(before[-1])
+    after, last = [raw[column:]], line
+    size = len(after[0])
+    while size < CACHE_AFTER_CHARS and last + 1 < doc.line_count:
+        last += 1
+        after.append(doc.raw_line(last))
+        size += len(after[-1])
+    return "".join(reversed(before))[-CACHE_BEFORE_CHARS:], "".join(after)[:CACHE_AFTER_CHARS]
 
 
 def completion_context(query: CompletionQuery, *, multiline: bool) -> CompletionContext:
     """What the filters need to know about the text around the cursor."""
     doc = query.doc
-    line_text = doc.line(min(query.line, doc.line_count - 1))
+    line = min(query.line, doc.line_count - 1)
+    line_text = doc.line(line)
     column = doc.to_column(query.line, query.character)
     prefix, suffix = line_text[:column], line_text[column:]
     first, last = max(0, query.line - 3), min(doc.line_count, query.line + 4)
@@ -252,8 +266,12 @@ def completion_context(query: CompletionQuery, *, multiline: bool) -> Completion
         language_id=query.language_id,
         multiline=multiline and suffix_allows_multiline(suffix),
         indent_unit=_indent_unit(doc, query.line),
-        eol="\r\n" if "\r\n" in doc.text[:4096] else "\n",
+        eol="\r\n" if doc.raw_line(line).endswith("\r\n") or _crlf_above(doc, line) else "\n",
     )
+
+
+def _crlf_above(doc: DocumentIndex, line: int) -> bool:
+    return line > 0 and doc.raw_line(line - 1).endswith("\r\n")
 
 
 def _indent_unit(doc: DocumentIndex, line: int) -> str:

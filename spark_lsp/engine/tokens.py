@@ -83,15 +83,15 @@ def estimate_tokens(text: str) -> int:
 
     Why this formula: every BPE token covers at least one UTF-8 byte, so the byte count is a hard
     upper bound, but it over-counts code about 4x. Instead each ASCII letter or whitespace
-    character counts 1/2, each "dense" ASCII character (digit, punctuation, control character,
-    space before a digit) counts 1, each non-ASCII UTF-8 byte counts 1 (rare symbols fall back to byte tokens;
-    CJK is over-counted ~3x, acceptable for the sub-second loading window), plus 1 per call,
-    capped by the byte bound. Measured against exact o200k counts, line by line, over 2,280 real
-    files (CPython stdlib, site-packages incl. Unicode tables and pygments data, JSON, C headers,
-    JS; 1.1M lines): it over-estimates every file (worst 1.30x: ``stringprep.py``; 2.4x overall)
-    and all but 5 lines (zalgo text, long two-letter runs, each short by 1-2 tokens). The test
-    corpus in tests/unit/test_tokens.py checks the same property. Lone surrogates are measured as
-    the three bytes tiktoken's replacement character takes.
+    character counts 1/2; each "dense" ASCII character (digit, punctuation, control character,
+    space before a digit) counts 1; each non-ASCII UTF-8 byte counts 1 (rare symbols fall back
+    to byte tokens; CJK is over-counted ~3x, acceptable for the sub-second loading window);
+    plus 1 per call, capped by the byte bound. Measured against exact o200k counts, line by
+    line, over 2,280 real files (CPython stdlib, site-packages incl. Unicode tables and pygments
+    data, JSON, C headers, JS; 1.1M lines): it over-estimates every file (worst 1.30x:
+    ``stringprep.py``; 2.4x overall) and all but 5 lines (zalgo text, long two-letter runs, each
+    short by 1-2 tokens). tests/unit/test_tokens.py checks the same property on its corpus.
+    Lone surrogates are measured as the three bytes tiktoken's replacement character takes.
     """
     if not text:
         return 0

@@ -129,6 +129,8 @@ def register(server: SparkServer) -> None:
 
     @server.feature(types.CODE_ACTION_RESOLVE)
     async def resolve(ls: SparkServer, action: types.CodeAction) -> types.CodeAction:
+        if action.data is None:
+            return action  # a command-only action (Edit selection…): nothing to compute here
         try:
             spec = ActionSpec.from_data(action.data)
             doc, computed = await compute(ls, spec)

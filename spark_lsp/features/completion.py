@@ -11,6 +11,8 @@ from lsprotocol import types
 from spark_lsp.server import SparkServer
 
 EMPTY = types.CompletionList(is_incomplete=True, items=[])
+#: Where a suggestion is most often wanted; the debounce absorbs bursts of them.
+TRIGGER_CHARACTERS = [".", "(", "[", "{", ",", "=", ":", " "]
 
 
 def _has_inline_completion(ls: SparkServer) -> bool:
@@ -21,7 +23,9 @@ def _has_inline_completion(ls: SparkServer) -> bool:
 def register(server: SparkServer) -> None:
     """Attach the completion handler."""
 
-    @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions())
+    options = types.CompletionOptions(trigger_characters=TRIGGER_CHARACTERS)
+
+    @server.feature(types.TEXT_DOCUMENT_COMPLETION, options)
     async def completion(ls: SparkServer, params: types.CompletionParams) -> types.CompletionList:
         if _has_inline_completion(ls):
             return EMPTY

@@ -128,7 +128,8 @@ class ModelSession:
         """Wait until a connection is up (or the session failed for good)."""
         deadline = time.monotonic() + timeout
         while not self._usable_connections():
-            if self._fatal is not None or time.monotonic() >= deadline:
+            gave_up = self._fatal is not None or self._status.state == "offline"
+            if gave_up or time.monotonic() >= deadline:
                 return False
             self._changed.clear()
             with contextlib.suppress(TimeoutError):

@@ -25,7 +25,7 @@ def counter() -> TokenCounter:
     return shared
 
 
-# -- reference model: plain strings, character by character ---------------------------------------
+# -- reference model: plain strings, character by character ----------------------------------
 
 
 def ref_lines(text: str) -> list[str]:
@@ -87,7 +87,7 @@ def ref_apply(text: str, rng: Range | None, new_text: str, encoding: str) -> str
     return text[:start] + new_text + text[end:]
 
 
-# -- strategies -------------------------------------------------------------------------------------
+# -- strategies ------------------------------------------------------------------------------
 
 PIECES = ["a", "b", "z", " ", "    ", "\t", "é", "中", "😀", "🧑‍🚀", "\r", "\n", "\r\n", "(", "1"]
 texts = st.lists(st.sampled_from(PIECES), max_size=30).map("".join)

@@ -167,7 +167,9 @@ def test_long_head_short_tail_takes_the_suffix_share(counter: TokenCounter) -> N
 
 
 def test_document_header(counter: TokenCounter) -> None:
-    doc = DocumentIndex('"""Module."""\nimport os\nimport sys\n\n\ndef main():\n    pass\n', counter)
+    doc = DocumentIndex(
+        '"""Module."""\nimport os\nimport sys\n\n\ndef main():\n    pass\n', counter
+    )
     header = document_header(doc, 8)
     assert header.endswith("\n") and doc.text.startswith(header)
     assert counter.count(header) <= 8 or doc.tokens_in_lines(0, header.count("\n")) <= 8

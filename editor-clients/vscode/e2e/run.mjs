@@ -1,0 +1,482 @@
+// End-to-end test in a real VS Code: code-server with the packaged .vsix, driven by headless
+// Chromium through playwright-core, against spark-lsp and a scripted model server.
+//
+// Run through scripts/vscode-e2e.sh, which installs everything and sets:
+//   SPARK_E2E_CODE_SERVER  code-server executable      SPARK_E2E_CHROMIUM  chromium executable
+//   SPARK_E2E_PYTHON       python with spark_lsp        SPARK_E2E_SERVER    spark-lsp executable
+//   SPARK_E2E_VSIX         the packaged extension
+// Optional: SPARK_E2E_TIMEOUT_S (default 300), SPARK_E2E_KEEP=1 (keep the temp dir on success).
+//
+// What it checks, in order: the extension installs; the server starts and its `spark/status`
+// reaches the status bar ("Spark: ready"); typing shows the server's ghost text and Tab accepts
+// it into the file; if the server advertises codeActionProvider, Ctrl+. on a syntax error lists
+// a "Spark: Fix…" quick-fix and applying it rewrites the file; Spark: Edit Selection (input box,
+// then the server's spark.editSelection) rewrites the selected line; Spark: Toggle Completions
+// reaches the server and the status bar says so.
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chromium } from 'playwright-core';
+import { probeCapabilities } from './lsp-probe.mjs';
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(`${name} is not set (run scripts/vscode-e2e.sh)`);
+  }
+  return value;
+};
+
+const CODE_SERVER = env('SPARK_E2E_CODE_SERVER');
+const CHROMIUM = env('SPARK_E2E_CHROMIUM');
+const PYTHON = env('SPARK_E2E_PYTHON');
+const SPARK_LSP = env('SPARK_E2E_SERVER');
+const VSIX = env('SPARK_E2E_VSIX');
+const TIMEOUT_S = Number(process.env.SPARK_E2E_TIMEOUT_S ?? 300);
+
+const COMPLETION_TRIGGER = 'spark_e2e_total(values):';
+const COMPLETION_REPLY = 'return sum(values)';
+const BROKEN = 'def broken(x)\n    return x + 1\n';
+const FIXED = 'def broken(x):\n    return x + 1\n';
+const MAIN = 'import math\n\n\n';
+const EDIT_INSTRUCTION = 'e2e: double the result';
+const EDITED = 'def broken(x):\n    return 2 * (x + 1)\n';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'spark-vscode-e2e-'));
+const dirs = {
+  workspace: path.join(tmp, 'workspace'),
+  userData: path.join(tmp, 'user-data'),
+  extensions: path.join(tmp, 'extensions'),
+  artifacts: path.join(tmp, 'artifacts'),
+};
+const children = [];
+const started = Date.now();
+let browser;
+let page;
+
+function step(message) {
+  console.error(`[e2e ${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`);
+}
+
+function writeFiles() {
+  Object.values(dirs).forEach((dir) => fs.mkdirSync(dir, { recursive: true }));
+  fs.writeFileSync(path.join(dirs.workspace, 'main.py'), MAIN);
+  fs.writeFileSync(path.join(dirs.workspace, 'broken.py'), BROKEN);
+  // The extension must find the server by itself, as in a developer's checkout: the workspace's
+  // .venv/bin/spark-lsp. (PATH cannot carry it: VS Code's server replaces PATH with the login
+  // shell's.)
+  fs.mkdirSync(path.join(dirs.workspace, '.venv', 'bin'), { recursive: true });
+  fs.symlinkSync(SPARK_LSP, path.join(dirs.workspace, '.venv', 'bin', 'spark-lsp'));
+  const script = {
+    ttft_ms: 0,
+    tokens_per_second: 1000,
+    replies: [
+      // Edits carry the edit task in their instructions (completions do not); the edit
+      // instruction typed by the test is in the request text. First match wins.
+      { when: EDIT_INSTRUCTION, text: '    return 2 * (x + 1)\n' },
+      { when: 'spark-task: edit', text: FIXED },
+      { when: COMPLETION_TRIGGER, text: COMPLETION_REPLY },
+    ],
+    default: { text: '' },
+  };
+  fs.writeFileSync(path.join(tmp, 'script.json'), JSON.stringify(script, null, 2));
+  const settings = {
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'workbench.enableExperiments': false,
+    'workbench.welcomePage.walkthroughs.openOnInstall': false,
+    'security.workspace.trust.enabled': false,
+    'telemetry.telemetryLevel': 'off',
+    'update.mode': 'none',
+    'extensions.autoCheckUpdates': false,
+    'extensions.autoUpdate': false,
+    // The suggest widget hides ghost text: keep it closed.
+    'editor.quickSuggestions': { other: 'off', comments: 'off', strings: 'off' },
+    'editor.suggestOnTriggerCharacters': false,
+    'editor.wordBasedSuggestions': 'off',
+    'editor.inlineSuggest.enabled': true,
+    'editor.autoClosingBrackets': 'never',
+    'editor.autoClosingQuotes': 'never',
+    'editor.lightbulb.enabled': 'on',
+    'files.autoSave': 'off',
+    'spark.completion.debounceMs': 0,
+    'spark.actions.syntaxDiagnostics': true,
+  };
+  fs.mkdirSync(path.join(dirs.userData, 'User'), { recursive: true });
+  fs.writeFileSync(path.join(dirs.userData, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+}
+
+/** Spawn a long-running child in its own process group, logging to artifacts/NAME.log. */
+function startChild(name, command, args, options = {}) {
+  const logFile = fs.openSync(path.join(dirs.artifacts, `${name}.log`), 'a');
+  const child = spawn(command, args, { detached: true, stdio: ['pipe', 'pipe', logFile], ...options });
+  children.push({ name, child });
+  child.on('exit', (code, signal) => step(`${name} exited (${signal ?? code})`));
+  return child;
+}
+
+/** Resolve with the first stdout line matching `pattern`, within `ms`. */
+function firstLine(child, pattern, ms, what) {
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    const timer = setTimeout(() => reject(new Error(`${what}: no output matching ${pattern} within ${ms} ms`)), ms);
+    child.stdout.on('data', (chunk) => {
+      buffer += chunk.toString();
+      const match = buffer.match(pattern);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${what} exited (${code}) before printing ${pattern}; see ${dirs.artifacts}`)));
+  });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startModelServer() {
+  const token = `e2e-${process.pid}-${Date.now()}`;
+  const child = startChild(
+    'model-server',
+    PYTHON,
+    ['-m', 'spark_lsp.modelserver', '--engine', 'scripted', '--script', path.join(tmp, 'script.json'), '--port', '0', '--exit-on-stdin-eof'],
+    { env: { ...process.env, SPARK_MODEL_SERVER_TOKEN: token } },
+  );
+  const [, url] = await firstLine(child, /LISTENING (ws:\/\/\S+)/, 20_000, 'model server');
+  return { url, token };
+}
+
+function installExtension() {
+  const result = spawnSync(
+    CODE_SERVER,
+    ['--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions, '--install-extension', VSIX],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
+  const output = `${result.stdout}${result.stderr}`;
+  fs.writeFileSync(path.join(dirs.artifacts, 'install-extension.log'), output);
+  if (result.status !== 0 || !/successfully installed/i.test(output)) {
+    throw new Error(`code-server --install-extension failed (${result.status ?? result.signal}): ${output.trim()}`);
+  }
+  const installed = fs.readdirSync(dirs.extensions).filter((name) => name.startsWith('spark-lsp.spark-lsp-'));
+  if (installed.length !== 1) {
+    throw new Error(`expected the extension in ${dirs.extensions}, found: ${fs.readdirSync(dirs.extensions).join(', ')}`);
+  }
+}
+
+async function startCodeServer(model) {
+  const port = await freePort();
+  const childEnv = { ...process.env, SPARK_LSP_ENDPOINT: model.url, OPENAI_API_KEY: model.token };
+  delete childEnv.SPARK_MODEL_SERVER_TOKEN;
+  delete childEnv.VSCODE_IPC_HOOK_CLI;
+  const child = startChild(
+    'code-server',
+    CODE_SERVER,
+    [
+      '--auth', 'none',
+      '--bind-addr', `127.0.0.1:${port}`,
+      '--disable-workspace-trust',
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--user-data-dir', dirs.userData,
+      '--extensions-dir', dirs.extensions,
+      dirs.workspace,
+    ],
+    { env: childEnv },
+  );
+  child.stdout.pipe(fs.createWriteStream(path.join(dirs.artifacts, 'code-server.stdout.log')));
+  await firstLine(child, /HTTP server listening on/, 60_000, 'code-server');
+  return `http://127.0.0.1:${port}/?folder=${encodeURIComponent(dirs.workspace)}`;
+}
+
+async function openWorkbench(url) {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(30_000);
+  page.on('console', (message) => {
+    if (message.type() === 'error') {
+      fs.appendFileSync(path.join(dirs.artifacts, 'browser-console.log'), `${message.text()}\n`);
+    }
+  });
+  await page.goto(url);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+}
+
+/** The status bar item's label starts with "Spark: <state>" (accessibility label). */
+async function waitForStatus(prefix, timeout = 60_000) {
+  const item = page.locator(`[aria-label^="${prefix}"]`).first();
+  await item.waitFor({ state: 'attached', timeout });
+}
+
+/** The extension's log (the Spark output channel, as VS Code writes it to disk). */
+function serverLog() {
+  const found = [];
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name === 'Spark.log') found.push(full);
+    }
+  };
+  walk(path.join(dirs.userData, 'logs'));
+  return found.map((file) => fs.readFileSync(file, 'utf8')).join('\n');
+}
+
+async function expectServerLog(pattern) {
+  if (!pattern.test(serverLog())) {
+    throw new Error(`the Spark log does not match ${pattern}`);
+  }
+}
+
+async function openFile(name, expectedText) {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: name }).first().waitFor();
+  await page.keyboard.press('Enter');
+  const editor = page.locator('.editor-instance .monaco-editor').first();
+  await editor.locator('.view-lines').filter({ hasText: expectedText }).waitFor();
+  await page.locator('.tab.active').filter({ hasText: name }).waitFor();
+  return editor;
+}
+
+/** The ghost text on screen: VS Code renders it as spans (one per token) with &nbsp;. */
+function readGhostText() {
+  return Array.from(document.querySelectorAll('.monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text'))
+    .map((node) => node.textContent ?? '')
+    .join('')
+    .replace(/\u00a0/g, ' ');
+}
+
+async function ghostText() {
+  return page.evaluate(readGhostText);
+}
+
+async function saveAndRead(name) {
+  await page.keyboard.press('Control+S');
+  const file = path.join(dirs.workspace, name);
+  await page.locator('.tab.active.dirty').waitFor({ state: 'detached', timeout: 10_000 });
+  return fs.readFileSync(file, 'utf8');
+}
+
+function expectEqual(actual, expected, what) {
+  if (actual !== expected) {
+    throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+  }
+}
+
+async function testInlineCompletion() {
+  const editor = await openFile('main.py', 'import math');
+  await editor.locator('.view-lines').click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type(`def ${COMPLETION_TRIGGER}`, { delay: 15 });
+  await page.keyboard.press('Enter');
+  const shownAt = Date.now();
+  await page.waitForFunction(
+    ([read, reply]) => new Function(`return (${read})()`)().includes(reply),
+    [readGhostText.toString(), COMPLETION_REPLY],
+    { timeout: 20_000 },
+  );
+  step(`ghost text shown ${Date.now() - shownAt} ms after Enter: ${JSON.stringify(await ghostText())}`);
+  await page.keyboard.press('Tab');
+  await page.waitForFunction(() => document.querySelectorAll('.monaco-editor .ghost-text-decoration').length === 0);
+  const text = await saveAndRead('main.py');
+  expectEqual(text, `${MAIN}def ${COMPLETION_TRIGGER}\n    ${COMPLETION_REPLY}`, 'main.py after Tab and save');
+  step('Tab accepted the ghost text into main.py');
+}
+
+/** Move the action widget's focus to the first row matching `pattern` and run it. */
+async function chooseAction(pattern) {
+  const focused = page.locator('.action-widget .monaco-list-row.focused');
+  for (let moves = 0; moves < 20; moves++) {
+    const text = (await focused.count()) > 0 ? await focused.first().textContent() : '';
+    if (pattern.test(text ?? '')) {
+      await page.keyboard.press('Enter');
+      return;
+    }
+    await page.keyboard.press('ArrowDown');
+  }
+  throw new Error(`no code action matching ${pattern} could be focused`);
+}
+
+async function testQuickFix() {
+  const editor = await openFile('broken.py', 'def broken(x)');
+  const squiggle = editor.locator('.squiggly-error');
+  const diagnostic = await squiggle
+    .first()
+    .waitFor({ timeout: 5_000 })
+    .then(() => true, () => false);
+  step(diagnostic ? 'the syntax error is underlined (diagnostic published)' : 'no diagnostic published for the syntax error: using the quick-fix offered without one');
+  await editor.locator('.view-lines').click();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.press('End');
+  await page.keyboard.press('Control+.');
+  const fix = page.locator('.action-widget .monaco-list-row').filter({ hasText: /Spark: Fix/ }).first();
+  await fix.waitFor({ timeout: 15_000 });
+  const offered = await page.locator('.action-widget .monaco-list-row').allTextContents();
+  step(`code actions offered: ${JSON.stringify(offered)}`);
+  await chooseAction(/Spark: Fix/);
+  await editor.locator('.view-lines').filter({ hasText: 'def broken(x):' }).waitFor({ timeout: 20_000 });
+  const text = await saveAndRead('broken.py');
+  expectEqual(text, FIXED, 'broken.py after the quick-fix');
+  step('the Spark quick-fix rewrote broken.py');
+  return diagnostic;
+}
+
+async function runCommand(title) {
+  await page.keyboard.press('Control+Shift+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor();
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: title }).first().waitFor();
+  await page.keyboard.press('Enter');
+}
+
+async function testEditSelection() {
+  const editor = await openFile('broken.py', 'def broken(x):');
+  await editor.locator('.view-lines').click();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('End');
+  await page.keyboard.press('Shift+Home');
+  await runCommand('Spark: Edit Selection');
+  const input = page.locator('.quick-input-widget input');
+  await page.locator('.quick-input-widget').filter({ hasText: 'Describe the change' }).waitFor();
+  await input.fill(EDIT_INSTRUCTION);
+  await page.keyboard.press('Enter');
+  await editor.locator('.view-lines').filter({ hasText: 'return 2 * (x + 1)' }).waitFor({ timeout: 20_000 });
+  expectEqual(await saveAndRead('broken.py'), EDITED, 'broken.py after Spark: Edit Selection');
+  step('Spark: Edit Selection rewrote the selected line');
+}
+
+async function testToggle() {
+  await runCommand('Spark: Toggle Completions');
+  await waitForStatus('Spark: ready, completions off', 15_000);
+  step('Toggle Completions reached the server; the status bar says completions are off');
+}
+
+async function screenshot(name) {
+  if (page) {
+    await page.screenshot({ path: path.join(dirs.artifacts, `${name}.png`), fullPage: true }).catch(() => {});
+  }
+}
+
+function exited(child, ms) {
+  if (child.exitCode !== null || child.signalCode !== null) {
+    return Promise.resolve(true);
+  }
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/** Stop each child's whole process group: stdin EOF first, then SIGTERM, then SIGKILL. */
+async function cleanup() {
+  await browser?.close().catch(() => {});
+  for (const { child } of children.reverse()) {
+    child.stdin?.end();
+    for (const [signal, wait] of [[null, 3000], ['SIGTERM', 3000], ['SIGKILL', 1000]]) {
+      if (signal) {
+        try {
+          process.kill(-child.pid, signal);
+        } catch {
+          break; // the group is gone
+        }
+      }
+      if (await exited(child, wait)) {
+        break;
+      }
+    }
+  }
+}
+
+async function main() {
+  writeFiles();
+  step(`temp dir ${tmp}`);
+  const capabilities = await probeCapabilities(SPARK_LSP);
+  const codeActions = Boolean(capabilities.codeActionProvider);
+  const serverCommands = capabilities.executeCommandProvider?.commands ?? [];
+  step(`server capabilities: inlineCompletion=${Boolean(capabilities.inlineCompletionProvider)} codeAction=${codeActions} commands=${serverCommands.join(',')}`);
+  if (!capabilities.inlineCompletionProvider) {
+    throw new Error('the server does not advertise inlineCompletionProvider');
+  }
+  const model = await startModelServer();
+  step(`scripted model server at ${model.url}`);
+  installExtension();
+  step('extension installed');
+  const url = await startCodeServer(model);
+  step(`code-server at ${url}`);
+  await openWorkbench(url);
+  step('workbench loaded');
+  await waitForStatus('Spark: ready');
+  await expectServerLog(/starting \S+\/workspace\/\.venv\/bin\/spark-lsp \(from virtual environment/);
+  step('status bar: Spark: ready (server found in the workspace .venv)');
+  await testInlineCompletion();
+  await screenshot('after-completion');
+  if (codeActions) {
+    await testQuickFix();
+  } else {
+    step('SKIPPED quick-fix: the server does not advertise codeActionProvider');
+  }
+  if (serverCommands.includes('spark.editSelection') && codeActions) {
+    await testEditSelection();
+  } else {
+    step('SKIPPED edit selection: the server does not advertise spark.editSelection');
+  }
+  await testToggle();
+  await screenshot('final');
+}
+
+function saveServerLog() {
+  try {
+    fs.writeFileSync(path.join(dirs.artifacts, 'Spark.log'), serverLog());
+  } catch {
+    // no log yet
+  }
+}
+
+const deadline = setTimeout(async () => {
+  console.error(`vscode e2e: timed out after ${TIMEOUT_S} s; screenshots and logs in ${dirs.artifacts}`);
+  await screenshot('timeout');
+  saveServerLog();
+  await cleanup();
+  process.exit(1);
+}, TIMEOUT_S * 1000);
+
+try {
+  await main();
+  clearTimeout(deadline);
+  await cleanup();
+  step('PASSED');
+  if (process.env.SPARK_E2E_KEEP !== '1') {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+} catch (error) {
+  clearTimeout(deadline);
+  console.error(`vscode e2e: FAILED: ${error instanceof Error ? error.stack : error}`);
+  await screenshot('failure');
+  saveServerLog();
+  await cleanup();
+  console.error(`vscode e2e: screenshots and logs in ${dirs.artifacts}`);
+  process.exit(1);
+}
