@@ -20,8 +20,9 @@ from pygls.lsp.server import LanguageServer
 from spark_lsp import __version__
 from spark_lsp.config import Settings, language_enabled, load_settings
 from spark_lsp.engine.actions import ActionEngine
-from spark_lsp.engine.context import ContextBuilder
+from spark_lsp.engine.context import ContextBuilder, ContextOptions
 from spark_lsp.engine.pipeline import CompletionOptions, CompletionPipeline, CompletionQuery
+from spark_lsp.engine.privacy import ExclusionPolicy
 from spark_lsp.engine.store import DocumentStore, OpenDocument
 from spark_lsp.engine.tokens import TokenCounter
 from spark_lsp.errors import SparkError
@@ -47,7 +48,8 @@ class SparkServer(LanguageServer):
         self.counter = TokenCounter()
         self.counter.start_loading()
         self.store = DocumentStore(self.counter)
-        self.context_builder = ContextBuilder()
+        self.policy: ExclusionPolicy | None = None
+        self.context_builder = ContextBuilder(self.store, lambda: self.policy, self.context_options)
         self.runtime: ModelRuntime | None = None
         self.completions_on = True
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -95,6 +97,14 @@ class SparkServer(LanguageServer):
             prompt_cache_key=self.prompt_cache_key,
         )
 
+    def context_options(self) -> ContextOptions:
+        """The context stage's view of the current settings."""
+        return ContextOptions(
+            max_tokens=self.settings.context.max_tokens,
+            max_output_tokens=self.settings.completion.max_output_tokens,
+            cross_file=self.settings.context.cross_file,
+        )
+
     @property
     def prompt_cache_key(self) -> str:
         """Stable per workspace, so the provider routes our prompts to a warm cache."""
@@ -128,6 +138,10 @@ class SparkServer(LanguageServer):
         doc = self.store.get(uri)
         if doc is None or not self._completions_allowed(doc, invoked):
             return None
+        excluded = self.context_builder.excluded(uri)
+        self.reporter.excluded(excluded)
+        if excluded is not None:
+            return None
         if position.line >= doc.index.line_count or position.line < 0 or position.character < 0:
             return None
         query = CompletionQuery(
@@ -160,6 +174,7 @@ class SparkServer(LanguageServer):
         """Adopt new settings; True when the model side must restart to honour them."""
         old = self.settings
         self.settings = settings
+        self.policy = ExclusionPolicy(self.store.root, settings.context.exclude)
         self.reporter.warn_settings(warnings)
         self.reporter.model = settings.model.name
         return old.model != settings.model

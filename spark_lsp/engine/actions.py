@@ -17,6 +17,7 @@ from typing import Any, Literal, get_args
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.edits import OffsetEdit, minimal_edits
 from spark_lsp.engine.postprocess import CompletionContext, strip_chatter, strip_code_fences
+from spark_lsp.engine.privacy import redact_secrets
 from spark_lsp.engine.prompts import EDIT_INSTRUCTIONS, Prompt, file_heading
 from spark_lsp.errors import ConfigError, ModelRequestError, ModelUnavailable, SparkError
 from spark_lsp.model.protocol import CreateRequest
@@ -264,7 +265,12 @@ def edit_prompt(
         instruction=spec.instruction,
         source=f" reported by {spec.source}" if spec.source else "",
     )
-    before, after = _context_lines(doc, region, budget)
+    if redact_secrets(region.text) != region.text:
+        raise ConfigError(
+            "the code to edit contains what looks like a secret (a key, token or password); "
+            "it is not sent to the model"
+        )
+    before, after = map(redact_secrets, _context_lines(doc, region, budget))
     volatile = (
         file_heading(path, language_id)
         + f"Task: {task}\n\n"

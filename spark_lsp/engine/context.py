@@ -130,12 +130,12 @@ class ContextBuilder:
         if options.cross_file and self._store is not None:
             snippets, snippet_tokens = self._snippets(query, int(budget * options.snippet_share))
         window = select_window(query.doc, query.line, query.character, budget - snippet_tokens)
-        far, near = _split_far_near(query.doc, window.first_line, query.line, window.prefix)
+        far, near, far_first = _split_far_near(
+            query.doc, window.first_line, query.line, window.prefix
+        )
         heading = file_heading(query.path, query.language_id)
         stable = tuple(
-            redact_secrets(part)
-            for part in (snippets, _far_message(query, far, window.first_line))
-            if part
+            redact_secrets(part) for part in (snippets, _far_message(query, far, far_first)) if part
         )
         volatile = redact_secrets(heading + near + CURSOR + window.suffix)
         self.last_prompt_tokens = snippet_tokens + window.prefix_tokens + window.suffix_tokens
@@ -236,15 +236,22 @@ def _pack(
 
 def _split_far_near(
     doc: DocumentIndex, first_line: int, cursor_line: int, prefix: str
-) -> tuple[str, str]:
-    """Split the prefix at a line that moves only every ``NEAR_LINES`` lines."""
-    split_line = max(first_line, (cursor_line - NEAR_LINES) // NEAR_LINES * NEAR_LINES)
-    if split_line <= first_line:
-        return "", prefix
-    cut = doc.offset_at(split_line, 0) - doc.offset_at(first_line, 0)
-    if not 0 < cut < len(prefix):
-        return "", prefix
-    return prefix[:cut], prefix[cut:]
+) -> tuple[str, str, int]:
+    """Split the prefix into (far, near, far's first line) at lines that move in steps.
+
+    Both the split and the far part's first line are multiples of ``NEAR_LINES`` (the far part
+    gives up at most that many lines of budget for it), so typing near the cursor leaves the
+    far part byte-for-byte the same and a warmed anchor stays valid.
+    """
+    split_line = (cursor_line - NEAR_LINES) // NEAR_LINES * NEAR_LINES
+    far_first = -(-first_line // NEAR_LINES) * NEAR_LINES
+    if split_line <= far_first:
+        return "", prefix, first_line
+    base = doc.offset_at(first_line, 0)
+    start, cut = doc.offset_at(far_first, 0) - base, doc.offset_at(split_line, 0) - base
+    if not 0 <= start < cut < len(prefix):
+        return "", prefix, first_line
+    return prefix[start:cut], prefix[cut:], far_first
 
 
 def _far_message(query: CompletionQuery, far: str, first_line: int) -> str:

@@ -51,7 +51,7 @@ def apply_edits(text: str, edits: list[OffsetEdit]) -> str:
     out: list[str] = []
     cursor = 0
     for edit in sorted(edits, key=lambda e: e.start):
-        out.append(text[cursor:edit.start])
+        out.append(text[cursor : edit.start])
         out.append(edit.text)
         cursor = edit.end
     out.append(text[cursor:])

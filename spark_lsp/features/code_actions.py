@@ -94,6 +94,9 @@ async def compute(ls: SparkServer, spec: ActionSpec) -> tuple[OpenDocument, Comp
     doc = ls.store.get(spec.uri)
     if doc is None:
         raise ConfigError("the document of this action is no longer open")
+    excluded = ls.context_builder.excluded(spec.uri)
+    if excluded is not None:
+        raise ConfigError(f"this file is not sent to the model: {excluded}")
     async with _progress_if_slow(ls, "Spark: computing edit"):
         computed = await ls.actions.compute(spec, doc.index, doc.path, doc.language_id)
     if not computed.edits:

@@ -20,6 +20,7 @@ from spark_lsp.model.session import SessionStatus
 log = logging.getLogger(__name__)
 
 STATUS_METHOD = "spark/status"
+EXCLUDED_NOTE = "this file is not sent to the model: "
 STATE_NAMES = {
     "connecting": "starting",
     "ready": "ready",
@@ -82,6 +83,14 @@ class StatusReporter:
         """Show that a model call runs (only from ready, so errors stay visible)."""
         if self.state in ("ready", "busy"):
             self.set_state("busy" if is_busy else "ready", self.detail)
+
+    def excluded(self, reason: str | None) -> None:
+        """Say in the status why the current document is not sent (or clear that note)."""
+        noted = self.detail is not None and self.detail.startswith(EXCLUDED_NOTE)
+        if reason is not None:
+            self.set_state(self.state, f"{EXCLUDED_NOTE}{reason}")
+        elif noted:
+            self.set_state(self.state, None)
 
     def error(self, exc: SparkError) -> None:
         """Report a failed request: popups only for what the user can act on."""
