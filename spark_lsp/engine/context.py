@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from spark_lsp.engine.documents import DocumentIndex
@@ -135,7 +136,9 @@ class ContextBuilder:
         )
         heading = file_heading(query.path, query.language_id)
         stable = tuple(
-            redact_secrets(part) for part in (snippets, _far_message(query, far, far_first)) if part
+            _redacted_stable(part)
+            for part in (snippets, _far_message(query, far, far_first))
+            if part
         )
         volatile = redact_secrets(heading + near + CURSOR + window.suffix)
         self.last_prompt_tokens = snippet_tokens + window.prefix_tokens + window.suffix_tokens
@@ -203,6 +206,14 @@ class ContextBuilder:
     def forget(self, uri: str) -> None:
         """Drop cached chunks of a closed document."""
         self._chunks.pop(uri, None)
+
+
+@lru_cache(maxsize=8)
+def _redacted_stable(text: str) -> str:
+    """Redaction of a stable part, remembered: it is the same text keystroke after keystroke,
+    and scanning tens of thousands of tokens for secrets on every request would dominate the
+    prompt-build time."""
+    return redact_secrets(text)
 
 
 def _lines(doc: DocumentIndex, first: int, end: int) -> str:
