@@ -32,13 +32,20 @@ async def session(lanes: bool, text: str) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix="spark-bench-chain-"))
     try:
         client, _, _ = await start_server(url, token, root)
-        client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
-            settings={"spark": {"completion": {"contextTokens": CONTEXT_TOKENS}}}))
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(
+                settings={"spark": {"completion": {"contextTokens": CONTEXT_TOKENS}}}
+            )
+        )
         await asyncio.sleep(1.5)  # connect; let the exact tokenizer load
         uri = (root / "big.py").as_uri()
-        client.text_document_did_open(types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1,
-                                                 text=text + "\ndef tail():\n    \n")))
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(
+                    uri=uri, language_id="python", version=1, text=text + "\ndef tail():\n    \n"
+                )
+            )
+        )
         driver = Driver(client, uri)
         line = text.count("\n") + 2
         await driver.inline(line, 4, invoked=True)  # the first request also starts the warm-up
@@ -71,16 +78,30 @@ async def main() -> None:
     chained = await session(True, text)
     full = await session(False, text)
     rows = [
-        ["chained (lanes: warm once, chain)", chained["calls"], chained["chained"],
-         round(chained["bytes"]), chained["p50"], chained["p99"]],
-        ["full prompt (lane-less server)", full["calls"], full["chained"],
-         round(full["bytes"]), full["p50"], full["p99"]],
+        [
+            "chained (lanes: warm once, chain)",
+            chained["calls"],
+            chained["chained"],
+            round(chained["bytes"]),
+            chained["p50"],
+            chained["p99"],
+        ],
+        [
+            "full prompt (lane-less server)",
+            full["calls"],
+            full["chained"],
+            round(full["bytes"]),
+            full["p50"],
+            full["p99"],
+        ],
     ]
-    print(table(
-        f"60 keys, a completion per key, {CONTEXT_TOKENS:,} tokens of context",
-        ["mode", "model calls", "chained", "bytes/completion", "build p50 ms", "build p99 ms"],
-        rows,
-    ))
+    print(
+        table(
+            f"60 keys, a completion per key, {CONTEXT_TOKENS:,} tokens of context",
+            ["mode", "model calls", "chained", "bytes/completion", "build p50 ms", "build p99 ms"],
+            rows,
+        )
+    )
     print(f"\nbytes ratio (full / chained): {full['bytes'] / max(1.0, chained['bytes']):.1f}x")
 
 

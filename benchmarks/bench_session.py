@@ -20,8 +20,9 @@ from spark_lsp.model.connection import ConnectOptions, dial
 from spark_lsp.model.protocol import CreateRequest, TextDelta
 from spark_lsp.model.session import ModelSession, SessionOptions
 
-REQUEST = CreateRequest(input_texts=("def add(a, b):\n    return <|cursor|>\n",), model="bench",
-                        max_output_tokens=16)
+REQUEST = CreateRequest(
+    input_texts=("def add(a, b):\n    return <|cursor|>\n",), model="bench", max_output_tokens=16
+)
 
 
 async def persistent(options: ConnectOptions, n: int) -> list[float]:
@@ -74,18 +75,30 @@ async def main(n: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="spark-bench-tls-"))
     cert, key = self_signed_cert(folder)
     rows = []
-    for label, tls in (("ws:// (loopback, no TLS)", ()),
-                       ("wss:// (loopback, TLS 1.3)", ("--tls-cert", cert, "--tls-key", key))):
+    for label, tls in (
+        ("ws:// (loopback, no TLS)", ()),
+        ("wss:// (loopback, TLS 1.3)", ("--tls-cert", cert, "--tls-key", key)),
+    ):
         os.environ["SSL_CERT_FILE"] = cert  # trust the throw-away certificate
         warm, cold = await measure(n, *tls)
         (warm_med, warm_p99), (cold_med, cold_p99) = summary(warm), summary(cold)
-        rows += [[label, "persistent session", warm_med, warm_p99, ""],
-                 [label, "connection per request", cold_med, cold_p99,
-                  f"{cold_med / warm_med:.1f}x median, {cold_p99 / warm_p99:.1f}x p99"]]
-    print(table(
-        f"Time to first token, bundled server, scripted engine at 0 ms ({n} requests each)",
-        ["transport", "mode", "median ms", "p99 ms", "per-request / persistent"], rows,
-    ))
+        rows += [
+            [label, "persistent session", warm_med, warm_p99, ""],
+            [
+                label,
+                "connection per request",
+                cold_med,
+                cold_p99,
+                f"{cold_med / warm_med:.1f}x median, {cold_p99 / warm_p99:.1f}x p99",
+            ],
+        ]
+    print(
+        table(
+            f"Time to first token, bundled server, scripted engine at 0 ms ({n} requests each)",
+            ["transport", "mode", "median ms", "p99 ms", "per-request / persistent"],
+            rows,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -58,6 +58,9 @@ def _configure_logging(level: str, log_file: str | None) -> None:
     logging.basicConfig(
         level=level, handlers=handlers, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if level != "DEBUG":
+        # pygls logs every JSON-RPC message at INFO: noisy, and it would copy code into logs.
+        logging.getLogger("pygls").setLevel(logging.WARNING)
 
 
 def _serve(args: argparse.Namespace) -> int:

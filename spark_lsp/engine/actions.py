@@ -243,17 +243,21 @@ def region_for(doc: DocumentIndex, spec: ActionSpec) -> Region:
 
 
 def _context_lines(doc: DocumentIndex, region: Region, budget: int) -> tuple[str, str]:
-    """Whole lines above and below the region, nearest first, within ``budget`` tokens."""
-    above, below = region.first, region.end
-    spent = 0
-    while spent < budget and (above > 0 or below < doc.line_count):
-        if above > 0:
-            above -= 1
-            spent += doc.tokens_in_lines(above, above + 1)
-        if below < doc.line_count and spent < budget:
-            spent += doc.tokens_in_lines(below, below + 1)
-            below += 1
+    """Whole lines above and below the region within ``budget`` tokens, half each (what one
+    side cannot use goes to the other), found with the prefix sums in O(log n)."""
+    head = doc.tokens_before(region.first)
+    tail = doc.total_tokens - doc.tokens_before(region.end)
+    above_budget = max(budget // 2, budget - tail)
+    below_budget = budget - min(head, above_budget)
+    above = _first_line_after(doc, head - above_budget) if head > above_budget else 0
+    below = min(doc.line_count, doc.lines_within(doc.tokens_before(region.end) + below_budget))
+    above, below = min(above, region.first), max(below, region.end)
     return doc.text_of_lines(above, region.first), doc.text_of_lines(region.end, below)
+
+
+def _first_line_after(doc: DocumentIndex, tokens: int) -> int:
+    """The first line ``k`` with ``tokens_before(k) >= tokens``."""
+    return doc.lines_within(tokens - 1) + 1
 
 
 def edit_prompt(

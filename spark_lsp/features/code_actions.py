@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -25,6 +26,7 @@ EDIT_COMMAND = "spark.editSelection"
 PROMPT_EDIT_COMMAND = "spark.promptEdit"
 PROGRESS_AFTER_S = 0.15
 KINDS = [types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite]
+_progress_tokens = itertools.count(1)
 
 
 def _resolve_supported(ls: SparkServer) -> bool:
@@ -65,27 +67,32 @@ def workspace_edit(doc: OpenDocument, computed: ComputedEdit) -> types.Workspace
 
 @contextlib.asynccontextmanager
 async def _progress_if_slow(ls: SparkServer, title: str) -> AsyncIterator[None]:
-    """Show cancellable ``$/progress`` once the work takes longer than ~150 ms."""
-    token = f"spark-{id(title)}-{asyncio.get_running_loop().time()}"
-    started = False
+    """Show cancellable ``$/progress`` once the work takes longer than ~150 ms.
+
+    Once the ``create`` request is on its way it is awaited, never cancelled: pygls cannot
+    take a reply for a request whose future was cancelled.
+    """
+    token = f"spark-edit-{next(_progress_tokens)}"
+    creating = False
 
     async def begin() -> None:
-        nonlocal started
+        nonlocal creating
         await asyncio.sleep(PROGRESS_AFTER_S)
+        creating = True
         await ls.work_done_progress.create_async(token)
         ls.work_done_progress.begin(
             token, types.WorkDoneProgressBegin(title=title, cancellable=True)
         )
-        started = True
 
     task = asyncio.get_running_loop().create_task(begin())
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(BaseException):
+        if not creating:
+            task.cancel()
+        with contextlib.suppress(Exception, asyncio.CancelledError):
             await task
-        if started:
+        if creating and task.done() and not task.cancelled() and task.exception() is None:
             ls.work_done_progress.end(token, types.WorkDoneProgressEnd())
 
 

@@ -132,8 +132,10 @@ def _watch_stdin(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
     """Set ``stop`` when stdin reaches EOF: our parent closed it or died (no orphans)."""
 
     def wait_for_eof() -> None:
+        # os.read, not sys.stdin.buffer: a daemon thread blocked inside a buffered reader
+        # aborts the interpreter at exit ("_enter_buffered_busy") when SIGTERM stops us.
         try:
-            while sys.stdin.buffer.read(4096):
+            while os.read(sys.stdin.fileno(), 4096):
                 pass
         except (OSError, ValueError):
             pass

@@ -1,0 +1,116 @@
+"""Code-action logic without LSP: listing, regions, reply parsing, context within budget."""
+
+from __future__ import annotations
+
+import pytest
+
+from spark_lsp.engine.actions import (
+    ActionSpec,
+    DiagnosticInfo,
+    Region,
+    _context_lines,
+    edit_prompt,
+    list_actions,
+    looks_like_regex_request,
+    parse_replacement,
+    region_for,
+)
+from spark_lsp.engine.documents import DocumentIndex
+from spark_lsp.engine.tokens import shared_counter
+from spark_lsp.errors import ConfigError, ModelRequestError
+
+SOURCE = "import re\n\n\ndef area(w, h)\n    return w * h\n"
+
+
+def doc(text: str = SOURCE) -> DocumentIndex:
+    return DocumentIndex(text, shared_counter(), version=3)
+
+
+def test_listing_offers_fixes_syntax_and_rewrites() -> None:
+    offered = list_actions(
+        doc(),
+        "file:///a.py",
+        "python",
+        (3, 0, 4, 5),
+        [DiagnosticInfo(4, 0, 4, 3, "unused name", "ruff")],
+    )
+    titles = [o.title for o in offered]
+    assert titles[0] == "Spark: Fix: unused name"
+    assert any(t.startswith("Spark: Fix syntax: expected ':'") for t in titles)
+    assert "Spark: Edit selection…" in titles and "Spark: Simplify" in titles
+    assert all(o.spec.version == 3 for o in offered)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("# regex that matches an ISO date", True),
+        ('PATTERN = r"\\d+"  # regex', True),
+        ("total = compute(x)", False),
+        ("# just a comment", False),
+    ],
+)
+def test_regex_detection(line: str, expected: bool) -> None:
+    assert looks_like_regex_request(line) is expected
+
+
+def test_action_data_round_trip_and_garbage() -> None:
+    spec = ActionSpec("fix", "file:///a.py", 3, 1, 0, 1, 4, message="m")
+    assert ActionSpec.from_data(spec.to_data()) == spec
+    for bad in (
+        None,
+        {},
+        {"spark": {"kind": "explode"}},
+        {"spark": {**spec.to_data()["spark"], "start_line": -1}},
+    ):
+        with pytest.raises(ConfigError):
+            ActionSpec.from_data(bad)
+
+
+def test_region_is_whole_lines_and_exact_text() -> None:
+    d = doc("a\r\nb\r\nc")
+    region = region_for(d, ActionSpec("edit", "u", 3, 1, 0, 2, 1))
+    assert (region.first, region.end, region.text) == (1, 3, "b\r\nc")
+    assert region.start_offset == 3
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("def f():\n", "def f():\n"),
+        ("```python\ndef f():\n```", "def f():\n"),
+        ("Here is the fixed code:\n```python\ndef f():\n```\n", "def f():\n"),
+        ("<region>\ndef f():\n</region>", "def f():\n"),
+        ("def f():", "def f():\n"),
+    ],
+)
+def test_parse_replacement(raw: str, expected: str) -> None:
+    assert parse_replacement(raw, Region(0, 1, 0, "def f()\n"), "python") == expected
+
+
+def test_empty_reply_is_an_error_and_crlf_is_kept() -> None:
+    with pytest.raises(ModelRequestError):
+        parse_replacement("```\n```", Region(0, 1, 0, "x = 1\n"))
+    assert parse_replacement("y = 2\n", Region(0, 1, 0, "x = 1\r\n")) == "y = 2\r\n"
+
+
+@pytest.mark.parametrize("budget", [0, 10, 200, 5000])
+def test_context_lines_stay_within_budget(budget: int) -> None:
+    text = "".join(f"line_{i} = {i}\n" for i in range(500))
+    d = doc(text)
+    region = region_for(d, ActionSpec("edit", "u", 3, 250, 0, 251, 0))
+    before, after = _context_lines(d, region, budget)
+    counter = shared_counter()
+    used = sum(counter.count_line(x) for x in (before + after).splitlines(keepends=True))
+    assert used <= budget
+    assert text.index(region.text) == len(text.split(region.text)[0])
+    assert (before + region.text + after) in text
+    if budget >= 200:
+        assert before and after
+
+
+def test_secrets_in_the_region_are_never_sent() -> None:
+    d = doc('KEY = "sk-proj-abcdefghijklmnopqrstuvwxyz1234"\n')
+    spec = ActionSpec("edit", "u", 3, 0, 0, 0, 5, instruction="rename")
+    with pytest.raises(ConfigError):
+        edit_prompt(d, "a.py", "python", spec, region_for(d, spec), 100)
