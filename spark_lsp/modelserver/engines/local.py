@@ -162,14 +162,20 @@ class Match:
 def best_match(
     corpora: list[Corpus], context: list[str], accept: Callable[[str], bool]
 ) -> Match | None:
-    """The longest match over all corpora; ties go to the earlier corpus (the prompt)."""
+    """The first corpus with a usable match wins (the prompt before the workspace), else the
+    longest short match of any.
+
+    The prompt is the freshest text: the workspace often holds the same file as saved on disk,
+    whose copy of the cursor's context always matches longest but continues with whatever
+    stood there at the last save (often nothing), so it must only back the prompt off.
+    """
     best: Match | None = None
     for corpus in corpora:
         length, position = corpus.search(context, accept)
+        if length >= MIN_MATCH:
+            return Match(corpus, position, length)
         if length and (best is None or length > best.length):
             best = Match(corpus, position, length)
-        if best is not None and best.length == MAX_CONTEXT:
-            break
     return best
 
 
