@@ -53,6 +53,7 @@ class SparkServer(LanguageServer):
         self.runtime: ModelRuntime | None = None
         self.completions_on = True
         self.tasks: set[asyncio.Task[Any]] = set()
+        self.diagnostic_tasks: dict[str, asyncio.Task[Any]] = {}
         self.reporter = StatusReporter(
             lambda method, params: self.protocol.notify(method, params),
             self.window_show_message,

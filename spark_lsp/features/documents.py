@@ -5,6 +5,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from spark_lsp.engine.store import Change
+from spark_lsp.features import diagnostics
 from spark_lsp.server import SparkServer
 
 
@@ -22,6 +23,7 @@ def register(server: SparkServer) -> None:
     def did_open(ls: SparkServer, params: types.DidOpenTextDocumentParams) -> None:
         item = params.text_document
         ls.store.open(item.uri, item.language_id, item.text, item.version)
+        diagnostics.schedule(ls, item.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: SparkServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -29,6 +31,7 @@ def register(server: SparkServer) -> None:
         changes = [_change(event) for event in params.content_changes]
         if ls.store.change(uri, params.text_document.version, changes) is not None:
             ls.pipeline.note_edit(uri)
+            diagnostics.schedule(ls, uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: SparkServer, params: types.DidCloseTextDocumentParams) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -200,5 +201,27 @@ async def test_failures_give_a_message_and_no_edit(
         assert resolved.edit is None
         assert any(expected in m.message for m in editor.client.messages), editor.client.messages
         assert editor.applied == []
+    finally:
+        await stop_editor(editor)
+
+
+async def test_optional_syntax_diagnostics(tmp_path: Path) -> None:
+    editor = await start_editor(tmp_path, ScriptedEngine(script()), configuration={
+        "spark": {"actions": {"syntaxDiagnostics": True}}})
+    try:
+        await editor.wait_state("ready")
+        uri = editor.open("geo.py", BROKEN)
+        for _ in range(60):
+            if editor.client.diagnostics.get(uri):
+                break
+            await asyncio.sleep(0.05)
+        published = editor.client.diagnostics[uri]
+        assert [(d.source, d.range.start.line) for d in published] == [("spark", 3)]
+        editor.insert(uri, 3, 14, ":")  # def area(w, h): parses now
+        for _ in range(60):
+            if not editor.client.diagnostics.get(uri):
+                break
+            await asyncio.sleep(0.05)
+        assert list(editor.client.diagnostics[uri]) == []
     finally:
         await stop_editor(editor)
