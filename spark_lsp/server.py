@@ -12,7 +12,7 @@ import logging
 import os
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -27,8 +27,10 @@ from spark_lsp.engine.store import DocumentStore, OpenDocument
 from spark_lsp.engine.tokens import TokenCounter
 from spark_lsp.errors import SparkError
 from spark_lsp.features.status import StatusReporter
-from spark_lsp.model.session import ModelSession, SessionStatus
-from spark_lsp.runtime import ModelRuntime
+
+if TYPE_CHECKING:
+    from spark_lsp.model.session import ModelSession, SessionStatus
+    from spark_lsp.runtime import ModelRuntime
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +189,8 @@ class SparkServer(LanguageServer):
 
     async def start_model(self) -> None:
         """(Re)start the model side for the current settings; failures become status."""
+        from spark_lsp.runtime import ModelRuntime  # websockets & co. load after initialize
+
         await self.stop_model()
         runtime = ModelRuntime(self.settings, self.env, self.store.root)
         self.runtime = runtime

@@ -8,11 +8,10 @@ returned with, the document version it was listed for.
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.edits import OffsetEdit, minimal_edits
@@ -21,7 +20,9 @@ from spark_lsp.engine.privacy import redact_secrets
 from spark_lsp.engine.prompts import EDIT_INSTRUCTIONS, Prompt, file_heading
 from spark_lsp.errors import ConfigError, ModelRequestError, ModelUnavailable, SparkError
 from spark_lsp.model.protocol import CreateRequest
-from spark_lsp.model.session import ModelSession
+
+if TYPE_CHECKING:
+    from spark_lsp.model.session import ModelSession
 
 ActionKind = Literal["fix", "syntax", "edit", "docstring", "simplify", "regex"]
 ACTION_KINDS: tuple[str, ...] = get_args(ActionKind)
@@ -206,6 +207,7 @@ def syntax_error(doc: DocumentIndex, language_id: str) -> DiagnosticInfo | None:
 def _python_syntax_error(text: str) -> DiagnosticInfo | None:
     if len(text) > MAX_SYNTAX_CHECK_CHARS:
         return None
+    import ast  # loaded on first use, not at start-up
     try:
         ast.parse(text)
     except SyntaxError as exc:

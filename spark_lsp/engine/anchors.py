@@ -12,12 +12,15 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from spark_lsp.engine.context import stable_key
 from spark_lsp.engine.prompts import Prompt
 from spark_lsp.errors import SparkError
 from spark_lsp.model.protocol import CreateRequest
-from spark_lsp.model.session import ModelSession
+
+if TYPE_CHECKING:
+    from spark_lsp.model.session import ModelSession
 
 log = logging.getLogger(__name__)
 

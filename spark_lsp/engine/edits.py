@@ -7,7 +7,6 @@ model returns is diffed against what it replaces and only changed line runs beco
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 
@@ -35,6 +34,7 @@ def minimal_edits(old: str, new: str) -> list[OffsetEdit]:
     """
     if old == new:
         return []
+    import difflib  # only edits need it; keeps server start-up (initialize) fast
     old_lines = old.splitlines(keepends=True)
     new_lines = new.splitlines(keepends=True)
     starts = _line_starts(old_lines)

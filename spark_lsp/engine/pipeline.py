@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from spark_lsp.engine.anchors import Anchors
 from spark_lsp.engine.cache import CompletionCache
@@ -30,7 +30,9 @@ from spark_lsp.engine.prompts import Prompt
 from spark_lsp.engine.stats import PipelineStats
 from spark_lsp.errors import ModelUnavailable, SparkError, Superseded
 from spark_lsp.model.protocol import CreateRequest
-from spark_lsp.model.session import ModelSession
+
+if TYPE_CHECKING:
+    from spark_lsp.model.session import ModelSession
 
 log = logging.getLogger(__name__)
 

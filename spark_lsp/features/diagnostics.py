@@ -36,17 +36,21 @@ async def _publish_later(ls: SparkServer, uri: str) -> None:
     if doc is None:
         return
     found = syntax_error(doc.index, doc.language_id)
-    diagnostics = [] if found is None else [
-        types.Diagnostic(
-            range=types.Range(
-                start=types.Position(line=found.start_line, character=0),
-                end=types.Position(line=found.start_line + 1, character=0),
-            ),
-            message=found.message,
-            severity=types.DiagnosticSeverity.Error,
-            source=SOURCE,
-        )
-    ]
+    diagnostics = (
+        []
+        if found is None
+        else [
+            types.Diagnostic(
+                range=types.Range(
+                    start=types.Position(line=found.start_line, character=0),
+                    end=types.Position(line=found.start_line + 1, character=0),
+                ),
+                message=found.message,
+                severity=types.DiagnosticSeverity.Error,
+                source=SOURCE,
+            )
+        ]
+    )
     ls.text_document_publish_diagnostics(
         types.PublishDiagnosticsParams(uri=uri, version=doc.index.version, diagnostics=diagnostics)
     )

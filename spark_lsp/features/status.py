@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
 from spark_lsp.errors import AuthError, ConfigError, SparkError
-from spark_lsp.model.session import SessionStatus
+
+if TYPE_CHECKING:
+    from spark_lsp.model.session import SessionStatus
 
 log = logging.getLogger(__name__)
 
