@@ -86,6 +86,7 @@ class Connection:
         self.bytes_sent = 0
         self.on_closed: Callable[[Connection, SparkError], None] | None = None
         self.on_lane_freed: Callable[[], None] | None = None
+        self._shut_reported = False
         self._reader = asyncio.get_running_loop().create_task(self._read_loop())
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -161,17 +162,25 @@ class Connection:
         except ProtocolError as exc:
             log.warning("closing the model connection: %s", exc)
             error = exc
+            # Fail the waiting responses now: the closing handshake may take up to the close
+            # timeout, longer than a short stall timeout, which would report the wrong error.
+            self._shut(error)
             await self.ws.close(code=1002, reason="protocol error")
         except ConnectionClosed as exc:
             error = ModelUnavailable(f"the model connection dropped ({_close_reason(exc)})")
         except SparkError as exc:
             error = exc
         finally:
-            self.retired = True
-            self._fail_all(error)
-            self.closed.set()
-            if self.on_closed is not None:
-                self.on_closed(self, error)
+            self._shut(error)
+
+    def _shut(self, error: SparkError) -> None:
+        """Retire the connection, fail what runs on it and tell the session (once)."""
+        self.retired = True
+        self._fail_all(error)
+        self.closed.set()
+        if self.on_closed is not None and not self._shut_reported:
+            self._shut_reported = True
+            self.on_closed(self, error)
 
     def _route(self, event: ServerEvent) -> None:
         if isinstance(event, ErrorEvent) and event.code in CONNECTION_ERROR_CODES:
