@@ -10,12 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cattrs import transform_error
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams, JsonRpcMethodNotFound
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 
 from spark_lsp import __version__
 from spark_lsp.config import Settings, language_enabled, load_settings
@@ -35,12 +39,74 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class SparkProtocol(LanguageServerProtocol):
+    """pygls' protocol, but a request with malformed params gets an error response.
+
+    pygls validates params while parsing the message, before it knows it must answer, and
+    drops the request: the editor would wait for ever. Answer it with InvalidParams (-32602)
+    and a message naming the method and the bad fields.
+    """
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcInvalidParams as exc:
+            msg_id, method = data.get("id"), data.get("method")
+            if isinstance(msg_id, int | str) and isinstance(method, str):
+                self._send_response(
+                    msg_id,
+                    error=types.ResponseError(
+                        code=JsonRpcInvalidParams.CODE,
+                        message=f"invalid params for {method}: {_describe_invalid(exc)}",
+                    ),
+                )
+            raise
+
+    # spark-lsp's DocumentStore is the one copy of each open document. pygls would keep a
+    # second one, rebuilt on every change (O(document) per keystroke), and would raise on a
+    # change to a document that is not open, before our handler runs.
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> _Handlers:
+        yield from self._user_handler(types.TEXT_DOCUMENT_DID_OPEN, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> _Handlers:
+        yield from self._user_handler(types.TEXT_DOCUMENT_DID_CHANGE, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> _Handlers:
+        yield from self._user_handler(types.TEXT_DOCUMENT_DID_CLOSE, params)
+
+    def _user_handler(self, method: str, params: Any) -> _Handlers:
+        handler = self.fm.features.get(method)
+        if handler is not None:
+            yield handler, (params,), None
+
+
+_Handlers = Iterator[tuple[Any, tuple[Any, ...], None]]
+
+
+def _describe_invalid(exc: Exception) -> str:
+    cause = exc.__cause__
+    if cause is None:
+        return "malformed"
+    try:
+        problems = transform_error(cause, path="")
+    except Exception:  # a description must never fail
+        return str(cause)[:200]
+    return "; ".join(p.replace("@ .", "@ ") for p in problems[:3])[:300]
+
+
 class SparkServer(LanguageServer):
     """pygls server plus spark-lsp's state."""
 
     def __init__(self) -> None:
         super().__init__(
-            "spark-lsp", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental
+            "spark-lsp",
+            __version__,
+            protocol_cls=SparkProtocol,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
         self.env: dict[str, str] = dict(os.environ)
         self.init_options: Any = None
@@ -75,6 +141,10 @@ class SparkServer(LanguageServer):
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """A handler bug: log it with its traceback, tell the user once, keep serving."""
+        if isinstance(error, JsonRpcInvalidParams | JsonRpcMethodNotFound):
+            # The client's mistake, already answered (or a notification nobody handles).
+            log.warning("ignored a malformed message: %s", _describe_invalid(error))
+            return
         log.error("internal error in spark-lsp", exc_info=error)
         self.reporter.problem(
             "internal:" + type(error).__name__,

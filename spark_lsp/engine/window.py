@@ -100,8 +100,14 @@ def select_window(
         prefix_tokens=head.tokens + doc.tokens_in_lines(first_line, cursor_line),
         suffix_tokens=tail.tokens + doc.tokens_in_lines(cursor_line + 1, end_line),
         truncated_above=head.cut or first_line > 0,
-        truncated_below=tail.cut or end_line < doc.line_count,
+        truncated_below=tail.cut or _text_after(doc, end_line),
     )
+
+
+def _text_after(doc: DocumentIndex, end_line: int) -> bool:
+    """Whether any character follows line ``end_line - 1`` (an empty last line holds none)."""
+    remaining = doc.line_count - end_line
+    return remaining > 1 or (remaining == 1 and doc.raw_line(end_line) != "")
 
 
 def document_header(doc: DocumentIndex, budget: int) -> str:

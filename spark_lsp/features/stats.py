@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 from typing import Any
 
 from spark_lsp.config import settings_to_wire
@@ -26,6 +28,7 @@ def snapshot(ls: SparkServer) -> dict[str, Any]:
             "chainMisses": stats.chain_misses,
             "bytesSent": stats.bytes_sent,
             "lanes": session.lanes,
+            "connections": session.open_connections,
         }
     return {
         "status": ls.reporter.payload(),
@@ -35,7 +38,25 @@ def snapshot(ls: SparkServer) -> dict[str, Any]:
         "documents": len(ls.store),
         "tokenCounts": ls.counter.kind,
         "settings": settings_to_wire(ls.settings),
+        "process": process_stats(),
     }
+
+
+def process_stats() -> dict[str, int | None]:
+    """Resource use of this process, for leak hunting (the soak benchmark reads it)."""
+    try:
+        fds: int | None = len(os.listdir("/proc/self/fd"))
+    except OSError:  # not Linux
+        fds = None
+    rss_kb: int | None = None
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    rss_kb = int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return {"tasks": len(asyncio.all_tasks()), "fds": fds, "rssKb": rss_kb}
 
 
 def register(server: SparkServer) -> None:

@@ -97,7 +97,9 @@ class StatusReporter:
     def error(self, exc: SparkError) -> None:
         """Report a failed request: popups only for what the user can act on."""
         actionable = isinstance(exc, AuthError | ConfigError)
-        self.problem(type(exc).__name__, str(exc), popup=actionable)
+        # The session reports a rejected key too (on_session): one problem, one popup.
+        key = "auth" if isinstance(exc, AuthError) else type(exc).__name__
+        self.problem(key, str(exc), popup=actionable)
 
     def warn_settings(self, warnings: list[str]) -> None:
         """Bad settings: one warning each, naming the key (the default stays in force)."""

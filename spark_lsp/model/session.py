@@ -119,6 +119,11 @@ class ModelSession:
         """The current state of the session."""
         return self._status
 
+    @property
+    def open_connections(self) -> int:
+        """Sockets currently open (live, rotating or draining)."""
+        return sum(not conn.closed.is_set() for conn in self._conns)
+
     def start(self) -> None:
         """Begin connecting in the background; the first request should find a warm socket."""
         if self._maintainer is None:
