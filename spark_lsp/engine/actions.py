@@ -29,6 +29,9 @@ ACTION_KINDS: tuple[str, ...] = get_args(ActionKind)
 REGEX_HINT = re.compile(r"\b(regex|regexp|regular expression|pattern|matches?)\b", re.IGNORECASE)
 COMMENT_OR_STRING = re.compile(r"^\s*(#|//|/\*|\*|--|;)|[\"'`]")
 MAX_SYNTAX_CHECK_CHARS = 400_000
+#: The ``source`` of the syntax diagnostics we publish ourselves: their fix is a syntax fix,
+#: which rewrites the neighbouring lines too.
+SYNTAX_SOURCE = "spark"
 
 TASKS: dict[str, str] = {
     "fix": "Fix this problem{source}: {message}",
@@ -127,7 +130,7 @@ def list_actions(
             f"Spark: Fix: {_short(d.message)}",
             "quickfix",
             ActionSpec(
-                "fix",
+                "syntax" if d.source == SYNTAX_SOURCE else "fix",
                 uri,
                 version,
                 d.start_line,

@@ -158,7 +158,7 @@ class TokenCounter:
         self,
         loader: Callable[[], tiktoken.Encoding] = load_o200k_base,
         *,
-        cache_size: int = 100_000,
+        cache_size: int = 32_768,
     ) -> None:
         self._loader = loader
         self._encoding: tiktoken.Encoding | None = None

@@ -11,12 +11,11 @@ import asyncio
 
 from lsprotocol import types
 
-from spark_lsp.engine.actions import syntax_error
+from spark_lsp.engine.actions import SYNTAX_SOURCE, syntax_error
 from spark_lsp.server import SparkServer
 
 #: Wait this long after the last change before parsing: a file mid-edit rarely parses.
 SETTLE_S = 0.4
-SOURCE = "spark"
 
 
 def schedule(ls: SparkServer, uri: str) -> None:
@@ -47,7 +46,7 @@ async def _publish_later(ls: SparkServer, uri: str) -> None:
                 ),
                 message=found.message,
                 severity=types.DiagnosticSeverity.Error,
-                source=SOURCE,
+                source=SYNTAX_SOURCE,
             )
         ]
     )

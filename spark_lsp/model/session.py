@@ -43,6 +43,8 @@ State = Literal["connecting", "ready", "offline", "auth_failed", "closed"]
 LANE_NAMES = tuple(f"l{i}" for i in range(8))
 ANCHOR_LANES = tuple(f"a{i}" for i in range(4))
 PROBE_LANE = "probe"
+#: Warmed anchors remembered per session; a connection's lanes hold at most this many anyway.
+MAX_ANCHORS = 16
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,8 @@ class ModelSession:
         if finished.response_id is None:
             raise ModelRequestError("the model did not name the warmed response")
         self._anchors[finished.response_id] = conn
+        while len(self._anchors) > MAX_ANCHORS:  # the server keeps only recent ones anyway
+            del self._anchors[next(iter(self._anchors))]
         return finished.response_id
 
     # -- used by ResponseStream -------------------------------------------------------------
