@@ -37,15 +37,13 @@ def _serve_parser(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full command line; ``spark-lsp`` alone (or with ``--stdio``) serves."""
-    from spark_lsp.modelserver import main as modelserver_main
-
     parser = argparse.ArgumentParser(prog="spark-lsp", description=__doc__)
     parser.add_argument("--version", action="version", version=f"spark-lsp {__version__}")
     commands = parser.add_subparsers(dest="command")
     _serve_parser(commands.add_parser("serve", help="run the language server (default)"))
-    modelserver_main.add_arguments(
-        commands.add_parser("model-server", help="run the bundled model server")
-    )
+    # The model server parses its own options (`spark-lsp model-server --help`); importing it
+    # here would slow every start of the language server.
+    commands.add_parser("model-server", help="run the bundled model server (see its --help)")
     commands.add_parser("doctor", help="check that the model answers, and how fast")
     complete = commands.add_parser("complete", help="complete once at FILE:LINE:COL (1-based)")
     complete.add_argument("location", metavar="FILE:LINE:COL")
@@ -110,16 +108,16 @@ def _complete(location: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["model-server"]:
+        from spark_lsp.modelserver import main as modelserver_main
+
+        return modelserver_main.main(argv[1:])
     if not argv or argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help", "--version"):
         argv.insert(0, "serve")
     args = build_parser().parse_args(argv)
     try:
         if args.command == "serve":
             return _serve(args)
-        if args.command == "model-server":
-            from spark_lsp.modelserver import main as modelserver_main
-
-            return modelserver_main.run(args)
         if args.command == "doctor":
             return _doctor()
         return _complete(args.location)

@@ -114,7 +114,6 @@ class SparkServer(LanguageServer):
         self.settings, warnings = load_settings(env=self.env)
         self.pending_warnings = warnings
         self.counter = TokenCounter()
-        self.counter.start_loading()
         self.store = DocumentStore(self.counter)
         self.policy: ExclusionPolicy | None = None
         self.context_builder = ContextBuilder(self.store, lambda: self.policy, self.context_options)

@@ -28,6 +28,9 @@ def register(server: SparkServer) -> None:
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: SparkServer, params: types.InitializedParams) -> None:
+        # Heavy start-up work waits until the initialize result is out: the tokenizer's
+        # vocabulary parse holds the GIL for a few hundred milliseconds.
+        ls.counter.start_loading()
         ls.run_task(_start(ls), "start-model")
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
