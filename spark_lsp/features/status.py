@@ -26,6 +26,7 @@ EXCLUDED_NOTE = "this file is not sent to the model: "
 STATE_NAMES = {
     "connecting": "starting",
     "ready": "ready",
+    "rate_limited": "offline",
     "offline": "offline",
     "auth_failed": "error",
     "closed": "offline",

@@ -39,7 +39,7 @@ from spark_lsp.model.protocol import (
 
 log = logging.getLogger(__name__)
 
-State = Literal["connecting", "ready", "offline", "auth_failed", "closed"]
+State = Literal["connecting", "ready", "rate_limited", "offline", "auth_failed", "closed"]
 LANE_NAMES = tuple(f"l{i}" for i in range(8))
 ANCHOR_LANES = tuple(f"a{i}" for i in range(4))
 PROBE_LANE = "probe"
@@ -230,10 +230,18 @@ class ModelSession:
         if isinstance(error, RateLimited):
             wait = error.retry_after if error.retry_after is not None else 1.0
             self._cooldown_until = max(self._cooldown_until, time.monotonic() + wait)
+            self._set_status(
+                SessionStatus("rate_limited", f"rate limited; retrying in {wait:.0f} s")
+            )
         elif isinstance(error, AuthError):
             self._fail_for_good(error)
         elif isinstance(error, ModelTimeout) and conn is not None:
             asyncio.get_running_loop().create_task(conn.close())
+
+    def note_success(self) -> None:
+        """A response completed: a rate-limit cool-down, if any, is over."""
+        if self._status.state == "rate_limited":
+            self._set_status(SessionStatus("ready"))
 
     @property
     def stall_timeout(self) -> float:
@@ -514,6 +522,7 @@ class ResponseStream:
                     yield event.delta
                 elif isinstance(event, ResponseFinished):
                     self._finish(event)
+                    session.note_success()
                     return
         except SparkError as exc:
             session.note_failure(exc, conn)

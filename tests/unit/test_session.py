@@ -187,6 +187,7 @@ async def test_rate_limit_backs_off(engine: ScriptedEngine, session: ModelSessio
     with pytest.raises(RateLimited) as first:
         await session.complete(request())
     assert first.value.retry_after == pytest.approx(0.5)
+    assert session.status.state == "rate_limited"
     calls = engine  # the next request must fail fast without reaching the server
     received = len(session.stats.ttft_ms)
     with pytest.raises(RateLimited):
@@ -194,6 +195,7 @@ async def test_rate_limit_backs_off(engine: ScriptedEngine, session: ModelSessio
     assert len(session.stats.ttft_ms) == received and calls is engine
     await asyncio.sleep(0.6)
     assert await session.complete(request()) == "later"
+    assert session.status.state == "ready"
 
 
 async def test_rotation_dials_a_spare_before_the_limit(server: ModelServer) -> None:
