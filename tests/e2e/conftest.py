@@ -166,13 +166,19 @@ async def start_editor(
     configuration: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
     model_config: dict[str, Any] | None = None,
+    server_args: tuple[str, ...] = ("--log-level", "WARNING"),
 ) -> Editor:
+    """A real server process + pytest-lsp client + in-process scripted model server.
+
+    ``env`` overrides the server's environment; a value of "" leaves that variable out.
+    """
     model = ModelServer(ServerConfig(token=TOKEN, **(model_config or {})), engine)
     await model.start()
     server_env = {**os.environ, "SPARK_LSP_ENDPOINT": model.url, "OPENAI_API_KEY": TOKEN}
     server_env.update(env or {})
+    server_env = {k: v for k, v in server_env.items() if v != ""}
     config = ClientServerConfig(
-        server_command=[sys.executable, "-m", "spark_lsp", "--stdio", "--log-level", "WARNING"],
+        server_command=[sys.executable, "-m", "spark_lsp", "--stdio", *server_args],
         server_env=server_env,
     )
     client = await config.start()

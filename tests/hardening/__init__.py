@@ -8,70 +8,18 @@ environment that may leave the endpoint out entirely.
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from collections.abc import Awaitable, Callable
-from pathlib import Path
-from typing import Any
-
-from lsprotocol import types
-from pytest_lsp import ClientServerConfig
 
 from spark_lsp.modelserver.engines.scripted import ScriptedEngine
 from spark_lsp.modelserver.server import ModelServer, ServerConfig
 from spark_lsp.prompt_format import CURSOR
-from tests.e2e.conftest import (
-    TOKEN,
-    Editor,
-    capabilities,
-    fix_code_action_parsing,
-    stop_editor,
-    to_plain,
-)
+from tests.e2e.conftest import TOKEN, Editor, start_editor, stop_editor, to_plain
+
+#: ``start_editor`` already takes every knob the hardening tests need (server arguments such as
+#: ``--log-file``, an environment that leaves the endpoint out).
+launch = start_editor
 
 __all__ = ["TOKEN", "Editor", "launch", "stop_editor", "to_plain"]
-
-
-async def launch(
-    tmp_path: Path,
-    engine: ScriptedEngine,
-    *,
-    configuration: dict[str, Any] | None = None,
-    env: dict[str, str] | None = None,
-    model_config: dict[str, Any] | None = None,
-    server_args: tuple[str, ...] = ("--log-level", "WARNING"),
-) -> Editor:
-    """A real server process + pytest-lsp client + in-process scripted model server."""
-    model = ModelServer(ServerConfig(token=TOKEN, **(model_config or {})), engine)
-    await model.start()
-    server_env = {**os.environ, "SPARK_LSP_ENDPOINT": model.url, "OPENAI_API_KEY": TOKEN}
-    server_env.update(env or {})
-    server_env = {k: v for k, v in server_env.items() if v != ""}  # "" = leave the variable out
-    config = ClientServerConfig(
-        server_command=[sys.executable, "-m", "spark_lsp", "--stdio", *server_args],
-        server_env=server_env,
-    )
-    client = await config.start()
-    fix_code_action_parsing(client)
-    statuses: list[dict[str, Any]] = []
-
-    @client.feature("spark/status")
-    def status(params: Any) -> None:
-        statuses.append(to_plain(params))
-
-    if configuration is not None:
-        client.set_configuration(configuration)
-    root = tmp_path.as_uri()
-    result = await client.initialize_session(
-        types.InitializeParams(
-            capabilities=capabilities("vscode"),
-            root_uri=root,
-            workspace_folders=[types.WorkspaceFolder(uri=root, name="ws")],
-        )
-    )
-    editor = Editor(client, model, engine, tmp_path, result)
-    editor.statuses = statuses
-    return editor
 
 
 def last_prompt(editor: Editor) -> str:
