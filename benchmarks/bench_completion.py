@@ -28,7 +28,7 @@ from typing import Any
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from benchmarks.common import scripted_server, summary, table
+from benchmarks.common import inline_texts, scripted_server, summary, table
 from spark_lsp.model.connection import ConnectOptions
 from spark_lsp.model.protocol import CreateRequest
 from spark_lsp.model.session import ModelSession, SessionOptions
@@ -103,22 +103,9 @@ class Driver:
         )
 
     async def inline(self, line: int, column: int, invoked: bool) -> tuple[float, str]:
-        kind = (
-            types.InlineCompletionTriggerKind.Invoked
-            if invoked
-            else types.InlineCompletionTriggerKind.Automatic
-        )
         started = time.perf_counter()
-        result = await self.client.text_document_inline_completion_async(
-            types.InlineCompletionParams(
-                text_document=types.TextDocumentIdentifier(uri=self.uri),
-                position=types.Position(line=line, character=column),
-                context=types.InlineCompletionContext(trigger_kind=kind),
-            )
-        )
-        elapsed = (time.perf_counter() - started) * 1000
-        items = result.items if isinstance(result, types.InlineCompletionList) else result or []
-        return elapsed, items[0].insert_text if items else ""  # type: ignore[union-attr]
+        texts = await inline_texts(self.client, self.uri, line, column, invoked=invoked)
+        return (time.perf_counter() - started) * 1000, texts[0] if texts else ""
 
 
 async def start_server(url: str, token: str, root: Path) -> tuple[LanguageClient, float, float]:

@@ -29,7 +29,7 @@ from typing import Any
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from benchmarks.common import scripted_server, table
+from benchmarks.common import inline_texts, scripted_server, table
 
 WORDS = ["total", "price", "count", "items", "value", "result", "index", "cache", "node", "key"]
 BATCH = 8
@@ -109,19 +109,7 @@ class Soak:
         return line, len(new)
 
     async def inline(self, uri: str, line: int, column: int, invoked: bool = True) -> None:
-        kind = (
-            types.InlineCompletionTriggerKind.Invoked
-            if invoked
-            else types.InlineCompletionTriggerKind.Automatic
-        )
-        result = await self.client.text_document_inline_completion_async(
-            types.InlineCompletionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                position=types.Position(line=line, character=column),
-                context=types.InlineCompletionContext(trigger_kind=kind),
-            )
-        )
-        items = [] if result is None else getattr(result, "items", result)
+        items = await inline_texts(self.client, uri, line, column, invoked=invoked)
         self.answered += 1
         self.empty += not items
 

@@ -14,6 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
 from spark_lsp.engine.stats import percentile
 from spark_lsp.modelserver.embedded import EmbeddedModelServer
 
@@ -53,6 +56,26 @@ async def scripted_server(script: dict[str, Any], *extra: str) -> EmbeddedModelS
     path = Path(tempfile.mkdtemp(prefix="spark-bench-")) / "script.json"
     path.write_text(json.dumps(script))
     return EmbeddedModelServer(extra_args=("--engine", "scripted", "--script", str(path), *extra))
+
+
+async def inline_texts(
+    client: LanguageClient, uri: str, line: int, column: int, *, invoked: bool
+) -> list[str]:
+    """Send one inline-completion request as an editor does; the suggested texts."""
+    kind = (
+        types.InlineCompletionTriggerKind.Invoked
+        if invoked
+        else types.InlineCompletionTriggerKind.Automatic
+    )
+    result = await client.text_document_inline_completion_async(
+        types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=line, character=column),
+            context=types.InlineCompletionContext(trigger_kind=kind),
+        )
+    )
+    items = result.items if isinstance(result, types.InlineCompletionList) else result or []
+    return [item.insert_text for item in items if isinstance(item.insert_text, str)]
 
 
 def summary(samples: Sequence[float]) -> tuple[float, float]:
