@@ -29,7 +29,7 @@ from typing import Any
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from benchmarks.common import inline_texts, scripted_server, table
+from benchmarks.common import inline_texts, scripted_server, table, to_plain
 
 WORDS = ["total", "price", "count", "items", "value", "result", "index", "cache", "node", "key"]
 BATCH = 8
@@ -45,16 +45,6 @@ def document(r: random.Random, lines: int = 200) -> str:
     for i in range(lines):
         out.append(f"def f{i}(x):" if i % 10 == 0 else random_line(r))
     return "\n".join(out) + "\n"
-
-
-def plain(value: Any) -> Any:
-    if hasattr(value, "_asdict"):
-        return {k: plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
 
 
 class Soak:
@@ -134,7 +124,7 @@ class Soak:
 
     async def stats(self) -> dict[str, Any]:
         result = await self.client.protocol.send_request_async("spark/stats", {})
-        return dict(plain(result))
+        return dict(to_plain(result))
 
 
 def verdict(rows: list[dict[str, Any]]) -> str:

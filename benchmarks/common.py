@@ -78,6 +78,17 @@ async def inline_texts(
     return [item.insert_text for item in items if isinstance(item.insert_text, str)]
 
 
+def to_plain(value: Any) -> Any:
+    """pygls hands custom results back as named tuples: turn them into dicts and lists."""
+    if hasattr(value, "_asdict"):
+        return {k: to_plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_plain(v) for v in value]
+    return value
+
+
 def summary(samples: Sequence[float]) -> tuple[float, float]:
     """(median, p99) of millisecond samples."""
     return statistics.median(samples), percentile(list(samples), 99)

@@ -184,11 +184,22 @@ class ExclusionPolicy:
         self._builtin = rules_from(SECRET_FILE_PATTERNS)
         self._setting = rules_from(extra_patterns)
         self._ignore_files: dict[Path, list[IgnoreRule]] = {}
+        self._verdicts: dict[Path, str | None] = {}
 
     def reason(self, path: Path | None) -> str | None:
-        """Why ``path`` must not be sent, or None when it may be."""
+        """Why ``path`` must not be sent, or None when it may be.
+
+        Asked on every completion request, so the verdict is remembered per path (resolving
+        the path and matching every ignore file level costs system calls); it lives as long as
+        the ignore files' rules, which are read once too.
+        """
         if path is None:
             return None
+        if path not in self._verdicts:
+            self._verdicts[path] = self._decide(path)
+        return self._verdicts[path]
+
+    def _decide(self, path: Path) -> str | None:
         if matches(self._builtin, path.name) or matches(self._builtin, path.as_posix()):
             return f"{path.name} looks like a secrets file"
         relative = self._relative(path)
@@ -232,3 +243,4 @@ class ExclusionPolicy:
     def forget_ignore_files(self) -> None:
         """Re-read ignore files on next use (after one of them changed)."""
         self._ignore_files.clear()
+        self._verdicts.clear()

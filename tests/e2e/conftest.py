@@ -20,6 +20,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from benchmarks.common import to_plain
 from spark_lsp.modelserver.engines.scripted import ScriptedEngine
 from spark_lsp.modelserver.server import ModelServer, ServerConfig
 
@@ -45,17 +46,6 @@ def capabilities(profile: str) -> types.ClientCapabilities:
         caps.text_document.code_action.resolve_support = None
         caps.text_document.code_action.data_support = False
     return caps
-
-
-def to_plain(value: Any) -> Any:
-    """pygls hands custom results back as named tuples: turn them into dicts and lists."""
-    if hasattr(value, "_asdict"):
-        return {k: to_plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, dict):
-        return {k: to_plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_plain(v) for v in value]
-    return value
 
 
 @dataclass
@@ -153,7 +143,8 @@ def fix_code_action_parsing(client: LanguageClient) -> None:
         return converter.structure(obj, types.CodeAction)
 
     converter.register_structure_hook(
-        Union[types.Command, types.CodeAction], command_or_action  # noqa: UP007
+        Union[types.Command, types.CodeAction],  # noqa: UP007 (the runtime type cattrs keys on)
+        command_or_action,
     )
 
 
