@@ -231,7 +231,8 @@ def template_server(client_env: dict[str, str], workspace: Path) -> Any:
     assert argv[0] == "spark-lsp" and (BIN_DIR / "spark-lsp").exists()
     server = LspProcess(argv, client_env, workspace)
     yield server
-    assert server.close() == 0, server.stderr_tail()
+    tail = server.stderr_tail()
+    assert server.close() == 0, tail
 
 
 def test_template_command_starts_the_server(template_server: LspProcess, workspace: Path) -> None:
