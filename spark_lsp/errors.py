@@ -23,6 +23,25 @@ class AuthError(SparkError):
     """The endpoint refused our credentials; retrying in a loop would only lock the key out."""
 
 
+class ModelNotAvailable(ConfigError):
+    """The endpoint does not offer the configured model to this key (``model_not_found``).
+
+    Nothing but a different ``spark.model.name`` (or key) fixes it, so the session stops
+    retrying and says which model and which setting, once.
+    """
+
+    def __init__(self, model: str | None, detail: str | None = None) -> None:
+        said = f" (the endpoint said: {detail})" if detail else ""
+        name = f"model {model!r}" if model else "the configured model"
+        super().__init__(f"{name} is not available to this key: set spark.model.name{said}")
+        self.model = model
+        self.detail = detail
+
+    def named(self, model: str) -> ModelNotAvailable:
+        """The same error naming the model the session asked for."""
+        return self if self.model else ModelNotAvailable(model, self.detail)
+
+
 class RateLimited(SparkError):
     """The provider asked us to slow down (HTTP 429 or a ``rate_limit`` error)."""
 

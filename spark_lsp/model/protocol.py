@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from spark_lsp.errors import (
     AuthError,
+    ModelNotAvailable,
     ModelRequestError,
     PreviousResponseNotFound,
     ProtocolError,
@@ -26,6 +27,9 @@ DEFAULT_MODEL = "gpt-5.3-codex-spark"
 #: The API refuses ``max_output_tokens`` below this value (``integer_below_min_value``).
 MIN_OUTPUT_TOKENS = 16
 STREAM_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
+
+#: Codes with which endpoints say "this key cannot use that model" (OpenAI: ``model_not_found``).
+MODEL_NOT_FOUND_CODES = frozenset({"model_not_found", "model_not_available"})
 
 TERMINAL_TYPES = frozenset(
     {"response.completed", "response.failed", "response.incomplete", "response.done"}
@@ -230,16 +234,21 @@ def _usage(raw: Any) -> Usage:
 def _error_event(message: JSON) -> ErrorEvent:
     nested = message.get("error")
     source = nested if isinstance(nested, dict) else message
-    headers = message.get("headers")
+    # openai-python puts ``headers`` inside ``error``; the Codex CLI reads them at the top level.
+    headers = {**_headers(source.get("headers")), **_headers(message.get("headers"))}
     return ErrorEvent(
         message=_opt_str(source.get("message")) or "the model reported an error",
         code=_opt_str(source.get("code")),
         error_type=_opt_str(source.get("type")) if source is nested else None,
         status=_opt_int(message.get("status")) or _opt_int(source.get("status")),
         param=_opt_str(source.get("param")),
-        headers=headers if isinstance(headers, dict) else {},
+        headers=headers,
         stream_id=_opt_str(message.get("stream_id")),
     )
+
+
+def _headers(raw: Any) -> JSON:
+    return raw if isinstance(raw, dict) else {}
 
 
 def _finished(kind: str, message: JSON) -> ResponseFinished:
@@ -313,6 +322,8 @@ def error_to_exception(event: ErrorEvent) -> SparkError:
         )
     if event.status == 429 or code in ("rate_limit_exceeded", "rate_limited"):
         return RateLimited(f"Rate limited by the model endpoint: {detail}", _retry_after(event))
+    if code in MODEL_NOT_FOUND_CODES or (event.status == 404 and event.param == "model"):
+        return ModelNotAvailable(None, detail)
     if code == "previous_response_not_found":
         return PreviousResponseNotFound(detail, code=code, status=event.status, param=event.param)
     if code == "unsupported_task":

@@ -20,6 +20,7 @@ from typing import Literal
 
 from spark_lsp.errors import (
     AuthError,
+    ModelNotAvailable,
     ModelRequestError,
     ModelTimeout,
     ModelUnavailable,
@@ -233,7 +234,7 @@ class ModelSession:
             self._set_status(
                 SessionStatus("rate_limited", f"rate limited; retrying in {wait:.0f} s")
             )
-        elif isinstance(error, AuthError):
+        elif isinstance(error, AuthError | ModelNotAvailable):
             self._fail_for_good(error)
         elif isinstance(error, ModelTimeout) and conn is not None:
             asyncio.get_running_loop().create_task(conn.close())
@@ -381,13 +382,19 @@ class ModelSession:
     async def _probe_lanes(self, conn: Connection) -> bool:
         """Ask once whether the server knows ``stream_id``; decides lanes vs pool."""
         probe = CreateRequest(input_texts=("ping",), model=self.options.model, generate=False)
-        inflight = await conn.send(probe, PROBE_LANE)
         try:
+            inflight = await conn.send(probe, PROBE_LANE)
             await self._await_terminal(conn, inflight)
         except ModelRequestError as exc:
-            log.info("the model server has no stream_id lanes (%s); using a pool", exc)
-            return False
-        except (AuthError, ModelUnavailable):
+            if exc.param == "stream_id" or "stream_id" in str(exc):
+                log.info("the model server has no stream_id lanes (%s); using a pool", exc)
+                return False
+            await conn.close()
+            raise
+        except ModelNotAvailable as exc:
+            await conn.close()
+            raise exc.named(self.options.model) from None
+        except BaseException:  # a 429, a drop, a cancelled dial: never leak the socket
             await conn.close()
             raise
         return True
@@ -408,7 +415,7 @@ class ModelSession:
 
     def _on_dial_failure(self, error: SparkError) -> None:
         self._last_error = error
-        if isinstance(error, AuthError):
+        if isinstance(error, AuthError | ModelNotAvailable):
             self._fail_for_good(error)
             return
         if isinstance(error, RateLimited) and error.retry_after:

@@ -92,6 +92,8 @@ class ServerConfig:
     max_in_flight: int = 16
     max_lanes: int = 32
     received_history: int = 500
+    #: The models this server's keys may use (None: any name), like a key without access.
+    models: frozenset[str] | None = None
     #: PEM certificate chain and key: serve ``wss://`` (as real endpoints do) instead of ``ws://``.
     tls_cert: str | None = None
     tls_key: str | None = None
@@ -237,6 +239,17 @@ def parse_create(message: JSON, *, lanes: bool) -> CreateParams:
         previous_response_id=_typed(message, "previous_response_id", str),
         generate=_typed(message, "generate", bool) is not False,
     )
+
+
+def check_model(model: str, allowed: frozenset[str] | None) -> None:
+    """Refuse a model the key may not use, with the real API's code and status."""
+    if allowed is not None and model not in allowed:
+        raise RequestRefused(
+            "model_not_found",
+            f"The model `{model}` does not exist or you do not have access to it.",
+            param="model",
+            status=404,
+        )
 
 
 def _typed(message: JSON, name: str, kind: type[_T]) -> _T | None:
@@ -462,6 +475,7 @@ class _Turn:
         """Validate, resolve the chain, then generate (or only prepare)."""
         try:
             params = parse_create(self.message, lanes=self.session.config.lanes)
+            check_model(params.model, self.session.config.models)
             context = self._resolve(params)
         except RequestRefused as refused:
             self.session.evict(self.parent_id)

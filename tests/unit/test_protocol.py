@@ -8,6 +8,7 @@ import pytest
 
 from spark_lsp.errors import (
     AuthError,
+    ModelNotAvailable,
     ModelRequestError,
     PreviousResponseNotFound,
     ProtocolError,
@@ -175,3 +176,35 @@ def test_input_shorthand_and_bad_items() -> None:
         input_texts_of(42)
     with pytest.raises(ProtocolError):
         input_texts_of([1])
+
+
+RATE_LIMIT = {"code": "rate_limit_exceeded", "message": "slow"}
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        # openai-python's shape: headers inside the nested error
+        {"type": "error", "status": 429, "error": {**RATE_LIMIT, "headers": {"Retry-After": "7"}}},
+        # the Codex CLI's shape: headers beside the error
+        {"type": "error", "status": 429, "error": RATE_LIMIT, "headers": {"retry-after": "7"}},
+        # the flat SSE shape, in milliseconds
+        {"type": "error", **RATE_LIMIT, "headers": {"retry-after-ms": "7000"}},
+    ],
+)
+def test_retry_after_is_read_from_every_error_shape(frame: dict[str, object]) -> None:
+    error = decode_event(json.dumps(frame))
+    assert isinstance(error, ErrorEvent)
+    exc = error.to_exception()
+    assert isinstance(exc, RateLimited) and exc.retry_after == 7.0
+
+
+def test_model_not_found_names_the_setting_to_change() -> None:
+    message = "The model `gpt-x` does not exist or you do not have access to it."
+    error = decode_event(encode_error("model_not_found", message, status=404, param="model"))
+    assert isinstance(error, ErrorEvent)
+    exc = error.to_exception()
+    assert isinstance(exc, ModelNotAvailable)
+    assert str(exc.named("gpt-x")).startswith(
+        "model 'gpt-x' is not available to this key: set spark.model.name"
+    )

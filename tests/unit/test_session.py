@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
+from websockets.asyncio.server import ServerConnection
+from websockets.asyncio.server import serve as ws_serve
 
-from spark_lsp.errors import AuthError, ModelTimeout, ModelUnavailable, ProtocolError, RateLimited
+from spark_lsp.errors import (
+    AuthError,
+    ModelNotAvailable,
+    ModelTimeout,
+    ModelUnavailable,
+    ProtocolError,
+    RateLimited,
+)
 from spark_lsp.model.connection import ConnectOptions
 from spark_lsp.model.protocol import CreateRequest
 from spark_lsp.model.session import ModelSession, SessionOptions
@@ -264,6 +274,68 @@ async def test_abandon_on_a_lane_less_pool(engine: ScriptedEngine) -> None:
                 async for _ in response:
                     break
             assert await session.complete(request("second")) == "second answer"
+    finally:
+        await session.close()
+        await server.close()
+
+
+async def eventually(check: object, timeout: float = 3.0) -> bool:
+    """Poll ``check()`` until true (socket teardown is asynchronous on the server side)."""
+    deadline = time.monotonic() + timeout
+    while not check():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.02)
+    return True
+
+
+async def test_a_probe_answered_with_429_closes_its_socket_and_keeps_retry_after() -> None:
+    opened: list[ServerConnection] = []
+    finished: list[ServerConnection] = []
+
+    async def rate_limit_everything(ws: ServerConnection) -> None:
+        opened.append(ws)
+        try:
+            async for raw in ws:
+                lane = json.loads(raw).get("stream_id")
+                error = {"code": "rate_limit_exceeded", "message": "slow down"}
+                error["headers"] = {"retry-after": "30"}  # type: ignore[assignment]
+                await ws.send(json.dumps({"type": "error", "status": 429, "error": error,
+                                          "stream_id": lane}))
+        finally:
+            finished.append(ws)
+
+    async with ws_serve(rate_limit_everything, "127.0.0.1", 0) as listener:
+        port = listener.sockets[0].getsockname()[1]
+        connect = ConnectOptions(url=f"ws://127.0.0.1:{port}/v1/responses", connect_timeout=2.0)
+        session = ModelSession(SessionOptions(connect=connect, model="m", stall_timeout_s=2.0))
+        session.start()
+        try:
+            assert not await session.wait_ready(1.0)
+            assert opened and await eventually(lambda: len(finished) == len(opened))
+            with pytest.raises(RateLimited) as limited:
+                await session.complete(request())
+            assert limited.value.retry_after is not None and limited.value.retry_after > 20
+            assert len(opened) == 1  # the 30 s cool-down holds off the redial
+        finally:
+            await session.close()
+
+
+async def test_a_model_the_key_cannot_use_says_which_setting_to_change(
+    engine: ScriptedEngine,
+) -> None:
+    server = await serve(engine, models=frozenset({"gpt-other"}))
+    session = session_for(server, model="gpt-x")
+    session.start()
+    try:
+        assert not await session.wait_ready(2)
+        expected = "model 'gpt-x' is not available to this key: set spark.model.name"
+        assert session.status.state == "auth_failed"
+        assert str(session.status.detail).startswith(expected)
+        with pytest.raises(ModelNotAvailable, match="set spark.model.name"):
+            await session.complete(request())
+        assert server.stats.connections_total == 1  # no retry loop against a refusing key
+        assert await eventually(lambda: server.stats.connections_open == 0)
     finally:
         await session.close()
         await server.close()
