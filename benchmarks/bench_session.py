@@ -47,10 +47,7 @@ async def per_request(options: ConnectOptions, n: int) -> list[float]:
     for _ in range(n):
         started = time.perf_counter()
         conn = await dial(options)
-        conn.set_lanes(("",))
-        lane = conn.take_lane()
-        assert lane is not None
-        inflight = await conn.send(REQUEST, lane)
+        inflight = await conn.send(REQUEST, "")
         while not isinstance(await inflight.queue.get(), TextDelta):
             pass
         samples.append((time.perf_counter() - started) * 1000)

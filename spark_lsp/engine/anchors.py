@@ -2,15 +2,18 @@
 
 When the session can chain (the server forks a warmed response on another lane), a completion
 sends a few hundred bytes instead of the whole context. The first request with a new stable part
-goes in full while the anchor is warmed in the background; later ones chain from it. A stale or
-evicted anchor costs one ``previous_response_not_found`` and a full resend, handled by the session.
+goes in full while the anchor is warmed in the background; later ones chain from it.
+
+Which anchors exist is the session's to say (they live on a connection, on lanes the session's
+pool hands out and evicts by one policy): this module only maps a prompt's stable part to the
+session's anchor id and asks ``anchor_state`` before chaining. An anchor being re-warmed after
+a rotation or a drop means "send in full this once"; one the session evicted is warmed anew.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -26,7 +29,6 @@ log = logging.getLogger(__name__)
 
 #: Below this many characters of stable text, chaining saves too little to be worth a warm-up.
 MIN_STABLE_CHARS = 4096
-MAX_ANCHORS = 4
 
 
 class Anchors:
@@ -34,7 +36,7 @@ class Anchors:
 
     def __init__(self, session: Callable[[], ModelSession | None]) -> None:
         self._session = session
-        self._ready: OrderedDict[str, str] = OrderedDict()
+        self._ready: dict[str, str] = {}
         self._warming: dict[str, asyncio.Task[None]] = {}
         self._owner: ModelSession | None = None
         self.warmups = 0
@@ -52,8 +54,10 @@ class Anchors:
             self._reset(session)
         key = stable_key(prompt)
         anchor = self._ready.get(key)
-        if anchor is not None:
-            self._ready.move_to_end(key)
+        state = session.anchor_state(anchor) if anchor is not None else "gone"
+        if state == "warming":  # re-warmed by the session after a rotation or a drop
+            return template
+        if anchor is not None and state == "ready":
             return CreateRequest(
                 input_texts=(prompt.volatile,),
                 model=template.model,
@@ -86,9 +90,8 @@ class Anchors:
         finally:
             self._warming.pop(key, None)
         self.warmups += 1
+        self._ready = {k: a for k, a in self._ready.items() if session.anchor_state(a) != "gone"}
         self._ready[key] = anchor
-        while len(self._ready) > MAX_ANCHORS:
-            self._ready.popitem(last=False)
 
     def _reset(self, session: ModelSession) -> None:
         self._owner = session

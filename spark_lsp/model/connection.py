@@ -1,11 +1,11 @@
-"""One WebSocket connection to a Responses endpoint, with its reader and its lanes.
+"""One WebSocket connection to a Responses endpoint, with its reader.
 
 A connection owns a single reader task that decodes every frame and routes it to the response
 that owns the frame's lane (``stream_id``; ``None`` on a lane-less connection). A response whose
 consumer went away is *drained*: its remaining events are read and discarded until its terminal
-event, and only then is its lane handed out again, so its late events can never be read as
-another response's. Anything that makes the stream untrustworthy (a frame that is not JSON, the
-socket closing) fails every response on the connection and retires it.
+event, and only then is its lane released, so its late events can never be read as another
+response's. Anything that makes the stream untrustworthy (a frame that is not JSON, the socket
+closing) fails every response on the connection and closes it.
 """
 
 from __future__ import annotations
@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,11 +21,11 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from spark_lsp import __version__
 from spark_lsp.errors import AuthError, ModelUnavailable, ProtocolError, RateLimited, SparkError
+from spark_lsp.model.link import Inflight, Link
 from spark_lsp.model.protocol import (
     CreateRequest,
     ErrorEvent,
     ResponseFinished,
-    ResponseStarted,
     ServerEvent,
     decode_event,
     encode_create,
@@ -39,8 +37,6 @@ log = logging.getLogger(__name__)
 CONNECTION_ERROR_CODES = frozenset({"websocket_connection_limit_reached"})
 #: Frames up to this size are accepted (websockets defaults to 1 MiB, too small for echoes).
 MAX_FRAME_BYTES = 64 * 1024 * 1024
-
-Item = ServerEvent | SparkError
 
 
 @dataclass(frozen=True)
@@ -60,99 +56,45 @@ class ConnectOptions:
         return headers
 
 
-class Inflight:
-    """The receiving end of one response on one lane."""
+class Connection(Link):
+    """A WebSocket in the Responses API's WebSocket mode, with its reader task."""
 
-    def __init__(self, lane: str) -> None:
-        self.lane = lane
-        self.queue: asyncio.Queue[Item] = asyncio.Queue()
-        self.abandoned = False
-        self.finished = asyncio.Event()
-        self.response_id: str | None = None
-
-
-class Connection:
-    """A live socket plus the responses currently running on it."""
+    transport = "websocket"
+    can_chain = True
 
     def __init__(self, ws: ClientConnection, handshake_s: float) -> None:
+        super().__init__(handshake_s)
         self.ws = ws
-        self.created_at = time.monotonic()
-        self.handshake_s = handshake_s
-        self.pool_lanes: frozenset[str] = frozenset()
-        self.free_lanes: deque[str] = deque()
-        self.inflight: dict[str, Inflight] = {}
-        self.retired = False
-        self.closed = asyncio.Event()
-        self.bytes_sent = 0
-        self.on_closed: Callable[[Connection, SparkError], None] | None = None
-        self.on_lane_freed: Callable[[], None] | None = None
-        self._shut_reported = False
         self._reader = asyncio.get_running_loop().create_task(self._read_loop())
-
-    # -- lifecycle --------------------------------------------------------------------------
-
-    @property
-    def age(self) -> float:
-        """Seconds since the handshake completed."""
-        return time.monotonic() - self.created_at
-
-    @property
-    def alive(self) -> bool:
-        """True while the socket is open and the connection is not being rotated out."""
-        return not self.closed.is_set() and not self.retired
-
-    @property
-    def idle(self) -> bool:
-        """True when no response (not even a draining one) runs on this connection."""
-        return not self.inflight
 
     async def close(self) -> None:
         """Close the socket and fail whatever still runs on it."""
-        self.retired = True
         await self.ws.close()
-        self._fail_all(ModelUnavailable("the model connection was closed"))
-        self.closed.set()
+        self._closed_by_us()
         self._reader.cancel()
 
-    def retire(self) -> None:
-        """Hand out no new lanes; close once the running responses have finished."""
-        self.retired = True
-        if self.idle:
-            asyncio.get_running_loop().create_task(self.close())
-
-    # -- sending ----------------------------------------------------------------------------
-
-    def set_lanes(self, lanes: tuple[str, ...]) -> None:
-        """Name the lanes ordinary requests share (``("",)``: one lane-less FIFO)."""
-        self.pool_lanes = frozenset(lanes)
-        self.free_lanes = deque(lane for lane in lanes if lane not in self.inflight)
-
-    def take_lane(self) -> str | None:
-        """Reserve a free lane, or return None when every lane is busy."""
-        if not self.alive or not self.free_lanes:
-            return None
-        return self.free_lanes.popleft()
-
     async def send(self, request: CreateRequest, lane: str) -> Inflight:
-        """Start ``request`` on a lane reserved with ``take_lane``."""
-        inflight = Inflight(lane)
-        self.inflight[lane] = inflight
+        """Start ``request`` on a lane the pool reserved."""
+        inflight = self._open(lane)
         frame = encode_create(request.with_stream_id(lane or None))
         try:
             await self.ws.send(frame)
         except ConnectionClosed:
             self._release(lane)
             raise ModelUnavailable("the model connection closed while sending") from None
-        self.bytes_sent += len(frame.encode())
+        inflight.sent = len(frame.encode())
+        self.bytes_sent += inflight.sent
         return inflight
 
     def abandon(self, inflight: Inflight) -> None:
-        """Stop delivering events to a consumer; the lane drains in the background."""
+        """Stop delivering events to a consumer; the lane drains in the background.
+
+        There is no cancel event: the lane is handed out again only after the response's
+        terminal event, so its late events can never be read as another response's.
+        """
         inflight.abandoned = True
         while not inflight.queue.empty():
             inflight.queue.get_nowait()
-
-    # -- reading ----------------------------------------------------------------------------
 
     async def _read_loop(self) -> None:
         error: SparkError = ModelUnavailable("the model connection closed")
@@ -173,15 +115,6 @@ class Connection:
         finally:
             self._shut(error)
 
-    def _shut(self, error: SparkError) -> None:
-        """Retire the connection, fail what runs on it and tell the session (once)."""
-        self.retired = True
-        self._fail_all(error)
-        self.closed.set()
-        if self.on_closed is not None and not self._shut_reported:
-            self._shut_reported = True
-            self.on_closed(self, error)
-
     def _route(self, event: ServerEvent) -> None:
         if isinstance(event, ErrorEvent) and event.code in CONNECTION_ERROR_CODES:
             raise ModelUnavailable(f"the model server ended the connection ({event.code})")
@@ -189,15 +122,10 @@ class Connection:
         if inflight is None:
             log.debug("dropping an event of no running response: %r", event)
             return
-        if isinstance(event, ResponseStarted):
-            inflight.response_id = event.response_id
-        elif isinstance(event, ResponseFinished) and not self._same_response(inflight, event):
+        if isinstance(event, ResponseFinished) and not _same_response(inflight, event):
             log.debug("dropping a terminal event of another response: %r", event)
             return
-        if not inflight.abandoned:
-            inflight.queue.put_nowait(event)
-        if isinstance(event, ResponseFinished | ErrorEvent):
-            self._release(inflight.lane)
+        self._deliver(inflight, event)
 
     def _owner(self, event: ServerEvent) -> Inflight | None:
         lane = event.stream_id or ""
@@ -208,34 +136,9 @@ class Connection:
             return next(iter(self.inflight.values()))
         return None
 
-    @staticmethod
-    def _same_response(inflight: Inflight, event: ResponseFinished) -> bool:
-        return inflight.response_id is None or event.response_id in (None, inflight.response_id)
 
-    def _release(self, lane: str) -> None:
-        inflight = self.inflight.pop(lane, None)
-        if inflight is not None:
-            inflight.finished.set()
-        if self.retired:
-            if self.idle and not self.closed.is_set():
-                asyncio.get_running_loop().create_task(self.close())
-            return
-        if lane in self.pool_lanes:
-            self.free_lanes.append(lane)
-        self._notify_freed()
-
-    def _notify_freed(self) -> None:
-        if self.on_lane_freed is not None:
-            self.on_lane_freed()
-
-    def _fail_all(self, error: SparkError) -> None:
-        for inflight in list(self.inflight.values()):
-            if not inflight.abandoned:
-                inflight.queue.put_nowait(error)
-            inflight.finished.set()
-        self.inflight.clear()
-        self.free_lanes.clear()
-        self._notify_freed()
+def _same_response(inflight: Inflight, event: ResponseFinished) -> bool:
+    return inflight.response_id is None or event.response_id in (None, inflight.response_id)
 
 
 def _close_reason(exc: ConnectionClosed) -> str:

@@ -1,10 +1,17 @@
-"""The persistent model session: warm connections, lanes or a pool, reconnects and rotation.
+"""The persistent model session: warm links, lanes or a pool, anchors that follow their link.
 
 Everything here exists so that no completion ever pays for a handshake: the session connects
-when the language server starts, keeps the connection alive with pings, dials a spare before the
-provider's 60-minute connection limit, and redials in the background with jittered back-off
-after a drop. Requests run on ``stream_id`` lanes when the server has them (probed once at
-connect, never assumed) and otherwise on a small pool of connections, one response each.
+when the language server starts, rotates onto a warm spare before the provider's 60-minute
+connection limit, and redials in the background with jittered back-off after a drop. Requests
+run on ``stream_id`` lanes when the server has them (probed once, never assumed) and otherwise
+on a small pool of connections, one response each.
+
+The parts: ``Pool`` (pure state: lanes, rotation, anchor ownership), ``Maintainer`` (dials,
+backs off, rotates), ``ResponseStream`` (one response's deltas), the links of each transport.
+This class wires them and keeps the session-wide state: status, rate-limit cool-down, fatal
+errors, and the *logical* anchors callers chain from. A logical anchor keeps its id while the
+response it stands for is re-warmed on a new link after a rotation, a reconnect or a
+``previous_response_not_found``, in the background, so callers never see the change.
 """
 
 from __future__ import annotations
@@ -13,8 +20,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
-from collections.abc import AsyncGenerator, Callable
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -28,24 +35,24 @@ from spark_lsp.errors import (
     RateLimited,
     SparkError,
 )
-from spark_lsp.model.backoff import Backoff
-from spark_lsp.model.connection import Connection, ConnectOptions, Inflight, dial
-from spark_lsp.model.protocol import (
-    CreateRequest,
-    ErrorEvent,
-    ResponseFinished,
-    TextDelta,
-    Usage,
-)
+from spark_lsp.model.connection import ConnectOptions, dial
+from spark_lsp.model.link import Inflight, Link
+from spark_lsp.model.maintainer import Maintainer
+from spark_lsp.model.pool import Pool
+from spark_lsp.model.protocol import CreateRequest, ErrorEvent, ResponseFinished
+from spark_lsp.model.stream import ResponseStream
+
+__all__ = ["ModelSession", "ResponseStream", "SessionOptions", "SessionStats", "SessionStatus"]
 
 log = logging.getLogger(__name__)
 
 State = Literal["connecting", "ready", "rate_limited", "offline", "auth_failed", "closed"]
+AnchorState = Literal["ready", "warming", "gone"]
 LANE_NAMES = tuple(f"l{i}" for i in range(8))
 ANCHOR_LANES = tuple(f"a{i}" for i in range(4))
 PROBE_LANE = "probe"
-#: Warmed anchors remembered per session; a connection's lanes hold at most this many anyway.
-MAX_ANCHORS = 16
+
+Dialer = Callable[[ConnectOptions], Awaitable[Link]]
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,7 @@ class SessionOptions:
     stall_timeout_s: float = 10.0
     #: None: probe whether the server has lanes; True/False: skip the probe.
     lanes: bool | None = None
-    #: How long a request waits for a busy pool before dialling one more connection.
+    #: How long a request waits for a busy pool before asking for one more connection.
     pool_wait_s: float = 0.05
 
 
@@ -70,11 +77,15 @@ class SessionStats:
 
     handshakes: int = 0
     reconnects: int = 0
+    rotations: int = 0
     requests: int = 0
     failures: int = 0
     retries: int = 0
     chained: int = 0
     chain_misses: int = 0
+    rewarms: int = 0
+    #: Requests that found no serving link and waited for a dial (a rotation must add none).
+    waits_for_link: int = 0
     bytes_sent: int = 0
     handshake_ms: deque[float] = field(default_factory=lambda: deque(maxlen=64))
     ttft_ms: deque[float] = field(default_factory=lambda: deque(maxlen=512))
@@ -89,6 +100,15 @@ class SessionStatus:
     detail: str | None = None
 
 
+@dataclass(eq=False)
+class _Anchor:
+    """A logical anchor: the warm-up to replay and where its response lives now (if anywhere)."""
+
+    request: CreateRequest
+    link: Link | None = None
+    response_id: str | None = None
+
+
 class ModelSession:
     """One logical session to the model, shared by every feature of the server."""
 
@@ -96,24 +116,32 @@ class ModelSession:
         self,
         options: SessionOptions,
         on_status: Callable[[SessionStatus], None] | None = None,
+        *,
+        dialer: Dialer = dial,
     ) -> None:
         self.options = options
         self.stats = SessionStats()
         self.lanes: bool | None = options.lanes
         self._on_status = on_status
+        self._dialer = dialer
         self._status = SessionStatus("connecting")
-        self._conns: list[Connection] = []
+        self._pool: Pool[Link] = Pool(
+            wanted=1, rotate_at_s=options.rotate_after_s - options.spare_lead_s, lanes=("",)
+        )
+        self._maintainer = Maintainer(self._pool, self)
+        self._links: set[Link] = set()
         self._changed = asyncio.Event()
-        self._wake = asyncio.Event()
-        self._backoff = Backoff()
         self._fatal: SparkError | None = None
         self._last_error: SparkError | None = None
         self._cooldown_until = 0.0
-        self._anchors: dict[str, Connection] = {}
-        self._anchor_turn = 0
-        self._anchor_lock = asyncio.Lock()
-        self._maintainer: asyncio.Task[None] | None = None
+        self._anchors: OrderedDict[str, _Anchor] = OrderedDict()
+        self._rewarm: asyncio.Task[None] | None = None
+        self._task: asyncio.Task[None] | None = None
         self._ever_connected = False
+        self.transport: str | None = None
+        self.api: str | None = None
+        if self.lanes is not None:
+            self._configure_pool(self.lanes)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -124,42 +152,41 @@ class ModelSession:
 
     @property
     def open_connections(self) -> int:
-        """Sockets currently open (live, rotating or draining)."""
-        return sum(not conn.closed.is_set() for conn in self._conns)
+        """Links currently open (serving, standby or retiring)."""
+        return sum(not link.closed.is_set() for link in self._links)
 
     def start(self) -> None:
-        """Begin connecting in the background; the first request should find a warm socket."""
-        if self._maintainer is None:
-            self._maintainer = asyncio.get_running_loop().create_task(self._maintain())
+        """Begin connecting in the background; the first request should find a warm link."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._maintainer.run())
 
     async def wait_ready(self, timeout: float) -> bool:
-        """Wait until a connection is up (or the session failed for good)."""
+        """Wait until a link serves (or the session failed for good)."""
         deadline = time.monotonic() + timeout
-        while not self._usable_connections():
+        while not self._pool.serving():
             gave_up = self._fatal is not None or self._status.state == "offline"
             if gave_up or time.monotonic() >= deadline:
                 return False
-            self._changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), deadline - time.monotonic())
+            await self._wait_changed(deadline - time.monotonic())
         return True
 
     async def close(self) -> None:
-        """Stop the background work and close every socket."""
+        """Stop the background work and close every link."""
         self._set_status(SessionStatus("closed"))
-        if self._maintainer is not None:
-            self._maintainer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._maintainer
-        await asyncio.gather(*(conn.close() for conn in self._conns), return_exceptions=True)
-        self._conns.clear()
+        for task in (self._task, self._rewarm):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await asyncio.gather(*(link.close() for link in self._links), return_exceptions=True)
+        self._links.clear()
 
     def reset_failures(self) -> None:
         """Forget an auth failure or back-off, e.g. after the user changed the settings."""
         self._fatal = None
-        self._backoff.reset()
+        self._maintainer.backoff.reset()
         self._cooldown_until = 0.0
-        self._wake.set()
+        self._maintainer.wake()
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -168,8 +195,8 @@ class ModelSession:
     ) -> ResponseStream:
         """Start a response; iterate the returned stream for text deltas.
 
-        With ``previous_response_id`` set, pass ``full_input``: it is sent instead when the
-        chained-from response is gone.
+        With ``previous_response_id`` set (an anchor from ``warm``), pass ``full_input``: it is
+        sent instead when the anchor is not available on a live link.
         """
         return ResponseStream(self, request, full_input)
 
@@ -181,40 +208,58 @@ class ModelSession:
     @property
     def can_chain(self) -> bool:
         """Chaining from a warmed anchor is reliable only where lanes can fork it."""
-        return self.lanes is True
+        return self.lanes is True and self.transport in (None, "websocket")
 
     async def warm(self, request: CreateRequest) -> str:
-        """Send a ``generate: false`` request and return its id, an anchor to chain from."""
-        conn = await self._first_connection()
-        async with self._anchor_lock:
-            lane = ANCHOR_LANES[self._anchor_turn % len(ANCHOR_LANES)]
-            self._anchor_turn += 1
-            sent_before = conn.bytes_sent
-            inflight = await conn.send(replace(request, generate=False), lane)
-            self.stats.bytes_sent += conn.bytes_sent - sent_before
-            finished = await self._await_terminal(conn, inflight)
-        if finished.response_id is None:
-            raise ModelRequestError("the model did not name the warmed response")
-        self._anchors[finished.response_id] = conn
-        while len(self._anchors) > MAX_ANCHORS:  # the server keeps only recent ones anyway
-            del self._anchors[next(iter(self._anchors))]
-        return finished.response_id
+        """Send a ``generate: false`` request; returns a logical anchor id to chain from."""
+        link = await self._first_link()
+        anchor = _Anchor(replace(request, generate=False))
+        await self._bind(anchor, link)
+        assert anchor.response_id is not None  # _bind raises otherwise
+        self._anchors[anchor.response_id] = anchor
+        while len(self._anchors) > len(ANCHOR_LANES):  # no more than one link can hold
+            self._anchors.popitem(last=False)
+        return anchor.response_id
+
+    def anchor_state(self, anchor_id: str) -> AnchorState:
+        """``ready`` to chain from now, ``warming`` (being re-warmed) or ``gone`` (evicted)."""
+        anchor = self._anchors.get(anchor_id)
+        if anchor is None:
+            return "gone"
+        if anchor.response_id is not None and self._pool.anchor_home(anchor.response_id):
+            return "ready"
+        return "warming"
 
     # -- used by ResponseStream -------------------------------------------------------------
 
-    async def acquire(self, request: CreateRequest) -> tuple[Connection, str]:
-        """Find a lane for ``request``; a chained one must run where its anchor lives."""
+    async def acquire(self, request: CreateRequest) -> tuple[Link, str, CreateRequest]:
+        """Find a lane for ``request``; a chained one runs where its anchor lives.
+
+        Returns the link, the lane and the request as it goes on the wire (a logical anchor
+        id replaced by the response id it stands for on that link).
+        """
         self._raise_if_unusable()
-        parent = request.previous_response_id
-        if parent is not None:
-            conn = self._anchors.get(parent)
-            if conn is not None and conn.alive:
-                lane = await self._lane_on(conn)
-                if lane is not None:
-                    self.stats.chained += 1
-                    return conn, lane
-            raise PreviousResponseNotFound("the anchor's connection is gone", code="local_miss")
-        return await self._any_lane()
+        anchor_id = request.previous_response_id
+        if anchor_id is None:
+            link, lane = await self._any_lane()
+            return link, lane, request
+        anchor = self._anchors.get(anchor_id)
+        home = self._pool.anchor_home(anchor.response_id) if anchor and anchor.response_id else None
+        if anchor is not None and home is not None:
+            chained_lane = await self._lane_on(home)
+            if chained_lane is not None:
+                self.stats.chained += 1
+                wire = replace(request, previous_response_id=anchor.response_id)
+                return home, chained_lane, wire
+        raise PreviousResponseNotFound("the anchor is not on a live connection", code="local_miss")
+
+    def chain_missed(self, request: CreateRequest, *, by_server: bool) -> None:
+        """A chained request fell back to its full prompt; re-warm an anchor the server lost."""
+        self.stats.chain_misses += 1
+        anchor = self._anchors.get(request.previous_response_id or "")
+        if by_server and anchor is not None and anchor.response_id is not None:
+            self._pool.forget_anchor(anchor.response_id)
+            self._unbind([anchor.response_id])
 
     def record(self, started: float, first_delta: float | None, sent: int) -> None:
         """Account one finished request."""
@@ -225,9 +270,11 @@ class ModelSession:
         if first_delta is not None:
             self.stats.ttft_ms.append((first_delta - started) * 1000)
 
-    def note_failure(self, error: SparkError, conn: Connection | None) -> None:
-        """React to a failed request: cool down on 429, stop on auth, drop a stalled socket."""
+    def note_failure(self, error: SparkError, link: Link | None) -> SparkError:
+        """React to a failed request; returns the error to raise (named for the user)."""
         self.stats.failures += 1
+        if isinstance(error, ModelNotAvailable):
+            error = error.named(self.options.model)
         if isinstance(error, RateLimited):
             wait = error.retry_after if error.retry_after is not None else 1.0
             self._cooldown_until = max(self._cooldown_until, time.monotonic() + wait)
@@ -236,8 +283,9 @@ class ModelSession:
             )
         elif isinstance(error, AuthError | ModelNotAvailable):
             self._fail_for_good(error)
-        elif isinstance(error, ModelTimeout) and conn is not None:
-            asyncio.get_running_loop().create_task(conn.close())
+        elif isinstance(error, ModelTimeout) and link is not None:
+            self._maintainer.close_later(link)
+        return error
 
     def note_success(self) -> None:
         """A response completed: a rate-limit cool-down, if any, is over."""
@@ -249,10 +297,73 @@ class ModelSession:
         """Seconds without an event after which a response counts as stalled."""
         return self.options.stall_timeout_s
 
+    # -- MaintainerHooks --------------------------------------------------------------------
+
+    def halted(self) -> bool:
+        """True after a failure that retrying cannot fix."""
+        return self._fatal is not None
+
+    def cooldown_left(self) -> float:
+        """Seconds a rate limit still asks us to wait."""
+        return self._cooldown_until - time.monotonic()
+
+    async def open_link(self) -> Link:
+        """Dial one link and, the first time, probe whether the server has lanes."""
+        link = await self._dialer(self.options.connect)
+        self._links.add(link)
+        link.on_closed = self._link_closed
+        link.on_released = self._lane_released
+        if self.lanes is None:
+            try:
+                lanes = await self._probe_lanes(link)
+            except BaseException:
+                self._links.discard(link)
+                raise
+            self._configure_pool(lanes)
+        self.transport, self.api = link.transport, link.api
+        return link
+
+    async def prepare_spare(self, link: Link) -> None:
+        """Re-warm every anchor on a rotation spare before it takes over."""
+        for anchor in list(self._anchors.values()):
+            with contextlib.suppress(SparkError):
+                await self._bind(anchor, link)
+
+    def adopted(self, link: Link, *, rotation: bool) -> None:
+        """A link serves: count it, report ready, re-warm anchors a drop left unbound."""
+        self.stats.handshakes += 1
+        self.stats.handshake_ms.append(link.handshake_s * 1000)
+        if rotation:
+            self.stats.rotations += 1
+        elif self._ever_connected:
+            self.stats.reconnects += 1
+        self._ever_connected = True
+        self._last_error = None
+        self._set_status(SessionStatus("ready"))
+        self._changed.set()
+        self._start_rewarm()
+
+    def dial_failed(self, error: SparkError) -> None:
+        """Remember why; stop for good on auth, cool down on a rate limit."""
+        if isinstance(error, ModelNotAvailable):
+            error = error.named(self.options.model)
+        self._last_error = error
+        if isinstance(error, AuthError | ModelNotAvailable):
+            self._fail_for_good(error)
+            return
+        if isinstance(error, RateLimited) and error.retry_after:
+            self._cooldown_until = time.monotonic() + error.retry_after
+        if not self._pool.serving():
+            self._set_status(SessionStatus("offline", str(error)))
+        self._changed.set()
+
     # -- internals: lanes --------------------------------------------------------------------
 
-    def _usable_connections(self) -> list[Connection]:
-        return [conn for conn in self._conns if conn.alive]
+    def _configure_pool(self, lanes: bool) -> None:
+        self.lanes = lanes
+        self._pool.lanes = LANE_NAMES if lanes else ("",)
+        self._pool.anchor_lanes = ANCHOR_LANES if lanes else ()
+        self._pool.wanted = 1 if lanes else self.options.pool_size
 
     def _raise_if_unusable(self) -> None:
         if self._fatal is not None:
@@ -261,29 +372,31 @@ class ModelSession:
         if wait > 0:
             raise RateLimited(f"rate limited by the model endpoint; retrying in {wait:.1f} s", wait)
 
-    async def _any_lane(self) -> tuple[Connection, str]:
+    async def _any_lane(self) -> tuple[Link, str]:
         deadline = time.monotonic() + self.options.connect.connect_timeout
-        dialled_extra = False
+        asked_extra = False
+        if not self._pool.serving():
+            self.stats.waits_for_link += 1
         while True:
-            for conn in reversed(self._usable_connections()):
-                lane = conn.take_lane()
-                if lane is not None:
-                    return conn, lane
-            if not self._usable_connections() and self._last_error and not self._connecting():
+            taken = self._pool.take()
+            if taken is not None:
+                return taken
+            serving = self._pool.serving()
+            if not serving and self._last_error and self._status.state != "connecting":
                 raise self._last_error
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise ModelUnavailable("no model connection became free in time")
             if await self._wait_changed(min(remaining, self.options.pool_wait_s)):
                 continue
-            if not dialled_extra and self.lanes is False and self._usable_connections():
-                dialled_extra = True
-                await self._dial_one(reconnect=False)
+            if not asked_extra and self.lanes is False and serving:
+                asked_extra = True
+                self._maintainer.request_extra()
 
-    async def _lane_on(self, conn: Connection) -> str | None:
+    async def _lane_on(self, link: Link) -> str | None:
         deadline = time.monotonic() + self.options.pool_wait_s * 4
-        while conn.alive:
-            lane = conn.take_lane()
+        while not link.closed.is_set():
+            lane = self._pool.take_on(link)
             if lane is not None or time.monotonic() >= deadline:
                 return lane
             await self._wait_changed(deadline - time.monotonic())
@@ -297,16 +410,78 @@ class ModelSession:
             return False
         return True
 
-    def _connecting(self) -> bool:
-        return self._status.state == "connecting"
-
-    async def _first_connection(self) -> Connection:
+    async def _first_link(self) -> Link:
         self._raise_if_unusable()
         if not await self.wait_ready(self.options.connect.connect_timeout):
             raise self._fatal or self._last_error or ModelUnavailable("the model is not connected")
-        return self._usable_connections()[-1]
+        return self._pool.serving()[0]
 
-    async def _await_terminal(self, conn: Connection, inflight: Inflight) -> ResponseFinished:
+    def _lane_released(self, link: Link, lane: str) -> None:
+        if self._pool.release(link, lane):
+            self._maintainer.close_later(link)
+        self._changed.set()
+
+    def _link_closed(self, link: Link, error: SparkError) -> None:
+        was_serving = link in self._pool.serving()
+        self._unbind(self._pool.remove(link))
+        self._links.discard(link)
+        if was_serving:
+            self._last_error = error
+        if not self._pool.serving() and self._status.state == "ready":
+            self._set_status(SessionStatus("connecting", str(error)))
+        self._changed.set()
+        self._maintainer.wake()
+
+    # -- internals: anchors -----------------------------------------------------------------
+
+    async def _bind(self, anchor: _Anchor, link: Link) -> None:
+        """Warm ``anchor`` on ``link`` (on the lane the pool's policy picks) and bind it."""
+        spot = self._pool.anchor_lane(link)
+        if spot is None:
+            raise ModelUnavailable("no anchor lane is free on the model connection")
+        if spot.evicted is not None:
+            self._evict(spot.evicted)
+        inflight = await link.send(anchor.request, spot.lane)
+        self.stats.bytes_sent += inflight.sent
+        finished = await self._await_terminal(link, inflight)
+        if finished.response_id is None:
+            raise ModelRequestError("the model did not name the warmed response")
+        self._pool.bind_anchor(link, spot.lane, finished.response_id)
+        anchor.link, anchor.response_id = link, finished.response_id
+
+    def _evict(self, response_id: str) -> None:
+        """The pool gave an anchor's lane to a newer one: that logical anchor is gone."""
+        for anchor_id, anchor in list(self._anchors.items()):
+            if anchor.response_id == response_id:
+                del self._anchors[anchor_id]
+
+    def _unbind(self, response_ids: list[str]) -> None:
+        """Those responses are gone with their link: re-warm their anchors in the background."""
+        lost = set(response_ids)
+        for anchor in self._anchors.values():
+            if anchor.response_id in lost:
+                anchor.link = anchor.response_id = None
+        if lost:
+            self._start_rewarm()
+
+    def _start_rewarm(self) -> None:
+        unbound = any(anchor.link is None for anchor in self._anchors.values())
+        if unbound and (self._rewarm is None or self._rewarm.done()) and self._pool.serving():
+            self._rewarm = asyncio.get_running_loop().create_task(self._rewarm_unbound())
+
+    async def _rewarm_unbound(self) -> None:
+        """Re-warm unbound anchors on the serving link, most recently used first."""
+        for anchor in reversed(list(self._anchors.values())):
+            serving = self._pool.serving()
+            if anchor.link is not None or not serving:
+                continue
+            try:
+                await self._bind(anchor, serving[0])
+                self.stats.rewarms += 1
+            except SparkError as exc:
+                log.info("could not re-warm a context anchor: %s", exc)
+
+    async def _await_terminal(self, link: Link, inflight: Inflight) -> ResponseFinished:
         try:
             while True:
                 item = await asyncio.wait_for(inflight.queue.get(), self.stall_timeout)
@@ -320,118 +495,33 @@ class ModelSession:
             raise ModelTimeout("the model did not answer in time") from None
         finally:
             if not inflight.finished.is_set():
-                conn.abandon(inflight)
+                link.abandon(inflight)
 
-    # -- internals: connections ---------------------------------------------------------------
+    # -- internals: probe and status ----------------------------------------------------------
 
-    async def _maintain(self) -> None:
-        """Keep the wanted number of live connections, rotating old ones before their limit."""
-        while True:
-            try:
-                await self._maintain_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a bug here must not kill the session
-                log.exception("model session maintenance failed")
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), 1.0)
+    async def _probe_lanes(self, link: Link) -> bool:
+        """Ask once whether the server knows ``stream_id``; decides lanes vs pool.
 
-    async def _maintain_once(self) -> None:
-        if self._fatal is not None:
-            return
-        self._rotate_old_connections()
-        self._conns = [conn for conn in self._conns if not conn.closed.is_set()]
-        await self._trim_extra_connections()
-        while len(self._usable_connections()) < self._wanted() and self._fatal is None:
-            if not await self._dial_one(reconnect=self._ever_connected):
-                delay = self._backoff.next_delay(self._cooldown_until - time.monotonic())
-                log.info("reconnecting to the model in %.1f s", delay)
-                await asyncio.sleep(delay)
-
-    def _wanted(self) -> int:
-        return 1 if self.lanes is not False else self.options.pool_size
-
-    def _rotate_old_connections(self) -> None:
-        limit = self.options.rotate_after_s - self.options.spare_lead_s
-        for conn in self._usable_connections():
-            if conn.age >= limit:
-                log.info("rotating a model connection after %.0f s", conn.age)
-                conn.retire()
-
-    async def _trim_extra_connections(self) -> None:
-        usable = self._usable_connections()
-        extra = len(usable) - self._wanted()
-        for conn in usable[:extra]:
-            if conn.idle:
-                await conn.close()
-
-    async def _dial_one(self, *, reconnect: bool) -> bool:
-        """Dial (and probe, the first time) one connection; False when it failed."""
-        try:
-            conn = await dial(self.options.connect)
-            if self.lanes is None:
-                self.lanes = await self._probe_lanes(conn)
-        except SparkError as exc:
-            self._on_dial_failure(exc)
-            return False
-        conn.set_lanes(LANE_NAMES if self.lanes else ("",))
-        self._adopt(conn, reconnect)
-        return True
-
-    async def _probe_lanes(self, conn: Connection) -> bool:
-        """Ask once whether the server knows ``stream_id``; decides lanes vs pool."""
+        Any failure other than "no lanes" closes the link before raising: a probe never leaks
+        the socket it opened.
+        """
         probe = CreateRequest(input_texts=("ping",), model=self.options.model, generate=False)
         try:
-            inflight = await conn.send(probe, PROBE_LANE)
-            await self._await_terminal(conn, inflight)
+            inflight = await link.send(probe, PROBE_LANE)
+            await self._await_terminal(link, inflight)
         except ModelRequestError as exc:
             if exc.param == "stream_id" or "stream_id" in str(exc):
                 log.info("the model server has no stream_id lanes (%s); using a pool", exc)
                 return False
-            await conn.close()
+            await link.close()
             raise
         except ModelNotAvailable as exc:
-            await conn.close()
+            await link.close()
             raise exc.named(self.options.model) from None
         except BaseException:  # a 429, a drop, a cancelled dial: never leak the socket
-            await conn.close()
+            await link.close()
             raise
         return True
-
-    def _adopt(self, conn: Connection, reconnect: bool) -> None:
-        conn.on_closed = self._on_connection_closed
-        conn.on_lane_freed = self._changed.set
-        self._conns.append(conn)
-        self.stats.handshakes += 1
-        self.stats.handshake_ms.append(conn.handshake_s * 1000)
-        if reconnect:
-            self.stats.reconnects += 1
-        self._ever_connected = True
-        self._backoff.reset()
-        self._last_error = None
-        self._set_status(SessionStatus("ready"))
-        self._changed.set()
-
-    def _on_dial_failure(self, error: SparkError) -> None:
-        self._last_error = error
-        if isinstance(error, AuthError | ModelNotAvailable):
-            self._fail_for_good(error)
-            return
-        if isinstance(error, RateLimited) and error.retry_after:
-            self._cooldown_until = time.monotonic() + error.retry_after
-        if not self._usable_connections():
-            self._set_status(SessionStatus("offline", str(error)))
-        self._changed.set()
-
-    def _on_connection_closed(self, conn: Connection, error: SparkError) -> None:
-        self._anchors = {rid: c for rid, c in self._anchors.items() if c is not conn}
-        if not conn.retired or not self._usable_connections():
-            self._last_error = error
-        if not self._usable_connections() and self._status.state == "ready":
-            self._set_status(SessionStatus("connecting", str(error)))
-        self._changed.set()
-        self._wake.set()
 
     def _fail_for_good(self, error: SparkError) -> None:
         self._fatal = error
@@ -444,123 +534,3 @@ class ModelSession:
         self._status = status
         if self._on_status is not None:
             self._on_status(status)
-
-
-class ResponseStream:
-    """Text deltas of one response; leaving it early abandons the response safely.
-
-    Use as ``async with session.stream(req) as response: async for delta in response``.
-    Leaving the block (break, exception, task cancellation) hands the lane back to the
-    connection to drain, so the next request never waits for or reads this one's events.
-    """
-
-    def __init__(
-        self, session: ModelSession, request: CreateRequest, full_input: tuple[str, ...] | None
-    ) -> None:
-        self._session = session
-        self._request = request
-        self._full_input = full_input
-        self._gen: AsyncGenerator[str, None] | None = None
-        self.response_id: str | None = None
-        self.usage = Usage()
-        self.status: str | None = None
-        self.incomplete_reason: str | None = None
-        self.chained = request.previous_response_id is not None
-
-    async def __aenter__(self) -> ResponseStream:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    def __aiter__(self) -> AsyncGenerator[str, None]:
-        if self._gen is None:
-            self._gen = self._run()
-        return self._gen
-
-    async def aclose(self) -> None:
-        """Abandon the response if it is still running."""
-        if self._gen is not None:
-            await self._gen.aclose()
-
-    async def text(self) -> str:
-        """Read the whole response."""
-        return "".join([delta async for delta in self])
-
-    async def _run(self) -> AsyncGenerator[str, None]:
-        request = self._request
-        retried = False
-        while True:
-            try:
-                async for delta in self._attempt(request):
-                    yield delta
-                return
-            except PreviousResponseNotFound:
-                if self._full_input is None or request.previous_response_id is None:
-                    raise
-                self._session.stats.chain_misses += 1
-                self.chained = False
-                request = request.unchained(self._full_input)
-            except ModelUnavailable as exc:
-                if retried or self.status == "streaming" or isinstance(exc, ModelTimeout):
-                    raise
-                retried = True
-                self._session.stats.retries += 1
-
-    async def _attempt(self, request: CreateRequest) -> AsyncGenerator[str, None]:
-        session = self._session
-        try:
-            conn, lane = await session.acquire(request)
-        except SparkError as exc:
-            if not isinstance(exc, PreviousResponseNotFound):
-                session.note_failure(exc, None)
-            raise
-        started = time.monotonic()
-        sent_before = conn.bytes_sent
-        inflight = await conn.send(request, lane)
-        first: float | None = None
-        try:
-            while True:
-                event = await self._next(inflight)
-                if isinstance(event, TextDelta):
-                    if first is None:
-                        first = time.monotonic()
-                        self.status = "streaming"
-                    yield event.delta
-                elif isinstance(event, ResponseFinished):
-                    self._finish(event)
-                    session.note_success()
-                    return
-        except SparkError as exc:
-            session.note_failure(exc, conn)
-            raise
-        finally:
-            if not inflight.finished.is_set():
-                conn.abandon(inflight)
-            session.record(started, first, conn.bytes_sent - sent_before)
-
-    async def _next(self, inflight: Inflight) -> TextDelta | ResponseFinished:
-        while True:
-            try:
-                item = await asyncio.wait_for(inflight.queue.get(), self._session.stall_timeout)
-            except TimeoutError:
-                raise ModelTimeout(
-                    f"the model sent nothing for {self._session.stall_timeout:.0f} s"
-                ) from None
-            if isinstance(item, SparkError):
-                raise item
-            if isinstance(item, ErrorEvent):
-                raise item.to_exception()
-            if isinstance(item, TextDelta | ResponseFinished):
-                return item
-
-    def _finish(self, event: ResponseFinished) -> None:
-        self.response_id = event.response_id
-        self.usage = event.usage
-        self.status = event.status
-        self.incomplete_reason = event.incomplete_reason
-        if event.status == "failed":
-            error = event.error
-            if error is not None:
-                raise error.to_exception()
-            raise ModelRequestError("the model reported that the response failed")

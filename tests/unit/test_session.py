@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 
 import pytest
@@ -20,7 +20,8 @@ from spark_lsp.errors import (
     ProtocolError,
     RateLimited,
 )
-from spark_lsp.model.connection import ConnectOptions
+from spark_lsp.model.connection import ConnectOptions, dial
+from spark_lsp.model.link import Link
 from spark_lsp.model.protocol import CreateRequest
 from spark_lsp.model.session import ModelSession, SessionOptions
 from spark_lsp.modelserver.engines.scripted import (
@@ -45,11 +46,14 @@ async def serve(engine: ScriptedEngine, **config: object) -> ModelServer:
     return server
 
 
-def session_for(server: ModelServer, **options: object) -> ModelSession:
+def session_for(
+    server: ModelServer, *, dialer: Callable[[ConnectOptions], Awaitable[Link]] = dial,
+    **options: object,
+) -> ModelSession:
     connect = ConnectOptions(url=server.url, api_key=TOKEN, connect_timeout=2.0)
     defaults: dict[str, object] = {"connect": connect, "model": "m", "stall_timeout_s": 2.0}
     defaults.update(options)
-    return ModelSession(SessionOptions(**defaults))  # type: ignore[arg-type]
+    return ModelSession(SessionOptions(**defaults), dialer=dialer)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -208,18 +212,89 @@ async def test_rate_limit_backs_off(engine: ScriptedEngine, session: ModelSessio
     assert session.status.state == "ready"
 
 
-async def test_rotation_dials_a_spare_before_the_limit(server: ModelServer) -> None:
-    session = session_for(server, rotate_after_s=1.2, spare_lead_s=0.6)
+async def slow_dial(options: ConnectOptions) -> Link:
+    """A handshake that takes 0.3 s, as over a long network path: waiting on it would show."""
+    await asyncio.sleep(0.3)
+    return await dial(options)
+
+
+async def test_rotation_under_continuous_completions_never_waits_on_a_handshake(
+    server: ModelServer,
+) -> None:
+    session = session_for(server, rotate_after_s=0.9, spare_lead_s=0.3, dialer=slow_dial)
     session.start()
     try:
         assert await session.wait_ready(5)
-        deadline = time.monotonic() + 4
-        while session.stats.handshakes < 2 and time.monotonic() < deadline:
-            assert await session.complete(request())  # requests keep flowing meanwhile
-            await asyncio.sleep(0.05)
-        assert session.stats.handshakes >= 2
-        assert session.stats.reconnects == 0 or session.stats.handshakes >= 2
-        assert await session.complete(request())
+        deadline = time.monotonic() + 8
+        while session.stats.rotations < 2 and time.monotonic() < deadline:
+            assert (await session.complete(request())).startswith("def add")
+        assert session.stats.rotations >= 2
+        assert session.stats.waits_for_link == 0  # every request found a serving link
+        assert session.stats.reconnects == 0 and session.stats.retries == 0
+        assert server.stats.connections_total == 1 + session.stats.rotations
+    finally:
+        await session.close()
+
+
+async def test_rotation_lets_a_running_response_finish_on_the_old_link(
+    engine: ScriptedEngine, server: ModelServer
+) -> None:
+    engine.script = Script(
+        replies=(Reply(when="long", text="abcd " * 25),), default=Reply(text="ok"),
+        tokens_per_second=100,
+    )  # fmt: skip
+    session = session_for(server, rotate_after_s=0.6, spare_lead_s=0.3)
+    session.start()
+    try:
+        assert await session.wait_ready(5)
+        open_during_rotation = None
+        pieces = []
+        async with session.stream(request("long")) as response:
+            async for delta in response:
+                pieces.append(delta)
+                if session.stats.rotations and open_during_rotation is None:
+                    open_during_rotation = session.open_connections
+                    assert await session.complete(request()) == "ok"  # runs on the spare
+        assert "".join(pieces) == "abcd " * 25
+        assert open_during_rotation == 2  # the old link retires, it is not cut
+        assert await eventually(lambda: server.stats.connections_open == 1)
+    finally:
+        await session.close()
+
+
+STABLE = "STABLE PART OF THE PROMPT " * 40
+
+
+async def chained_completion(session: ModelSession, anchor: str) -> tuple[bool, int]:
+    """One chained request; whether it went chained, and its bytes on the wire."""
+    chained = request("volatile", previous_response_id=anchor)
+    async with session.stream(chained, full_input=(STABLE, "volatile")) as response:
+        assert await response.text()
+    return response.chained, response.bytes_sent
+
+
+async def test_chaining_resumes_after_a_rotation_and_after_a_drop(
+    engine: ScriptedEngine, server: ModelServer
+) -> None:
+    engine.script = Script(default=Reply(text="x = 1 + 2 + 3"), tokens_per_second=200)
+    session = session_for(server, rotate_after_s=1.0, spare_lead_s=0.5)
+    session.start()
+    try:
+        assert await session.wait_ready(5)
+        anchor = await session.warm(request(STABLE))
+        went_chained, chained_bytes = await chained_completion(session, anchor)
+        assert went_chained and chained_bytes < len(STABLE) / 2
+        while session.stats.rotations == 0:
+            await chained_completion(session, anchor)
+        after_rotation = [await chained_completion(session, anchor) for _ in range(2)]
+        assert after_rotation[1] == (True, chained_bytes)
+
+        engine.with_default("x = 1 + 2 + 3", FaultSpec(drop_after_deltas=1, times=1))
+        with pytest.raises(ModelUnavailable):
+            await chained_completion(session, anchor)
+        after_drop = [await chained_completion(session, anchor) for _ in range(2)]
+        assert after_drop[1] == (True, chained_bytes)
+        assert session.stats.rewarms >= 1
     finally:
         await session.close()
 

@@ -1,0 +1,151 @@
+"""One response's text deltas, read from whichever link the session picked.
+
+Leaving the stream early (break, exception, task cancellation) abandons the response safely:
+the link drains it (WebSocket) or cuts it (HTTP), so the next request never waits for or reads
+this one's events. A chained request whose anchor is gone is resent in full once; a request
+that lost its link before any text arrived is retried once on another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING
+
+from spark_lsp.errors import (
+    ModelRequestError,
+    ModelTimeout,
+    ModelUnavailable,
+    PreviousResponseNotFound,
+    SparkError,
+)
+from spark_lsp.model.link import Inflight
+from spark_lsp.model.protocol import (
+    CreateRequest,
+    ErrorEvent,
+    ResponseFinished,
+    TextDelta,
+    Usage,
+)
+
+if TYPE_CHECKING:
+    from spark_lsp.model.session import ModelSession
+
+
+class ResponseStream:
+    """Text deltas of one response; use as ``async with session.stream(req) as response``."""
+
+    def __init__(
+        self, session: ModelSession, request: CreateRequest, full_input: tuple[str, ...] | None
+    ) -> None:
+        self._session = session
+        self._request = request
+        self._full_input = full_input
+        self._gen: AsyncGenerator[str, None] | None = None
+        self.response_id: str | None = None
+        self.usage = Usage()
+        self.status: str | None = None
+        self.incomplete_reason: str | None = None
+        self.chained = request.previous_response_id is not None
+        #: Bytes this response's request took on the wire (after any fallback).
+        self.bytes_sent = 0
+
+    async def __aenter__(self) -> ResponseStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> AsyncGenerator[str, None]:
+        if self._gen is None:
+            self._gen = self._run()
+        return self._gen
+
+    async def aclose(self) -> None:
+        """Abandon the response if it is still running."""
+        if self._gen is not None:
+            await self._gen.aclose()
+
+    async def text(self) -> str:
+        """Read the whole response."""
+        return "".join([delta async for delta in self])
+
+    async def _run(self) -> AsyncGenerator[str, None]:
+        request = self._request
+        retried = False
+        while True:
+            try:
+                async for delta in self._attempt(request):
+                    yield delta
+                return
+            except PreviousResponseNotFound as exc:
+                if self._full_input is None or request.previous_response_id is None:
+                    raise
+                self._session.chain_missed(request, by_server=exc.code != "local_miss")
+                self.chained = False
+                request = request.unchained(self._full_input)
+            except ModelUnavailable as exc:
+                if retried or self.status == "streaming" or isinstance(exc, ModelTimeout):
+                    raise
+                retried = True
+                self._session.stats.retries += 1
+
+    async def _attempt(self, request: CreateRequest) -> AsyncGenerator[str, None]:
+        session = self._session
+        try:
+            link, lane, wire = await session.acquire(request)
+        except PreviousResponseNotFound:
+            raise
+        except SparkError as exc:
+            raise session.note_failure(exc, None) from None
+        started = time.monotonic()
+        inflight = await link.send(wire, lane)
+        self.bytes_sent = inflight.sent
+        first: float | None = None
+        try:
+            while True:
+                event = await self._next(inflight)
+                if isinstance(event, TextDelta):
+                    if first is None:
+                        first = time.monotonic()
+                        self.status = "streaming"
+                    yield event.delta
+                elif isinstance(event, ResponseFinished):
+                    self._finish(event)
+                    session.note_success()
+                    return
+        except PreviousResponseNotFound:
+            raise
+        except SparkError as exc:
+            raise session.note_failure(exc, link) from None
+        finally:
+            if not inflight.finished.is_set():
+                link.abandon(inflight)
+            session.record(started, first, inflight.sent)
+
+    async def _next(self, inflight: Inflight) -> TextDelta | ResponseFinished:
+        while True:
+            try:
+                item = await asyncio.wait_for(inflight.queue.get(), self._session.stall_timeout)
+            except TimeoutError:
+                raise ModelTimeout(
+                    f"the model sent nothing for {self._session.stall_timeout:.0f} s"
+                ) from None
+            if isinstance(item, SparkError):
+                raise item
+            if isinstance(item, ErrorEvent):
+                raise item.to_exception()
+            if isinstance(item, TextDelta | ResponseFinished):
+                return item
+
+    def _finish(self, event: ResponseFinished) -> None:
+        self.response_id = event.response_id
+        self.usage = event.usage
+        self.status = event.status
+        self.incomplete_reason = event.incomplete_reason
+        if event.status == "failed":
+            error = event.error
+            if error is not None:
+                raise error.to_exception()
+            raise ModelRequestError("the model reported that the response failed")
