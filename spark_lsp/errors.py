@@ -58,6 +58,10 @@ class ModelUnavailable(SparkError):
     transient = True
 
 
+class UpgradeRequired(ModelUnavailable):
+    """The endpoint answered the WebSocket upgrade with 426: it speaks HTTP only."""
+
+
 class ModelTimeout(ModelUnavailable):
     """The model stopped sending events for longer than the stall timeout."""
 

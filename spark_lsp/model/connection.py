@@ -12,16 +12,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.exceptions import (
+    ConnectionClosed,
+    InvalidHandshake,
+    InvalidProxy,
+    InvalidStatus,
+    InvalidURI,
+)
 
 from spark_lsp import __version__
-from spark_lsp.errors import AuthError, ModelUnavailable, ProtocolError, RateLimited, SparkError
+from spark_lsp.errors import (
+    AuthError,
+    ModelUnavailable,
+    ProtocolError,
+    RateLimited,
+    SparkError,
+    UpgradeRequired,
+)
 from spark_lsp.model.link import Inflight, Link
+from spark_lsp.model.netconfig import Proxy, client_ssl_context
 from spark_lsp.model.protocol import (
     CreateRequest,
     ErrorEvent,
@@ -39,6 +55,10 @@ CONNECTION_ERROR_CODES = frozenset({"websocket_connection_limit_reached"})
 MAX_FRAME_BYTES = 64 * 1024 * 1024
 
 
+Transport = Literal["auto", "websocket", "http"]
+Api = Literal["responses", "chat"]
+
+
 @dataclass(frozen=True)
 class ConnectOptions:
     """How to dial the endpoint; the key is kept out of ``repr`` so it never reaches a log."""
@@ -47,6 +67,17 @@ class ConnectOptions:
     api_key: str | None = field(default=None, repr=False)
     connect_timeout: float = 5.0
     ping_interval: float | None = 20.0
+    #: ``auto``: WebSocket mode, falling back to HTTP (for good) when the upgrade gets a 426.
+    transport: Transport = "auto"
+    api: Api = "responses"
+    proxy: Proxy | None = None
+    #: A PEM bundle of extra CAs to trust (added to the system store).
+    ca_file: str | None = None
+
+    def ssl_context(self, url: str) -> ssl.SSLContext | None:
+        """The client TLS context for a secure ``url`` (None for plain ws:// or http://)."""
+        secure = urlsplit(url).scheme in ("wss", "https")
+        return client_ssl_context(self.ca_file) if secure else None
 
     def headers(self) -> dict[str, str]:
         """Upgrade headers: bearer auth plus the documented beta opt-in."""
@@ -154,6 +185,9 @@ async def dial(options: ConnectOptions) -> Connection:
     try:
         ws = await connect(
             options.url,
+            ssl=options.ssl_context(options.url),
+            # websockets tunnels with CONNECT and takes credentials from the proxy URL.
+            proxy=options.proxy.source if options.proxy is not None else None,
             additional_headers=options.headers(),
             user_agent_header=f"spark-lsp/{__version__}",
             open_timeout=options.connect_timeout,
@@ -169,7 +203,7 @@ async def dial(options: ConnectOptions) -> Connection:
         raise ModelUnavailable(
             f"{options.url!r} is not a ws:// or wss:// URL; fix spark.model.endpoint"
         ) from None
-    except (OSError, TimeoutError, InvalidHandshake) as exc:
+    except (OSError, TimeoutError, InvalidHandshake, InvalidProxy) as exc:
         raise ModelUnavailable(
             f"cannot connect to the model at {options.url} ({_describe(exc)})"
         ) from None
@@ -186,9 +220,9 @@ def _status_error(url: str, status: int, headers: Any) -> SparkError:
         retry = headers.get("Retry-After") if headers is not None else None
         return RateLimited(f"the model endpoint {url} is rate limiting (HTTP 429)", _float(retry))
     if status == 426:
-        return ModelUnavailable(
+        return UpgradeRequired(
             f"{url} does not support the Responses WebSocket mode (HTTP 426); "
-            "point spark.model.endpoint at a /v1/responses WebSocket endpoint"
+            "set spark.model.transport to auto or http"
         )
     return ModelUnavailable(f"the model endpoint {url} answered HTTP {status}")
 

@@ -80,10 +80,9 @@ def user_message(text: str) -> JSON:
     return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
 
 
-def encode_create(req: CreateRequest) -> str:
-    """Serialise a request as the JSON text of a ``response.create`` frame."""
+def create_body(req: CreateRequest) -> JSON:
+    """The body of ``POST /v1/responses`` for ``req`` (WebSocket mode adds ``type``)."""
     body: JSON = {
-        "type": "response.create",
         "model": req.model,
         "store": False,
         "input": [user_message(text) for text in req.input_texts],
@@ -100,6 +99,12 @@ def encode_create(req: CreateRequest) -> str:
         body["stream_id"] = req.stream_id
     if not req.generate:
         body["generate"] = False
+    return body
+
+
+def encode_create(req: CreateRequest) -> str:
+    """Serialise a request as the JSON text of a ``response.create`` frame."""
+    body = {"type": "response.create", **create_body(req)}
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -231,7 +236,8 @@ def _usage(raw: Any) -> Usage:
     )
 
 
-def _error_event(message: JSON) -> ErrorEvent:
+def error_event_of(message: JSON) -> ErrorEvent:
+    """Decode an error in any shape: nested (WebSocket mode), flat (SSE), or an HTTP body."""
     nested = message.get("error")
     source = nested if isinstance(nested, dict) else message
     # openai-python puts ``headers`` inside ``error``; the Codex CLI reads them at the top level.
@@ -265,7 +271,7 @@ def _finished(kind: str, message: JSON) -> ResponseFinished:
     error = None
     raw_error = response.get("error")
     if isinstance(raw_error, dict):
-        error = _error_event({"error": raw_error})
+        error = error_event_of({"error": raw_error})
     details = response.get("incomplete_details")
     return ResponseFinished(
         status=status,
@@ -307,7 +313,7 @@ def decode_event(raw: str | bytes) -> ServerEvent:
     if kind in TERMINAL_TYPES:
         return _finished(kind, message)
     if kind == "error":
-        return _error_event(message)
+        return error_event_of(message)
     return OtherEvent(type=kind, stream_id=stream_id, sequence_number=seq)
 
 

@@ -35,12 +35,13 @@ from spark_lsp.errors import (
     RateLimited,
     SparkError,
 )
-from spark_lsp.model.connection import ConnectOptions, dial
+from spark_lsp.model.connection import ConnectOptions
 from spark_lsp.model.link import Inflight, Link
 from spark_lsp.model.maintainer import Maintainer
 from spark_lsp.model.pool import Pool
 from spark_lsp.model.protocol import CreateRequest, ErrorEvent, ResponseFinished
 from spark_lsp.model.stream import ResponseStream
+from spark_lsp.model.transports import Dialer
 
 __all__ = ["ModelSession", "ResponseStream", "SessionOptions", "SessionStats", "SessionStatus"]
 
@@ -52,7 +53,7 @@ LANE_NAMES = tuple(f"l{i}" for i in range(8))
 ANCHOR_LANES = tuple(f"a{i}" for i in range(4))
 PROBE_LANE = "probe"
 
-Dialer = Callable[[ConnectOptions], Awaitable[Link]]
+DialFn = Callable[[ConnectOptions], Awaitable[Link]]
 
 
 @dataclass(frozen=True)
@@ -117,13 +118,13 @@ class ModelSession:
         options: SessionOptions,
         on_status: Callable[[SessionStatus], None] | None = None,
         *,
-        dialer: Dialer = dial,
+        dialer: DialFn | None = None,
     ) -> None:
         self.options = options
         self.stats = SessionStats()
         self.lanes: bool | None = options.lanes
         self._on_status = on_status
-        self._dialer = dialer
+        self._dialer: DialFn = dialer or Dialer()
         self._status = SessionStatus("connecting")
         self._pool: Pool[Link] = Pool(
             wanted=1, rotate_at_s=options.rotate_after_s - options.spare_lead_s, lanes=("",)
@@ -208,7 +209,7 @@ class ModelSession:
     @property
     def can_chain(self) -> bool:
         """Chaining from a warmed anchor is reliable only where lanes can fork it."""
-        return self.lanes is True and self.transport in (None, "websocket")
+        return self.lanes is True and self.transport == "websocket"
 
     async def warm(self, request: CreateRequest) -> str:
         """Send a ``generate: false`` request; returns a logical anchor id to chain from."""
@@ -313,13 +314,16 @@ class ModelSession:
         self._links.add(link)
         link.on_closed = self._link_closed
         link.on_released = self._lane_released
-        if self.lanes is None:
+        if link.transport != "websocket":  # HTTP: lanes are just concurrent requests
+            self._configure_pool(True, anchors=False)
+        elif self.lanes is None:
             try:
                 lanes = await self._probe_lanes(link)
             except BaseException:
                 self._links.discard(link)
                 raise
             self._configure_pool(lanes)
+            self.lanes = lanes
         self.transport, self.api = link.transport, link.api
         return link
 
@@ -359,10 +363,9 @@ class ModelSession:
 
     # -- internals: lanes --------------------------------------------------------------------
 
-    def _configure_pool(self, lanes: bool) -> None:
-        self.lanes = lanes
+    def _configure_pool(self, lanes: bool, *, anchors: bool = True) -> None:
         self._pool.lanes = LANE_NAMES if lanes else ("",)
-        self._pool.anchor_lanes = ANCHOR_LANES if lanes else ()
+        self._pool.anchor_lanes = ANCHOR_LANES if lanes and anchors else ()
         self._pool.wanted = 1 if lanes else self.options.pool_size
 
     def _raise_if_unusable(self) -> None:

@@ -21,7 +21,7 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from types import TracebackType
-from typing import TypeVar
+from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -92,6 +92,8 @@ class ServerConfig:
     max_in_flight: int = 16
     max_lanes: int = 32
     received_history: int = 500
+    #: Also serve the HTTP APIs (Responses and Chat Completions over SSE) on this port (0: any).
+    http_port: int | None = None
     #: The models this server's keys may use (None: any name), like a key without access.
     models: frozenset[str] | None = None
     #: PEM certificate chain and key: serve ``wss://`` (as real endpoints do) instead of ``ws://``.
@@ -115,6 +117,8 @@ class ServerStats:
     connections_open: int = 0
     requests_total: int = 0
     generate_requests: int = 0
+    http_connections_total: int = 0
+    http_connections_open: int = 0
     received: deque[JSON] = field(default_factory=lambda: deque(maxlen=500))
 
     def record(self, message: JSON) -> None:
@@ -132,6 +136,8 @@ class ServerStats:
             "connections_open": self.connections_open,
             "requests_total": self.requests_total,
             "generate_requests": self.generate_requests,
+            "http_connections_total": self.http_connections_total,
+            "http_connections_open": self.http_connections_open,
             "received": list(self.received),
         }
 
@@ -450,10 +456,24 @@ def _error_type(status: int) -> str:
     return "server_error" if status >= 500 else "invalid_request_error"
 
 
+class _Host(Protocol):
+    """What a turn needs from the connection it runs on (a WebSocket, or one HTTP request)."""
+
+    @property
+    def server(self) -> ModelServer: ...
+    @property
+    def config(self) -> ServerConfig: ...
+    async def send(self, event: str) -> None: ...
+    def find(self, response_id: str) -> StoredResponse | None: ...
+    def evict(self, response_id: str | None) -> None: ...
+    def abort(self) -> None: ...
+    def expire(self) -> None: ...
+
+
 class _Turn:
     """One request on one lane, from validation to its terminal event."""
 
-    def __init__(self, session: _Session, lane: _Lane, message: JSON) -> None:
+    def __init__(self, session: _Host, lane: _Lane, message: JSON) -> None:
         self.session = session
         self.lane = lane
         self.message = message
@@ -632,6 +652,8 @@ class ModelServer:
         self.stats = ServerStats(received=deque(maxlen=config.received_history))
         self.prefix_cache = PrefixCache()
         self._server: Server | None = None
+        self._http: asyncio.Server | None = None
+        self._http_clients: set[asyncio.StreamWriter] = set()
 
     async def start(self) -> str:
         """Bind and start serving; returns the URL (with the actual port when port=0)."""
@@ -646,13 +668,33 @@ class ModelServer:
             logger=LOGGER,
             ssl=self.config.ssl_context(),
         )
+        if self.config.http_port is not None:
+            self._http = await asyncio.start_server(
+                self._serve_http, self.config.host, self.config.http_port,
+                ssl=self.config.ssl_context(),
+            )  # fmt: skip
         return self.url
+
+    async def _serve_http(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        from spark_lsp.modelserver.http_api import HttpApi  # only servers with an HTTP port
+
+        self._http_clients.add(writer)
+        try:
+            await HttpApi(self).handle(reader, writer)
+        finally:
+            self._http_clients.discard(writer)
 
     async def close(self) -> None:
         """Close every connection (1001) and stop listening; safe to call twice."""
         server, self._server = self._server, None
         if server is None:
             return
+        if self._http is not None:
+            self._http.close()
+            for writer in list(self._http_clients):
+                writer.close()
+            await self._http.wait_closed()
+            self._http = None
         server.close()
         await server.wait_closed()
         self.engine.close()
@@ -678,6 +720,16 @@ class ModelServer:
         return port
 
     @property
+    def http_url(self) -> str:
+        """``http://HOST:PORT/v1`` (``https://`` with TLS): the base URL of the HTTP APIs."""
+        if self._http is None:
+            raise RuntimeError("the model server has no HTTP port")
+        port = self._http.sockets[0].getsockname()[1]
+        host = f"[{self.config.host}]" if ":" in self.config.host else self.config.host
+        scheme = "https" if self.config.tls_cert else "http"
+        return f"{scheme}://{host}:{port}/v1"
+
+    @property
     def url(self) -> str:
         """``ws://HOST:PORT/v1/responses`` (``wss://`` with TLS)."""
         host = self.config.host
@@ -685,8 +737,8 @@ class ModelServer:
         scheme = "wss" if self.config.tls_cert else "ws"
         return f"{scheme}://{host}:{self.port}{RESPONSES_PATH}"
 
-    def _authorized(self, headers: Headers) -> bool:
-        values = headers.get_all("Authorization")
+    def authorized(self, values: list[str]) -> bool:
+        """True when exactly one ``Authorization`` value carries this server's token."""
         expected = f"Bearer {self.config.token}".encode()
         return len(values) == 1 and hmac.compare_digest(values[0].encode(), expected)
 
@@ -695,7 +747,7 @@ class ModelServer:
         path = urlsplit(request.path).path
         if path not in (RESPONSES_PATH, STATS_PATH):
             return _error_response(connection, 404, "not_found", f"No route for {path}.")
-        if not self._authorized(request.headers):
+        if not self.authorized(request.headers.get_all("Authorization")):
             return _error_response(
                 connection, 401, "invalid_api_key", "Missing or invalid bearer token."
             )
