@@ -32,7 +32,12 @@ SCHEMA_FILE = "settings_schema.json"
 OPENAI_ENDPOINT = "wss://api.openai.com/v1/responses"
 #: Environment variables applied after every settings layer, for scripts, CI and benchmarks.
 ENV_OVERRIDES: Mapping[str, str] = MappingProxyType(
-    {"SPARK_LSP_ENDPOINT": "spark.model.endpoint", "SPARK_LSP_MODEL": "spark.model.name"}
+    {
+        "SPARK_LSP_ENDPOINT": "spark.model.endpoint",
+        "SPARK_LSP_MODEL": "spark.model.name",
+        "SPARK_LSP_TRANSPORT": "spark.model.transport",
+        "SPARK_LSP_API": "spark.model.api",
+    }
 )
 
 LogLevel = Literal["error", "warning", "info", "debug"]
@@ -54,6 +59,10 @@ class ModelSettings:
     rotate_after_seconds: int = 3300
     stall_timeout_ms: int = 10_000
     connect_timeout_ms: int = 5_000
+    transport: Literal["auto", "websocket", "http"] = "auto"
+    api: Literal["responses", "chat"] = "responses"
+    proxy: str | None = None
+    ca_file: str | None = None
 
 
 def _default_languages() -> Mapping[str, bool]:

@@ -70,6 +70,14 @@ async def probe(session: ModelSession, model: str) -> Probe:
     )
 
 
+def describe_transport(session: ModelSession) -> str:
+    """The transport and API in use, in words (e.g. after an automatic fallback to HTTP)."""
+    if session.transport == "websocket":
+        return "websocket (Responses API, WebSocket mode)"
+    api = "Chat Completions" if session.api == "chat" else "Responses API"
+    return f"http ({api} over server-sent events, kept-alive connections)"
+
+
 def _fmt(value: float | None, unit: str) -> str:
     return "-" if value is None else f"{value:.1f} {unit}"
 
@@ -92,15 +100,20 @@ async def run_doctor(out: Callable[[str], None], env: Mapping[str, str] | None =
         out(f"  endpoint: {runtime.url} ({runtime.kind})")
         if not await session.wait_ready(settings.model.connect_timeout_ms / 1000 + 5):
             detail = session.status.detail or "no connection could be made"
-            out(f"error: the model is not reachable: {detail}")
+            if session.status.state == "auth_failed":  # a refused key or model: say it plainly
+                out(f"error: {detail}")
+            else:
+                out(f"error: the model is not reachable: {detail}")
             return 1
+        out(f"  transport: {describe_transport(session)}")
         result = await probe(session, settings.model.name)
     except SparkError as exc:
         out(f"error: {exc}")
         return 1
     finally:
         await runtime.close()
-    out(f"  lanes:    {'yes (stream_id)' if session.lanes else 'no (connection pool)'}")
+    if session.transport == "websocket":
+        out(f"  lanes:    {'yes (stream_id)' if session.lanes else 'no (connection pool)'}")
     out(f"  handshake:           {_fmt(result.handshake_ms, 'ms')}")
     out(f"  time to first token: {_fmt(result.ttft_ms, 'ms')}")
     out(f"  tokens/s:            {_fmt(result.tokens_per_s, 'tok/s')}")

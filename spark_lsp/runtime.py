@@ -13,6 +13,7 @@ from pathlib import Path
 
 from spark_lsp.config import ResolvedEndpoint, Settings, resolve_endpoint
 from spark_lsp.model.connection import ConnectOptions
+from spark_lsp.model.netconfig import proxy_for
 from spark_lsp.model.session import ModelSession, SessionOptions, SessionStatus
 from spark_lsp.modelserver.embedded import EmbeddedModelServer
 
@@ -26,6 +27,7 @@ class ModelRuntime:
         self.settings = settings
         self.endpoint: ResolvedEndpoint = resolve_endpoint(settings, env)
         self.workspace = workspace
+        self.env = env
         self.session: ModelSession | None = None
         self._embedded: EmbeddedModelServer | None = None
         self.url: str | None = self.endpoint.url
@@ -48,6 +50,11 @@ class ModelRuntime:
                 url=self.url,
                 api_key=api_key,
                 connect_timeout=model.connect_timeout_ms / 1000,
+                transport=model.transport,
+                api=model.api,
+                # The bundled server is on loopback: a corporate proxy must never see it.
+                proxy=None if self.endpoint.bundled else proxy_for(self.url, model.proxy, self.env),
+                ca_file=model.ca_file,
             ),
             model=model.name,
             pool_size=model.connections,

@@ -144,7 +144,7 @@ def test_arrays_become_tuples_and_wire_round_trips() -> None:
         ({"completion": {"debounceMs": True}}, "spark.completion.debounceMs", "true", "boolean"),
         ({"model": {"connections": 1.5}}, "spark.model.connections", "1.5", "integer"),
         ({"log": {"level": "verbose"}}, "spark.log.level", '"verbose"', "one of"),
-        ({"model": {"endpoint": "https://x"}}, "spark.model.endpoint", '"https://x"', "ws://"),
+        ({"model": {"endpoint": "ftp://x"}}, "spark.model.endpoint", '"ftp://x"', "ws://"),
         ({"model": {"name": ""}}, "spark.model.name", '""', "empty"),
         ({"context": {"exclude": ["a", 5]}}, "spark.context.exclude", "5", "item 1"),
         ({"completion": {"languages": {"go": "yes"}}}, "spark.completion.languages", "yes", "go"),
@@ -203,7 +203,7 @@ def test_layer_that_is_not_an_object_is_ignored_with_a_warning() -> None:
     [
         ({"SPARK_LSP_ENDPOINT": "ws://localhost:9"}, "ws://localhost:9", "from-layer", False),
         ({"SPARK_LSP_MODEL": "env-model"}, "wss://layer/v1", "env-model", False),
-        ({"SPARK_LSP_ENDPOINT": "http://localhost:9"}, "wss://layer/v1", "from-layer", True),
+        ({"SPARK_LSP_ENDPOINT": "ftp://localhost:9"}, "wss://layer/v1", "from-layer", True),
         ({"SPARK_LSP_ENDPOINT": "  "}, "wss://layer/v1", "from-layer", False),
     ],
     ids=["endpoint", "model", "bad-endpoint", "blank-ignored"],

@@ -1,0 +1,48 @@
+"""`spark-lsp doctor` names the transport in use, and the setting to change for a refused model."""
+
+from __future__ import annotations
+
+import pytest
+
+from spark_lsp.doctor import run_doctor
+from spark_lsp.modelserver.engines.scripted import ScriptedEngine
+from spark_lsp.modelserver.server import ModelServer, ServerConfig
+
+TOKEN = "doctor-token"
+
+
+async def doctor(env: dict[str, str]) -> tuple[int, list[str]]:
+    lines: list[str] = []
+    code = await run_doctor(lines.append, env={"OPENAI_API_KEY": TOKEN, **env})
+    return code, lines
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "api", "expected"),
+    [
+        ("ws", "responses", "transport: websocket (Responses API, WebSocket mode)"),
+        ("http", "responses", "transport: http (Responses API over server-sent events"),
+        ("http", "chat", "transport: http (Chat Completions over server-sent events"),
+    ],
+)
+async def test_doctor_prints_the_transport_and_api_in_use(
+    endpoint: str, api: str, expected: str
+) -> None:
+    config = ServerConfig(token=TOKEN, http_port=0)
+    async with ModelServer(config, ScriptedEngine.reply("a * b")) as server:
+        url = server.url if endpoint == "ws" else server.http_url  # auto: 426, then HTTP
+        code, lines = await doctor({"SPARK_LSP_ENDPOINT": url, "SPARK_LSP_API": api})
+    assert code == 0, lines
+    assert any(line.strip().startswith(expected) for line in lines), lines
+    assert lines[-1] == "ok: the model answers"
+
+
+async def test_doctor_names_the_model_and_the_setting_when_the_key_cannot_use_it() -> None:
+    config = ServerConfig(token=TOKEN, models=frozenset({"gpt-other"}))
+    async with ModelServer(config, ScriptedEngine.reply("a * b")) as server:
+        code, lines = await doctor({"SPARK_LSP_ENDPOINT": server.url, "SPARK_LSP_MODEL": "gpt-x"})
+    assert code == 1
+    assert lines[-1].startswith(
+        "error: model 'gpt-x' is not available to this key: set spark.model.name"
+    )
+    assert TOKEN not in "\n".join(lines)
