@@ -27,6 +27,7 @@ from typing import Literal
 
 from spark_lsp.errors import (
     AuthError,
+    ConfigError,
     ModelNotAvailable,
     ModelRequestError,
     ModelTimeout,
@@ -352,7 +353,7 @@ class ModelSession:
         if isinstance(error, ModelNotAvailable):
             error = error.named(self.options.model)
         self._last_error = error
-        if isinstance(error, AuthError | ModelNotAvailable):
+        if isinstance(error, AuthError | ConfigError):  # a key, a model, a CA file: user's fix
             self._fail_for_good(error)
             return
         if isinstance(error, RateLimited) and error.retry_after:
