@@ -154,9 +154,13 @@ class HttpClient:
         """Open one socket ahead of the first request (TCP, proxy tunnel, TLS)."""
         self._idle.append(await self._connect())
 
+    def wire_size(self, path: str, headers: dict[str, str], body: bytes) -> int:
+        """Bytes a ``post`` puts on the wire (head and body), for per-request accounting."""
+        return len(self._post_head(path, headers, body)) + len(body)
+
     async def post(self, path: str, headers: dict[str, str], body: bytes) -> HttpResponse:
         """Send a POST and return once the response's status and headers have arrived."""
-        head = self._head("POST", path, {**headers, "Content-Length": str(len(body))})
+        head = self._post_head(path, headers, body)
         for attempt in range(2):
             conn = self._take() if attempt == 0 else await self._connect()
             if conn is None:
@@ -194,6 +198,9 @@ class HttpClient:
                 return conn
             self._open.discard(conn)
         return None
+
+    def _post_head(self, path: str, headers: dict[str, str], body: bytes) -> bytes:
+        return self._head("POST", path, {**headers, "Content-Length": str(len(body))})
 
     def _head(self, method: str, path: str, headers: dict[str, str]) -> bytes:
         target = self.base_path + path

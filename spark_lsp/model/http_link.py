@@ -52,7 +52,7 @@ class HttpLink(Link):
             raise ModelUnavailable("the model connection was closed")
         inflight = self._open(lane)
         body = (encode_chat(request) if self.api == "chat" else _responses_body(request)).encode()
-        inflight.sent = len(body)
+        inflight.sent = self.client.wire_size(PATHS[self.api], self._headers, body)
         self.bytes_sent += inflight.sent
         task = asyncio.get_running_loop().create_task(self._exchange(inflight, body))
         self._readers[lane] = task

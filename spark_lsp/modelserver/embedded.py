@@ -39,6 +39,7 @@ class EmbeddedModelServer:
         self.stop_timeout_s = stop_timeout_s
         self.extra_args = tuple(extra_args)
         self.url: str | None = None
+        self.http_url: str | None = None
         self.token: str | None = None
         self._process: asyncio.subprocess.Process | None = None
         self._readers: list[asyncio.Task[None]] = []
@@ -74,7 +75,9 @@ class EmbeddedModelServer:
             raise await self._failure(timeout) from None
         if not line.startswith(LISTENING_PREFIX.encode()):
             raise await self._failure("exited before it was listening")
-        url = line.decode("utf-8", "replace").strip().removeprefix(LISTENING_PREFIX)
+        # "LISTENING <ws-url> [<http-url>]": the HTTP base URL when started with --http-port.
+        urls = line.decode("utf-8", "replace").strip().removeprefix(LISTENING_PREFIX).split()
+        url, self.http_url = urls[0], (urls[1] if len(urls) > 1 else None)
         self._readers.append(asyncio.create_task(_drain(stdout, None)))
         self.url, self.token = url, token
         return url, token

@@ -1,9 +1,10 @@
 """Command line of the bundled model server (``python -m spark_lsp.modelserver``).
 
 The first stdout line is the contract with whoever started us (the embedded launcher, tests,
-scripts): ``LISTENING ws://HOST:PORT/v1/responses``. Everything else goes to stderr, as single
-lines, because a parent may show it to a user. ``add_arguments``/``run`` are shared with the
-``spark-lsp model-server`` subcommand.
+scripts): ``LISTENING ws://HOST:PORT/v1/responses``, followed by `` http://HOST:PORT2/v1``
+with ``--http-port``. Everything else goes to stderr, as single lines, because a parent may
+show it to a user. ``add_arguments``/``run`` are shared with the ``spark-lsp model-server``
+subcommand.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--allow-remote", action="store_true", help="allow binding a non-loopback address"
+    )
+    parser.add_argument(
+        "--http-port", type=int, help="also serve the HTTP APIs (Responses, Chat) on this port"
     )
     parser.add_argument("--tls-cert", help="PEM certificate chain: serve wss:// instead of ws://")
     parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
@@ -98,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
             lanes=not args.no_lanes,
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
+            http_port=args.http_port,
         )
         return asyncio.run(_serve(ModelServer(config, engine), args.exit_on_stdin_eof))
     except ConfigError as exc:
@@ -122,7 +127,8 @@ async def _serve(server: ModelServer, exit_on_stdin_eof: bool) -> int:
     if exit_on_stdin_eof:
         _watch_stdin(loop, stop)
     async with server:
-        sys.stdout.write(f"LISTENING {server.url}\n")
+        http = f" {server.http_url}" if server.config.http_port is not None else ""
+        sys.stdout.write(f"LISTENING {server.url}{http}\n")
         sys.stdout.flush()
         await stop.wait()
     return 0
