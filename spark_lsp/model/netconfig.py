@@ -13,7 +13,6 @@ without losing the public roots that other endpoints need.
 from __future__ import annotations
 
 import base64
-import ipaddress
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -90,6 +89,8 @@ def _bypassed(host: str, no_proxy: str | None) -> bool:
 
 
 def _in_network(host: str, entry: str) -> bool:
+    import ipaddress  # only when NO_PROXY is set: keep it off every start-up
+
     try:
         return ipaddress.ip_address(host) in ipaddress.ip_network(entry, strict=False)
     except ValueError:
