@@ -1,8 +1,9 @@
 """Choosing and dialling a transport: WebSocket mode, or HTTP streaming (Responses or Chat).
 
-``auto`` tries WebSocket mode first; an endpoint that answers the upgrade with 426 speaks HTTP
-only, so the dialler switches to HTTP on the same host and stays there (as the Codex CLI does):
-a new upgrade attempt per reconnect would only cost a round trip each time. Chat Completions
+``auto`` uses HTTP for an ``http(s)://`` base URL and tries WebSocket mode for a ``ws(s)://``
+one; an endpoint that answers that upgrade with 426 speaks HTTP only, so the dialler switches to
+HTTP on the same host and stays there (as the Codex CLI does): a new upgrade attempt per
+reconnect would only cost a round trip each time. Chat Completions
 exists only over HTTP. The HTTP modules are imported on first use, so WebSocket users never
 load them.
 """
@@ -50,6 +51,10 @@ class Dialer:
     async def __call__(self, options: ConnectOptions) -> Link:
         """One new link to the endpoint."""
         if options.transport == "http" or options.api == "chat" or self.fell_back:
+            return await dial_http_link(options)
+        if options.transport == "auto" and urlsplit(options.url).scheme in ("http", "https"):
+            # A pasted base URL (vLLM, Ollama...): such servers answer an upgrade with 404 or
+            # 405 as often as with 426, so HTTP is the only safe reading of it.
             return await dial_http_link(options)
         ws_options = _with_url(options, websocket_url(options.url))
         if options.transport == "websocket":

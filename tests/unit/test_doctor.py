@@ -30,7 +30,7 @@ async def test_doctor_prints_the_transport_and_api_in_use(
 ) -> None:
     config = ServerConfig(token=TOKEN, http_port=0)
     async with ModelServer(config, ScriptedEngine.reply("a * b")) as server:
-        url = server.url if endpoint == "ws" else server.http_url  # auto: 426, then HTTP
+        url = server.url if endpoint == "ws" else server.http_url  # auto: a base URL is HTTP
         code, lines = await doctor({"SPARK_LSP_ENDPOINT": url, "SPARK_LSP_API": api})
     assert code == 0, lines
     assert any(line.strip().startswith(expected) for line in lines), lines
