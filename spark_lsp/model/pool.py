@@ -37,7 +37,8 @@ class Slot(Generic[C]):
     free: deque[str] = field(default_factory=deque)
     busy: set[str] = field(default_factory=set)
     retiring: bool = False
-    #: False while a spare is being prepared (anchors re-warmed): it takes no requests yet.
+    #: False while a spare is being prepared (anchors re-warmed): ``take`` skips it, though a
+    #: request chained from an anchor already re-warmed there may follow that anchor.
     serving: bool = False
     #: response id → anchor lane, least recently used first.
     anchors: OrderedDict[str, str] = field(default_factory=OrderedDict)

@@ -139,7 +139,8 @@ class ModelSession:
         self._anchors: OrderedDict[str, _Anchor] = OrderedDict()
         self._rewarm: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
-        self._ever_connected = False
+        #: Serving links lost (not retired by us) and not yet replaced: the next dials reconnect.
+        self._lost = 0
         self.transport: str | None = None
         self.api: str | None = None
         if self.lanes is not None:
@@ -215,6 +216,8 @@ class ModelSession:
     async def warm(self, request: CreateRequest) -> str:
         """Send a ``generate: false`` request; returns a logical anchor id to chain from."""
         link = await self._first_link()
+        if not self.can_chain:
+            raise ModelUnavailable("this endpoint cannot keep a warmed context to chain from")
         anchor = _Anchor(replace(request, generate=False))
         await self._bind(anchor, link)
         assert anchor.response_id is not None  # _bind raises otherwise
@@ -340,9 +343,9 @@ class ModelSession:
         self.stats.handshake_ms.append(link.handshake_s * 1000)
         if rotation:
             self.stats.rotations += 1
-        elif self._ever_connected:
+        elif self._lost > 0:
+            self._lost -= 1
             self.stats.reconnects += 1
-        self._ever_connected = True
         self._last_error = None
         self._set_status(SessionStatus("ready"))
         self._changed.set()
@@ -431,6 +434,7 @@ class ModelSession:
         self._links.discard(link)
         if was_serving:
             self._last_error = error
+            self._lost += 1
         if not self._pool.serving() and self._status.state == "ready":
             self._set_status(SessionStatus("connecting", str(error)))
         self._changed.set()

@@ -16,16 +16,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 import uuid
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from spark_lsp.model.protocol import DEFAULT_MODEL, JSON, MIN_OUTPUT_TOKENS
+from spark_lsp.model.protocol import DEFAULT_MODEL, JSON, MIN_OUTPUT_TOKENS, encode_error
 
 if TYPE_CHECKING:
     from spark_lsp.modelserver.server import ModelServer, ServerConfig, StoredResponse
 
+LOGGER = logging.getLogger("spark_lsp.modelserver")
 MAX_BODY_BYTES = 16 * 2**20
 REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
            413: "Payload Too Large", 426: "Upgrade Required", 429: "Too Many Requests",
@@ -91,12 +93,15 @@ class HttpApi:
             while True:
                 try:
                     request = await read_request(reader)
-                    if request is None:
-                        return
+                except BadRequest as bad:  # the stream is out of step: answer, then hang up
+                    await _send_error(writer, bad.status, bad.code, bad.message, bad.param)
+                    return
+                if request is None:
+                    return
+                try:
                     await self._route(request, writer)
                 except BadRequest as bad:
                     await _send_error(writer, bad.status, bad.code, bad.message, bad.param)
-                await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             pass
         finally:
@@ -128,8 +133,14 @@ class HttpApi:
         message = chat_to_create(body) if chat else {"type": "response.create", **body}
         self.server.stats.record(message)
         sink = ChatSink(writer, body) if chat else SseSink(writer)
-        turn = _Turn(_HttpHost(self, sink), _Lane(None), message)
-        await turn.run()
+        try:
+            await _Turn(_HttpHost(self, sink), _Lane(None), message).run()
+        except ConnectionError:
+            raise
+        except Exception:  # a bug fails this request only, as over WebSocket
+            LOGGER.error("model server: an HTTP request failed unexpectedly", exc_info=True)
+            await sink.send(encode_error("server_error", "The model server failed.", status=500,
+                                         error_type="server_error"))  # fmt: skip
         await sink.end()
 
 

@@ -183,7 +183,7 @@ def test_settings_json_conforms_to_settings_schema_json() -> None:
     assert schema["type"] == "object" and schema["additionalProperties"] is False
     assert set(settings) == set(schema["properties"]), "settings.json lists every setting"
     assert schema_errors(settings, schema, "settings") == []
-    bad = {**settings, "spark.completion.maxOutputTokens": 1, "spark.model.endpoint": "http://x"}
+    bad = {**settings, "spark.completion.maxOutputTokens": 1, "spark.model.endpoint": "ftp://x"}
     assert len(schema_errors(bad, schema, "settings")) == 2, "the schema check can fail"
     assert schema_errors({"spark.typo": 1}, schema, "settings") == ["settings: unknown key "
                                                                     "'spark.typo'"]
