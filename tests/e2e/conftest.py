@@ -165,7 +165,9 @@ async def start_editor(
     """
     model = ModelServer(ServerConfig(token=TOKEN, **(model_config or {})), engine)
     await model.start()
-    server_env = {**os.environ, "SPARK_LSP_ENDPOINT": model.url, "OPENAI_API_KEY": TOKEN}
+    # With an HTTP port, the editor is pointed at the HTTP base URL (a self-hosted server).
+    endpoint = model.http_url if (model_config or {}).get("http_port") is not None else model.url
+    server_env = {**os.environ, "SPARK_LSP_ENDPOINT": endpoint, "OPENAI_API_KEY": TOKEN}
     server_env.update(env or {})
     server_env = {k: v for k, v in server_env.items() if v != ""}
     config = ClientServerConfig(
