@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from spark_lsp.modelserver.engines.scripted import ScriptedEngine
-from tests.e2e.conftest import start_editor, stop_editor
+
+from .conftest import start_editor, stop_editor
 
 
 @pytest.mark.parametrize("api", ["responses", "chat"])
