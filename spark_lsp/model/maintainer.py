@@ -102,7 +102,8 @@ class Maintainer:
     async def _tick(self) -> None:
         if self.hooks.halted():
             return
-        for link in self.pool.retire_replaced(self.clock()) + self.pool.surplus():
+        now = self.clock()
+        for link in self.pool.retire_replaced(now) + self.pool.surplus() + self.pool.overdue(now):
             self.close_later(link)
         while self.pool.dials_needed(self.clock()) > 0 and not self.hooks.halted():
             if not await self._dial():

@@ -71,9 +71,12 @@ class Pool(Generic[C]):
         rotate_at_s: float,
         lanes: tuple[str, ...],
         anchor_lanes: tuple[str, ...] = (),
+        drain_grace_s: float = 30.0,
     ) -> None:
         self.wanted = wanted
         self.rotate_at_s = rotate_at_s
+        #: How long past ``rotate_at_s`` a retiring connection may keep draining.
+        self.drain_grace_s = drain_grace_s
         self.lanes = lanes
         self.anchor_lanes = anchor_lanes
         #: Dials (and spare preparations) under way.
@@ -151,6 +154,15 @@ class Pool(Generic[C]):
         slot.retiring = True
         slot.free.clear()
         return [handle] if slot.idle else []
+
+    def overdue(self, now: float) -> list[C]:
+        """Retiring connections still busy past their grace: close them anyway.
+
+        A drained response whose terminal event never comes must not hold a connection open
+        until the provider cuts it at its hard limit.
+        """
+        limit = self.rotate_at_s + self.drain_grace_s
+        return [h for h, s in self._slots.items() if s.retiring and self.age(h, now) >= limit]
 
     def surplus(self) -> list[C]:
         """Idle serving connections beyond ``wanted`` (extra pool connections dialled on load)."""

@@ -128,7 +128,10 @@ class ModelSession:
         self._dialer: DialFn = dialer or Dialer()
         self._status = SessionStatus("connecting")
         self._pool: Pool[Link] = Pool(
-            wanted=1, rotate_at_s=options.rotate_after_s - options.spare_lead_s, lanes=("",)
+            wanted=1,
+            rotate_at_s=options.rotate_after_s - options.spare_lead_s,
+            lanes=("",),
+            drain_grace_s=options.spare_lead_s,
         )
         self._maintainer = Maintainer(self._pool, self)
         self._links: set[Link] = set()

@@ -136,3 +136,12 @@ def test_previous_response_not_found_forgets_one_anchor() -> None:
     p.bind_anchor("A", "a1", "r2")
     p.forget_anchor("r1")
     assert p.anchor_home("r1") is None and p.anchor_home("r2") == "A"
+
+
+def test_a_retiring_link_that_never_drains_is_closed_after_its_grace() -> None:
+    p = Pool(wanted=1, rotate_at_s=100.0, lanes=LANES, drain_grace_s=30.0)
+    serve(p, "A", 0)
+    assert p.take() == ("A", "l0")  # a drained response whose end never comes
+    assert serve(p, "B", 100) == []
+    assert p.overdue(129) == []
+    assert p.overdue(130) == ["A"]

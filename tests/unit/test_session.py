@@ -243,7 +243,7 @@ async def test_rotation_lets_a_running_response_finish_on_the_old_link(
         replies=(Reply(when="long", text="abcd " * 25),), default=Reply(text="ok"),
         tokens_per_second=100,
     )  # fmt: skip
-    session = session_for(server, rotate_after_s=0.6, spare_lead_s=0.3)
+    session = session_for(server, rotate_after_s=1.0, spare_lead_s=0.7)
     session.start()
     try:
         assert await session.wait_ready(5)
