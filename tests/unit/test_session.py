@@ -236,6 +236,28 @@ async def test_rotation_under_continuous_completions_never_waits_on_a_handshake(
         await session.close()
 
 
+async def test_a_lane_less_pool_that_ages_together_rotates_one_link_at_a_time(
+    engine: ScriptedEngine,
+) -> None:
+    server = await serve(engine, lanes=False)
+    session = session_for(server, pool_size=2, rotate_after_s=0.9, spare_lead_s=0.3,
+                          dialer=slow_dial)  # fmt: skip
+    session.start()
+    try:
+        assert await session.wait_ready(5)
+        assert await eventually(lambda: session.open_connections == 2)
+        deadline = time.monotonic() + 8
+        while session.stats.rotations < 2 and time.monotonic() < deadline:
+            results = await asyncio.gather(session.complete(request()), session.complete(request()))
+            assert all(r.startswith("def add") for r in results)
+            assert session.open_connections >= 2  # never fewer links than the pool wants
+        assert session.stats.rotations >= 2
+        assert session.stats.waits_for_link == 0 and session.stats.reconnects == 0
+    finally:
+        await session.close()
+        await server.close()
+
+
 async def test_rotation_lets_a_running_response_finish_on_the_old_link(
     engine: ScriptedEngine, server: ModelServer
 ) -> None:
