@@ -225,8 +225,11 @@ class ModelSession:
         await self._bind(anchor, link)
         assert anchor.response_id is not None  # _bind raises otherwise
         self._anchors[anchor.response_id] = anchor
-        while len(self._anchors) > len(ANCHOR_LANES):  # no more than one link can hold
-            self._anchors.popitem(last=False)
+        # Bound anchors are capped by the pool's lane policy; unbound ones (lost with their link,
+        # not re-warmed yet) must not pile up beyond what one link can hold.
+        unbound = [key for key, held in self._anchors.items() if held.link is None]
+        while len(self._anchors) > len(ANCHOR_LANES) and unbound:
+            del self._anchors[unbound.pop(0)]
         return anchor.response_id
 
     def anchor_state(self, anchor_id: str) -> AnchorState:
@@ -234,6 +237,7 @@ class ModelSession:
         anchor = self._anchors.get(anchor_id)
         if anchor is None:
             return "gone"
+        self._anchors.move_to_end(anchor_id)  # recently used: re-warmed first after a drop
         if anchor.response_id is not None and self._pool.anchor_home(anchor.response_id):
             return "ready"
         return "warming"
