@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.edits import OffsetEdit, minimal_edits
 from spark_lsp.engine.postprocess import CompletionContext, strip_chatter, strip_code_fences
-from spark_lsp.engine.privacy import redact_secrets
 from spark_lsp.engine.prompts import EDIT_INSTRUCTIONS, Prompt, file_heading
 from spark_lsp.errors import ConfigError, ModelRequestError, ModelUnavailable, SparkError
 from spark_lsp.model.protocol import CreateRequest
+from spark_lsp.shared.privacy import redact_secrets
 
 if TYPE_CHECKING:
     from spark_lsp.model.session import ModelSession
@@ -122,8 +122,13 @@ def list_actions(
     language_id: str,
     selection: tuple[int, int, int, int],
     diagnostics: list[DiagnosticInfo],
+    syntax: DiagnosticInfo | None = None,
 ) -> list[OfferedAction]:
-    """The actions to offer at ``selection``: cheap, deterministic, no model call."""
+    """The actions to offer at ``selection``: cheap, deterministic, no model call.
+
+    ``syntax`` is the document's own syntax error (see ``syntax_error``), offered as a fix when
+    no diagnostic of the editor's already covers its line.
+    """
     version = doc.version
     offered = [
         OfferedAction(
@@ -144,7 +149,6 @@ def list_actions(
         )
         for index, d in enumerate(diagnostics)
     ]
-    syntax = syntax_error(doc, language_id)
     if syntax is not None and not any(d.start_line == syntax.start_line for d in diagnostics):
         offered.append(
             OfferedAction(
@@ -192,19 +196,14 @@ def looks_like_regex_request(line: str) -> bool:
     return bool(COMMENT_OR_STRING.search(line)) and bool(REGEX_HINT.search(line))
 
 
-_syntax_cache: dict[tuple[int, int], DiagnosticInfo | None] = {}
-
-
 def syntax_error(doc: DocumentIndex, language_id: str) -> DiagnosticInfo | None:
-    """The first syntax error of a Python document (cached per document version)."""
+    """The first syntax error of a Python document (None for other languages).
+
+    Parses the whole text: callers remember the answer per document version.
+    """
     if language_id != "python":
         return None
-    key = (id(doc), doc.version)
-    if key not in _syntax_cache:
-        if len(_syntax_cache) > 64:
-            _syntax_cache.clear()
-        _syntax_cache[key] = _python_syntax_error(doc.text)
-    return _syntax_cache[key]
+    return _python_syntax_error(doc.text)
 
 
 def _python_syntax_error(text: str) -> DiagnosticInfo | None:

@@ -27,6 +27,7 @@ from spark_lsp.engine.postprocess import (
     suffix_allows_multiline,
 )
 from spark_lsp.engine.prompts import Prompt
+from spark_lsp.engine.query import CompletionQuery
 from spark_lsp.engine.stats import PipelineStats
 from spark_lsp.errors import ModelUnavailable, SparkError, Superseded
 from spark_lsp.model.protocol import CreateRequest
@@ -39,19 +40,6 @@ log = logging.getLogger(__name__)
 #: How much text around the cursor identifies a completion context for the cache.
 CACHE_BEFORE_CHARS = 2000
 CACHE_AFTER_CHARS = 200
-
-
-@dataclass(frozen=True, slots=True)
-class CompletionQuery:
-    """One request for a suggestion at a position of an open document."""
-
-    uri: str
-    path: str
-    language_id: str
-    doc: DocumentIndex
-    line: int
-    character: int
-    invoked: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from spark_lsp.prompt_format import CURSOR, TASK_COMPLETE, TASK_EDIT
+from spark_lsp.shared.prompt_format import CURSOR, TASK_COMPLETE, TASK_EDIT
 
 COMPLETION_INSTRUCTIONS = "\n".join(
     [

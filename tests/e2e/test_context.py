@@ -8,7 +8,7 @@ from typing import Any
 
 from spark_lsp.engine.tokens import TokenCounter
 from spark_lsp.modelserver.engines.scripted import ScriptedEngine
-from spark_lsp.prompt_format import CURSOR
+from spark_lsp.shared.prompt_format import CURSOR
 
 from .conftest import Editor, start_editor, stop_editor
 

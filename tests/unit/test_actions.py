@@ -14,6 +14,7 @@ from spark_lsp.engine.actions import (
     looks_like_regex_request,
     parse_replacement,
     region_for,
+    syntax_error,
 )
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.tokens import shared_counter
@@ -27,12 +28,14 @@ def doc(text: str = SOURCE) -> DocumentIndex:
 
 
 def test_listing_offers_fixes_syntax_and_rewrites() -> None:
+    index = doc()
     offered = list_actions(
-        doc(),
+        index,
         "file:///a.py",
         "python",
         (3, 0, 4, 5),
         [DiagnosticInfo(4, 0, 4, 3, "unused name", "ruff")],
+        syntax_error(index, "python"),
     )
     titles = [o.title for o in offered]
     assert titles[0] == "Spark: Fix: unused name"

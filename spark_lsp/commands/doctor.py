@@ -17,8 +17,8 @@ from spark_lsp.config import load_settings
 from spark_lsp.errors import SparkError
 from spark_lsp.model.protocol import CreateRequest
 from spark_lsp.model.session import ModelSession
-from spark_lsp.prompt_format import CURSOR, TASK_COMPLETE
 from spark_lsp.runtime import ModelRuntime
+from spark_lsp.shared.prompt_format import CURSOR, TASK_COMPLETE
 
 PROBE_FILE = (
     "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n\n\n"
