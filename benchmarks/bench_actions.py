@@ -17,10 +17,9 @@ from pathlib import Path
 from lsprotocol import types
 
 from benchmarks.bench_completion import last_request, model_stats, model_time, start_server
-from benchmarks.common import scripted_server, summary, table
+from benchmarks.common import loaded_counter, scripted_server, summary, table
 from spark_lsp.engine.actions import DiagnosticInfo, list_actions
 from spark_lsp.engine.documents import DocumentIndex
-from spark_lsp.engine.tokens import shared_counter
 
 SOURCE = "".join(f"def handler_{i}(event)\n    return event.value + {i}\n\n" for i in range(400))
 FIX = "def handler_7(event):\n"
@@ -41,7 +40,7 @@ def diagnostics(n: int) -> list[types.Diagnostic]:
 
 
 def in_process_listing(n: int, rounds: int) -> list[float]:
-    doc = DocumentIndex(SOURCE, shared_counter(), version=1)
+    doc = DocumentIndex(SOURCE, loaded_counter(), version=1)
     infos = [DiagnosticInfo(3 * i, 0, 3 * i, 20, "expected ':'", "pyright") for i in range(n)]
     samples = []
     for _ in range(rounds):

@@ -138,9 +138,9 @@ class SparkService:
             session,
             self.context,
             self._completion_options,
-            fixed_delay=self._fixed_delay,
             timer=timer,
         )
+        self.pipeline.delay.fixed = self._fixed_delay()
         self.actions = ActionEngine(
             session,
             lambda: self._settings().model.name,
@@ -154,6 +154,7 @@ class SparkService:
     def settings_changed(self, *, model_changed: bool) -> None:
         """Adopt new settings: a fresh privacy policy; a new model invalidates cached text."""
         self.policy = ExclusionPolicy(self.store.root, self._settings().context.exclude)
+        self.pipeline.delay.fixed = self._fixed_delay()
         if model_changed:
             self.pipeline.cache.clear()
 

@@ -25,8 +25,8 @@ from spark_lsp.engine.service import SparkService
 from spark_lsp.engine.store import DocumentStore
 from spark_lsp.engine.tokens import TokenCounter
 from spark_lsp.errors import SparkError
-from spark_lsp.features.status import StatusReporter
 from spark_lsp.lsp.protocol import SparkProtocol, describe_invalid
+from spark_lsp.lsp.status import StatusReporter
 
 if TYPE_CHECKING:
     from spark_lsp.model.session import ModelSession, SessionStatus

@@ -52,6 +52,7 @@ from spark_lsp.modelserver.engines.base import (
     Garbage,
     Text,
 )
+from spark_lsp.shared.token_estimate import estimate_tokens
 
 RESPONSES_PATH = "/v1/responses"
 STATS_PATH = "/v1/spark/stats"
@@ -132,11 +133,6 @@ class ServerStats:
             "generate_requests": self.generate_requests,
             "received": list(self.received),
         }
-
-
-def estimate_tokens(text: str) -> int:
-    """A cheap token estimate (≈4 characters per token), good enough for usage figures."""
-    return (len(text) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
 
 
 class PrefixCache:
