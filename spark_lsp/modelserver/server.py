@@ -1,7 +1,7 @@
 """The bundled model server: the Responses API's WebSocket mode on a loopback port.
 
-It speaks the protocol subset the client relies on (docs/model-protocol.md) strictly enough
-that a client passing against it should pass against the real API: unknown parameters are
+It speaks the protocol subset the client relies on (``spark_lsp/model/protocol.py``) strictly
+enough that a client passing against it should pass against the real API: unknown parameters are
 refused, lanes are FIFO and bounded, ``previous_response_id`` state is connection-local and
 evicted on failure, connections age out. The engine behind it only decides the text (or the
 fault); everything on the wire is decided here, in one place.

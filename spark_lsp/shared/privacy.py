@@ -126,6 +126,8 @@ _REFERENCE_STARTS = ("$", "%(", "{{", "<", "#{", "@", "process.env", "os.environ
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")
 _MIN_SECRET_CHARS = 4
+#: What may stand before ``KEY=value`` on a settings line (a YAML list item, ``export``).
+_SETTING_LINE_START = re.compile(r"\s*(?:-\s*)?(?:export\s+)?")
 
 
 def redact_secrets(text: str) -> str:
@@ -196,19 +198,20 @@ def _unquoted_is_code(match: re.Match[str], inner: str) -> bool:
         return True
     if not _IDENTIFIER.fullmatch(inner):
         return False  # punctuation a name cannot hold: a literal (``s3cr3t!``, ``a+b/c==``)
-    lowered = inner.lower()
+    separator = match.group("sep")
+    if separator == "=" and _SETTING_LINE_START.fullmatch(line[: match.start()]):
+        return False  # ``KEY=value`` opening a line (dotenv, shell, INI): always a literal
     if any(char.isdigit() for char in inner):
         return False  # ``hunter2secret``: names with digits inside are rare, passwords are not
+    lowered = inner.lower()
     if any(noun in lowered for noun in ("pass", "pwd", "secret", "token", "key")):
         return True  # ``password=password``, ``token: user_token``: a variable
-    separator = match.group("sep")
-    if separator == "=":
-        return False  # ``KEY=value`` (dotenv, shell, INI, properties): always a literal
     if separator.strip() == ":":
         # ``password: hunter`` (YAML) is a literal; ``password: str`` or ``token: Token``
         # (annotations) and ``apiKey: userKey`` (an object field) are code.
         return inner[:1].isupper() or any(c.isupper() for c in inner[1:])
-    return True  # ``password = hunter`` in a program: a variable named hunter
+    return True  # ``password = hunter`` or ``f(password=hunter)`` in a program: a variable
+
 
 @dataclass(frozen=True, slots=True)
 class IgnoreRule:

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from spark_lsp.shared.privacy import REDACTED, ExclusionPolicy, matches, redact_secrets, rules_from
+from spark_lsp.shared.privacy import (
+    RECHECK_IGNORE_FILES_S,
+    REDACTED,
+    ExclusionPolicy,
+    matches,
+    redact_secrets,
+    rules_from,
+)
 
 
 @pytest.mark.parametrize(
@@ -85,3 +93,31 @@ def test_private_key_block_and_password_assignments() -> None:
 def test_ordinary_code_is_untouched() -> None:
     code = "def tokenize(text: str) -> list[str]:\n    return text.split()\n"
     assert redact_secrets(code) == code
+
+
+def test_ignore_file_edits_apply_without_restart(tmp_path: Path) -> None:
+    clock = [0.0]
+    policy = ExclusionPolicy(tmp_path, timer=lambda: clock[0])
+    draft = tmp_path / "draft.py"
+    assert policy.reason(draft) is None
+    (tmp_path / ".gitignore").write_text("draft.py\n")
+    assert policy.reason(draft) is None  # checked at most once per interval...
+    clock[0] += RECHECK_IGNORE_FILES_S
+    assert policy.reason(draft) == "excluded by .gitignore/.sparkignore"  # ...then re-read
+    (tmp_path / ".gitignore").write_text("# nothing ignored\n")
+    os.utime(tmp_path / ".gitignore", ns=(1, 1))  # a different stamp, whatever the clock
+    clock[0] += RECHECK_IGNORE_FILES_S
+    assert policy.reason(draft) is None
+    (tmp_path / ".gitignore").unlink()
+    (tmp_path / ".sparkignore").write_text("draft.*\n")
+    clock[0] += RECHECK_IGNORE_FILES_S
+    assert policy.reason(draft) == "excluded by .gitignore/.sparkignore"
+
+
+def test_git_info_exclude_and_directories(tmp_path: Path) -> None:
+    (tmp_path / ".git" / "info").mkdir(parents=True)
+    (tmp_path / ".git" / "info" / "exclude").write_text("scratch/\n")
+    policy = ExclusionPolicy(tmp_path)
+    assert policy.reason(tmp_path / "scratch", is_dir=True) is not None
+    assert policy.reason(tmp_path / "scratch" / "a.py") is not None
+    assert policy.reason(tmp_path / "scratch") is None  # a file named scratch is not the dir
