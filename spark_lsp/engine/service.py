@@ -222,14 +222,14 @@ class SparkService:
         doc = self.store.get(request.uri)
         if doc is None:
             return "the document is not open"
-        if not self.completions_on and not request.invoked:
-            return "completions are off"
-        if not language_enabled(self._settings(), doc.language_id):
-            return f"completions are off for {doc.language_id}"
         excluded = self.excluded(request.uri)
         self._events.excluded(excluded)
         if excluded is not None:
             return EXCLUDED_NOTE + excluded
+        if not self.completions_on and not request.invoked:
+            return "completions are off"
+        if not language_enabled(self._settings(), doc.language_id):
+            return f"completions are off for {doc.language_id}"
         line_count = doc.index.line_count
         if not 0 <= request.line < line_count or request.character < 0:
             return "the position is outside the document"

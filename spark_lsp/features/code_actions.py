@@ -101,7 +101,8 @@ async def compute(ls: SparkServer, spec: ActionSpec) -> EditResult:
 
 
 def _fail(ls: SparkServer, exc: SparkError) -> None:
-    ls.reporter.problem("action:" + type(exc).__name__, f"Spark: {exc}", popup=True)
+    """Say why an action failed: one popup per distinct reason, every time in the log."""
+    ls.reporter.problem(f"action:{type(exc).__name__}:{exc}", f"Spark: {exc}", popup=True)
 
 
 def register(server: SparkServer) -> None:
