@@ -153,7 +153,8 @@ async def test_spark_lsp_complete_refuses_excluded_files(tmp_path: Path) -> None
         assert model.stats.connections_total == 0 and list(model.stats.received) == []
     code, out, err = env_file
     assert (code, out) == (1, "")
-    assert err == "spark-lsp: .env: this file is not sent to the model: .env looks like a secrets file\n"
+    reason = "this file is not sent to the model: .env looks like a secrets file"
+    assert err == f"spark-lsp: .env: {reason}\n"
     code, out, err = ignored
     assert (code, out) == (1, "")
     assert err.strip().endswith("excluded by .gitignore/.sparkignore")
