@@ -119,7 +119,6 @@ def _short(message: str, limit: int = 60) -> str:
 def list_actions(
     doc: DocumentIndex,
     uri: str,
-    language_id: str,
     selection: tuple[int, int, int, int],
     diagnostics: list[DiagnosticInfo],
     syntax: DiagnosticInfo | None = None,
@@ -129,45 +128,32 @@ def list_actions(
     ``syntax`` is the document's own syntax error (see ``syntax_error``), offered as a fix when
     no diagnostic of the editor's already covers its line.
     """
-    version = doc.version
-    offered = [
-        OfferedAction(
-            f"Spark: Fix: {_short(d.message)}",
-            "quickfix",
-            ActionSpec(
-                "syntax" if d.source == SYNTAX_SOURCE else "fix",
-                uri,
-                version,
-                d.start_line,
-                d.start_character,
-                d.end_line,
-                d.end_character,
-                message=d.message,
-                source=d.source,
-            ),
-            index,
-        )
-        for index, d in enumerate(diagnostics)
-    ]
+    offered = [_fix(doc.version, uri, d, index) for index, d in enumerate(diagnostics)]
     if syntax is not None and not any(d.start_line == syntax.start_line for d in diagnostics):
-        offered.append(
-            OfferedAction(
-                f"Spark: Fix syntax: {_short(syntax.message)}",
-                "quickfix",
-                ActionSpec(
-                    "syntax",
-                    uri,
-                    version,
-                    syntax.start_line,
-                    0,
-                    syntax.end_line,
-                    0,
-                    message=syntax.message,
-                ),
-            )
-        )
+        whole_lines = DiagnosticInfo(syntax.start_line, 0, syntax.end_line, 0, syntax.message)
+        offered.append(_fix(doc.version, uri, whole_lines, None, kind="syntax"))
     offered += _selection_actions(doc, uri, selection)
     return offered
+
+
+def _fix(
+    version: int, uri: str, d: DiagnosticInfo, index: int | None, kind: ActionKind | None = None
+) -> OfferedAction:
+    """The quick-fix of one diagnostic (ours are syntax fixes, which take the lines around)."""
+    kind = kind or ("syntax" if d.source == SYNTAX_SOURCE else "fix")
+    title = "Spark: Fix syntax: " if index is None else "Spark: Fix: "
+    spec = ActionSpec(
+        kind,
+        uri,
+        version,
+        d.start_line,
+        d.start_character,
+        d.end_line,
+        d.end_character,
+        message=d.message,
+        source=d.source,
+    )
+    return OfferedAction(title + _short(d.message), "quickfix", spec, index)
 
 
 def _selection_actions(

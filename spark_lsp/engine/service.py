@@ -249,7 +249,7 @@ class SparkService:
         if excluded is not None:
             return []
         syntax = self.syntax_error(uri)
-        return list_actions(doc.index, uri, doc.language_id, selection, diagnostics, syntax)
+        return list_actions(doc.index, uri, selection, diagnostics, syntax)
 
     def syntax_error(self, uri: str) -> DiagnosticInfo | None:
         """The document's first syntax error, remembered per version (parsing is O(text))."""

@@ -107,53 +107,60 @@ def _fail(ls: SparkServer, exc: SparkError) -> None:
 
 def register(server: SparkServer) -> None:
     """Attach code actions, resolve and the commands."""
-
     options = types.CodeActionOptions(resolve_provider=True, code_action_kinds=KINDS)
+    server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)(code_action)
+    server.feature(types.CODE_ACTION_RESOLVE)(resolve)
+    server.command(APPLY_COMMAND)(apply_action)
+    server.command(EDIT_COMMAND)(edit_selection)
 
-    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)
-    def code_action(ls: SparkServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-        diagnostics = list(params.context.diagnostics)
-        offered = ls.service.list_actions(
-            params.text_document.uri,
-            _selection(params.range),
-            [_diagnostic(d) for d in diagnostics],
-        )
-        with_command = not _resolve_supported(ls)
-        return [
-            _to_lsp(o.title, o.lsp_kind, o.spec, diagnostics, o.diagnostic_index, with_command)
-            for o in offered
-        ]
 
-    @server.feature(types.CODE_ACTION_RESOLVE)
-    async def resolve(ls: SparkServer, action: types.CodeAction) -> types.CodeAction:
-        if action.data is None:
-            return action  # a command-only action (Edit selection…): nothing to compute here
-        try:
-            result = await compute(ls, ActionSpec.from_data(action.data))
-        except SparkError as exc:
-            _fail(ls, exc)
-            return action
-        action.edit = workspace_edit(result)
+def code_action(ls: SparkServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    """List the actions at a range: free, the model runs only on resolve."""
+    diagnostics = list(params.context.diagnostics)
+    offered = ls.service.list_actions(
+        params.text_document.uri,
+        _selection(params.range),
+        [_diagnostic(d) for d in diagnostics],
+    )
+    with_command = not _resolve_supported(ls)
+    return [
+        _to_lsp(o.title, o.lsp_kind, o.spec, diagnostics, o.diagnostic_index, with_command)
+        for o in offered
+    ]
+
+
+async def resolve(ls: SparkServer, action: types.CodeAction) -> types.CodeAction:
+    """Compute a listed action's edit; on failure, say why and return it without one."""
+    if action.data is None:
+        return action  # a command-only action (Edit selection…): nothing to compute here
+    try:
+        result = await compute(ls, ActionSpec.from_data(action.data))
+    except SparkError as exc:
+        _fail(ls, exc)
         return action
+    action.edit = workspace_edit(result)
+    return action
 
-    @server.command(APPLY_COMMAND)
-    async def apply_action(ls: SparkServer, *args: Any) -> bool:
-        try:
-            return await _apply(ls, await compute(ls, ActionSpec.from_data(_first(args))))
-        except SparkError as exc:
-            _fail(ls, exc)
-            return False
 
-    @server.command(EDIT_COMMAND)
-    async def edit_selection(ls: SparkServer, *args: Any) -> bool:
-        try:
-            uri, selection, instruction = _edit_arguments(_first(args))
-            async with _progress_if_slow(ls, "Spark: computing edit"):
-                result = await ls.service.edit(uri, selection, instruction)
-            return await _apply(ls, result)
-        except SparkError as exc:
-            _fail(ls, exc)
-            return False
+async def apply_action(ls: SparkServer, *args: Any) -> bool:
+    """``spark.applyAction``: compute and apply, for clients without resolve."""
+    try:
+        return await _apply(ls, await compute(ls, ActionSpec.from_data(_first(args))))
+    except SparkError as exc:
+        _fail(ls, exc)
+        return False
+
+
+async def edit_selection(ls: SparkServer, *args: Any) -> bool:
+    """``spark.editSelection``: rewrite a selection by the user's instruction and apply it."""
+    try:
+        uri, selection, instruction = _edit_arguments(_first(args))
+        async with _progress_if_slow(ls, "Spark: computing edit"):
+            result = await ls.service.edit(uri, selection, instruction)
+        return await _apply(ls, result)
+    except SparkError as exc:
+        _fail(ls, exc)
+        return False
 
 
 def _first(args: tuple[Any, ...]) -> Any:

@@ -32,7 +32,6 @@ def test_listing_offers_fixes_syntax_and_rewrites() -> None:
     offered = list_actions(
         index,
         "file:///a.py",
-        "python",
         (3, 0, 4, 5),
         [DiagnosticInfo(4, 0, 4, 3, "unused name", "ruff")],
         syntax_error(index, "python"),
