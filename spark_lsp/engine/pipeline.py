@@ -184,6 +184,7 @@ class CompletionPipeline:
                         self._timed("model_first_token", began)
                     parts.append(delta)
                     handle.append(delta)
+                    self.stats.count("model_deltas")
                     if ticket.superseded and not handle.has_waiters:
                         raise Superseded("a newer request replaced this one")
                     if is_complete("".join(parts), ctx):
