@@ -63,8 +63,8 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
     ),
     (
         "spark_lsp.commands",
-        ("spark_lsp.model.protocol", "spark_lsp.modelserver.engines", "spark_lsp.modelserver.server",
-         "spark_lsp.features", "spark_lsp.lsp"),
+        ("spark_lsp.model.protocol", "spark_lsp.modelserver.engines",
+         "spark_lsp.modelserver.server", "spark_lsp.features", "spark_lsp.lsp"),
         "commands build no model request themselves: they call the engine's service",
     ),
     (
