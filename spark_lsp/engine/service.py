@@ -28,7 +28,7 @@ from spark_lsp.engine.actions import (
 from spark_lsp.engine.context import ContextBuilder, ContextOptions
 from spark_lsp.engine.pipeline import CompletionOptions, CompletionPipeline
 from spark_lsp.engine.query import CompletionQuery
-from spark_lsp.engine.store import Change, DocumentStore, OpenDocument, uri_to_path
+from spark_lsp.engine.store import Change, DocumentStore, OpenDocument
 from spark_lsp.errors import ConfigError, SparkError
 from spark_lsp.shared.privacy import ExclusionPolicy
 
@@ -177,8 +177,9 @@ class SparkService:
         self._syntax.pop(uri, None)
 
     def excluded(self, uri: str) -> str | None:
-        """Why the document's file must not reach the model, or None."""
-        return self.policy.reason(uri_to_path(uri))
+        """Why the document's file must not reach the model, or None (the context stage asks
+        the same question of every other document it might quote)."""
+        return self.context.excluded(uri)
 
     @property
     def prompt_cache_key(self) -> str:
