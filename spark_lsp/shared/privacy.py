@@ -53,11 +53,12 @@ REDACTED = "«redacted»"
 #: How often (at most) the ignore files are checked for changes on disk.
 RECHECK_IGNORE_FILES_S = 1.0
 
+_Shape = tuple[tuple[str, ...], re.Pattern[str]]
+
+
 def _shape(literals: tuple[str, ...], pattern: str, flags: int = 0) -> _Shape:
     return literals, re.compile(pattern, flags)
 
-
-_Shape = tuple[tuple[str, ...], re.Pattern[str]]
 
 #: Credential shapes recognisable on their own: (literals, one of which every match contains,
 #: pattern). The cheap ``in`` test skips the regex scan for almost all text, which matters on
@@ -70,7 +71,10 @@ _SECRET_SHAPES: list[_Shape] = [
         re.DOTALL,
     ),
     _shape(("sk-",), r"\bsk-(?:proj-|ant-|live-)?[A-Za-z0-9_-]{20,}"),
-    _shape(("gh", "github_pat_"), r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})"),
+    _shape(
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+        r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})",
+    ),
     _shape(("glpat-",), r"\bglpat-[A-Za-z0-9_-]{20,}"),
     _shape(("npm_",), r"\bnpm_[A-Za-z0-9]{36}\b"),
     _shape(("hf_",), r"\bhf_[A-Za-z0-9]{30,}\b"),
@@ -80,28 +84,26 @@ _SECRET_SHAPES: list[_Shape] = [
     _shape(("AIza",), r"\bAIza[0-9A-Za-z_-]{35}\b"),
     _shape(("k_live_", "k_test_"), r"\b[sr]k_(?:live|test)_[0-9A-Za-z]{16,}"),
     _shape(("eyJ",), r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
-    _shape(
-        ("earer", "asic", "EARER", "ASIC"),
-        r"(?i:\b(?:bearer|basic)\s+)(?P<secret>[A-Za-z0-9._~+/-]{12,}=*)",
+    # HTTP credentials; one pattern per spelling, so each starts with a literal (fast search)
+    *(
+        _shape((scheme,), rf"\b{scheme}\s+(?P<secret>[A-Za-z0-9._~+/-]{{12,}}=*)")
+        for scheme in ("Bearer", "bearer", "BEARER", "Basic", "basic", "BASIC")
     ),
     # scheme://user:password@host: the password only (the host is useful context)
+    _shape(("://",), r"://[^\s:/@'\"]*:(?P<secret>[^\s@/'\"]+)@"),
     _shape(
-        ("://",),
-        r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@'\"]*:(?P<secret>[^\s@/'\"]+)@",
-    ),
-    _shape(
-        ("<",),
+        ("assword>", "asswd>", "ecret>", "oken>", "ASSWORD>", "ECRET>", "OKEN>"),
         r"(?i)<(?P<tag>[\w:-]*(?:password|passwd|secret|token)[\w:-]*)>"
         r"(?P<secret>[^<\s]{4,})</(?P=tag)>",
     ),
 ]
 
-#: Words a line must contain (lower-cased) before it is scanned for ``key = value`` secrets.
+#: A line is scanned for ``key = value`` secrets only when it holds one of these words.
 _ASSIGNMENT_WORDS = ("pass", "pwd", "secret", "token", "key", "credential")
 #: ``key = value`` in code, dotenv, INI, properties, YAML, TOML, JSON (``"key": "value"``),
 #: Ruby/PHP (``=>``) and Go (``:=``); a type annotation may stand between key and ``=``.
 _ASSIGNMENT = re.compile(
-    r"""(?P<key>["']?(?P<name>[A-Za-z_][\w.-]*)["']?)"""
+    r"""(?P<key>(?<![\w.-])["']?(?P<name>[A-Za-z_][\w.-]*)["']?)"""
     r"""(?P<sep>\s*(?::\s*[A-Za-z_][\w\[\], |.]*?\s*(?==))?(?:=>|:=|=|:)\s*)"""
     r"""(?P<value>"[^"\n]*"|'[^'\n]*'|[^\s,;#'"\])}(\[{=]+=*)"""
 )
@@ -135,12 +137,47 @@ def redact_secrets(text: str) -> str:
     for literals, shape in _SECRET_SHAPES:
         if any(literal in text for literal in literals):
             text = shape.sub(_replace_shape, text)
-    if not _mentions_secret(text):
+    return _redact_assignments(text)
+
+
+def _redact_assignments(text: str) -> str:
+    """Scan for ``key = value`` secrets only the lines that mention a secret word."""
+    spans = _lines_mentioning_secrets(text)
+    if not spans:
         return text
-    return "".join(
-        _ASSIGNMENT.sub(_redact_assignment, line) if _mentions_secret(line) else line
-        for line in text.splitlines(keepends=True)
-    )
+    parts: list[str] = []
+    done = 0
+    for start, end in spans:
+        parts += (text[done:start], _ASSIGNMENT.sub(_redact_assignment, text[start:end]))
+        done = end
+    parts.append(text[done:])
+    return "".join(parts)
+
+
+def _lines_mentioning_secrets(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each such line, in order; ``str.find`` per word keeps this at C speed."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a few characters lengthen when lowered: go line by line
+        return _lines_mentioning_secrets_slowly(text)
+    spans: set[tuple[int, int]] = set()
+    for word in _ASSIGNMENT_WORDS:
+        found = lowered.find(word)
+        while found >= 0:
+            start = lowered.rfind("\n", 0, found) + 1
+            end = lowered.find("\n", found)
+            end = len(text) if end < 0 else end + 1
+            spans.add((start, end))
+            found = lowered.find(word, end)
+    return sorted(spans)
+
+
+def _lines_mentioning_secrets_slowly(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for line in text.splitlines(keepends=True):
+        if any(word in line.lower() for word in _ASSIGNMENT_WORDS):
+            spans.append((start, start + len(line)))
+        start += len(line)
+    return spans
 
 
 def _replace_shape(match: re.Match[str]) -> str:
@@ -150,11 +187,6 @@ def _replace_shape(match: re.Match[str]) -> str:
     whole = match.group(0)
     offset = match.start()
     return whole[: start - offset] + REDACTED + whole[end - offset :]
-
-
-def _mentions_secret(text: str) -> bool:
-    lowered = text.lower()
-    return any(word in lowered for word in _ASSIGNMENT_WORDS)
 
 
 def is_secret_key(name: str) -> bool:

@@ -121,3 +121,8 @@ def test_git_info_exclude_and_directories(tmp_path: Path) -> None:
     assert policy.reason(tmp_path / "scratch", is_dir=True) is not None
     assert policy.reason(tmp_path / "scratch" / "a.py") is not None
     assert policy.reason(tmp_path / "scratch") is None  # a file named scratch is not the dir
+
+
+def test_text_whose_lowercase_is_longer_is_still_redacted() -> None:
+    text = "İstanbul = 1\nDB_PASSWORD=hunter2secret\nname = 'İ'\n"  # "İ".lower() is 2 chars
+    assert redact_secrets(text) == "İstanbul = 1\nDB_PASSWORD=«redacted»\nname = 'İ'\n"
