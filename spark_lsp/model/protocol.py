@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from spark_lsp.config import DEFAULT_MODEL as DEFAULT_MODEL  # the wire's default, re-exported
 from spark_lsp.errors import (
     AuthError,
     ModelNotAvailable,
@@ -23,7 +24,6 @@ from spark_lsp.errors import (
     UnsupportedTask,
 )
 
-DEFAULT_MODEL = "gpt-5.3-codex-spark"
 #: The API refuses ``max_output_tokens`` below this value (``integer_below_min_value``).
 MIN_OUTPUT_TOKENS = 16
 STREAM_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
@@ -366,6 +366,15 @@ def _laned(message: JSON, stream_id: str | None) -> JSON:
     if stream_id is not None:
         message["stream_id"] = stream_id
     return message
+
+
+def error_type_for(status: int) -> str:
+    """The ``error.type`` the API uses for an HTTP status."""
+    if status == 401:
+        return "authentication_error"
+    if status == 429:
+        return "rate_limit_error"
+    return "server_error" if status >= 500 else "invalid_request_error"
 
 
 def encode_error(

@@ -187,13 +187,6 @@ class ModelSession:
         await asyncio.gather(*(link.close() for link in self._links), return_exceptions=True)
         self._links.clear()
 
-    def reset_failures(self) -> None:
-        """Forget an auth failure or back-off, e.g. after the user changed the settings."""
-        self._fatal = None
-        self._maintainer.backoff.reset()
-        self._cooldown_until = 0.0
-        self._maintainer.wake()
-
     # -- requests ---------------------------------------------------------------------------
 
     def stream(
@@ -298,6 +291,10 @@ class ModelSession:
         elif isinstance(error, ModelTimeout) and link is not None:
             self._maintainer.close_later(link)
         return error
+
+    def note_retry(self) -> None:
+        """A request that lost its link before any text is retried on another."""
+        self.stats.retries += 1
 
     def note_success(self) -> None:
         """A response completed: a rate-limit cool-down, if any, is over."""

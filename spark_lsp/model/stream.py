@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncGenerator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from spark_lsp.errors import (
     ModelRequestError,
@@ -20,7 +20,7 @@ from spark_lsp.errors import (
     PreviousResponseNotFound,
     SparkError,
 )
-from spark_lsp.model.link import Inflight
+from spark_lsp.model.link import Inflight, Link
 from spark_lsp.model.protocol import (
     CreateRequest,
     ErrorEvent,
@@ -29,15 +29,38 @@ from spark_lsp.model.protocol import (
     Usage,
 )
 
-if TYPE_CHECKING:
-    from spark_lsp.model.session import ModelSession
+
+class StreamHost(Protocol):
+    """What a response stream needs from its session (``ModelSession`` provides it)."""
+
+    @property
+    def stall_timeout(self) -> float:
+        """Seconds without an event after which a response counts as stalled."""
+
+    async def acquire(self, request: CreateRequest) -> tuple[Link, str, CreateRequest]:
+        """A link and lane for ``request``, and the request as it goes on the wire."""
+
+    def chain_missed(self, request: CreateRequest, *, by_server: bool) -> None:
+        """A chained request fell back to its full prompt."""
+
+    def note_failure(self, error: SparkError, link: Link | None) -> SparkError:
+        """React to a failure; returns the error to raise."""
+
+    def note_success(self) -> None:
+        """A response completed."""
+
+    def note_retry(self) -> None:
+        """A request is retried on another link."""
+
+    def record(self, started: float, first_delta: float | None, sent: int) -> None:
+        """Account one finished request."""
 
 
 class ResponseStream:
     """Text deltas of one response; use as ``async with session.stream(req) as response``."""
 
     def __init__(
-        self, session: ModelSession, request: CreateRequest, full_input: tuple[str, ...] | None
+        self, session: StreamHost, request: CreateRequest, full_input: tuple[str, ...] | None
     ) -> None:
         self._session = session
         self._request = request
@@ -89,7 +112,7 @@ class ResponseStream:
                 if retried or self.status == "streaming" or isinstance(exc, ModelTimeout):
                     raise
                 retried = True
-                self._session.stats.retries += 1
+                self._session.note_retry()
 
     async def _attempt(self, request: CreateRequest) -> AsyncGenerator[str, None]:
         session = self._session

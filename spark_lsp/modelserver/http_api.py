@@ -14,18 +14,20 @@ There is no connection-local state over HTTP, so ``previous_response_id`` never 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
 import uuid
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from spark_lsp.model.protocol import DEFAULT_MODEL, JSON, MIN_OUTPUT_TOKENS, encode_error
-
-if TYPE_CHECKING:
-    from spark_lsp.modelserver.server import ModelServer, ServerConfig, StoredResponse
+from spark_lsp.model.protocol import (
+    DEFAULT_MODEL,
+    JSON,
+    MIN_OUTPUT_TOKENS,
+    encode_error,
+    error_type_for,
+)
 
 LOGGER = logging.getLogger("spark_lsp.modelserver")
 MAX_BODY_BYTES = 16 * 2**20
@@ -78,12 +80,38 @@ async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
     return HttpRequest(method, path.split("?")[0], headers, body)
 
 
-class HttpApi:
-    """Serves the HTTP endpoints of one ``ModelServer``."""
+class HttpStats(Protocol):
+    """The counters the HTTP side keeps (the server's stats)."""
 
-    def __init__(self, server: ModelServer) -> None:
+    http_connections_total: int
+    http_connections_open: int
+
+    def record(self, message: JSON) -> None:
+        """Count one request and keep it for inspection."""
+
+
+class Backend(Protocol):
+    """What the HTTP side needs from the model server (``ModelServer`` provides it)."""
+
+    @property
+    def stats(self) -> HttpStats:
+        """The server's counters."""
+
+    def authorized(self, values: list[str]) -> bool:
+        """True when the ``Authorization`` values carry the server's token."""
+
+    def model_names(self) -> list[str]:
+        """The models the key may use."""
+
+    async def run_http_turn(self, sink: SseSink, message: JSON) -> None:
+        """Run one request's turn, writing its events through ``sink``."""
+
+
+class HttpApi:
+    """Serves the HTTP endpoints of one model server."""
+
+    def __init__(self, server: Backend) -> None:
         self.server = server
-        self.config: ServerConfig = replace(server.config, lanes=False)
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Serve one keep-alive connection."""
@@ -115,7 +143,7 @@ class HttpApi:
             raise BadRequest(401, "invalid_api_key", "Missing or invalid bearer token.")
         route = (request.method, request.path)
         if route == ("GET", "/v1/models"):
-            names = sorted(self.config.models or {DEFAULT_MODEL})
+            names = self.server.model_names()
             models = [{"id": name, "object": "model", "owned_by": "spark-lsp"} for name in names]
             await _send_json(writer, 200, {"object": "list", "data": models})
         elif route == ("POST", "/v1/responses"):
@@ -126,15 +154,13 @@ class HttpApi:
             raise BadRequest(404, "not_found", f"No route for {request.method} {request.path}.")
 
     async def _turn(self, body: JSON, writer: asyncio.StreamWriter, *, chat: bool) -> None:
-        from spark_lsp.modelserver.server import _Lane, _Turn
-
         if body.get("stream") is not True:
             raise BadRequest(400, "invalid_value", "Only 'stream': true is supported.", "stream")
         message = chat_to_create(body) if chat else {"type": "response.create", **body}
         self.server.stats.record(message)
         sink = ChatSink(writer, body) if chat else SseSink(writer)
         try:
-            await _Turn(_HttpHost(self, sink), _Lane(None), message).run()
+            await self.server.run_http_turn(sink, message)
         except ConnectionError:
             raise
         except Exception:  # a bug fails this request only, as over WebSocket
@@ -164,6 +190,10 @@ class SseSink:
         await self._open()
         kind = parsed.get("type") if isinstance(parsed, dict) else "message"
         await self._chunk(f"event: {kind}\ndata: {event}\n\n")
+
+    def abort(self) -> None:
+        """Cut the TCP connection without ending the body (a crashed server)."""
+        self.writer.transport.abort()
 
     async def end(self) -> None:
         """Finish the chunked body (the connection stays open for the next request)."""
@@ -257,36 +287,6 @@ class ChatSink(SseSink):
         await self._chunk(f"data: {json.dumps(body, separators=(',', ':'))}\n\n")
 
 
-class _HttpHost:
-    """What a ``_Turn`` needs from its connection, for one HTTP request."""
-
-    def __init__(self, api: HttpApi, sink: SseSink) -> None:
-        self.server = api.server
-        self.config = api.config
-        self.sink = sink
-
-    async def send(self, event: str) -> None:
-        """Write one event to the response."""
-        await self.sink.send(event)
-
-    def find(self, response_id: str) -> StoredResponse | None:
-        """Nothing is kept between HTTP requests (``store: false``)."""
-        del response_id
-        return None
-
-    def evict(self, response_id: str | None) -> None:
-        """Nothing to evict."""
-
-    def abort(self) -> None:
-        """Cut the TCP connection (a crashed server)."""
-        with contextlib.suppress(AttributeError):
-            transport = self.sink.writer.transport
-            transport.abort()
-
-    def expire(self) -> None:
-        """HTTP requests have no connection age limit."""
-
-
 def chat_to_create(body: JSON) -> JSON:
     """A Chat Completions request as the ``response.create`` our turns run."""
     for name in body:
@@ -352,7 +352,5 @@ async def _send_json(
 async def _send_error(
     writer: asyncio.StreamWriter, status: int, code: str, message: str, param: str | None
 ) -> None:
-    from spark_lsp.modelserver.server import _error_type
-
-    error = {"type": _error_type(status), "code": code, "message": message, "param": param}
+    error = {"type": error_type_for(status), "code": code, "message": message, "param": param}
     await _send_json(writer, status, {"error": error})

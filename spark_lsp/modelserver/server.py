@@ -1,7 +1,7 @@
 """The bundled model server: the Responses API's WebSocket mode on a loopback port.
 
-It speaks the protocol subset the client relies on (docs/model-protocol.md) strictly enough
-that a client passing against it should pass against the real API: unknown parameters are
+It speaks the protocol subset the client relies on (``spark_lsp/model/protocol.py``) strictly
+enough that a client passing against it should pass against the real API: unknown parameters are
 refused, lanes are FIFO and bounded, ``previous_response_id`` state is connection-local and
 evicted on failure, connections age out. The engine behind it only decides the text (or the
 fault); everything on the wire is decided here, in one place.
@@ -18,7 +18,7 @@ import uuid
 from collections import OrderedDict, deque
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from hashlib import blake2b
 from types import TracebackType
 from typing import Protocol, TypeVar
@@ -39,6 +39,7 @@ from spark_lsp.model.protocol import (
     Usage,
     decode_client_message,
     encode_error,
+    error_type_for,
     input_texts_of,
 )
 from spark_lsp.modelserver.engines.base import (
@@ -52,6 +53,7 @@ from spark_lsp.modelserver.engines.base import (
     Garbage,
     Text,
 )
+from spark_lsp.shared.token_estimate import estimate_tokens
 
 RESPONSES_PATH = "/v1/responses"
 STATS_PATH = "/v1/spark/stats"
@@ -140,11 +142,6 @@ class ServerStats:
             "http_connections_open": self.http_connections_open,
             "received": list(self.received),
         }
-
-
-def estimate_tokens(text: str) -> int:
-    """A cheap token estimate (≈4 characters per token), good enough for usage figures."""
-    return (len(text) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
 
 
 class PrefixCache:
@@ -448,14 +445,6 @@ def _refusal_event(refused: RequestRefused, stream_id: str | None) -> str:
     )
 
 
-def _error_type(status: int) -> str:
-    if status == 401:
-        return "authentication_error"
-    if status == 429:
-        return "rate_limit_error"
-    return "server_error" if status >= 500 else "invalid_request_error"
-
-
 class _Host(Protocol):
     """What a turn needs from the connection it runs on (a WebSocket, or one HTTP request)."""
 
@@ -468,6 +457,41 @@ class _Host(Protocol):
     def evict(self, response_id: str | None) -> None: ...
     def abort(self) -> None: ...
     def expire(self) -> None: ...
+
+
+class EventSink(Protocol):
+    """Where an HTTP request's events go (an SSE or a chat-chunk writer)."""
+
+    async def send(self, event: str) -> None: ...
+    def abort(self) -> None: ...
+
+
+class _RequestHost:
+    """A turn's host for one HTTP request: nothing is kept between requests (``store: false``)."""
+
+    def __init__(self, server: ModelServer, sink: EventSink) -> None:
+        self.server = server
+        self.config = replace(server.config, lanes=False)
+        self.sink = sink
+
+    async def send(self, event: str) -> None:
+        """Write one event to the response."""
+        await self.sink.send(event)
+
+    def find(self, response_id: str) -> StoredResponse | None:
+        """No response outlives its HTTP request."""
+        del response_id
+        return None
+
+    def evict(self, response_id: str | None) -> None:
+        """Nothing to evict."""
+
+    def abort(self) -> None:
+        """Cut the TCP connection (a crashed server)."""
+        self.sink.abort()
+
+    def expire(self) -> None:
+        """HTTP requests have no connection age limit."""
 
 
 class _Turn:
@@ -590,7 +614,7 @@ class _Turn:
             fail.code,
             fail.message,
             status=fail.status,
-            error_type=fail.error_type or _error_type(fail.status),
+            error_type=fail.error_type or error_type_for(fail.status),
             headers=headers,
         )
         await self.session.send(event)
@@ -632,7 +656,7 @@ def _json_response(connection: ServerConnection, status: int, body: JSON) -> Res
 
 
 def _error_response(connection: ServerConnection, status: int, code: str, message: str) -> Response:
-    body = {"error": {"type": _error_type(status), "code": code, "message": message}}
+    body = {"error": {"type": error_type_for(status), "code": code, "message": message}}
     return _json_response(connection, status, body)
 
 
@@ -683,6 +707,14 @@ class ModelServer:
             await HttpApi(self).handle(reader, writer)
         finally:
             self._http_clients.discard(writer)
+
+    def model_names(self) -> list[str]:
+        """What ``GET /v1/models`` lists."""
+        return sorted(self.config.models or {DEFAULT_MODEL})
+
+    async def run_http_turn(self, sink: EventSink, message: JSON) -> None:
+        """Run one HTTP request's turn, its events written by ``sink`` (no lanes, no state)."""
+        await _Turn(_RequestHost(self, sink), _Lane(None), message).run()
 
     async def close(self) -> None:
         """Close every connection (1001) and stop listening; safe to call twice."""

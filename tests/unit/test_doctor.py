@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from spark_lsp.doctor import run_doctor
+from spark_lsp.commands.doctor import run_doctor
 from spark_lsp.modelserver.engines.scripted import ScriptedEngine
 from spark_lsp.modelserver.server import ModelServer, ServerConfig
 

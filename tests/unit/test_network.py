@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.common import self_signed_cert
-from spark_lsp.doctor import run_doctor
+from spark_lsp.commands.doctor import run_doctor
 from spark_lsp.errors import ConfigError
 from spark_lsp.model.connection import ConnectOptions
 from spark_lsp.model.netconfig import Proxy, proxy_for
