@@ -246,13 +246,19 @@ class Pool(Generic[C]):
         if slot is not None:
             slot.anchors[response_id] = lane
 
-    def anchor_home(self, response_id: str) -> C | None:
-        """The serving connection holding ``response_id`` (marks it recently used)."""
+    def holder(self, response_id: str) -> C | None:
+        """The connection (not retiring) holding ``response_id``; a pure query."""
         for slot in self._slots.values():
             if response_id in slot.anchors and not slot.retiring:
-                slot.anchors.move_to_end(response_id)
                 return slot.handle
         return None
+
+    def anchor_home(self, response_id: str) -> C | None:
+        """Where a request chained from ``response_id`` runs (marks it recently used)."""
+        handle = self.holder(response_id)
+        if handle is not None:
+            self._slots[handle].anchors.move_to_end(response_id)
+        return handle
 
     def forget_anchor(self, response_id: str) -> None:
         """The server no longer has ``response_id`` (``previous_response_not_found``)."""

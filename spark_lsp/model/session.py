@@ -230,8 +230,7 @@ class ModelSession:
         anchor = self._anchors.get(anchor_id)
         if anchor is None:
             return "gone"
-        self._anchors.move_to_end(anchor_id)  # recently used: re-warmed first after a drop
-        if anchor.response_id is not None and self._pool.anchor_home(anchor.response_id):
+        if anchor.response_id is not None and self._pool.holder(anchor.response_id):
             return "ready"
         return "warming"
 
@@ -254,6 +253,7 @@ class ModelSession:
             chained_lane = await self._lane_on(home)
             if chained_lane is not None:
                 self.stats.chained += 1
+                self._anchors.move_to_end(anchor_id)  # in use: re-warmed first after a drop
                 wire = replace(request, previous_response_id=anchor.response_id)
                 return home, chained_lane, wire
         raise PreviousResponseNotFound("the anchor is not on a live connection", code="local_miss")

@@ -145,3 +145,13 @@ def test_a_retiring_link_that_never_drains_is_closed_after_its_grace() -> None:
     assert serve(p, "B", 100) == []
     assert p.overdue(129) == []
     assert p.overdue(130) == ["A"]
+
+
+def test_asking_where_an_anchor_is_does_not_count_as_using_it() -> None:
+    p = pool()
+    serve(p, "A", 0)
+    p.bind_anchor("A", "a0", "r1")
+    p.bind_anchor("A", "a1", "r2")
+    assert p.holder("r1") == "A"  # a status check, not a use: r1 stays least recently used
+    spot = p.anchor_lane("A")
+    assert spot is not None and spot.evicted == "r1"
