@@ -14,8 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from spark_lsp.engine.documents import DocumentIndex
-from spark_lsp.engine.edits import OffsetEdit, minimal_edits
-from spark_lsp.engine.postprocess import CompletionContext, strip_chatter, strip_code_fences
+from spark_lsp.engine.edits import OffsetEdit, clean_reply, reply_edits
 from spark_lsp.engine.privacy import redact_secrets
 from spark_lsp.engine.prompts import EDIT_INSTRUCTIONS, Prompt, file_heading
 from spark_lsp.errors import ConfigError, ModelRequestError, ModelUnavailable, SparkError
@@ -293,23 +292,22 @@ def edit_prompt(
 
 
 def parse_replacement(raw: str, region: Region, language_id: str = "") -> str:
-    """The new region text from a model reply: fences, echoed markers and chatter removed.
-
-    Reuses the completion filters for fences and chatter, so both tasks read replies alike.
-    """
-    ctx = CompletionContext(language_id=language_id)
-    text = raw.replace("\r\n", "\n")
-    if "<region>" in text:
-        text = text.split("<region>", 1)[1]
-    text = text.split("</region>", 1)[0]
-    text = strip_code_fences(strip_chatter(text, ctx), ctx)
-    text = text.lstrip("\n") if region.text and not region.text.startswith("\n") else text
+    """The new region text from a model reply: fences, echoed markers and prose removed."""
+    lines = clean_reply(raw, language_id)
+    if region.text and not region.text.startswith(("\n", "\r")):
+        while lines and not lines[0].strip():
+            lines.pop(0)
+    text = "\n".join(lines)
     if not text.strip() and region.text.strip():
         raise ModelRequestError("the model returned no usable code for this edit")
     if region.text.endswith(("\n", "\r")) and not text.endswith("\n"):
         text += "\n"
     eol = "\r\n" if region.text.endswith("\r\n") else "\n"
     return text.replace("\n", eol) if eol != "\n" else text
+
+
+#: Lines above and below a region that a reply's echo is matched against.
+ANCHOR_LINES = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,10 +342,18 @@ class ActionEngine:
         reply = await self._ask(prompt, region)
         if doc.version != spec.version:
             raise StaleEdit("the document changed while the edit was computed; nothing applied")
-        new_text = parse_replacement(reply, region, language_id)
+        before = doc.text_of_lines(max(0, region.first - ANCHOR_LINES), region.first)
+        after = doc.text_of_lines(region.end, min(doc.line_count, region.end + ANCHOR_LINES))
         edits = [
             OffsetEdit(region.start_offset + e.start, region.start_offset + e.end, e.text)
-            for e in minimal_edits(region.text, new_text)
+            for e in reply_edits(
+                reply,
+                before,
+                region.text,
+                after,
+                language_id=language_id,
+                keep_unmentioned=spec.kind == "syntax",
+            )
         ]
         return ComputedEdit(spec.version, edits)
 

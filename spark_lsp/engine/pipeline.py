@@ -20,6 +20,7 @@ from spark_lsp.engine.context import ContextBuilder
 from spark_lsp.engine.debounce import AdaptiveDelay, Supersession, Ticket
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.inflight import Inflight, InflightCompletions
+from spark_lsp.engine.languages import cursor_in_text, indent_unit
 from spark_lsp.engine.postprocess import (
     CompletionContext,
     is_complete,
@@ -39,6 +40,9 @@ log = logging.getLogger(__name__)
 #: How much text around the cursor identifies a completion context for the cache.
 CACHE_BEFORE_CHARS = 2000
 CACHE_AFTER_CHARS = 200
+#: Lines above the cursor the filters see: echoes of them are cut, and the parser reads them
+#: to know which strings, comments and blocks are open at the cursor.
+CONTEXT_LINES_ABOVE = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,30 +263,21 @@ def completion_context(query: CompletionQuery, *, multiline: bool) -> Completion
     line_text = doc.line(line)
     column = doc.to_column(query.line, query.character)
     prefix, suffix = line_text[:column], line_text[column:]
-    first, last = max(0, query.line - 3), min(doc.line_count, query.line + 4)
+    first, last = max(0, line - CONTEXT_LINES_ABOVE), min(doc.line_count, line + 4)
+    prev_lines = tuple(doc.line(i) for i in range(first, line))
+    near = doc.lines(max(0, line - 50), min(doc.line_count, line + 50))
     return CompletionContext(
         line_prefix=prefix,
         line_suffix=suffix,
-        next_lines=tuple(doc.line(i) for i in range(query.line + 1, last)),
-        prev_lines=tuple(doc.line(i) for i in range(first, query.line)),
+        next_lines=tuple(doc.line(i) for i in range(line + 1, last)),
+        prev_lines=prev_lines,
         language_id=query.language_id,
         multiline=multiline and suffix_allows_multiline(suffix),
-        indent_unit=_indent_unit(doc, query.line),
+        indent_unit=indent_unit(near, query.language_id),
         eol="\r\n" if doc.raw_line(line).endswith("\r\n") or _crlf_above(doc, line) else "\n",
+        in_text=cursor_in_text(query.language_id, "".join(p + "\n" for p in prev_lines) + prefix),
     )
 
 
 def _crlf_above(doc: DocumentIndex, line: int) -> bool:
     return line > 0 and doc.raw_line(line - 1).endswith("\r\n")
-
-
-def _indent_unit(doc: DocumentIndex, line: int) -> str:
-    """The file's indentation step, guessed from nearby lines (a tab, or N spaces)."""
-    for i in range(max(0, line - 50), min(doc.line_count, line + 50)):
-        text = doc.line(i)
-        if text.startswith("\t"):
-            return "\t"
-        stripped = len(text) - len(text.lstrip(" "))
-        if 0 < stripped <= 8 and text.strip():
-            return " " * (2 if stripped % 4 else 4)
-    return "    "
