@@ -201,10 +201,20 @@ _SAME_AS = {
 }
 
 
+#: A language we know nothing about: indentation decides, a closing bracket or ``else`` line
+#: belongs to the block it closes, and ``#`` or ``//`` may start a comment.
+GENERIC = LanguageSpec(
+    line_comment="//",
+    indentation=True,
+    brackets="()[]",
+    continuations=_words("else elif except finally catch case default"),
+)
+
+
 def spec_for(language_id: str) -> LanguageSpec:
-    """The table row for an editor's language id (``LanguageSpec()`` when unknown)."""
+    """The table row for an editor's language id (:data:`GENERIC` when unknown)."""
     key = canonical_language(language_id)
-    return LANGUAGES.get(_SAME_AS.get(key, key), LanguageSpec())
+    return LANGUAGES.get(_SAME_AS.get(key, key), GENERIC)
 
 
 def comment_syntax(language_id: str) -> tuple[str | None, tuple[str, str] | None]:
@@ -233,9 +243,7 @@ def indent_width(line: str) -> int:
 
 def _space_unit(widths: Sequence[int]) -> int:
     step = reduce(gcd, widths, 0)
-    if step in (2, 3, 4):
-        return step
-    return 4 if step == 0 or step % 4 == 0 else 2
+    return step if step in (2, 3) else 4
 
 
 def indent_unit(lines: Sequence[str], language_id: str) -> str:
@@ -306,10 +314,22 @@ class _Scan:
     rows: int
     inside: set[int] = field(default_factory=set)
     open_at_end: bool = False
-    tokens: dict[int, list[str]] = field(default_factory=dict)
+    tokens: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
 
-    def token(self, row: int, text: str) -> None:
-        self.tokens.setdefault(row, []).append(text)
+    def token(self, row: int, column: int, text: str) -> None:
+        self.tokens.setdefault(row, []).append((column, text))
+
+    def merged(self, words: _Scan) -> _Scan:
+        """This scan's strings and punctuation with ``words``' keywords.
+
+        Keywords come from the lexer because a parser's error recovery turns a stray ``end``
+        or ``fi`` (its opener is above the window) into a plain identifier.
+        """
+        for row, found in words.tokens.items():
+            mine = [token for token in self.tokens.get(row, []) if not _WORD.match(token[1])]
+            words_only = [token for token in found if _WORD.match(token[1])]
+            self.tokens[row] = sorted(mine + words_only)
+        return self
 
 
 def _walk(node: Node) -> Iterator[Node]:
@@ -338,8 +358,8 @@ def _scan_tree(language_id: str, source: str, rows: int) -> _Scan | None:
             first = start.row if whole else start.row + 1
             last = end.row if end.column > 0 else end.row - 1
             scan.inside.update(range(first, last + 1))
-        elif not node.is_named or node.type in ("tag_name",):
-            scan.token(start.row, node.type)
+        elif not node.is_named and not _WORD.match(node.type):
+            scan.token(start.row, start.column, node.type)
     return scan
 
 
@@ -383,10 +403,10 @@ def _lex_one(
         return i + 1, char
     word = _WORD.match(line, i)
     if word:
-        scan.token(row, word.group())
+        scan.token(row, i, word.group())
         return word.end(), None
     if char in spec.brackets:
-        scan.token(row, char)
+        scan.token(row, i, char)
     return i + 1, None
 
 
@@ -466,8 +486,9 @@ def analyze(language_id: str, context: str, text: str) -> Analysis:
     spec = spec_for(language_id)
     source = context + text
     offset = context.count("\n")
-    scan = _scan_tree(language_id, source, offset) if not spec.tags else None
-    scan = scan or _scan_text(spec, source)
+    lexed = _scan_text(spec, source)
+    tree = _scan_tree(language_id, source, offset) if not spec.tags else None
+    scan = lexed if tree is None else tree.merged(lexed)
     depth, anchor = 0, 0
     for row, line in enumerate(context.split("\n")[:offset]):
         info = _line_info(spec, scan, row, line)
@@ -482,7 +503,7 @@ def analyze(language_id: str, context: str, text: str) -> Analysis:
 
 
 def _line_info(spec: LanguageSpec, scan: _Scan, row: int, line: str) -> LineInfo:
-    tokens = tuple(scan.tokens.get(row, ()))
+    tokens = tuple(text for _, text in scan.tokens.get(row, ()))
     inside = row in scan.inside
     transparent = inside or (spec.preprocessor and line.lstrip().startswith("#"))
     if transparent:
@@ -563,6 +584,18 @@ def block_end(
     return _depth_end(lines, analysis.lines, next_line, typed)
 
 
+def _surface_kind(stripped: str, spec: LanguageSpec) -> str:
+    """How a dedented line relates to the block above, read from its first characters:
+    ``}`` / ``)`` close it (``} else {`` reopens), ``else:`` / ``case x:`` reopen it."""
+    word = _WORD.match(stripped)
+    first_word = word.group() if word else ""
+    if first_word in spec.continuations or _LABEL.match(stripped):
+        return "reopen"
+    if stripped[0] in ")]}":
+        return "reopen" if stripped.rstrip().endswith(("{", ":")) else "closer"
+    return "closer" if first_word in spec.closers else "other"
+
+
 def _may_close(first_line: str, next_line: str | None) -> bool:
     """The document's next line does not continue the cursor's block."""
     if next_line is None:
@@ -614,14 +647,16 @@ def _indent_end(
     limit = width + 1 if opened else width
     floor = width if opened else max(0, width - TAB_WIDTH)
     depth = analysis.start_depth + infos[0].delta
+    spec = spec_for(language_id)
     for index in range(1, len(lines)):
         info, line = infos[index], lines[index]
         inside = depth > 0 or info.transparent
         depth = max(0, depth + info.delta)
         if inside or not line.strip() or indent_width(line) >= limit:
             continue
-        if info.kind == "reopen" and indent_width(line) >= floor:
+        kind = _surface_kind(line.strip(), spec)
+        if kind == "reopen" and indent_width(line) >= floor:
             continue
-        closes = info.kind == "closer" and indent_width(line) >= floor
+        closes = kind == "closer" and indent_width(line) >= floor
         return index + int(closes and _may_close(lines[0], next_line)), True
     return len(lines), False

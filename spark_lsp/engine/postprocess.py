@@ -155,10 +155,12 @@ def apply_eol(text: str, ctx: CompletionContext) -> str:
 
 
 def unwrap_code(text: str, ctx: CompletionContext) -> str:
-    """Keep the code inside markdown fences or single backticks (not in Markdown itself)."""
+    """Keep the code inside markdown fences or single backticks (not in Markdown itself;
+    in a comment or string only fences at column 0)."""
     if _prose_language(ctx):
         return text
-    return unwrap_backticks("\n".join(unwrap_fences(text.split("\n"))))
+    lines = unwrap_fences(text.split("\n"), indented=not ctx.in_text)
+    return unwrap_backticks("\n".join(lines))
 
 
 def strip_prose(text: str, ctx: CompletionContext) -> str:
@@ -324,7 +326,7 @@ def strip_prefix_echo(text: str, ctx: CompletionContext) -> str:
         if not lines:
             return ""
     prefix = ctx.line_prefix.lstrip()
-    if prefix.strip() and lines[0].lstrip().startswith(prefix):
+    if len(prefix.strip()) >= _MIN_WORD_ECHO and lines[0].lstrip().startswith(prefix):
         lines[0] = lines[0].lstrip()[len(prefix) :]
     elif prefix.strip():
         lines[0] = lines[0][_overlap(prefix, lines[0]) :]
@@ -346,6 +348,15 @@ def _sign(value: int) -> int:
     return (value > 0) - (value < 0)
 
 
+def _expects_deeper(ctx: CompletionContext) -> bool:
+    """The line above opens a block the cursor's indentation has not entered yet."""
+    above = _first_nonblank(ctx.prev_lines[::-1])
+    if above is None or indent_width(above) < indent_width(ctx.line_prefix):
+        return False
+    info = analyze(ctx.language_id, "", above).lines[0]
+    return opens_block(above, info, ctx.language_id)
+
+
 def align_indentation(text: str, ctx: CompletionContext) -> str:
     """Put continuation lines at the document's columns.
 
@@ -364,6 +375,8 @@ def align_indentation(text: str, ctx: CompletionContext) -> str:
     )
     cursor = indent_width(ctx.line_prefix)
     first = indent_width(lines[0]) if ctx.blank_line else 0
+    if ctx.blank_line and first and _expects_deeper(ctx):
+        return text  # the model indented into the block the cursor has not entered yet
     if ctx.blank_line:
         lines[0] = lines[0][len(indent_of(lines[0])) :] if first <= cursor else _shift(
             lines[0], -cursor, ctx.indent_unit
@@ -679,6 +692,8 @@ def is_complete(partial: str, ctx: CompletionContext) -> bool:
     early; a reply still echoing the lines above is never judged.
     """
     text = normalize_newlines(partial, ctx)
+    if _ngram_repetition_cut(_TRAILING_WORD.sub("", text)) is not None:
+        return True
     settled = text[: text.rfind("\n") + 1]
     if not settled:
         return False
@@ -689,9 +704,7 @@ def is_complete(partial: str, ctx: CompletionContext) -> bool:
         return cleaned is not None and bool(cleaned.strip()) and not _echo_pending(
             settled.split("\n"), ctx
         )
-    if _settled_complete(settled, ctx):
-        return True
-    return _ngram_repetition_cut(_TRAILING_WORD.sub("", text)) is not None
+    return _settled_complete(settled, ctx)
 
 
 def _closed_fence(settled: str, ctx: CompletionContext) -> bool:

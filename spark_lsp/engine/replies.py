@@ -37,9 +37,13 @@ def is_prose(line: str) -> bool:
     ``SELECT * FROM t;``, ``Foo.bar(x)`` and ``raise ValueError("Bad.")`` are not.
     """
     text = line.strip().strip("*_").strip()
-    if len(text) < 4 or not text[0].isupper() or _CODE_CHARS.intersection(text):
+    if len(text) < 4 or _CODE_CHARS.intersection(text):
         return False
     words = text.split()
+    if _STOCK.match(text) and len(words) > 1 and text.endswith((":", ".", "!")):
+        return True
+    if not text[0].isupper():
+        return False
     if len(words) == 1:
         return text.endswith(":") and text[:-1].isalpha()
     if not text.endswith((".", ":", "!", "?")) and not _STOCK.match(text):
@@ -53,20 +57,23 @@ def is_intro(line: str) -> bool:
     return not line.strip() or is_prose(line) or bool(_INTRO.match(line.strip()))
 
 
-def unwrap_fences(lines: Sequence[str]) -> list[str]:
+def unwrap_fences(lines: Sequence[str], *, indented: bool = True) -> list[str]:
     """The code inside a markdown fence, dedented by the fence's indentation.
 
     An opening fence counts among the first few lines after nothing but prose; the code ends at
     the next fence line (a model that opens another block has stopped answering). A reply
-    with no opening fence is cut at a stray closing fence.
+    with no opening fence is cut at a stray closing fence. Without ``indented`` only fences
+    at column 0 count (inside a docstring an indented fence is the text being written).
     """
-    opener = next(
-        (i for i, line in enumerate(lines[:FENCE_SEARCH_LINES]) if _FENCE.match(line)), None
-    )
+
+    def fence(line: str) -> bool:
+        return _FENCE.match(line) is not None and (indented or not line[:1].isspace())
+
+    opener = next((i for i, line in enumerate(lines[:FENCE_SEARCH_LINES]) if fence(line)), None)
     if opener is not None and not all(is_intro(line) for line in lines[:opener]):
         opener = None
     start = 0 if opener is None else opener + 1
-    close = next((i for i in range(start, len(lines)) if _FENCE.match(lines[i])), len(lines))
+    close = next((i for i in range(start, len(lines)) if fence(lines[i])), len(lines))
     body = list(lines[start:close])
     if opener is None:
         return body
@@ -89,7 +96,7 @@ def strip_leading_prose(lines: Sequence[str]) -> list[str]:
     """Drop prose lines (and the blank lines after them) before the code."""
     out = list(lines)
     dropped = False
-    while len(out) > 1:
+    while out:
         if is_prose(out[0]):
             dropped = True
         elif out[0].strip() or not (dropped or _prose_before(out)):
