@@ -239,7 +239,11 @@ def reply_edits(
         raise ModelRequestError("the model returned no usable code for this edit")
     before_lines, after_lines = before.splitlines(keepends=True), after.splitlines(keepends=True)
     anchor = anchor_reply(
-        reply, _keys(before_lines), region_lines, _keys(after_lines), keep_unmentioned=keep_unmentioned
+        reply,
+        _keys(before_lines),
+        region_lines,
+        _keys(after_lines),
+        keep_unmentioned=keep_unmentioned,
     )
     old_lines = _window(before_lines, region.splitlines(keepends=True), after_lines, anchor)
     old = "".join(old_lines)

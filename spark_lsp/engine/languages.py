@@ -115,7 +115,7 @@ _PYTHON = LanguageSpec(
     triple_quotes=True,
     continuations=_words("else elif except finally case"),
 )
-_MARKUP = LanguageSpec(line_comment=None, block_comment=("<!--", "-->"), tags=True, quotes="\"")
+_MARKUP = LanguageSpec(line_comment=None, block_comment=("<!--", "-->"), tags=True, quotes='"')
 _CSS = LanguageSpec(line_comment=None, quotes="\"'")
 _PROSE = LanguageSpec(line_comment=None, block_comment=None, prose=True)
 
@@ -269,7 +269,9 @@ def indent_unit(lines: Sequence[str], language_id: str) -> str:
 
 def model_step(lines: Sequence[str]) -> int:
     """How many spaces the model used per level in ``lines`` (2, 3 or 4)."""
-    widths = [len(indent_of(line)) for line in lines if line.strip() and "\t" not in indent_of(line)]
+    widths = [
+        len(indent_of(line)) for line in lines if line.strip() and "\t" not in indent_of(line)
+    ]
     return _space_unit([w for w in widths if w])
 
 
@@ -496,8 +498,7 @@ def analyze(language_id: str, context: str, text: str) -> Analysis:
             anchor = indent_width(line)
         depth = max(0, depth + info.delta)
     infos = tuple(
-        _line_info(spec, scan, row, line)
-        for row, line in enumerate(text.split("\n"), start=offset)
+        _line_info(spec, scan, row, line) for row, line in enumerate(text.split("\n"), start=offset)
     )
     return Analysis(depth, anchor, infos)
 

@@ -226,9 +226,9 @@ def match_indent_style(text: str, ctx: CompletionContext) -> str:
     infos = analyze(ctx.language_id, ctx.context, ctx.line_prefix + text).lines
     step = model_step(lines)
     out = [
-        line if infos[i].transparent or (i == 0 and ctx.line_prefix.strip()) else _restyle(
-            line, unit, step
-        )
+        line
+        if infos[i].transparent or (i == 0 and ctx.line_prefix.strip())
+        else _restyle(line, unit, step)
         for i, line in enumerate(lines)
     ]
     return "\n".join(out)
@@ -240,7 +240,9 @@ def match_indent_style(text: str, ctx: CompletionContext) -> str:
 def _significant(lines: Sequence[str]) -> bool:
     """An echo worth cutting: more than a lone ``}`` or ``end``."""
     joined = "".join(line.strip() for line in lines)
-    return len(lines) > 1 or (len(joined) > _MIN_ECHO_CHARS and re.search(r"\w", joined) is not None)
+    return len(lines) > 1 or (
+        len(joined) > _MIN_ECHO_CHARS and re.search(r"\w", joined) is not None
+    )
 
 
 def _tail_echo(lines: list[str], ctx: CompletionContext) -> tuple[list[str], int] | None:
@@ -289,7 +291,9 @@ def _token_starts(prefix: str) -> list[int]:
         if char.isspace():
             continue
         before = prefix[i - 1] if i else " "
-        if before.isspace() or (char.isalnum() or char == "_") != (before.isalnum() or before == "_"):
+        if before.isspace() or (char.isalnum() or char == "_") != (
+            before.isalnum() or before == "_"
+        ):
             starts.append(i)
     return starts
 
@@ -378,8 +382,10 @@ def align_indentation(text: str, ctx: CompletionContext) -> str:
     if ctx.blank_line and first and _expects_deeper(ctx):
         return text  # the model indented into the block the cursor has not entered yet
     if ctx.blank_line:
-        lines[0] = lines[0][len(indent_of(lines[0])) :] if first <= cursor else _shift(
-            lines[0], -cursor, ctx.indent_unit
+        lines[0] = (
+            lines[0][len(indent_of(lines[0])) :]
+            if first <= cursor
+            else _shift(lines[0], -cursor, ctx.indent_unit)
         )
     delta = 0
     if follow is not None and first < cursor:
@@ -701,8 +707,10 @@ def is_complete(partial: str, ctx: CompletionContext) -> bool:
         return True
     if not ctx.multiline:
         cleaned = _run(_READING, settled, ctx)
-        return cleaned is not None and bool(cleaned.strip()) and not _echo_pending(
-            settled.split("\n"), ctx
+        return (
+            cleaned is not None
+            and bool(cleaned.strip())
+            and not _echo_pending(settled.split("\n"), ctx)
         )
     return _settled_complete(settled, ctx)
 

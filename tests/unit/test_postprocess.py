@@ -81,7 +81,11 @@ PREFIX_ECHO: list[Case] = [
     ("x + 1", {"line_prefix": "y = "}, "x + 1"),
     ("print('été')", {"line_prefix": "  print('"}, "été')"),
     ("compute_total(x)", {"line_prefix": "    y = compute_"}, "total(x)"),
-    ("def f():\n    y = compute_total(x)", {"line_prefix": "    y = compute_", "prev_lines": ("def f():",)}, "total(x)"),
+    (
+        "def f():\n    y = compute_total(x)",
+        {"line_prefix": "    y = compute_", "prev_lines": ("def f():",)},
+        "total(x)",
+    ),
     ("def f():", {"line_prefix": "    ", "prev_lines": ("def f():",)}, ""),
 ]
 
