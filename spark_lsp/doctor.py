@@ -44,13 +44,16 @@ class Probe:
         return (self.pieces - 1) / ((self.total_ms - self.ttft_ms) / 1000)
 
 
-async def probe(session: ModelSession, model: str) -> Probe:
-    """Run one small completion and time it."""
+async def probe(
+    session: ModelSession, model: str, reasoning_effort: str | None = None, reasoning_tokens: int = 0
+) -> Probe:
+    """Run one small completion (with the configured reasoning) and time it."""
     request = CreateRequest(
         input_texts=(PROBE_FILE,),
         model=model,
         instructions=TASK_COMPLETE + "\nComplete the code at the cursor marker.",
-        max_output_tokens=32,
+        max_output_tokens=32 + reasoning_tokens,
+        reasoning_effort=reasoning_effort,
     )
     started = time.monotonic()
     first: float | None = None
@@ -94,7 +97,12 @@ async def run_doctor(out: Callable[[str], None], env: Mapping[str, str] | None =
             detail = session.status.detail or "no connection could be made"
             out(f"error: the model is not reachable: {detail}")
             return 1
-        result = await probe(session, settings.model.name)
+        result = await probe(
+            session,
+            settings.model.name,
+            settings.model.reasoning_effort,
+            settings.model.reasoning_tokens,
+        )
     except SparkError as exc:
         out(f"error: {exc}")
         return 1

@@ -60,6 +60,8 @@ async def run_complete(location: str, out: Callable[[str], None]) -> int:
         settings.completion.max_output_tokens,
         settings.completion.context_tokens,
         settings.completion.multiline,
+        reasoning_effort=settings.model.reasoning_effort,
+        reasoning_tokens=settings.model.reasoning_tokens,
     )
     pipeline = CompletionPipeline(lambda: session, ContextBuilder(), lambda: options)
     character = doc.index.from_column(line, col)

@@ -154,12 +154,17 @@ class SparkServer(LanguageServer):
             self.model_session,
             lambda: self.settings.model.name,
             lambda: self.settings.context.edit_tokens,
+            reasoning=lambda: (
+                self.settings.model.reasoning_effort,
+                self.settings.model.reasoning_tokens,
+            ),
         )
         self.pipeline = CompletionPipeline(
             self.model_session,
             self.context_builder,
             self.completion_options,
             fixed_delay=self._fixed_delay,
+            notice=lambda message: self.reporter.problem("incomplete", message, popup=False),
         )
 
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -191,13 +196,16 @@ class SparkServer(LanguageServer):
             context_tokens=min(completion.context_tokens, self.settings.context.max_tokens),
             multiline=completion.multiline,
             prompt_cache_key=self.prompt_cache_key,
+            reasoning_effort=self.settings.model.reasoning_effort,
+            reasoning_tokens=self.settings.model.reasoning_tokens,
         )
 
     def context_options(self) -> ContextOptions:
         """The context stage's view of the current settings."""
         return ContextOptions(
             max_tokens=self.settings.context.max_tokens,
-            max_output_tokens=self.settings.completion.max_output_tokens,
+            max_output_tokens=self.settings.completion.max_output_tokens
+            + self.settings.model.reasoning_tokens,
             cross_file=self.settings.context.cross_file,
         )
 

@@ -326,10 +326,13 @@ class ActionEngine:
         session: Callable[[], ModelSession | None],
         model: Callable[[], str],
         budget: Callable[[], int],
+        *,
+        reasoning: Callable[[], tuple[str | None, int]] = lambda: (None, 0),
     ) -> None:
         self._session = session
         self._model = model
         self._budget = budget
+        self._reasoning = reasoning
 
     async def compute(
         self, spec: ActionSpec, doc: DocumentIndex, path: str, language_id: str
@@ -361,10 +364,12 @@ class ActionEngine:
         session = self._session()
         if session is None:
             raise ModelUnavailable("the model is not connected yet")
+        effort, allowance = self._reasoning()
         request = CreateRequest(
             input_texts=prompt.input_texts,
             model=self._model(),
             instructions=prompt.instructions,
-            max_output_tokens=min(4096, 64 + 2 * max(16, len(region.text) // 3)),
+            max_output_tokens=min(4096, 64 + 2 * max(16, len(region.text) // 3)) + allowance,
+            reasoning_effort=effort,
         )
         return await session.complete(request)

@@ -75,6 +75,11 @@ class CompletionOptions:
     context_tokens: int
     multiline: bool
     prompt_cache_key: str | None = None
+    #: Sent as ``reasoning.effort``; ``None`` sends no reasoning field.
+    reasoning_effort: str | None = None
+    #: Output tokens for reasoning, added to ``max_output_tokens`` in the request (the stream
+    #: is still cut as soon as the visible text is complete).
+    reasoning_tokens: int = 0
 
 
 class CompletionPipeline:
@@ -88,8 +93,11 @@ class CompletionPipeline:
         *,
         fixed_delay: Callable[[], float | None] = lambda: None,
         timer: Callable[[], float] = time.monotonic,
+        notice: Callable[[str], None] = lambda message: None,
     ) -> None:
         self._session = session
+        self._notice = notice
+        self._noticed_empty = False
         self._context = context
         self._options = options
         self._fixed_delay = fixed_delay
@@ -194,8 +202,9 @@ class CompletionPipeline:
                 input_texts=prompt.input_texts,
                 model=options.model,
                 instructions=prompt.instructions,
-                max_output_tokens=options.max_output_tokens,
+                max_output_tokens=options.max_output_tokens + options.reasoning_tokens,
                 prompt_cache_key=options.prompt_cache_key,
+                reasoning_effort=options.reasoning_effort,
             ),
         )
         began = self._timer()
@@ -213,6 +222,7 @@ class CompletionPipeline:
                     if is_complete("".join(parts), ctx):
                         self.stats.count("early_stops")
                         break
+                self._note_empty(parts, response.status, response.incomplete_reason, options)
         except SparkError as exc:
             if not isinstance(exc, Superseded):
                 self.stats.count("model_errors")
@@ -222,6 +232,25 @@ class CompletionPipeline:
             self._timed("model", began)
         self.delay.record_model_latency(self._timer() - began)
         return "".join(parts)
+
+    def _note_empty(
+        self, parts: list[str], status: str | None, reason: str | None, options: CompletionOptions
+    ) -> None:
+        """An ``incomplete`` response with no text: say why once (not on every keystroke)."""
+        if parts:
+            self._noticed_empty = False
+            return
+        if status != "incomplete" or self._noticed_empty:
+            return
+        self._noticed_empty = True
+        self.stats.count("empty_incomplete")
+        self._notice(
+            f"spark-lsp: the model stopped ({reason or 'incomplete'}) before writing any text: "
+            f"its output budget of {options.max_output_tokens + options.reasoning_tokens} "
+            "tokens went to reasoning. Raise spark.model.reasoningTokens "
+            f"(now {options.reasoning_tokens}) or lower spark.model.reasoningEffort "
+            f"(now {options.reasoning_effort!r}). Completions stay empty until then."
+        )
 
     def _filter(self, raw: str, ctx: CompletionContext) -> str | None:
         began = self._timer()
