@@ -45,7 +45,10 @@ class Probe:
 
 
 async def probe(
-    session: ModelSession, model: str, reasoning_effort: str | None = None, reasoning_tokens: int = 0
+    session: ModelSession,
+    model: str,
+    reasoning_effort: str | None = None,
+    reasoning_tokens: int = 0,
 ) -> Probe:
     """Run one small completion (with the configured reasoning) and time it."""
     request = CreateRequest(
