@@ -55,6 +55,19 @@ def file_heading(path: str, language_id: str) -> str:
     return f"File: {path} (language: {language_id})\n"
 
 
+#: Opens the message of snippets from other files.
+SNIPPETS_HEADING = "Context from other files of the project (not the file being edited):\n"
+
+
+def snippet_heading(path: str, language_id: str, first: int, end: int) -> str:
+    """The line above a snippet of another file: its path, language and lines (1-based).
+
+    Neutral framing, not a comment: the current file's comment marker is wrong for another
+    language, and HTML, CSS, JSON or Markdown have no line comment at all.
+    """
+    return f"--- {path} (language: {language_id}, lines {first + 1}-{end}) ---\n"
+
+
 def completion_prompt(
     path: str, language_id: str, prefix: str, suffix: str, stable: tuple[str, ...] = ()
 ) -> Prompt:
