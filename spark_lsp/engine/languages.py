@@ -316,6 +316,7 @@ class _Scan:
     rows: int
     inside: set[int] = field(default_factory=set)
     open_at_end: bool = False
+    end_state: str | None = None
     tokens: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
 
     def token(self, row: int, column: int, text: str) -> None:
@@ -334,24 +335,27 @@ class _Scan:
         return self
 
 
-def _walk(node: Node) -> Iterator[Node]:
-    """Leaves and opaque nodes of a tree, in document order, without recursion."""
+def _walk(node: Node, min_row: int) -> Iterator[Node]:
+    """Leaves and opaque nodes of a tree, in document order, without recursion; subtrees that
+    end above ``min_row`` are skipped (the lines above the cursor were read once already)."""
     stack = [node]
     while stack:
         current = stack.pop()
+        if current.end_point.row < min_row:
+            continue
         if current.child_count == 0 or _opaque(current.type):
             yield current
         else:
             stack.extend(reversed(current.children))
 
 
-def _scan_tree(language_id: str, source: str, rows: int) -> _Scan | None:
+def _scan_tree(language_id: str, source: str, min_row: int = 0) -> _Scan | None:
     parser = parser_for(language_id)
     if parser is None:
         return None
     tree = parser.parse(source.encode("utf-8", "surrogatepass"))
-    scan = _Scan(rows)
-    for node in _walk(tree.root_node):
+    scan = _Scan(source.count("\n") + 1)
+    for node in _walk(tree.root_node, min_row):
         if node.is_missing or node.start_byte == node.end_byte:
             continue  # error recovery's invented tokens (a ``}`` the text lacks) are not text
         start, end = node.start_point, node.end_point
@@ -365,12 +369,16 @@ def _scan_tree(language_id: str, source: str, rows: int) -> _Scan | None:
     return scan
 
 
-def _scan_text(spec: LanguageSpec, source: str) -> _Scan:
-    """The fallback lexer: quotes, triple quotes, line and block comments, words, brackets."""
+def _scan_text(
+    spec: LanguageSpec, source: str, row0: int = 0, state: str | None = None
+) -> _Scan:
+    """The fallback lexer: quotes, triple quotes, line and block comments, words, brackets.
+
+    ``state`` is what the text starts inside (a delimiter), from the lines before ``row0``.
+    """
     lines = source.split("\n")
     scan = _Scan(len(lines))
-    state: str | None = None  # the delimiter that ends what we are inside, if anything
-    for row, line in enumerate(lines):
+    for row, line in enumerate(lines, start=row0):
         if state is not None:
             scan.inside.add(row)
         i = 0
@@ -385,6 +393,7 @@ def _scan_text(spec: LanguageSpec, source: str) -> _Scan:
         scan.open_at_end = state is not None
         if state == "\n" or (state is not None and state in spec.quotes and state != "`"):
             state = None  # line comments and ordinary quotes end with the line
+    scan.end_state = state
     return scan
 
 
@@ -481,26 +490,46 @@ class Analysis:
     lines: tuple[LineInfo, ...]
 
 
-@lru_cache(maxsize=256)
-def analyze(language_id: str, context: str, text: str) -> Analysis:
-    """Per-line facts for ``text`` (the suggestion, its first line joined to the cursor line),
-    parsed after ``context`` (the lines above, so an open string or comment is known)."""
+@dataclass(frozen=True, slots=True)
+class _ContextFacts:
+    """What the lines above the cursor leave open, read once per context."""
+
+    state: str | None
+    depth: int
+    anchor: int
+
+
+@lru_cache(maxsize=32)
+def _context_facts(language_id: str, context: str) -> _ContextFacts:
     spec = spec_for(language_id)
-    source = context + text
-    offset = context.count("\n")
-    lexed = _scan_text(spec, source)
-    tree = _scan_tree(language_id, source, offset) if not spec.tags else None
+    lexed = _scan_text(spec, context)
+    if not spec.indentation:  # depth is counted from the cursor's line: only the state matters
+        return _ContextFacts(lexed.end_state, 0, 0)
+    tree = _scan_tree(language_id, context) if not spec.tags else None
     scan = lexed if tree is None else tree.merged(lexed)
     depth, anchor = 0, 0
-    for row, line in enumerate(context.split("\n")[:offset]):
+    for row, line in enumerate(context.split("\n")[:-1]):
         info = _line_info(spec, scan, row, line)
         if not info.transparent and line.strip() and depth == 0:
             anchor = indent_width(line)
         depth = max(0, depth + info.delta)
+    return _ContextFacts(lexed.end_state, depth, anchor)
+
+
+@lru_cache(maxsize=256)
+def analyze(language_id: str, context: str, text: str) -> Analysis:
+    """Per-line facts for ``text`` (the suggestion, its first line joined to the cursor line),
+    parsed after ``context`` (whole lines above it, so an open string or comment is known)."""
+    spec = spec_for(language_id)
+    offset = context.count("\n")
+    facts = _context_facts(language_id, context)
+    lexed = _scan_text(spec, text, offset, facts.state)
+    tree = _scan_tree(language_id, context + text, offset) if not spec.tags else None
+    scan = lexed if tree is None else tree.merged(lexed)
     infos = tuple(
         _line_info(spec, scan, row, line) for row, line in enumerate(text.split("\n"), start=offset)
     )
-    return Analysis(depth, anchor, infos)
+    return Analysis(facts.depth, facts.anchor, infos)
 
 
 def _line_info(spec: LanguageSpec, scan: _Scan, row: int, line: str) -> LineInfo:
@@ -520,7 +549,12 @@ def cursor_in_text(language_id: str, context: str) -> bool:
     spec = spec_for(language_id)
     if spec.prose:
         return True
-    return _scan_text(spec, context).open_at_end or _tree_inside(language_id, context)
+    cut = context.rfind("\n") + 1
+    above, line = context[:cut], context[cut:]
+    facts = _context_facts(language_id, above)
+    if _scan_text(spec, line, above.count("\n"), facts.state).open_at_end:
+        return True
+    return _tree_inside(language_id, context)
 
 
 def _tree_inside(language_id: str, context: str) -> bool:

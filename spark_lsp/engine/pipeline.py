@@ -42,7 +42,7 @@ CACHE_BEFORE_CHARS = 2000
 CACHE_AFTER_CHARS = 200
 #: Lines above the cursor the filters see: echoes of them are cut, and the parser reads them
 #: to know which strings, comments and blocks are open at the cursor.
-CONTEXT_LINES_ABOVE = 40
+CONTEXT_LINES_ABOVE = 24
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from spark_lsp.engine.languages import (
 from spark_lsp.engine.replies import (
     is_fence,
     is_intro,
+    is_prose,
     strip_leading_prose,
     strip_trailing_prose,
     unwrap_backticks,
@@ -172,7 +173,7 @@ def strip_prose(text: str, ctx: CompletionContext) -> str:
     if ctx.in_text or _prose_language(ctx) or spec_for(ctx.language_id).data:
         return text
     lines = strip_leading_prose(text.split("\n"))
-    if len(lines) > 1:
+    if len(lines) > 1 and any(is_prose(line) for line in lines[1:]):
         infos = analyze(ctx.language_id, ctx.context, ctx.line_prefix + "\n".join(lines)).lines
         lines = strip_trailing_prose(lines, [info.transparent for info in infos])
     return "\n".join(lines)
@@ -201,14 +202,20 @@ def _shift(line: str, delta: int, unit: str) -> str:
     return _render(max(0, indent_width(line) + delta), unit, indent) + line[len(indent) :]
 
 
+def _foreign_indent(line: str, unit: str) -> bool:
+    """Spaces in a tab file or tabs in a space file."""
+    indent = indent_of(line)
+    return ("\t" not in indent) if unit == "\t" else ("\t" in indent)
+
+
 def _restyle(line: str, unit: str, step: int) -> str:
     indent = indent_of(line)
-    if unit == "\t" and indent and "\t" not in indent:
+    if not indent or not _foreign_indent(line, unit):
+        return line
+    if unit == "\t":
         levels, rest = divmod(len(indent), step)
         return "\t" * levels + " " * rest + line[len(indent) :]
-    if unit.startswith(" ") and "\t" in indent:
-        return indent.replace("\t", unit) + line[len(indent) :]
-    return line
+    return indent.replace("\t", unit) + line[len(indent) :]
 
 
 def match_indent_style(text: str, ctx: CompletionContext) -> str:
@@ -220,9 +227,9 @@ def match_indent_style(text: str, ctx: CompletionContext) -> str:
     stands before the cursor.
     """
     unit = ctx.indent_unit
-    if not unit:
-        return text
     lines = text.split("\n")
+    if not unit or not any(_foreign_indent(line, unit) for line in lines):
+        return text
     infos = analyze(ctx.language_id, ctx.context, ctx.line_prefix + text).lines
     step = model_step(lines)
     out = [
