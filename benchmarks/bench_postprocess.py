@@ -35,7 +35,8 @@ UNITS = {
     "    \n    return None\n\n",
     "go": "func handler{i}(e Event) int {\n\tif e.Ok {\n\t\treturn e.Value + {i}\n\t}\n\t\n"
     "\treturn 0\n}\n\n",
-    "typescript": "function handler{i}(e: Event): number {\n  if (e.ok) {\n    return e.value + {i};"
+    "typescript": "function handler{i}(e: Event): number {\n  if (e.ok) {\n"
+    "    return e.value + {i};"
     "\n  }\n  \n  return 0;\n}\n\n",
     "ruby": "def handler_{i}(e)\n  if e.ok\n    return e.value + {i}\n  end\n  \n  nil\nend\n\n",
 }

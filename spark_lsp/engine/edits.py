@@ -18,7 +18,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from spark_lsp.engine.languages import indent_of, indent_unit, indent_width, model_step, spec_for
+from spark_lsp.engine.languages import (
+    indent_unit,
+    indent_width,
+    model_step,
+    restyle_indent,
+    spec_for,
+)
 from spark_lsp.engine.replies import (
     strip_leading_prose,
     strip_trailing_prose,
@@ -188,16 +194,7 @@ def _restyle(lines: list[str], old: Sequence[str], language_id: str) -> list[str
     """The old text's indentation character and depth on the reply's lines."""
     unit = indent_unit(old, language_id)
     step = model_step(lines)
-    out = []
-    for line in lines:
-        indent = indent_of(line)
-        if unit == "\t" and indent and "\t" not in indent:
-            levels, rest = divmod(len(indent), step)
-            line = "\t" * levels + " " * rest + line[len(indent) :]
-        elif unit.startswith(" ") and "\t" in indent:
-            line = indent.replace("\t", unit) + line[len(indent) :]
-        out.append(line)
-    return _reindent(out, old, unit)
+    return _reindent([restyle_indent(line, unit, step) for line in lines], old, unit)
 
 
 def _min_width(lines: Sequence[str]) -> int:

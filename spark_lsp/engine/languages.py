@@ -31,11 +31,13 @@ __all__ = [
     "analyze",
     "block_end",
     "comment_syntax",
+    "foreign_indent",
     "cursor_in_text",
     "indent_unit",
     "indent_width",
     "line_comment",
     "opens_block",
+    "restyle_indent",
     "spec_for",
 ]
 
@@ -275,6 +277,24 @@ def model_step(lines: Sequence[str]) -> int:
     return _space_unit([w for w in widths if w])
 
 
+def foreign_indent(line: str, unit: str) -> bool:
+    """Spaces in a tab file, or tabs in a space file."""
+    indent = indent_of(line)
+    return ("\t" not in indent) if unit == "\t" else ("\t" in indent)
+
+
+def restyle_indent(line: str, unit: str, step: int) -> str:
+    """``line`` indented with the file's character: in a tab file one tab per ``step`` spaces
+    (a remainder stays as alignment), in a space file one ``unit`` per tab."""
+    indent = indent_of(line)
+    if not indent or not unit or not foreign_indent(line, unit):
+        return line
+    if unit == "\t":
+        levels, rest = divmod(len(indent), step)
+        return "\t" * levels + " " * rest + line[len(indent) :]
+    return indent.replace("\t", unit) + line[len(indent) :]
+
+
 # --- line analysis ----------------------------------------------------------------------------
 
 
@@ -369,9 +389,7 @@ def _scan_tree(language_id: str, source: str, min_row: int = 0) -> _Scan | None:
     return scan
 
 
-def _scan_text(
-    spec: LanguageSpec, source: str, row0: int = 0, state: str | None = None
-) -> _Scan:
+def _scan_text(spec: LanguageSpec, source: str, row0: int = 0, state: str | None = None) -> _Scan:
     """The fallback lexer: quotes, triple quotes, line and block comments, words, brackets.
 
     ``state`` is what the text starts inside (a delimiter), from the lines before ``row0``.

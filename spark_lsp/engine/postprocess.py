@@ -26,10 +26,12 @@ from spark_lsp.engine.languages import (
     TAB_WIDTH,
     analyze,
     block_end,
+    foreign_indent,
     indent_of,
     indent_width,
     model_step,
     opens_block,
+    restyle_indent,
     spec_for,
 )
 from spark_lsp.engine.replies import (
@@ -202,22 +204,6 @@ def _shift(line: str, delta: int, unit: str) -> str:
     return _render(max(0, indent_width(line) + delta), unit, indent) + line[len(indent) :]
 
 
-def _foreign_indent(line: str, unit: str) -> bool:
-    """Spaces in a tab file or tabs in a space file."""
-    indent = indent_of(line)
-    return ("\t" not in indent) if unit == "\t" else ("\t" in indent)
-
-
-def _restyle(line: str, unit: str, step: int) -> str:
-    indent = indent_of(line)
-    if not indent or not _foreign_indent(line, unit):
-        return line
-    if unit == "\t":
-        levels, rest = divmod(len(indent), step)
-        return "\t" * levels + " " * rest + line[len(indent) :]
-    return indent.replace("\t", unit) + line[len(indent) :]
-
-
 def match_indent_style(text: str, ctx: CompletionContext) -> str:
     """Use the file's indentation character: tabs in a tab file, spaces in a space file.
 
@@ -228,14 +214,14 @@ def match_indent_style(text: str, ctx: CompletionContext) -> str:
     """
     unit = ctx.indent_unit
     lines = text.split("\n")
-    if not unit or not any(_foreign_indent(line, unit) for line in lines):
+    if not unit or not any(foreign_indent(line, unit) for line in lines):
         return text
     infos = analyze(ctx.language_id, ctx.context, ctx.line_prefix + text).lines
     step = model_step(lines)
     out = [
         line
         if infos[i].transparent or (i == 0 and ctx.line_prefix.strip())
-        else _restyle(line, unit, step)
+        else restyle_indent(line, unit, step)
         for i, line in enumerate(lines)
     ]
     return "\n".join(out)
