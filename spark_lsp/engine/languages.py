@@ -58,6 +58,8 @@ class LanguageSpec:
     prose: bool = False
     brackets: str = "()[]{}"
     quotes: str = "\"'`"
+    #: Quotes whose strings may run over several lines (others end with the line).
+    multiline_quotes: str = "`"
     triple_quotes: bool = False
     #: Keywords that open a block when they start a line (Ruby ``def``, shell ``if``).
     line_openers: frozenset[str] = frozenset()
@@ -127,7 +129,7 @@ LANGUAGES: dict[str, LanguageSpec] = {
     "javascript": LanguageSpec(continuations=_C_CONTINUATIONS),
     "typescript": LanguageSpec(continuations=_C_CONTINUATIONS),
     "go": LanguageSpec(tabs=True, continuations=_C_CONTINUATIONS),
-    "rust": LanguageSpec(quotes='"', continuations=_C_CONTINUATIONS),
+    "rust": LanguageSpec(quotes='"', multiline_quotes='"', continuations=_C_CONTINUATIONS),
     "c": LanguageSpec(quotes="\"'", preprocessor=True, continuations=_C_CONTINUATIONS),
     "cpp": LanguageSpec(quotes="\"'", preprocessor=True, continuations=_C_CONTINUATIONS),
     "java": LanguageSpec(quotes="\"'", continuations=_C_CONTINUATIONS),
@@ -409,7 +411,9 @@ def _scan_text(spec: LanguageSpec, source: str, row0: int = 0, state: str | None
                 break
             i, state = end + len(state), None
         scan.open_at_end = state is not None
-        if state == "\n" or (state is not None and state in spec.quotes and state != "`"):
+        if state == "\n" or (
+            state is not None and state in spec.quotes and state not in spec.multiline_quotes
+        ):
             state = None  # line comments and ordinary quotes end with the line
     scan.end_state = state
     return scan
