@@ -315,7 +315,6 @@ class LineInfo:
     low: int = 0
     delta: int = 0
     kind: str = "other"
-    tokens: tuple[str, ...] = field(default=())
 
 
 _OPAQUE_SUFFIXES = ("string", "string_literal", "comment", "heredoc_body", "block_scalar")
@@ -468,7 +467,7 @@ def _line_steps(spec: LanguageSpec, tokens: Sequence[str], line: str) -> tuple[l
             steps += _bracket_steps(token, spec)
     if spec.tags:
         steps += _tag_steps(stripped)
-    return steps, _kind(steps, stripped, spec, continuation)
+    return steps, _kind(steps, stripped, continuation)
 
 
 def _tag_steps(line: str) -> list[int]:
@@ -481,7 +480,7 @@ def _tag_steps(line: str) -> list[int]:
     return steps
 
 
-def _kind(steps: Sequence[int], stripped: str, spec: LanguageSpec, continuation: bool) -> str:
+def _kind(steps: Sequence[int], stripped: str, continuation: bool) -> str:
     if not steps or steps[0] >= 0:
         return "reopen" if continuation or _LABEL.match(stripped) else "other"
     return "reopen" if sum(steps) >= 0 else "closer"
@@ -559,10 +558,10 @@ def _line_info(spec: LanguageSpec, scan: _Scan, row: int, line: str) -> LineInfo
     inside = row in scan.inside
     transparent = inside or (spec.preprocessor and line.lstrip().startswith("#"))
     if transparent:
-        return LineInfo(True, 0, 0, "other", tokens)
+        return LineInfo(True, 0, 0, "other")
     steps, kind = _line_steps(spec, tokens, line)
     low, delta = _fold(steps)
-    return LineInfo(False, low, delta, kind, tokens)
+    return LineInfo(False, low, delta, kind)
 
 
 def cursor_in_text(language_id: str, context: str) -> bool:

@@ -43,6 +43,8 @@ CACHE_AFTER_CHARS = 200
 #: Lines above the cursor the filters see: echoes of them are cut, and the parser reads them
 #: to know which strings, comments and blocks are open at the cursor.
 CONTEXT_LINES_ABOVE = 24
+#: The longest piece of one line the filters read (megabyte lines exist: minified files).
+FILTER_LINE_CHARS = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,14 +293,14 @@ def completion_context(query: CompletionQuery, *, multiline: bool) -> Completion
     line = min(query.line, doc.line_count - 1)
     line_text = doc.line(line)
     column = doc.to_column(query.line, query.character)
-    prefix, suffix = line_text[:column], line_text[column:]
+    prefix, suffix = _bounded(line_text[:column], tail=True), _bounded(line_text[column:])
     first, last = max(0, line - CONTEXT_LINES_ABOVE), min(doc.line_count, line + 4)
-    prev_lines = tuple(doc.line(i) for i in range(first, line))
+    prev_lines = tuple(_bounded(doc.line(i)) for i in range(first, line))
     near = doc.lines(max(0, line - 50), min(doc.line_count, line + 50))
     return CompletionContext(
         line_prefix=prefix,
         line_suffix=suffix,
-        next_lines=tuple(doc.line(i) for i in range(line + 1, last)),
+        next_lines=tuple(_bounded(doc.line(i)) for i in range(line + 1, last)),
         prev_lines=prev_lines,
         language_id=query.language_id,
         multiline=multiline and suffix_allows_multiline(suffix),
@@ -306,6 +308,17 @@ def completion_context(query: CompletionQuery, *, multiline: bool) -> Completion
         eol="\r\n" if doc.raw_line(line).endswith("\r\n") or _crlf_above(doc, line) else "\n",
         in_text=cursor_in_text(query.language_id, "".join(p + "\n" for p in prev_lines) + prefix),
     )
+
+
+def _bounded(text: str, *, tail: bool = False) -> str:
+    """A line the filters can afford to read: a minified or megabyte line keeps its
+    indentation and the :data:`FILTER_LINE_CHARS` characters nearest the cursor."""
+    if len(text) <= FILTER_LINE_CHARS:
+        return text
+    if not tail:
+        return text[:FILTER_LINE_CHARS]
+    indent = text[: len(text) - len(text.lstrip(" \t"))][:FILTER_LINE_CHARS]
+    return indent + text[-FILTER_LINE_CHARS:].lstrip(" \t")
 
 
 def _crlf_above(doc: DocumentIndex, line: int) -> bool:

@@ -118,6 +118,8 @@ _MIN_ECHO_CHARS = 3
 _MIN_WORD_ECHO = 2
 #: A rewrite that holds the cursor's line further in is recognised when the line is this long.
 _MIN_REWRITE_PREFIX = 4
+#: A longer echo of the line is a whole-line echo, found without this search.
+_MAX_OVERLAP_CHARS = 200
 _MAX_LINE_PERIOD = 4
 _LINE_REPEATS = 3
 _MAX_NGRAM = 8
@@ -293,6 +295,7 @@ def _token_starts(prefix: str) -> list[int]:
 
 def _overlap(prefix: str, first: str) -> int:
     """Length of the longest tail of ``prefix`` (from a token start) that ``first`` repeats."""
+    prefix = prefix[-_MAX_OVERLAP_CHARS:]
     word = _TRAILING_WORD.search(prefix)
     for start in _token_starts(prefix):
         tail = prefix[start:]
