@@ -21,8 +21,9 @@ import time
 from benchmarks.common import summary, table
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.grammars import GRAMMARS, language_for
-from spark_lsp.engine.pipeline import CompletionQuery, completion_context
+from spark_lsp.engine.pipeline import completion_context
 from spark_lsp.engine.postprocess import is_complete, postprocess
+from spark_lsp.engine.query import CompletionQuery
 from spark_lsp.engine.tokens import TokenCounter
 
 TARGET_TOKENS = 128_000

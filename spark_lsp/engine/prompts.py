@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from spark_lsp.prompt_format import CURSOR, TASK_COMPLETE, TASK_EDIT
+from spark_lsp.shared.prompt_format import CURSOR, TASK_COMPLETE, TASK_EDIT
 
 COMPLETION_INSTRUCTIONS = "\n".join(
     [
@@ -67,10 +67,3 @@ def snippet_heading(path: str, language_id: str, first: int, end: int) -> str:
     """
     return f"--- {path} (language: {language_id}, lines {first + 1}-{end}) ---\n"
 
-
-def completion_prompt(
-    path: str, language_id: str, prefix: str, suffix: str, stable: tuple[str, ...] = ()
-) -> Prompt:
-    """The prompt of an inline completion at the point between ``prefix`` and ``suffix``."""
-    volatile = file_heading(path, language_id) + prefix + CURSOR + suffix
-    return Prompt(COMPLETION_INSTRUCTIONS, stable, volatile)

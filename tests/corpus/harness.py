@@ -16,9 +16,10 @@ from spark_lsp.engine.actions import ActionEngine, ActionSpec
 from spark_lsp.engine.context import ContextBuilder
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.edits import apply_edits
-from spark_lsp.engine.pipeline import CompletionOptions, CompletionPipeline, CompletionQuery
-from spark_lsp.engine.tokens import shared_counter
+from spark_lsp.engine.pipeline import CompletionOptions, CompletionPipeline
+from spark_lsp.engine.query import CompletionQuery
 from spark_lsp.model.protocol import CreateRequest
+from tests.counter import loaded_counter
 
 CURSOR = "█"
 PIECE_CHARS = 5
@@ -102,7 +103,7 @@ def run_completion(case: CompletionCase, session: CannedSession | None = None) -
     before = case.document[: case.document.index(CURSOR)]
     line = before.count("\n")
     character = _utf16_len(before[before.rfind("\n") + 1 :].rstrip("\r"))
-    doc = DocumentIndex(text, shared_counter(), version=1)
+    doc = DocumentIndex(text, loaded_counter(), version=1)
     session = session or CannedSession(case.reply)
     options = CompletionOptions("gpt-5.3-codex-spark", 128, 2048, case.multiline)
     pipeline = CompletionPipeline(lambda: session, ContextBuilder(), lambda: options)  # type: ignore[arg-type,return-value]
@@ -113,7 +114,7 @@ def run_completion(case: CompletionCase, session: CannedSession | None = None) -
 
 def run_edit(case: EditCase) -> str:
     """The document after applying the edit the language server would compute for ``case``."""
-    doc = DocumentIndex(case.document, shared_counter(), version=1)
+    doc = DocumentIndex(case.document, loaded_counter(), version=1)
     session = CannedSession(case.reply)
     engine = ActionEngine(lambda: session, lambda: "gpt-5.3-codex-spark", lambda: 2048)  # type: ignore[arg-type,return-value]
     end_char = len(doc.line(case.last)) if case.kind != "syntax" else 0

@@ -8,10 +8,11 @@ import json
 from spark_lsp.config import Settings, load_settings
 from spark_lsp.engine.context import ContextBuilder
 from spark_lsp.engine.documents import DocumentIndex
-from spark_lsp.engine.pipeline import CompletionOptions, CompletionPipeline, CompletionQuery
-from spark_lsp.engine.tokens import shared_counter
+from spark_lsp.engine.pipeline import CompletionOptions, CompletionPipeline
+from spark_lsp.engine.query import CompletionQuery
 from spark_lsp.model.protocol import CreateRequest, encode_create
 from tests.corpus.harness import CannedSession
+from tests.counter import loaded_counter
 
 
 def test_effort_is_sent_and_null_sends_no_field() -> None:
@@ -34,7 +35,7 @@ def test_prose_languages_are_off_by_default() -> None:
 
 
 def _complete(session: CannedSession, notices: list[str]) -> str | None:
-    doc = DocumentIndex("def f(x):\n    return \n", shared_counter(), version=1)
+    doc = DocumentIndex("def f(x):\n    return \n", loaded_counter(), version=1)
     options = CompletionOptions("m", 128, 2048, True, reasoning_effort="low", reasoning_tokens=512)
     pipeline = CompletionPipeline(
         lambda: session,  # type: ignore[arg-type,return-value]
