@@ -418,16 +418,29 @@ def _scan_text(spec: LanguageSpec, source: str, row0: int = 0, state: str | None
     return scan
 
 
+@lru_cache(maxsize=64)
+def _plain_run(spec: LanguageSpec) -> re.Pattern[str]:
+    """Characters that can start nothing the lexer cares about (blanks, operators)."""
+    starts = {"\\", *spec.quotes, *spec.brackets}
+    starts.update(
+        marker[0] for marker in (spec.line_comment, *(spec.block_comment or ())) if marker
+    )
+    return re.compile("[^\\w" + "".join(re.escape(c) for c in sorted(starts)) + "]+")
+
+
 def _lex_one(
     spec: LanguageSpec, line: str, i: int, scan: _Scan, row: int
 ) -> tuple[int, str | None]:
-    rest = line[i:]
-    if spec.line_comment and rest.startswith(spec.line_comment):
+    plain = _plain_run(spec).match(line, i)
+    if plain:
+        return plain.end(), None
+    if spec.line_comment and line.startswith(spec.line_comment, i):
         return len(line), "\n"
-    if spec.block_comment and rest.startswith(spec.block_comment[0]):
+    if spec.block_comment and line.startswith(spec.block_comment[0], i):
         return i + len(spec.block_comment[0]), spec.block_comment[1]
-    if spec.triple_quotes and rest[:3] in ('"""', "'''"):
-        return i + 3, rest[:3]
+    triple = line[i : i + 3]
+    if spec.triple_quotes and triple in ('"""', "'''"):
+        return i + 3, triple
     char = line[i]
     if char == "\\":
         return i + 2, None
@@ -522,15 +535,16 @@ class _ContextFacts:
 
 @lru_cache(maxsize=32)
 def _context_facts(language_id: str, context: str) -> _ContextFacts:
+    """The lexer's state after the lines above, and for indentation languages the bracket depth
+    they leave open and the indentation of the statement that opened it (read by the lexer
+    alone: an indentation language's strings and comments are what it reads well)."""
     spec = spec_for(language_id)
     lexed = _scan_text(spec, context)
     if not spec.indentation:  # depth is counted from the cursor's line: only the state matters
         return _ContextFacts(lexed.end_state, 0, 0)
-    tree = _scan_tree(language_id, context) if not spec.tags else None
-    scan = lexed if tree is None else tree.merged(lexed)
     depth, anchor = 0, 0
     for row, line in enumerate(context.split("\n")[:-1]):
-        info = _line_info(spec, scan, row, line)
+        info = _line_info(spec, lexed, row, line)
         if not info.transparent and line.strip() and depth == 0:
             anchor = indent_width(line)
         depth = max(0, depth + info.delta)
