@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from spark_lsp.engine.documents import DocumentIndex
-from spark_lsp.engine.edits import OffsetEdit, clean_reply, reply_edits
+from spark_lsp.engine.edits import OffsetEdit, reply_edits
 from spark_lsp.engine.prompts import EDIT_INSTRUCTIONS, Prompt, file_heading
-from spark_lsp.errors import ConfigError, ModelRequestError, ModelUnavailable, SparkError
+from spark_lsp.errors import ConfigError, ModelUnavailable, SparkError
 from spark_lsp.model.protocol import CreateRequest
 from spark_lsp.shared.privacy import redact_secrets
 
@@ -274,21 +274,6 @@ def edit_prompt(
         + after
     )
     return Prompt(EDIT_INSTRUCTIONS, (), volatile)
-
-
-def parse_replacement(raw: str, region: Region, language_id: str = "") -> str:
-    """The new region text from a model reply: fences, echoed markers and prose removed."""
-    lines = clean_reply(raw, language_id)
-    if region.text and not region.text.startswith(("\n", "\r")):
-        while lines and not lines[0].strip():
-            lines.pop(0)
-    text = "\n".join(lines)
-    if not text.strip() and region.text.strip():
-        raise ModelRequestError("the model returned no usable code for this edit")
-    if region.text.endswith(("\n", "\r")) and not text.endswith("\n"):
-        text += "\n"
-    eol = "\r\n" if region.text.endswith("\r\n") else "\n"
-    return text.replace("\n", eol) if eol != "\n" else text
 
 
 #: Lines above and below a region that a reply's echo is matched against.
