@@ -296,3 +296,11 @@ async def test_close_finishes_when_a_cancellation_is_swallowed(server: ModelServ
     assert swallowed.is_set()
     assert session.open_connections == 0
     assert session.status.state == "closed"
+
+
+async def test_lone_surrogate_keeps_the_connection(session: ModelSession) -> None:
+    """A lone surrogate in a document used to fail the send and tear the connection down."""
+    for _ in range(3):
+        assert await session.complete(request("def f():\ud800\n")) != ""
+    assert session.stats.handshakes == 1
+    assert session.stats.reconnects == 0
