@@ -88,7 +88,7 @@ def _serve(args: argparse.Namespace) -> int:
         server.start_ws(*args.ws)
     else:
         server.start_io()
-    return 0
+    return server.exit_code
 
 
 def _doctor() -> int:

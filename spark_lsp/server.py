@@ -10,13 +10,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
+import threading
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from cattrs import transform_error
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams, JsonRpcMethodNotFound
+from pygls.exceptions import (
+    JsonRpcException,
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcMethodNotFound,
+    JsonRpcParseError,
+)
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -31,6 +39,7 @@ from spark_lsp.engine.store import DocumentStore, OpenDocument
 from spark_lsp.engine.tokens import TokenCounter
 from spark_lsp.errors import SparkError
 from spark_lsp.features.status import StatusReporter
+from spark_lsp.framing import FrameTooLarge, StdinChunks, serve_frames
 
 if TYPE_CHECKING:
     from spark_lsp.model.session import ModelSession, SessionStatus
@@ -48,6 +57,8 @@ class SparkProtocol(LanguageServerProtocol):
     """
 
     def structure_message(self, data: dict[str, Any]) -> Any:
+        if "jsonrpc" in data:
+            data = self._checked_envelope(data)
         try:
             return super().structure_message(data)
         except JsonRpcInvalidParams as exc:
@@ -61,6 +72,48 @@ class SparkProtocol(LanguageServerProtocol):
                     ),
                 )
             raise
+
+    def _checked_envelope(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Refuse an id that is not an integer or a string; default absent params to null.
+
+        The spec allows only those ids: pygls raised deep inside its converter (a traceback in
+        the log, no answer). A request without ``params`` is legal and must be answered.
+        """
+        msg_id = data.get("id")
+        if "id" in data and (isinstance(msg_id, bool) or not isinstance(msg_id, int | str | None)):
+            self._send_response(
+                None,  # type: ignore[arg-type]  # the spec's answer to an unreadable id
+                error=types.ResponseError(
+                    code=JsonRpcInvalidRequest.CODE,
+                    message="invalid request: the id must be an integer or a string",
+                ),
+            )
+            raise JsonRpcInvalidRequest()
+        if "method" in data and "params" not in data:
+            return {**data, "params": None}
+        return data
+
+    def send_parse_error(self, detail: str) -> None:
+        """Answer a body that is not JSON (the spec's ParseError, with a null id)."""
+        self._send_response(
+            None,  # type: ignore[arg-type]
+            error=types.ResponseError(code=JsonRpcParseError.CODE, message=detail[:300]),
+        )
+
+    def handle_message(self, message: Any) -> None:
+        """After ``shutdown`` a request gets InvalidRequest (pygls drops it unanswered)."""
+        method = getattr(message, "method", None)
+        msg_id = getattr(message, "id", None)
+        if self._shutdown and method not in (None, types.EXIT) and msg_id is not None:
+            self._send_response(
+                msg_id,
+                error=types.ResponseError(
+                    code=JsonRpcInvalidRequest.CODE,
+                    message=f"{method}: the server is shutting down",
+                ),
+            )
+            return
+        super().handle_message(message)
 
     def _execute_handler(
         self,
@@ -133,6 +186,7 @@ class SparkServer(LanguageServer):
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
         self.env: dict[str, str] = dict(os.environ)
+        self.exit_code = 0
         self.init_options: Any = None
         self.client_settings: Any = None
         self.settings, warnings = load_settings(env=self.env)
@@ -162,9 +216,38 @@ class SparkServer(LanguageServer):
             fixed_delay=self._fixed_delay,
         )
 
+    # -- transport ------------------------------------------------------------------------------
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve over stdio with spark-lsp's framing (bounded, resynchronising) until exit."""
+        from pygls.io_ import StdoutWriter
+
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(self._serve_stdio(stdin or sys.stdin.buffer))
+        except FrameTooLarge as exc:
+            log.error("spark-lsp: %s", exc)
+            self.exit_code = 1
+        except BrokenPipeError:
+            log.error("spark-lsp: lost the connection to the editor; exiting")
+        except SystemExit as exc:  # the ``exit`` notification: 1 when no ``shutdown`` came
+            self.exit_code = exc.code if isinstance(exc.code, int) else 1
+        except KeyboardInterrupt:
+            self.exit_code = 130
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]
+
+    async def _serve_stdio(self, stdin: BinaryIO) -> None:
+        chunks = StdinChunks(stdin, asyncio.get_running_loop())
+        await serve_frames(chunks.read, self.protocol, self._on_message_error)
+
+    def _on_message_error(self, error: Exception) -> None:
+        self._report_server_error(error, JsonRpcException)
+
     def report_server_error(self, error: Exception, source: Any) -> None:
         """A handler bug: log it with its traceback, tell the user once, keep serving."""
-        if isinstance(error, JsonRpcInvalidParams | JsonRpcMethodNotFound):
+        if isinstance(error, JsonRpcInvalidParams | JsonRpcInvalidRequest | JsonRpcMethodNotFound):
             # The client's mistake, already answered (or a notification nobody handles).
             log.warning("ignored a malformed message: %s", _describe_invalid(error))
             return

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 
 from spark_lsp.engine.actions import ActionSpec, ComputedEdit, DiagnosticInfo, list_actions
 from spark_lsp.engine.store import OpenDocument
@@ -176,12 +177,17 @@ def _first(args: tuple[Any, ...]) -> Any:
 
 
 def _edit_spec(ls: SparkServer, arg: Any) -> ActionSpec:
+    """The command's argument checked as the spec says: malformed → InvalidParams (-32602)."""
     try:
         uri = arg["uri"]
         start, end = arg["range"]["start"], arg["range"]["end"]
         instruction = str(arg["instruction"]).strip()
+        start_line, start_character = _integer(start, "line"), _integer(start, "character")
+        end_line, end_character = _integer(end, "line"), _integer(end, "character")
     except (KeyError, TypeError) as exc:
-        raise ConfigError(f"{EDIT_COMMAND} needs {{uri, range, instruction}} ({exc})") from None
+        raise JsonRpcInvalidParams(
+            f"{EDIT_COMMAND} needs {{uri, range, instruction}} (missing {exc})"
+        ) from None
     if not instruction:
         raise ConfigError("the edit instruction is empty")
     doc = ls.store.get(uri)
@@ -191,12 +197,21 @@ def _edit_spec(ls: SparkServer, arg: Any) -> ActionSpec:
         "edit",
         uri,
         doc.index.version,
-        int(start["line"]),
-        int(start["character"]),
-        int(end["line"]),
-        int(end["character"]),
+        start_line,
+        start_character,
+        end_line,
+        end_character,
         instruction=instruction,
     )
+
+
+def _integer(position: Any, key: str) -> int:
+    value = position[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise JsonRpcInvalidParams(
+            f"{EDIT_COMMAND}: range {key} must be a non-negative integer, got {value!r:.40}"
+        )
+    return value
 
 
 async def _apply(ls: SparkServer, spec: ActionSpec) -> bool:
