@@ -9,11 +9,22 @@ credential shapes.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
+
+from spark_lsp.ignore_patterns import (
+    BudgetExceeded,
+    GlobMatcher,
+    InvalidPattern,
+    compile_glob,
+    time_budget,
+)
+
+log = logging.getLogger(__name__)
 
 #: Files that hold secrets by convention; never sent, whatever the ignore files say.
 SECRET_FILE_PATTERNS: tuple[str, ...] = (
@@ -100,47 +111,14 @@ def _redact_assignment(match: re.Match[str]) -> str:
 class IgnoreRule:
     """One gitignore line, compiled."""
 
-    regex: re.Pattern[str]
+    regex: GlobMatcher
     negated: bool
     directory_only: bool
 
 
-def _translate(glob: str) -> str:
-    """gitignore glob → regex over a '/'-separated path (``**`` spans directories)."""
-    out, i = [], 0
-    while i < len(glob):
-        if glob.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif glob.startswith("/**", i) and i + 3 == len(glob):
-            out.append("/.*")
-            i += 3
-        elif glob[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif glob[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif glob[i] == "[":
-            end = glob.find("]", i + 1)
-            if end < 0:
-                out.append(re.escape(glob[i]))
-                i += 1
-            else:
-                out.append("[" + glob[i + 1 : end].replace("!", "^", 1) + "]")
-                i = end + 1
-        elif glob[i] == "\\" and i + 1 < len(glob):
-            out.append(re.escape(glob[i + 1]))
-            i += 2
-        else:
-            out.append(re.escape(glob[i]))
-            i += 1
-    return "".join(out)
-
-
 @lru_cache(maxsize=4096)
 def compile_rule(line: str) -> IgnoreRule | None:
-    """Compile one gitignore line; None for blanks and comments."""
+    """Compile one gitignore line; None for blanks and comments; InvalidPattern when malformed."""
     text = line.rstrip("\n").rstrip()
     if not text or text.startswith("#"):
         return None
@@ -150,14 +128,21 @@ def compile_rule(line: str) -> IgnoreRule | None:
     text = text.rstrip("/")
     anchored = "/" in text
     text = text.lstrip("/")
-    prefix = "" if anchored else "(?:.*/)?"
-    regex = re.compile(f"^{prefix}{_translate(text)}(?:/.*)?$")
-    return IgnoreRule(regex, negated, directory_only)
+    return IgnoreRule(compile_glob(text, anchored), negated, directory_only)
 
 
-def rules_from(lines: Iterable[str]) -> list[IgnoreRule]:
-    """Compile the rules of one ignore file."""
-    return [rule for line in lines if (rule := compile_rule(line)) is not None]
+def rules_from(lines: Iterable[str], source: str = "ignore patterns") -> list[IgnoreRule]:
+    """Compile the rules of one ignore file; a malformed line is logged once and skipped."""
+    rules = []
+    for number, line in enumerate(lines, 1):
+        try:
+            rule = compile_rule(line)
+        except InvalidPattern as exc:
+            log.warning("ignore file %s:%d: skipped an invalid pattern (%s)", source, number, exc)
+            continue
+        if rule is not None:
+            rules.append(rule)
+    return rules
 
 
 def matches(rules: list[IgnoreRule], relative: str, is_dir: bool = False) -> bool | None:
@@ -179,10 +164,13 @@ def _under_directory(rule: IgnoreRule, relative: str) -> bool:
 class ExclusionPolicy:
     """Decides, per file, whether its content may be sent to the model (and why not)."""
 
-    def __init__(self, root: Path | None, extra_patterns: Iterable[str] = ()) -> None:
+    def __init__(
+        self, root: Path | None, extra_patterns: Iterable[str] = (), budget_s: float = 0.5
+    ) -> None:
         self.root = root.resolve() if root is not None else None
+        self._budget_s = budget_s
         self._builtin = rules_from(SECRET_FILE_PATTERNS)
-        self._setting = rules_from(extra_patterns)
+        self._setting = rules_from(extra_patterns, "spark.context.exclude")
         self._ignore_files: dict[Path, list[IgnoreRule]] = {}
         self._verdicts: dict[Path, str | None] = {}
 
@@ -196,7 +184,11 @@ class ExclusionPolicy:
         if path is None:
             return None
         if path not in self._verdicts:
-            self._verdicts[path] = self._decide(path)
+            try:
+                with time_budget(self._budget_s):
+                    self._verdicts[path] = self._decide(path)
+            except BudgetExceeded:  # fail closed: a file we cannot judge is not sent
+                self._verdicts[path] = "the exclusion check took too long (ignore patterns)"
         return self._verdicts[path]
 
     def _decide(self, path: Path) -> str | None:
@@ -237,7 +229,7 @@ class ExclusionPolicy:
                 lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
             except OSError:
                 lines = []
-            self._ignore_files[ignore_file] = rules_from(lines)
+            self._ignore_files[ignore_file] = rules_from(lines, str(ignore_file))
         return self._ignore_files[ignore_file]
 
     def forget_ignore_files(self) -> None:
