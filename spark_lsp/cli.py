@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import re
 import sys
 from collections.abc import Sequence
 
 from spark_lsp import __version__
 from spark_lsp.errors import SparkError
+from spark_lsp.scrub import scrub
 
 SUBCOMMANDS = ("serve", "model-server", "doctor", "complete")
 
@@ -50,16 +50,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class RedactCredentials(logging.Filter):
-    """Keep bearer tokens out of every log line: at DEBUG, websockets logs request headers."""
+class ScrubCredentials(logging.Filter):
+    """Pass every log line (and its traceback) through the one secret scrubber.
 
-    _BEARER = re.compile(r"(Bearer\s+)[^\s'\"\]]+", re.IGNORECASE)
+    At DEBUG, websockets logs request headers; exceptions may quote a URL with credentials.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = self._BEARER.sub(r"\1[redacted]", message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
+        scrubbed = scrub(message)
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
         return True
 
 
@@ -68,7 +72,7 @@ def _configure_logging(level: str, log_file: str | None) -> None:
     if log_file:
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
     for handler in handlers:
-        handler.addFilter(RedactCredentials())
+        handler.addFilter(ScrubCredentials())
     logging.basicConfig(
         level=level, handlers=handlers, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -94,14 +98,14 @@ def _serve(args: argparse.Namespace) -> int:
 def _doctor() -> int:
     from spark_lsp.doctor import run_doctor
 
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    return asyncio.run(run_doctor(print))
+    _configure_logging("WARNING", None)
+    return asyncio.run(run_doctor(lambda line: print(scrub(line))))
 
 
 def _complete(location: str) -> int:
     from spark_lsp.oneshot import run_complete
 
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    _configure_logging("WARNING", None)
     return asyncio.run(run_complete(location, print))
 
 
@@ -122,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _doctor()
         return _complete(args.location)
     except SparkError as exc:
-        print(f"spark-lsp: {exc}", file=sys.stderr)
+        print(f"spark-lsp: {scrub(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

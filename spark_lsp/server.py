@@ -368,11 +368,11 @@ class SparkServer(LanguageServer):
         from spark_lsp.runtime import ModelRuntime  # websockets & co. load after initialize
 
         await self.stop_model()
-        runtime = ModelRuntime(self.settings, self.env, self.store.root)
-        self.runtime = runtime
         self.reporter.model = self.settings.model.name
-        self.reporter.endpoint_kind = runtime.kind
         try:
+            runtime = ModelRuntime(self.settings, self.env, self.store.root)
+            self.runtime = runtime
+            self.reporter.endpoint_kind = runtime.kind
             await runtime.start(self._on_session_status)
         except SparkError as exc:
             self.reporter.set_state("error", str(exc))

@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from spark_lsp.config import settings_to_wire
+from spark_lsp.scrub import SCRUBBER
 from spark_lsp.server import SparkServer
 
 STATS_METHOD = "spark/stats"
@@ -64,7 +65,8 @@ def register(server: SparkServer) -> None:
 
     @server.feature(STATS_METHOD)
     def stats(ls: SparkServer, params: Any) -> dict[str, Any]:
-        return snapshot(ls)
+        scrubbed: dict[str, Any] = SCRUBBER.scrub_tree(snapshot(ls))
+        return scrubbed
 
     @server.command(TOGGLE_COMMAND)
     def toggle(ls: SparkServer, *args: Any) -> dict[str, bool]:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types
 
 from spark_lsp.errors import AuthError, ConfigError, SparkError
+from spark_lsp.scrub import SCRUBBER
 
 if TYPE_CHECKING:
     from spark_lsp.model.session import SessionStatus
@@ -33,6 +34,9 @@ STATE_NAMES = {
 }
 
 
+_Message = TypeVar("_Message", types.ShowMessageParams, types.LogMessageParams)
+
+
 class StatusReporter:
     """Sends ``spark/status`` and user messages through callables the server provides."""
 
@@ -45,9 +49,9 @@ class StatusReporter:
         quiet_s: float = 300.0,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._notify = notify
-        self._show = show
-        self._log = log_message
+        self._send_notification = notify
+        self._send_popup = show
+        self._send_log = log_message
         self._quiet_s = quiet_s
         self._timer = timer
         self._shown: dict[str, float] = {}
@@ -57,6 +61,17 @@ class StatusReporter:
         self.endpoint_kind = ""
         self.latency_ms: float | None = None
         self.disabled_reason: str | None = None
+
+    # Everything this class sends goes to a person: scrubbed once, here.
+
+    def _notify(self, method: str, params: Any) -> None:
+        self._send_notification(method, SCRUBBER.scrub_tree(params))
+
+    def _show(self, params: types.ShowMessageParams) -> None:
+        self._send_popup(_scrubbed(params))
+
+    def _log(self, params: types.LogMessageParams) -> None:
+        self._send_log(_scrubbed(params))
 
     def payload(self) -> dict[str, Any]:
         """The ``spark/status`` params (also part of ``spark/stats``)."""
@@ -123,6 +138,11 @@ class StatusReporter:
     def recovered(self) -> None:
         """Forget shown problems so the next outage is reported again."""
         self._shown = {k: v for k, v in self._shown.items() if k.startswith("settings:")}
+
+
+def _scrubbed(params: _Message) -> _Message:
+    params.message = SCRUBBER.scrub(params.message)
+    return params
 
 
 def _session_message(status: SessionStatus) -> str:
