@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -31,6 +32,11 @@ def _serve_parser(parser: argparse.ArgumentParser) -> None:
     transport.add_argument("--stdio", action="store_true", help="serve over stdio (default)")
     transport.add_argument("--tcp", type=_host_port, metavar="HOST:PORT", help="serve over TCP")
     transport.add_argument("--ws", type=_host_port, metavar="HOST:PORT", help="serve over WS")
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="let --tcp/--ws listen on a non-loopback address (the token is still required)",
+    )
     parser.add_argument("--log-file", help="also write the log to this file")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
 
@@ -85,13 +91,26 @@ def _serve(args: argparse.Namespace) -> int:
     from spark_lsp.server import create_server
 
     _configure_logging(args.log_level, args.log_file)
+    if args.tcp or args.ws:
+        return _listen(args)
     server = create_server()
-    if args.tcp:
-        server.start_tcp(*args.tcp)
-    elif args.ws:
-        server.start_ws(*args.ws)
-    else:
-        server.start_io()
+    server.start_io()
+    return server.exit_code
+
+
+def _listen(args: argparse.Namespace) -> int:
+    """``--tcp``/``--ws``: loopback and a launch token, or one line and exit status 2."""
+    from spark_lsp.listen import ListenerRefused, check_listener, run_listener, serve_tcp, serve_ws
+    from spark_lsp.server import create_server
+
+    host, port = args.tcp or args.ws
+    try:
+        token = check_listener(host, os.environ.get("SPARK_LSP_TOKEN"), args.allow_remote)
+    except ListenerRefused as exc:
+        print(f"spark-lsp: {exc}", file=sys.stderr)
+        return 2
+    server = create_server()
+    run_listener(serve_tcp if args.tcp else serve_ws, server, host, port, token)
     return server.exit_code
 
 
