@@ -10,8 +10,8 @@ from typing import Any
 
 from lsprotocol import types
 
-from spark_lsp.listen import TOKEN_OPTION
-from spark_lsp.server import SparkServer, workspace_root
+from spark_lsp.lsp.listen import TOKEN_OPTION
+from spark_lsp.lsp.server import SparkServer, workspace_root
 
 CONFIG_SECTION = "spark"
 

@@ -98,14 +98,14 @@ async def test_doctor_hides_url_credentials(tmp_path: Path) -> None:
     ],
 )
 def test_scrubber_hides_credential_shapes(text: str, hidden: str) -> None:
-    from spark_lsp.scrub import Scrubber
+    from spark_lsp.shared.scrub import Scrubber
 
     scrubbed = Scrubber().scrub(text)
     assert hidden not in scrubbed and "[redacted]" in scrubbed
 
 
 def test_scrubber_hides_a_registered_key_in_every_form() -> None:
-    from spark_lsp.scrub import Scrubber
+    from spark_lsp.shared.scrub import Scrubber
 
     scrubber = Scrubber()
     key = DAMAGED["newline"]

@@ -11,8 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from spark_lsp.engine.privacy import ExclusionPolicy, matches, rules_from
-from spark_lsp.ignore_patterns import BudgetExceeded, InvalidPattern, compile_glob, time_budget
+from spark_lsp.shared.ignore_patterns import (
+    BudgetExceeded,
+    InvalidPattern,
+    compile_glob,
+    time_budget,
+)
+from spark_lsp.shared.privacy import ExclusionPolicy, matches, rules_from
 
 HOSTILE = [
     ("*a" * 13 + "*b", "a" * 40),
@@ -28,7 +33,7 @@ def test_a_hostile_ignore_line_is_decided_promptly(tmp_path: Path, line: str, na
     (tmp_path / ".gitignore").write_text(line + "\n", encoding="utf-8")
     code = (
         "import sys; from pathlib import Path\n"
-        "from spark_lsp.engine.privacy import ExclusionPolicy\n"
+        "from spark_lsp.shared.privacy import ExclusionPolicy\n"
         "root = Path(sys.argv[1])\n"
         "print(ExclusionPolicy(root).reason(root / sys.argv[2]))\n"
     )

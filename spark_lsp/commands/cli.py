@@ -14,8 +14,8 @@ import sys
 from collections.abc import Sequence
 
 from spark_lsp import __version__
-from spark_lsp.errors import SparkError
-from spark_lsp.scrub import scrub
+from spark_lsp.errors import ConfigError, SparkError
+from spark_lsp.shared.scrub import scrub
 
 SUBCOMMANDS = ("serve", "model-server", "doctor", "complete")
 
@@ -88,7 +88,7 @@ def _configure_logging(level: str, log_file: str | None) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from spark_lsp.server import create_server
+    from spark_lsp.app import create_server
 
     _configure_logging(args.log_level, args.log_file)
     if args.tcp or args.ws:
@@ -100,29 +100,28 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _listen(args: argparse.Namespace) -> int:
     """``--tcp``/``--ws``: loopback and a launch token, or one line and exit status 2."""
-    from spark_lsp.listen import ListenerRefused, check_listener, run_listener, serve_tcp, serve_ws
-    from spark_lsp.server import create_server
+    from spark_lsp.app import serve_network
 
     host, port = args.tcp or args.ws
     try:
-        token = check_listener(host, os.environ.get("SPARK_LSP_TOKEN"), args.allow_remote)
-    except ListenerRefused as exc:
+        return serve_network(
+            "tcp" if args.tcp else "ws", host, port, os.environ.get("SPARK_LSP_TOKEN"),
+            allow_remote=args.allow_remote,
+        )
+    except ConfigError as exc:
         print(f"spark-lsp: {exc}", file=sys.stderr)
         return 2
-    server = create_server()
-    run_listener(serve_tcp if args.tcp else serve_ws, server, host, port, token)
-    return server.exit_code
 
 
 def _doctor() -> int:
-    from spark_lsp.doctor import run_doctor
+    from spark_lsp.commands.doctor import run_doctor
 
     _configure_logging("WARNING", None)
     return asyncio.run(run_doctor(lambda line: print(scrub(line))))
 
 
 def _complete(location: str) -> int:
-    from spark_lsp.oneshot import run_complete
+    from spark_lsp.commands.oneshot import run_complete
 
     _configure_logging("WARNING", None)
     return asyncio.run(run_complete(location, print))

@@ -19,14 +19,15 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
-from spark_lsp.framing import BrokenFrame, FrameParser, dispatch
-from spark_lsp.scrub import register_secret
+from spark_lsp.errors import ConfigError
+from spark_lsp.lsp.framing import BrokenFrame, FrameParser, dispatch
+from spark_lsp.shared.scrub import register_secret
 
 if TYPE_CHECKING:
     from websockets.asyncio.server import ServerConnection
     from websockets.http11 import Request, Response
 
-    from spark_lsp.server import SparkServer
+    from spark_lsp.lsp.server import SparkServer
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ TOKEN_OPTION = "authToken"
 MIN_TOKEN_CHARS = 16
 
 
-class ListenerRefused(Exception):
+class ListenerRefused(ConfigError):
     """A listener that must not start (no token, a non-loopback address); one line says why."""
 
 
