@@ -310,6 +310,13 @@ def _under_directory(rule: IgnoreRule, relative: str) -> bool:
     return any(rule.regex.match("/".join(parts[:n])) for n in range(1, len(parts)))
 
 
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a link loop: judge the name alone
+        return path
+
+
 class ExclusionPolicy:
     """Decides, per file, whether its content may be sent to the model (and why not).
 
@@ -356,10 +363,13 @@ class ExclusionPolicy:
         return self._verdicts[key]
 
     def _decide(self, path: Path, is_dir: bool) -> str | None:
-        if matches(self._builtin, path.name, is_dir) or matches(
-            self._builtin, path.as_posix(), is_dir
-        ):
-            return f"{path.name} looks like a secrets file"
+        # A link is judged by what it points at too: ``settings.py`` -> ``../.env`` is a
+        # secrets file whatever its name says.
+        for candidate in dict.fromkeys((path, _resolved(path))):
+            if matches(self._builtin, candidate.name, is_dir) or matches(
+                self._builtin, candidate.as_posix(), is_dir
+            ):
+                return f"{path.name} looks like a secrets file"
         relative = self._relative(path)
         if relative is None:
             return None
