@@ -192,6 +192,11 @@ def time_budget(seconds: float) -> Iterator[None]:
         _deadline.reset(reset)
 
 
+def check_budget() -> None:
+    """Raise BudgetExceeded when the current :func:`time_budget` has run out."""
+    _check_budget()
+
+
 def _check_budget() -> None:
     deadline = _deadline.get()
     if deadline is not None and time.monotonic() > deadline:

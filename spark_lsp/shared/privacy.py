@@ -27,6 +27,7 @@ from spark_lsp.shared.ignore_patterns import (
     BudgetExceeded,
     GlobMatcher,
     InvalidPattern,
+    check_budget,
     compile_glob,
     time_budget,
 )
@@ -396,6 +397,7 @@ class ExclusionPolicy:
             found = matches(self._rules(ignore_file), relative, is_dir)
             verdict = found if found is not None else verdict
         for depth in range(len(parts)):
+            check_budget()  # a path thousands of levels deep: one ignore-file lookup per level
             base = self.root.joinpath(*parts[:depth])
             local = "/".join(parts[depth:])
             found = matches(self._rules(base / ".gitignore"), local, is_dir)
