@@ -10,7 +10,6 @@ the server the whole generation. There is no connection-local state, so nothing 
 from __future__ import annotations
 
 import asyncio
-import json
 import ssl
 import time
 
@@ -19,7 +18,13 @@ from spark_lsp.errors import ModelUnavailable, ProtocolError, SparkError
 from spark_lsp.model.http1 import HttpClient, HttpError, HttpResponse
 from spark_lsp.model.link import Inflight, Link
 from spark_lsp.model.netconfig import Proxy
-from spark_lsp.model.protocol import CreateRequest, ServerEvent, create_body, decode_event
+from spark_lsp.model.protocol import (
+    CreateRequest,
+    ServerEvent,
+    create_body,
+    decode_event,
+    dump_body,
+)
 from spark_lsp.model.sse import ChatDecoder, SseParser, encode_chat, http_error_event
 
 PATHS = {"responses": "/responses", "chat": "/chat/completions"}
@@ -114,9 +119,7 @@ class HttpLink(Link):
 
 
 def _responses_body(request: CreateRequest) -> str:
-    body = create_body(request)
-    body["stream"] = True
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return dump_body({**create_body(request), "stream": True})
 
 
 def _decode(data: str, chat: ChatDecoder | None) -> list[ServerEvent]:

@@ -67,6 +67,13 @@ class Maintainer:
         self.clock = clock
         self._wake = asyncio.Event()
         self._closing: set[asyncio.Task[None]] = set()
+        #: Set by ``stop``: the loop ends and a link dialled meanwhile is closed, not adopted.
+        self.stopped = False
+
+    def stop(self) -> None:
+        """End the loop for good (the session is closing)."""
+        self.stopped = True
+        self.wake()
 
     def wake(self) -> None:
         """Look at the pool now (a link closed, settings changed, more capacity wanted)."""
@@ -78,8 +85,8 @@ class Maintainer:
         self.wake()
 
     async def run(self) -> None:
-        """Maintain until cancelled; a bug in one pass is logged, never fatal."""
-        while True:
+        """Maintain until stopped or cancelled; a bug in one pass is logged, never fatal."""
+        while not self.stopped:
             try:
                 await self._tick()
             except asyncio.CancelledError:
@@ -105,7 +112,11 @@ class Maintainer:
         now = self.clock()
         for link in self.pool.retire_replaced(now) + self.pool.surplus() + self.pool.overdue(now):
             self.close_later(link)
-        while self.pool.dials_needed(self.clock()) > 0 and not self.hooks.halted():
+        while (
+            self.pool.dials_needed(self.clock()) > 0
+            and not self.hooks.halted()
+            and not self.stopped
+        ):
             if not await self._dial():
                 delay = self.backoff.next_delay(self.hooks.cooldown_left())
                 log.info("reconnecting to the model in %.1f s", delay)
@@ -121,6 +132,9 @@ class Maintainer:
             except SparkError as exc:
                 self.hooks.dial_failed(exc)
                 return False
+            if self.stopped:  # dialled while closing: never revive a closed session
+                await link.close()
+                return True
             self.pool.add(link, self.clock())
             if rotation:
                 await self.hooks.prepare_spare(link)

@@ -82,6 +82,26 @@ def user_message(text: str) -> JSON:
     return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_unicode(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD (a split pair is re-joined).
+
+    Editors send UTF-16 text; half a surrogate pair survives JSON decoding as a lone code
+    point that UTF-8 cannot encode. Left in, the WebSocket send fails and the connection is
+    torn down on every request for that document.
+    """
+    if _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def dump_body(body: JSON) -> str:
+    """A request body as compact JSON text that UTF-8 can always encode (any transport)."""
+    return valid_unicode(json.dumps(body, separators=(",", ":"), ensure_ascii=False))
+
+
 def create_body(req: CreateRequest) -> JSON:
     """The body of ``POST /v1/responses`` for ``req`` (WebSocket mode adds ``type``)."""
     body: JSON = {
@@ -107,9 +127,8 @@ def create_body(req: CreateRequest) -> JSON:
 
 
 def encode_create(req: CreateRequest) -> str:
-    """Serialise a request as the JSON text of a ``response.create`` frame."""
-    body = {"type": "response.create", **create_body(req)}
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    """Serialise a request as the JSON text of a ``response.create`` frame (valid Unicode)."""
+    return dump_body({"type": "response.create", **create_body(req)})
 
 
 def input_texts_of(items: Any) -> tuple[str, ...]:

@@ -177,13 +177,19 @@ class ModelSession:
         return True
 
     async def close(self) -> None:
-        """Stop the background work and close every link."""
+        """Stop the background work and close every link.
+
+        Tasks are cancelled until they have stopped: Python 3.11's ``wait_for`` loses a
+        cancellation that lands as its inner await completes (the lane probe, a dial), and one
+        lost cancel used to leave ``close`` (so LSP ``shutdown``) waiting for ever. The
+        maintainer's stop flag ends its loop too; ``asyncio.wait`` never swallows our cancel.
+        """
+        self._maintainer.stop()
         self._set_status(SessionStatus("closed"))
         for task in (self._task, self._rewarm):
-            if task is not None:
+            while task is not None and not task.done():
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await asyncio.wait([task], timeout=0.5)
         await asyncio.gather(*(link.close() for link in self._links), return_exceptions=True)
         self._links.clear()
 

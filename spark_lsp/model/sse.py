@@ -21,6 +21,7 @@ from spark_lsp.model.protocol import (
     ServerEvent,
     TextDelta,
     Usage,
+    dump_body,
     error_event_of,
 )
 
@@ -77,7 +78,7 @@ def encode_chat(request: CreateRequest) -> str:
     }
     if request.max_output_tokens is not None:
         body["max_tokens"] = request.max_output_tokens
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return dump_body(body)
 
 
 @dataclass

@@ -376,6 +376,46 @@ async def test_abandon_on_a_lane_less_pool(engine: ScriptedEngine) -> None:
         await server.close()
 
 
+async def test_close_finishes_when_a_cancellation_is_swallowed(server: ModelServer) -> None:
+    """Python 3.11's ``wait_for`` loses a cancel that lands as its inner await completes.
+
+    The lost cancel left the maintainer running and ``close`` (so LSP ``shutdown``) waiting for
+    it for ever: the JetBrains client test's server was killed after shutdown + exit.
+    """
+    swallowed = asyncio.Event()
+    dials = 0
+
+    async def dial_swallowing_one_cancel(options: ConnectOptions) -> Link:
+        nonlocal dials
+        dials += 1
+        link = await dial(options)
+        if dials == 2:  # the pool's second link: close() lands while it is being dialled
+            try:
+                await asyncio.sleep(0.5)
+            except asyncio.CancelledError:
+                swallowed.set()
+        return link
+
+    session = session_for(server, lanes=False, pool_size=2, dialer=dial_swallowing_one_cancel)
+    session.start()
+    assert await session.wait_ready(5)
+    await asyncio.sleep(0.05)  # the second dial is under way
+    closing = asyncio.create_task(session.close())
+    done, _ = await asyncio.wait([closing], timeout=5)
+    assert closing in done, "close() is still waiting for the maintainer"
+    assert swallowed.is_set()
+    assert await eventually(lambda: session.open_connections == 0)
+    assert session.status.state == "closed"
+
+
+async def test_lone_surrogate_keeps_the_connection(session: ModelSession) -> None:
+    """A lone surrogate in a document used to fail the send and tear the connection down."""
+    for _ in range(3):
+        assert await session.complete(request("def f():\ud800\n")) != ""
+    assert session.stats.handshakes == 1
+    assert session.stats.reconnects == 0
+
+
 async def eventually(check: object, timeout: float = 3.0) -> bool:
     """Poll ``check()`` until true (socket teardown is asynchronous on the server side)."""
     deadline = time.monotonic() + timeout
