@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from cattrs import transform_error
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams, JsonRpcMethodNotFound
+from pygls.exceptions import JsonRpcContentModified, JsonRpcInvalidParams, JsonRpcMethodNotFound
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
@@ -25,6 +25,7 @@ from spark_lsp import __version__
 from spark_lsp.config import Settings, language_enabled, load_settings
 from spark_lsp.engine.actions import ActionEngine
 from spark_lsp.engine.context import ContextBuilder, ContextOptions
+from spark_lsp.engine.next_edit import NextEditEngine, NextEditOptions
 from spark_lsp.engine.pipeline import CompletionOptions, CompletionPipeline, CompletionQuery
 from spark_lsp.engine.privacy import ExclusionPolicy
 from spark_lsp.engine.store import DocumentStore, OpenDocument
@@ -61,6 +62,15 @@ class SparkProtocol(LanguageServerProtocol):
                     ),
                 )
             raise
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams) -> Any:
+        """pygls' initialize, plus our extensions under ``capabilities.experimental.spark``."""
+        result = yield from super().lsp_initialize(params)
+        extensions = self._server.experimental_capabilities  # type: ignore[attr-defined]
+        if extensions:
+            result.capabilities.experimental = {"spark": dict(extensions)}
+        return result
 
     def _execute_handler(
         self,
@@ -161,9 +171,16 @@ class SparkServer(LanguageServer):
             self.completion_options,
             fixed_delay=self._fixed_delay,
         )
+        #: LSP extensions announced under ``capabilities.experimental.spark`` (name → details).
+        self.experimental_capabilities: dict[str, Any] = {}
+        self.next_edits = NextEditEngine(
+            self.model_session, self.next_edit_options, self._next_edit_delay, self.run_task
+        )
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """A handler bug: log it with its traceback, tell the user once, keep serving."""
+        if isinstance(error, JsonRpcContentModified):
+            return  # an expected answer (a request for an older document version)
         if isinstance(error, JsonRpcInvalidParams | JsonRpcMethodNotFound):
             # The client's mistake, already answered (or a notification nobody handles).
             log.warning("ignored a malformed message: %s", _describe_invalid(error))
@@ -200,6 +217,21 @@ class SparkServer(LanguageServer):
             max_output_tokens=self.settings.completion.max_output_tokens,
             cross_file=self.settings.context.cross_file,
         )
+
+    def next_edit_options(self) -> NextEditOptions:
+        """The next-edit engine's view of the current settings."""
+        return NextEditOptions(
+            model=self.settings.model.name,
+            window_lines=self.settings.next_edit.window_lines,
+            context_tokens=self.settings.context.edit_tokens,
+            max_context_tokens=self.settings.context.max_tokens,
+            prompt_cache_key=self.prompt_cache_key,
+        )
+
+    def _next_edit_delay(self) -> float:
+        """The pause before a prediction: the setting, else the learned typing rhythm."""
+        debounce_ms = self.settings.next_edit.debounce_ms
+        return self.pipeline.delay.delay() if debounce_ms is None else debounce_ms / 1000
 
     @property
     def prompt_cache_key(self) -> str:
@@ -315,11 +347,13 @@ def create_server() -> SparkServer:
         documents,
         inline_completion,
         lifecycle,
+        next_edit,
         stats,
     )
 
     server = SparkServer()
-    for feature in (lifecycle, documents, inline_completion, completion, code_actions, stats):
+    features = (lifecycle, documents, inline_completion, completion, code_actions, stats, next_edit)
+    for feature in features:
         feature.register(server)
     return server
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from spark_lsp.engine.store import Change
-from spark_lsp.features import diagnostics
+from spark_lsp.features import diagnostics, next_edit
 from spark_lsp.server import SparkServer
 
 
@@ -29,7 +29,7 @@ def register(server: SparkServer) -> None:
     def did_change(ls: SparkServer, params: types.DidChangeTextDocumentParams) -> None:
         uri = params.text_document.uri
         changes = [_change(event) for event in params.content_changes]
-        if ls.store.change(uri, params.text_document.version, changes) is not None:
+        if next_edit.apply_changes(ls, uri, params.text_document.version, changes) is not None:
             ls.pipeline.note_edit(uri)
             diagnostics.schedule(ls, uri)
 
@@ -37,3 +37,4 @@ def register(server: SparkServer) -> None:
     def did_close(ls: SparkServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.store.close(params.text_document.uri)
         ls.pipeline.forget(params.text_document.uri)
+        next_edit.forget(ls, params.text_document.uri)

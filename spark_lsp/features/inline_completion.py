@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
+from spark_lsp.features import next_edit
 from spark_lsp.server import SparkServer
 
 
@@ -14,6 +15,9 @@ def register(server: SparkServer) -> None:
     async def inline_completion(
         ls: SparkServer, params: types.InlineCompletionParams
     ) -> types.InlineCompletionList:
+        predicted = next_edit.inline_item(ls, params.text_document.uri, params.position)
+        if predicted is not None:
+            return types.InlineCompletionList(items=[predicted])
         invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
         found = await ls.suggest(params.text_document.uri, params.position, invoked=invoked)
         if found is None:

@@ -34,6 +34,7 @@ def snapshot(ls: SparkServer) -> dict[str, Any]:
         "status": ls.reporter.payload(),
         "completionsEnabled": ls.completions_on,
         "pipeline": ls.pipeline.stats.snapshot(),
+        "nextEdit": ls.next_edits.stats.snapshot(),
         "model": model,
         "documents": len(ls.store),
         "tokenCounts": ls.counter.kind,

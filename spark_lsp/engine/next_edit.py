@@ -1,0 +1,512 @@
+"""Next-edit prediction: from the edits just made, the edit that follows, anywhere in the window.
+
+After an edit pause (or on request) one model call gets the document's recent edit bursts and
+the lines around the cursor (the *window*, ±``window_lines``) between ``<region>`` markers, and
+returns the window as it should read after the next edit, or ``NO_EDIT``. The reply is anchored
+to the text that was sent (a model that echoes the context around the window is read correctly),
+diffed into minimal edits, and filtered: nothing outside the window, nothing that only reformats,
+nothing that only undoes the user's last burst. Edits are for the document version they were
+computed on; one prediction runs per document, and the next keystroke cancels it.
+
+No LSP here: the features layer turns a :class:`Prediction` into an inline item or a
+``spark/nextEdit`` answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from spark_lsp.engine.actions import Region, _context_lines, parse_replacement
+from spark_lsp.engine.context import hard_cap
+from spark_lsp.engine.debounce import Supersession, Ticket
+from spark_lsp.engine.documents import DocumentIndex
+from spark_lsp.engine.edit_history import EditHistory
+from spark_lsp.engine.edits import OffsetEdit, minimal_edits
+from spark_lsp.engine.privacy import redact_secrets
+from spark_lsp.engine.prompts import Prompt, file_heading
+from spark_lsp.engine.stats import PipelineStats
+from spark_lsp.errors import ModelRequestError, ModelUnavailable, SparkError, Superseded
+from spark_lsp.model.protocol import CreateRequest
+from spark_lsp.prompt_format import CURSOR, TASK_NEXT_EDIT
+
+if TYPE_CHECKING:
+    from spark_lsp.model.session import ModelSession
+
+log = logging.getLogger(__name__)
+
+NO_EDIT = "NO_EDIT"
+NEXT_EDIT_INSTRUCTIONS = "\n".join(
+    [
+        TASK_NEXT_EDIT,
+        "You predict the next edit a programmer makes, from the edits they just made.",
+        "The last user message lists their recent edits as diff hunks, then part of the file: "
+        f"the lines between <region> and </region> are the window around the cursor ({CURSOR}).",
+        "Reply with the window's new text after the one edit that most likely follows (for "
+        "example: a renamed name's other uses, a new field's constructor line, a changed "
+        "signature's call sites), with every other line exactly as it is. No code fences, no "
+        f"markers, no explanations. If no edit clearly follows, reply exactly {NO_EDIT}.",
+    ]
+)
+#: Reply budget per token of window (the reply is the window, slightly changed) plus slack.
+OUTPUT_PER_WINDOW_TOKEN = 1.25
+OUTPUT_SLACK_TOKENS = 64
+MAX_OUTPUT_TOKENS = 16_384
+#: Tokens of recent-edit hunks in a prompt.
+HISTORY_TOKENS = 1024
+#: After a failed automatic prediction, automatic ones pause this long (a model that refuses
+#: the task, or is rate limited, is not asked again at typing speed).
+QUIET_AFTER_FAILURE_S = 20.0
+
+Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
+
+
+@dataclass(frozen=True, slots=True)
+class NextEditOptions:
+    """The settings a prediction reads."""
+
+    model: str
+    window_lines: int = 40
+    context_tokens: int = 2048
+    max_context_tokens: int = 128_000
+    history_tokens: int = HISTORY_TOKENS
+    prompt_cache_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NextEditQuery:
+    """Predict for ``doc`` (at its current version) with the cursor at ``cursor`` (offset)."""
+
+    uri: str
+    path: str
+    language_id: str
+    doc: DocumentIndex
+    cursor: int
+    invoked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    """Edits (absolute offsets, character-exact) for document ``version``."""
+
+    uri: str
+    version: int
+    edits: tuple[OffsetEdit, ...]
+    cursor: int
+
+    @property
+    def inserts_at_cursor(self) -> bool:
+        """One pure insertion at the cursor: an ordinary inline completion can show it."""
+        if len(self.edits) != 1:
+            return False
+        edit = self.edits[0]
+        return edit.start == edit.end == self.cursor
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """The file text a prompt showed: context, then the window ``[region_start, region_end)``.
+
+    ``doc_start`` is the document offset of the window's first character.
+    """
+
+    text: str
+    region_start: int
+    region_end: int
+    doc_start: int
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Text at ``[start, end)`` of the sent text that read ``old_text`` before the last burst."""
+
+    start: int
+    end: int
+    old_text: str
+
+
+# --- the window and the prompt -------------------------------------------------------------------
+
+
+def _line_start(doc: DocumentIndex, line: int) -> int:
+    return doc.char_count if line >= doc.line_count else doc.offset_at(line, 0)
+
+
+def window_lines(doc: DocumentIndex, line: int, lines: int, budget: int) -> tuple[int, int] | None:
+    """Lines ``[first, end)`` around ``line``, at most ±``lines``, whose reply fits ``budget``.
+
+    The reply is the window again, so the window gets less than half of what is left: it is
+    narrowed until window + reply fit. None when even the cursor line alone does not.
+    """
+    reach = max(0, lines)
+    while True:
+        first = max(0, line - reach)
+        end = min(doc.line_count, line + reach + 1)
+        tokens = doc.tokens_in_lines(first, end)
+        if tokens + output_tokens(tokens) <= budget:
+            return first, end
+        if reach == 0:
+            return None
+        reach //= 2
+
+
+def output_tokens(window_tokens: int) -> int:
+    """The reply budget for a window of ``window_tokens``."""
+    wanted = int(window_tokens * OUTPUT_PER_WINDOW_TOKEN) + OUTPUT_SLACK_TOKENS
+    return min(MAX_OUTPUT_TOKENS, wanted)
+
+
+def next_edit_prompt(
+    query: NextEditQuery, history: str, options: NextEditOptions
+) -> tuple[Prompt, Sent, int] | None:
+    """The prompt, what it showed of the file, and the reply budget; None when nothing fits.
+
+    Within the 128k cap whatever the settings: instructions, history, context and window plus
+    the reply budget stay under ``hard_cap``. A window that holds a secret is not sent at all.
+    """
+    doc = query.doc
+    line, _ = doc.position_at(query.cursor)
+    fixed = doc.counter.count(NEXT_EDIT_INSTRUCTIONS) + doc.counter.count(history) + 64
+    budget = hard_cap(options.max_context_tokens, 0) - fixed
+    span = window_lines(doc, line, options.window_lines, budget)
+    if span is None:
+        return None
+    first, end = span
+    region_text = doc.text_of_lines(first, end)
+    if redact_secrets(region_text) != region_text:
+        return None
+    window_tokens = doc.tokens_in_lines(first, end)
+    reply_budget = output_tokens(window_tokens)
+    context_budget = max(0, min(options.context_tokens, budget - window_tokens - reply_budget))
+    doc_start = _line_start(doc, first)
+    region = Region(first, end, doc_start, region_text)
+    before, after = map(redact_secrets, _context_lines(doc, region, context_budget))
+    shown = _with_cursor(region_text, query.cursor - doc_start)
+    volatile = (
+        file_heading(query.path, query.language_id)
+        + ("Recent edits (oldest first):\n" + history + "\n" if history else "")
+        + before
+        + "<region>\n"
+        + shown
+        + ("" if shown.endswith("\n") or not shown else "\n")
+        + "</region>\n"
+        + after
+    )
+    sent = Sent(
+        before + region_text + after, len(before), len(before) + len(region_text), doc_start
+    )
+    return Prompt(NEXT_EDIT_INSTRUCTIONS, (), volatile), sent, reply_budget
+
+
+def _with_cursor(text: str, at: int) -> str:
+    at = min(max(0, at), len(text))
+    return text[:at] + CURSOR + text[at:]
+
+
+# --- reading the reply ---------------------------------------------------------------------------
+
+
+def anchored_edits(reply: str, sent: Sent, language_id: str = "") -> list[OffsetEdit] | None:
+    """Line edits of the sent text (its offsets) that turn it into what the reply says.
+
+    A reply is usually the window alone, but a chat model also echoes context lines above or
+    below it, or everything it saw. The reply is aligned to the sent text (its longest common
+    runs of lines) and only the part it covers is diffed, so echoed context is never read as
+    an insertion. None for an explicit "no edit".
+    """
+    if reply.strip() in (NO_EDIT, f"`{NO_EDIT}`"):
+        return None
+    region = Region(0, 0, 0, sent.text[sent.region_start : sent.region_end])
+    new_text = parse_replacement(reply.replace(CURSOR, ""), region, language_id)
+    if new_text.strip() == NO_EDIT:
+        return None
+    import difflib
+
+    sent_lines = sent.text.splitlines(keepends=True)
+    new_lines = new_text.splitlines(keepends=True)
+    starts = [0]
+    for text_line in sent_lines:
+        starts.append(starts[-1] + len(text_line))
+    first_line = starts.index(sent.region_start) if sent.region_start in starts else 0
+    end_line = starts.index(sent.region_end) if sent.region_end in starts else len(sent_lines)
+    matcher = difflib.SequenceMatcher(a=sent_lines, b=new_lines, autojunk=False)
+    blocks = [b for b in matcher.get_matching_blocks() if b.size]
+    base_first, base_end = first_line, end_line
+    if blocks:
+        head, tail = blocks[0], blocks[-1]
+        if head.a < first_line:  # the reply starts by echoing context above the window
+            base_first = max(0, head.a - head.b)
+        if tail.a + tail.size > end_line:  # ... or ends by echoing context below it
+            trailing = len(new_lines) - (tail.b + tail.size)
+            base_end = min(len(sent_lines), tail.a + tail.size + trailing)
+    base = "".join(sent_lines[base_first:base_end])
+    offset = starts[base_first]
+    return [
+        OffsetEdit(offset + e.start, offset + e.end, e.text) for e in minimal_edits(base, new_text)
+    ]
+
+
+def drop_reason(
+    edit: OffsetEdit, text: str, window: tuple[int, int], last: Span | None
+) -> str | None:
+    """Why ``edit`` (of ``text``) is not offered, or None to offer it.
+
+    ``outside-window``: it touches text outside ``window`` (context the model was only shown).
+    ``reformat-only``: it changes nothing but whitespace.
+    ``undo-only``: applied to the last burst's lines, it gives back what they read before it.
+    """
+    if edit.start < window[0] or edit.end > window[1]:
+        return "outside-window"
+    old = text[edit.start : edit.end]
+    if "".join(old.split()) == "".join(edit.text.split()):
+        return "reformat-only"
+    if last is not None and last.start <= edit.start and edit.end <= last.end:
+        now = text[last.start : last.end]
+        undone = now[: edit.start - last.start] + edit.text + now[edit.end - last.start :]
+        if undone == last.old_text:
+            return "undo-only"
+    return None
+
+
+def refine(edit: OffsetEdit, text: str) -> OffsetEdit | None:
+    """The same edit, trimmed to the characters that change (None when nothing does)."""
+    old = text[edit.start : edit.end]
+    new = edit.text
+    head = 0
+    limit = min(len(old), len(new))
+    while head < limit and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old[len(old) - 1 - tail] == new[len(new) - 1 - tail]:
+        tail += 1
+    if head == len(old) == len(new):
+        return None
+    return OffsetEdit(edit.start + head, edit.end - tail, new[head : len(new) - tail])
+
+
+def last_span(history: EditHistory, doc: DocumentIndex, sent: Sent) -> Span | None:
+    """The last burst in sent-text offsets, when it lies inside the window."""
+    burst = history.last
+    if burst is None:
+        return None
+    start = _line_start(doc, burst.first) - sent.doc_start + sent.region_start
+    end = _line_start(doc, burst.first + burst.new_count) - sent.doc_start + sent.region_start
+    if start < sent.region_start or end > sent.region_end:
+        return None
+    return Span(start, end, burst.old_text)
+
+
+# --- the engine ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Running:
+    version: int
+    task: asyncio.Task[Prediction | None]
+
+
+@dataclass
+class _DocState:
+    history: EditHistory
+    ready: Prediction | None = None
+    running: _Running | None = None
+    cursor: int | None = None
+
+
+class NextEditEngine:
+    """Per-document history, scheduling (newest wins) and the model call."""
+
+    def __init__(
+        self,
+        session: Callable[[], ModelSession | None],
+        options: Callable[[], NextEditOptions],
+        delay: Callable[[], float],
+        spawn: Spawn,
+        *,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._session = session
+        self._options = options
+        self._delay = delay
+        self._spawn = spawn
+        self._timer = timer
+        self._docs: dict[str, _DocState] = {}
+        self._quiet_until = 0.0
+        self.supersession = Supersession()
+        self.stats = PipelineStats()
+        #: Called with every prediction that has edits, when it is ready.
+        self.on_ready: Callable[[Prediction], None] = lambda prediction: None
+
+    # -- history --------------------------------------------------------------------------------
+
+    def history(self, uri: str) -> EditHistory:
+        """The edit history of ``uri`` (created on first use)."""
+        return self._state(uri).history
+
+    def _state(self, uri: str) -> _DocState:
+        state = self._docs.get(uri)
+        if state is None:
+            state = self._docs[uri] = _DocState(EditHistory(timer=self._timer))
+        return state
+
+    def changed(self, uri: str, cursor: int | None) -> None:
+        """A keystroke: the running prediction and the ready one are for older text now."""
+        state = self._state(uri)
+        self.supersession.cancel(uri)
+        state.ready = None
+        state.cursor = cursor
+
+    def forget(self, uri: str) -> None:
+        """The document closed."""
+        self.supersession.cancel(uri)
+        self._docs.pop(uri, None)
+
+    def guessed_cursor(self, uri: str) -> int | None:
+        """Where the last change ended: the cursor, as far as the server can tell."""
+        state = self._docs.get(uri)
+        return state.cursor if state is not None else None
+
+    def ready(self, uri: str, version: int) -> Prediction | None:
+        """The prediction computed for ``version`` of ``uri``, if one is ready."""
+        state = self._docs.get(uri)
+        found = state.ready if state is not None else None
+        return found if found is not None and found.version == version else None
+
+    # -- scheduling -----------------------------------------------------------------------------
+
+    def schedule(self, query: NextEditQuery) -> None:
+        """After the typing pause, predict; a newer change cancels it at any stage."""
+        if self._timer() < self._quiet_until:
+            self.stats.count("quiet_skips")
+            return
+        ticket = self.supersession.begin(query.uri)
+        task = self._spawn(self._after_pause(query, ticket), "next-edit")
+        self._state(query.uri).running = _Running(query.doc.version, task)
+
+    async def request(self, query: NextEditQuery) -> Prediction | None:
+        """An explicit request: the ready or running prediction for this version, else a new one."""
+        state = self._state(query.uri)
+        version = query.doc.version
+        if state.ready is not None and state.ready.version == version:
+            return state.ready
+        running = state.running
+        if running is not None and running.version == version and not running.task.done():
+            return await asyncio.shield(running.task)
+        ticket = self.supersession.begin(query.uri)
+        try:
+            return await self._predict(query, ticket)
+        finally:
+            ticket.done()
+
+    async def _after_pause(self, query: NextEditQuery, ticket: Ticket) -> Prediction | None:
+        began = self._timer()
+        try:
+            if not await ticket.wait(self._delay()):
+                self.stats.count("superseded")
+                return None
+            waited = self._timer() - began
+            return await self._predict(query, ticket, waited=waited, began=began)
+        except SparkError as exc:
+            self._quiet_until = self._timer() + QUIET_AFTER_FAILURE_S
+            log.info(
+                "next-edit prediction failed (paused for %.0f s): %s", QUIET_AFTER_FAILURE_S, exc
+            )
+            return None
+        finally:
+            ticket.done()
+
+    async def _predict(
+        self,
+        query: NextEditQuery,
+        ticket: Ticket,
+        *,
+        waited: float = 0.0,
+        began: float | None = None,
+    ) -> Prediction | None:
+        started = self._timer() if began is None else began
+        state = self._state(query.uri)
+        options = self._options()
+        history = state.history.render(query.doc.counter.count, options.history_tokens)
+        built = next_edit_prompt(query, history, options)
+        if built is None:
+            self.stats.count("no_window")
+            return None
+        prompt, sent, reply_budget = built
+        version = query.doc.version
+        try:
+            model_began = self._timer()
+            reply = await self._ask(prompt, reply_budget, options, ticket)
+            model_s = self._timer() - model_began
+        except Superseded:
+            self.stats.count("superseded")
+            return None
+        if query.doc.version != version or ticket.superseded:
+            self.stats.count("stale")
+            return None
+        prediction = self._prediction(query, reply, sent, state.history)
+        self.stats.time("total", (self._timer() - started) * 1000)
+        self.stats.time("overhead", max(0.0, (self._timer() - started - waited - model_s) * 1000))
+        if prediction is None:
+            self.stats.count("no_edit")
+            return None
+        self.stats.count("proposals")
+        state.ready = prediction
+        self.on_ready(prediction)
+        return prediction
+
+    def _prediction(
+        self, query: NextEditQuery, reply: str, sent: Sent, history: EditHistory
+    ) -> Prediction | None:
+        began = self._timer()
+        try:
+            edits = anchored_edits(reply, sent, query.language_id)
+        except ModelRequestError:  # an empty reply: no edit to offer
+            edits = None
+        if not edits:
+            return None
+        window = (sent.region_start, sent.region_end)
+        last = last_span(history, query.doc, sent)
+        kept: list[OffsetEdit] = []
+        for edit in edits:
+            reason = drop_reason(edit, sent.text, window, last)
+            if reason is not None:
+                self.stats.count("dropped_" + reason.replace("-", "_"))
+                continue
+            refined = refine(edit, sent.text)
+            if refined is not None:
+                shift = sent.doc_start - sent.region_start
+                kept.append(OffsetEdit(refined.start + shift, refined.end + shift, refined.text))
+        self.stats.time("postprocess", (self._timer() - began) * 1000)
+        if not kept:
+            return None
+        return Prediction(query.uri, query.doc.version, tuple(kept), query.cursor)
+
+    async def _ask(
+        self, prompt: Prompt, reply_budget: int, options: NextEditOptions, ticket: Ticket
+    ) -> str:
+        session = self._session()
+        if session is None:
+            raise ModelUnavailable("the model session is still starting")
+        request = CreateRequest(
+            input_texts=prompt.input_texts,
+            model=options.model,
+            instructions=prompt.instructions,
+            max_output_tokens=max(16, reply_budget),
+            prompt_cache_key=options.prompt_cache_key,
+        )
+        self.stats.count("model_calls")
+        began = self._timer()
+        parts: list[str] = []
+        try:
+            async with session.stream(request) as response:
+                async for delta in response:
+                    parts.append(delta)
+                    if ticket.superseded:
+                        raise Superseded("a newer edit replaced this prediction")
+        finally:
+            self.stats.time("model", (self._timer() - began) * 1000)
+        return "".join(parts)
