@@ -92,6 +92,16 @@ class SparkProtocol(LanguageServerProtocol):
         if future is not None:
             future.add_done_callback(lambda done: self._forget_future(msg_id, done))
 
+    def _send_handler_result(self, future: Any, *, msg_id: Any) -> None:
+        """Answer ContentModified (a request about an older document version) as the expected
+        reply it is: pygls would log it with a traceback and report it as a server error."""
+        error = None if future.cancelled() else future.exception()
+        if isinstance(error, JsonRpcContentModified):
+            self._request_futures.pop(msg_id, None)
+            self._send_response(msg_id, error=error.to_response_error())
+            return
+        super()._send_handler_result(future, msg_id=msg_id)
+
     def _forget_future(self, msg_id: Any, future: Any) -> None:
         if self._request_futures.get(msg_id) is future:
             del self._request_futures[msg_id]
@@ -179,8 +189,6 @@ class SparkServer(LanguageServer):
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """A handler bug: log it with its traceback, tell the user once, keep serving."""
-        if isinstance(error, JsonRpcContentModified):
-            return  # an expected answer (a request for an older document version)
         if isinstance(error, JsonRpcInvalidParams | JsonRpcMethodNotFound):
             # The client's mistake, already answered (or a notification nobody handles).
             log.warning("ignored a malformed message: %s", _describe_invalid(error))
