@@ -25,7 +25,7 @@ from spark_lsp import __version__
 from spark_lsp.config import Settings, language_enabled, load_settings
 from spark_lsp.engine.actions import ActionEngine
 from spark_lsp.engine.context import ContextBuilder, ContextOptions
-from spark_lsp.engine.next_edit import NextEditEngine, NextEditOptions
+from spark_lsp.engine.next_edit import NextEditEngine, NextEditOptions, auto_pause
 from spark_lsp.engine.pipeline import CompletionOptions, CompletionPipeline, CompletionQuery
 from spark_lsp.engine.privacy import ExclusionPolicy
 from spark_lsp.engine.store import DocumentStore, OpenDocument
@@ -239,7 +239,9 @@ class SparkServer(LanguageServer):
     def _next_edit_delay(self) -> float:
         """The pause before a prediction: the setting, else the learned typing rhythm."""
         debounce_ms = self.settings.next_edit.debounce_ms
-        return self.pipeline.delay.delay() if debounce_ms is None else debounce_ms / 1000
+        if debounce_ms is None:
+            return auto_pause(self.pipeline.delay.delay())
+        return debounce_ms / 1000
 
     @property
     def prompt_cache_key(self) -> str:

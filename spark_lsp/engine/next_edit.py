@@ -52,12 +52,16 @@ NEXT_EDIT_INSTRUCTIONS = "\n".join(
         f"markers, no explanations. If no edit clearly follows, reply exactly {NO_EDIT}.",
     ]
 )
-#: Reply budget per token of window (the reply is the window, slightly changed) plus slack.
-OUTPUT_PER_WINDOW_TOKEN = 1.25
-OUTPUT_SLACK_TOKENS = 64
+#: Reply budget per token of window (the reply is the window, slightly changed, and a
+#: reasoning model spends part of the budget on reasoning first) plus slack.
+OUTPUT_PER_WINDOW_TOKEN = 2.0
+OUTPUT_SLACK_TOKENS = 256
 MAX_OUTPUT_TOKENS = 16_384
 #: Tokens of recent-edit hunks in a prompt.
 HISTORY_TOKENS = 1024
+#: The shortest automatic pause: a prediction rewrites the window (hundreds of tokens), so a
+#: call fired inside a burst is dearer than a completion's; the typing rhythm only lengthens it.
+MIN_AUTO_PAUSE_S = 0.15
 #: After a failed automatic prediction, automatic ones pause this long (a model that refuses
 #: the task, or is rate limited, is not asked again at typing speed).
 QUIET_AFTER_FAILURE_S = 20.0
@@ -152,6 +156,11 @@ def window_lines(doc: DocumentIndex, line: int, lines: int, budget: int) -> tupl
         if reach == 0:
             return None
         reach //= 2
+
+
+def auto_pause(rhythm_delay: float) -> float:
+    """The pause before an automatic prediction, from the completions' learned delay."""
+    return max(MIN_AUTO_PAUSE_S, rhythm_delay)
 
 
 def output_tokens(window_tokens: int) -> int:
@@ -406,7 +415,7 @@ class NextEditEngine:
         began = self._timer()
         try:
             if not await ticket.wait(self._delay()):
-                self.stats.count("superseded")
+                self.stats.count("debounced")  # the next key came within the pause
                 return None
             waited = self._timer() - began
             return await self._predict(query, ticket, waited=waited, began=began)
@@ -442,7 +451,7 @@ class NextEditEngine:
             reply = await self._ask(prompt, reply_budget, options, ticket)
             model_s = self._timer() - model_began
         except Superseded:
-            self.stats.count("superseded")
+            self.stats.count("cancelled_calls")  # a key came while the model was answering
             return None
         if query.doc.version != version or ticket.superseded:
             self.stats.count("stale")
@@ -509,4 +518,8 @@ class NextEditEngine:
                         raise Superseded("a newer edit replaced this prediction")
         finally:
             self.stats.time("model", (self._timer() - began) * 1000)
+        if response.incomplete_reason is not None:
+            # A window cut off mid-way would read as "delete the rest": never offer that.
+            self.stats.count("truncated")
+            return NO_EDIT
         return "".join(parts)

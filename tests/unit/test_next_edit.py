@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
+
 import pytest
 
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.edits import OffsetEdit, apply_edits
 from spark_lsp.engine.next_edit import (
     NO_EDIT,
+    NextEditEngine,
     NextEditOptions,
     NextEditQuery,
     Prediction,
@@ -20,6 +25,7 @@ from spark_lsp.engine.next_edit import (
     window_lines,
 )
 from spark_lsp.engine.tokens import shared_counter
+from spark_lsp.model.protocol import CreateRequest
 from spark_lsp.prompt_format import CURSOR, TASK_NEXT_EDIT
 
 BEFORE = "import math\n\n"
@@ -173,3 +179,88 @@ def test_a_window_holding_a_secret_is_not_sent() -> None:
     doc = DocumentIndex(secret, shared_counter())
     query = NextEditQuery("file:///a.py", "a.py", "python", doc, 0)
     assert next_edit_prompt(query, "", NextEditOptions(model="m")) is None
+
+
+# --- the engine with a stand-in session ----------------------------------------------------------
+
+
+class FakeStream:
+    def __init__(self, text: str, incomplete: str | None) -> None:
+        self._text = text
+        self.incomplete_reason: str | None = None
+        self._incomplete = incomplete
+
+    async def __aenter__(self) -> FakeStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._deltas()
+
+    async def _deltas(self) -> AsyncIterator[str]:
+        for line in self._text.splitlines(keepends=True):
+            await asyncio.sleep(0)
+            yield line
+        self.incomplete_reason = self._incomplete
+
+
+class FakeSession:
+    def __init__(self, text: str, incomplete: str | None = None) -> None:
+        self.text = text
+        self.incomplete = incomplete
+        self.requests: list[CreateRequest] = []
+
+    def stream(self, request: CreateRequest) -> FakeStream:
+        self.requests.append(request)
+        return FakeStream(self.text, self.incomplete)
+
+
+def engine_for(session: FakeSession) -> NextEditEngine:
+    def spawn(coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        return asyncio.get_running_loop().create_task(coro, name=name)
+
+    return NextEditEngine(
+        lambda: session,  # type: ignore[arg-type, return-value]
+        lambda: NextEditOptions(model="m"),
+        lambda: 0.01,
+        spawn,
+    )
+
+
+SOURCE = "def area(width, h):\n    return w * h\n"
+
+
+def area_query(doc: DocumentIndex) -> NextEditQuery:
+    return NextEditQuery("file:///a.py", "a.py", "python", doc, doc.offset_at(0, 14))
+
+
+async def test_a_reply_cut_off_by_the_output_limit_proposes_nothing() -> None:
+    doc = DocumentIndex(SOURCE, shared_counter(), version=2)
+    whole = FakeSession("def area(width, h):\n    return width * h\n")
+    found = await engine_for(whole).request(area_query(doc))
+    assert found is not None and found.version == 2
+    assert apply_edits(doc.text, list(found.edits)) == "def area(width, h):\n    return width * h\n"
+    cut = FakeSession("def area(width, h):\n    return wid", incomplete="max_output_tokens")
+    engine = engine_for(cut)
+    assert await engine.request(area_query(doc)) is None
+    assert engine.stats.counters["truncated"] == 1
+
+
+async def test_a_keystroke_cancels_the_scheduled_prediction_and_the_newest_wins() -> None:
+    doc = DocumentIndex(SOURCE, shared_counter(), version=2)
+    session = FakeSession("def area(width, h):\n    return width * h\n")
+    engine = engine_for(session)
+    ready: list[Prediction] = []
+    engine.on_ready = ready.append
+    engine.schedule(area_query(doc))
+    engine.changed("file:///a.py", None)  # the next key, within the pause
+    doc.apply_change((1, 16, 1, 16), "\n", version=3)
+    engine.schedule(area_query(doc))
+    await asyncio.sleep(0.1)
+    assert len(session.requests) == 1
+    assert [p.version for p in ready] == [3]
+    assert engine.ready("file:///a.py", 3) is ready[0]
+    assert engine.ready("file:///a.py", 2) is None
+    assert engine.stats.counters["debounced"] == 1
