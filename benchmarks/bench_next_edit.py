@@ -27,12 +27,10 @@ from typing import Any
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from benchmarks.bench_completion import model_time
+from benchmarks.bench_completion import last_request, model_time
 from benchmarks.common import summary, table, to_plain
-from spark_lsp.model.protocol import CreateRequest
 from spark_lsp.modelserver.engines.scripted import Reply, Script, ScriptedEngine
 from spark_lsp.modelserver.server import ModelServer, ServerConfig
-from spark_lsp.prompt_format import TASK_NEXT_EDIT
 
 TOKEN = "bench-next-edit-token-0123456789"
 TTFT_MS = 150
@@ -130,19 +128,6 @@ def applied(lines: list[str], result: Any) -> str | None:
     return text[: start["character"]] + edits[0]["newText"] + text[end["character"] :]
 
 
-def last_next_edit_request(model: ModelServer) -> CreateRequest:
-    message = [
-        m for m in model.stats.received if str(m.get("instructions", "")).startswith(TASK_NEXT_EDIT)
-    ][-1]
-    texts = tuple(part["text"] for item in message["input"] for part in item["content"])
-    return CreateRequest(
-        input_texts=texts,
-        model=message["model"],
-        instructions=message.get("instructions"),
-        max_output_tokens=message.get("max_output_tokens"),
-    )
-
-
 async def renames(model: ModelServer, engine: ScriptedEngine, root: Path) -> dict[str, Any]:
     client = await start(model.url, root, {"debounceMs": DEBOUNCE_MS})
     arrived: asyncio.Queue[tuple[float, dict[str, Any]]] = asyncio.Queue()
@@ -178,7 +163,7 @@ async def renames(model: ModelServer, engine: ScriptedEngine, root: Path) -> dic
         got = applied(doc.lines, result)
         fetched_ok += got == f"    return {new} * factor + {i}"
         # This round's model time: the server's own request, replayed straight to the model.
-        model_ms.append(await model_time(model.url, TOKEN, 1, last_next_edit_request(model)))
+        model_ms.append(await model_time(model.url, TOKEN, 1, last_request(model.url, TOKEN)))
         await asyncio.sleep(0.2)
     stats = to_plain(await client.protocol.send_request_async("spark/stats", {}))["nextEdit"]
     await client.shutdown_session()

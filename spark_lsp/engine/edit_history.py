@@ -30,6 +30,8 @@ MAX_ENTRIES = 16
 MAX_HUNK_LINES = 40
 #: A burst that grows past this many lines stops growing (a new one starts).
 MAX_BURST_LINES = 200
+#: Text kept per side of a burst: a paste of a whole file is remembered by its start only.
+MAX_BURST_CHARS = 16_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +55,8 @@ class EditBurst:
     new_count: int
     started: float
     updated: float
+    #: Its text was cut to ``MAX_BURST_CHARS``: shown, but never extended or compared.
+    partial: bool = False
 
     @property
     def changed(self) -> bool:
@@ -96,9 +100,16 @@ class EditHistory:
         new_count = capture.old_count + capture.line_delta
         new_text = doc.text_of_lines(capture.first, capture.first + new_count)
         if new_text != capture.old_text:
+            partial = max(len(new_text), len(capture.old_text)) > MAX_BURST_CHARS
             self.bursts.append(
                 EditBurst(
-                    capture.first, capture.old_text, new_text, new_count, capture.at, capture.at
+                    capture.first,
+                    capture.old_text[:MAX_BURST_CHARS],
+                    new_text[:MAX_BURST_CHARS],
+                    new_count,
+                    capture.at,
+                    capture.at,
+                    partial,
                 )
             )
 
@@ -112,7 +123,7 @@ class EditHistory:
         return self.bursts[-1] if self.bursts else None
 
     def _continues(self, burst: EditBurst, capture: Capture) -> bool:
-        if capture.at - burst.updated > self._gap:
+        if burst.partial or capture.at - burst.updated > self._gap:
             return False
         if burst.new_count + max(0, capture.line_delta) > MAX_BURST_LINES:
             return False

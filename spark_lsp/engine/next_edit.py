@@ -300,7 +300,7 @@ def refine(edit: OffsetEdit, text: str) -> OffsetEdit | None:
 def last_span(history: EditHistory, doc: DocumentIndex, sent: Sent) -> Span | None:
     """The last burst in sent-text offsets, when it lies inside the window."""
     burst = history.last
-    if burst is None:
+    if burst is None or burst.partial:
         return None
     start = _line_start(doc, burst.first) - sent.doc_start + sent.region_start
     end = _line_start(doc, burst.first + burst.new_count) - sent.doc_start + sent.region_start

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lsprotocol import types
 from pygls.exceptions import JsonRpcContentModified, JsonRpcException
 
 from benchmarks.common import to_plain
@@ -40,22 +39,8 @@ async def opened(tmp_path: Path, engine: ScriptedEngine, init: Any = OPT_IN) -> 
 
 def change(editor: Editor, uri: str, rng: tuple[int, int, int, int], text: str) -> None:
     """One didChange replacing ``rng`` with ``text``; the client's copy follows."""
-    editor.versions[uri] += 1
-    start = types.Position(line=rng[0], character=rng[1])
-    end = types.Position(line=rng[2], character=rng[3])
     editor.texts[uri] = apply(editor.texts[uri], [(rng, text)])
-    editor.client.text_document_did_change(
-        types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(
-                uri=uri, version=editor.versions[uri]
-            ),
-            content_changes=[
-                types.TextDocumentContentChangePartial(
-                    range=types.Range(start=start, end=end), text=text
-                )
-            ],
-        )
-    )
+    editor.replace(uri, rng, text)
 
 
 def apply(text: str, edits: list[tuple[tuple[int, int, int, int], str]]) -> str:

@@ -133,3 +133,14 @@ def test_long_hunks_are_cut() -> None:
     rendered = history.render(shared_counter().count, 100_000)
     assert rendered.count("\n+new ") == 40
     assert "60 more lines" in rendered
+
+
+def test_a_huge_paste_is_kept_partially_and_starts_its_own_burst() -> None:
+    doc, history, clock = setup("x\n")
+    paste = "".join(f"pasted line {i}\n" for i in range(5000))
+    edit(doc, history, (0, 0, 0, 0), paste)
+    burst = history.bursts[-1]
+    assert burst.partial and len(burst.new_text) == 16_000
+    clock.now += 0.05
+    edit(doc, history, (0, 0, 0, 0), "y")
+    assert len(history.bursts) == 2
