@@ -27,7 +27,7 @@ from typing import Any
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from benchmarks.bench_completion import last_request, model_time
+from benchmarks.bench_completion import model_time, replay_of
 from benchmarks.common import summary, table, to_plain
 from spark_lsp.modelserver.engines.scripted import Reply, Script, ScriptedEngine
 from spark_lsp.modelserver.server import ModelServer, ServerConfig
@@ -163,7 +163,8 @@ async def renames(model: ModelServer, engine: ScriptedEngine, root: Path) -> dic
         got = applied(doc.lines, result)
         fetched_ok += got == f"    return {new} * factor + {i}"
         # This round's model time: the server's own request, replayed straight to the model.
-        model_ms.append(await model_time(model.url, TOKEN, 1, last_request(model.url, TOKEN)))
+        sent = [m for m in model.stats.received if m.get("generate") is not False][-1]
+        model_ms.append(await model_time(model.url, TOKEN, 1, replay_of(sent)))
         await asyncio.sleep(0.2)
     stats = to_plain(await client.protocol.send_request_async("spark/stats", {}))["nextEdit"]
     await client.shutdown_session()
