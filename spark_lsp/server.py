@@ -93,10 +93,13 @@ class SparkProtocol(LanguageServerProtocol):
             future.add_done_callback(lambda done: self._forget_future(msg_id, done))
 
     def _send_handler_result(self, future: Any, *, msg_id: Any) -> None:
-        """Answer ContentModified (a request about an older document version) as the expected
-        reply it is: pygls would log it with a traceback and report it as a server error."""
+        """Answer ContentModified (a request about an older document version) and InvalidParams
+        raised by a handler as the expected replies they are: pygls would log them with a
+        traceback and report them as server errors."""
         error = None if future.cancelled() else future.exception()
-        if isinstance(error, JsonRpcContentModified):
+        if isinstance(error, JsonRpcContentModified | JsonRpcInvalidParams):
+            if isinstance(error, JsonRpcInvalidParams):
+                log.warning("answered a malformed request: %s", error.message)
             self._request_futures.pop(msg_id, None)
             self._send_response(msg_id, error=error.to_response_error())
             return

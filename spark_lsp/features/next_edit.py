@@ -141,13 +141,13 @@ def _get(obj: Any, key: str) -> Any:
 
 
 def _parse(params: Any) -> tuple[str, int | None, int, int]:
-    try:
-        document, position = _get(params, "textDocument"), _get(params, "position")
-        uri = str(_get(document, "uri"))
-        version = _get(document, "version")
-        line, character = int(_get(position, "line")), int(_get(position, "character"))
-    except (TypeError, ValueError) as exc:
-        raise JsonRpcInvalidParams(f"{REQUEST} needs {{textDocument, position}} ({exc})") from None
+    document, position = _get(params, "textDocument"), _get(params, "position")
+    uri, version = _get(document, "uri"), _get(document, "version")
+    line, character = _get(position, "line"), _get(position, "character")
+    if not isinstance(uri, str) or not all(isinstance(n, int) for n in (line, character)):
+        raise JsonRpcInvalidParams(
+            f"{REQUEST} needs {{textDocument: {{uri, version?}}, position: {{line, character}}}}"
+        )
     if version is not None and not isinstance(version, int):
         raise JsonRpcInvalidParams(f"{REQUEST}: textDocument.version must be an integer")
     return uri, version, line, character

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pygls.exceptions import JsonRpcContentModified, JsonRpcException
+from pygls.exceptions import JsonRpcContentModified, JsonRpcException, JsonRpcInvalidParams
 
 from benchmarks.common import to_plain
 from spark_lsp.modelserver.engines.scripted import Reply, Script, ScriptedEngine
@@ -147,6 +147,10 @@ async def test_a_stale_version_is_refused(tmp_path: Path) -> None:
         assert refused.value.code == JsonRpcContentModified.CODE
         fresh = await next_edit(editor, uri, editor.versions[uri])
         assert fresh is None or fresh["version"] == editor.versions[uri]
+        with pytest.raises(JsonRpcException) as malformed:
+            await editor.client.protocol.send_request_async("spark/nextEdit", {"textDocument": 5})
+        assert malformed.value.code == JsonRpcInvalidParams.CODE
+        assert "spark/nextEdit needs {textDocument: {uri" in str(malformed.value)
     finally:
         await stop_editor(editor)
 
