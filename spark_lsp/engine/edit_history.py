@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from spark_lsp.engine.documents import DocumentIndex
-from spark_lsp.engine.privacy import redact_secrets
+from spark_lsp.shared.privacy import redact_secrets
 
 __all__ = ["Capture", "EditBurst", "EditHistory"]
 

@@ -17,9 +17,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from spark_lsp.engine.actions import Region, _context_lines, parse_replacement
 from spark_lsp.engine.context import hard_cap
@@ -27,12 +27,13 @@ from spark_lsp.engine.debounce import Supersession, Ticket
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.edit_history import EditHistory
 from spark_lsp.engine.edits import OffsetEdit, minimal_edits
-from spark_lsp.engine.privacy import redact_secrets
 from spark_lsp.engine.prompts import Prompt, file_heading
 from spark_lsp.engine.stats import PipelineStats
+from spark_lsp.engine.store import Change, DocumentStore, OpenDocument
 from spark_lsp.errors import ModelRequestError, ModelUnavailable, SparkError, Superseded
 from spark_lsp.model.protocol import CreateRequest
-from spark_lsp.prompt_format import CURSOR, TASK_NEXT_EDIT
+from spark_lsp.shared.privacy import redact_secrets
+from spark_lsp.shared.prompt_format import CURSOR, TASK_NEXT_EDIT
 
 if TYPE_CHECKING:
     from spark_lsp.model.session import ModelSession
@@ -65,9 +66,6 @@ MIN_AUTO_PAUSE_S = 0.15
 #: After a failed automatic prediction, automatic ones pause this long (a model that refuses
 #: the task, or is rate limited, is not asked again at typing speed).
 QUIET_AFTER_FAILURE_S = 20.0
-
-Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
-
 
 @dataclass(frozen=True, slots=True)
 class NextEditOptions:
@@ -334,15 +332,15 @@ class NextEditEngine:
         session: Callable[[], ModelSession | None],
         options: Callable[[], NextEditOptions],
         delay: Callable[[], float],
-        spawn: Spawn,
         *,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self._session = session
         self._options = options
         self._delay = delay
-        self._spawn = spawn
         self._timer = timer
+        #: Scheduled predictions, referenced until done (a task nobody holds may vanish).
+        self._tasks: set[asyncio.Task[Prediction | None]] = set()
         self._docs: dict[str, _DocState] = {}
         self._quiet_until = 0.0
         self.supersession = Supersession()
@@ -361,6 +359,35 @@ class NextEditEngine:
         if state is None:
             state = self._docs[uri] = _DocState(EditHistory(timer=self._timer))
         return state
+
+    def apply_changes(
+        self, store: DocumentStore, uri: str, version: int, changes: list[Change]
+    ) -> tuple[OpenDocument, int | None] | None:
+        """Apply a document's changes to ``store``, recording each in the history.
+
+        Each change's old lines are read before it is applied (the history needs them), so
+        the changes go to the store one at a time, in order, as the store itself applies them.
+        Returns the document and where the last change ended (the cursor, as far as the
+        server can tell), or None when the document is not open.
+        """
+        doc = store.get(uri)
+        if doc is None:
+            return None
+        history = self.history(uri)
+        cursor: int | None = None
+        for change_range, text in changes:
+            if change_range is None:
+                history.clear()  # the whole text was replaced: positions mean nothing now
+                store.change(uri, version, [(None, text)])
+                cursor = None
+                continue
+            capture = history.capture(doc.index, change_range, text)
+            start = doc.index.offset_at(change_range[0], change_range[1])
+            store.change(uri, version, [(change_range, text)])
+            history.commit(capture, doc.index)
+            cursor = start + len(text)
+        self.changed(uri, cursor)
+        return doc, cursor
 
     def changed(self, uri: str, cursor: int | None) -> None:
         """A keystroke: the running prediction and the ready one are for older text now."""
@@ -393,7 +420,9 @@ class NextEditEngine:
             self.stats.count("quiet_skips")
             return
         ticket = self.supersession.begin(query.uri)
-        task = self._spawn(self._after_pause(query, ticket), "next-edit")
+        task = asyncio.get_running_loop().create_task(self._after_pause(query, ticket))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
         self._state(query.uri).running = _Running(query.doc.version, task)
 
     async def request(self, query: NextEditQuery) -> Prediction | None:

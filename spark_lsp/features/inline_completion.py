@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from spark_lsp.features import next_edit
-from spark_lsp.server import SparkServer
+from spark_lsp.engine.service import CompletionRequest
+from spark_lsp.lsp.server import SparkServer
 
 
 def register(server: SparkServer) -> None:
@@ -15,14 +15,16 @@ def register(server: SparkServer) -> None:
     async def inline_completion(
         ls: SparkServer, params: types.InlineCompletionParams
     ) -> types.InlineCompletionList:
-        predicted = next_edit.inline_item(ls, params.text_document.uri, params.position)
-        if predicted is not None:
-            return types.InlineCompletionList(items=[predicted])
         invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
-        found = await ls.suggest(params.text_document.uri, params.position, invoked=invoked)
-        if found is None:
+        at = params.position
+        uri = params.text_document.uri
+        # A next-edit prediction that only inserts here is an ordinary inline item.
+        text = ls.service.next_edit_insertion(uri, at.line, at.character)
+        if text is None:
+            request = CompletionRequest(uri, at.line, at.character, invoked)
+            text = (await ls.service.complete(request)).text
+        if text is None:
             return types.InlineCompletionList(items=[])
-        _, text = found
         here = types.Range(start=params.position, end=params.position)
         return types.InlineCompletionList(
             items=[types.InlineCompletionItem(insert_text=text, range=here)]

@@ -16,7 +16,7 @@ from pygls.exceptions import JsonRpcContentModified, JsonRpcException, JsonRpcIn
 
 from benchmarks.common import to_plain
 from spark_lsp.modelserver.engines.scripted import Reply, Script, ScriptedEngine
-from spark_lsp.prompt_format import TASK_NEXT_EDIT
+from spark_lsp.shared.prompt_format import TASK_NEXT_EDIT
 from tests.e2e.conftest import Editor, start_editor, stop_editor
 
 SOURCE = "def area(w, h):\n    return w * h\n\n\nprint(area(2, 3))\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.edit_history import EditHistory
-from spark_lsp.engine.tokens import shared_counter
+from tests.counter import loaded_counter
 
 SOURCE = "def area(w, h):\n    return w * h\n\n\nprint(area(2, 3))\n"
 
@@ -19,7 +19,7 @@ class Clock:
 
 def setup(text: str = SOURCE) -> tuple[DocumentIndex, EditHistory, Clock]:
     clock = Clock()
-    return DocumentIndex(text, shared_counter()), EditHistory(timer=clock), clock
+    return DocumentIndex(text, loaded_counter()), EditHistory(timer=clock), clock
 
 
 def edit(
@@ -111,18 +111,18 @@ def test_render_is_a_diff_within_a_token_budget_newest_kept() -> None:
     edit(doc, history, (0, 9, 0, 10), "width")
     clock.now += 5
     edit(doc, history, (4, 0, 4, 0), "# done\n")
-    full = history.render(shared_counter().count, 10_000)
+    full = history.render(loaded_counter().count, 10_000)
     assert full.index("-def area(w, h):") < full.index("+def area(width, h):")
     assert full.index("+def area(width, h):") < full.index("+# done")
     assert "@@ line 1 " in full and "@@ line 5 " in full
-    newest_only = history.render(shared_counter().count, shared_counter().count(full) - 5)
+    newest_only = history.render(loaded_counter().count, loaded_counter().count(full) - 5)
     assert "+# done" in newest_only and "width" not in newest_only
 
 
 def test_render_redacts_secrets() -> None:
     doc, history, clock = setup("x = 1\n")
     edit(doc, history, (0, 0, 0, 0), 'api_key = "sk-proj-abcdefghijklmnopqrstuvwxyz012345"\n')
-    rendered = history.render(shared_counter().count, 10_000)
+    rendered = history.render(loaded_counter().count, 10_000)
     assert "abcdefghijklmnop" not in rendered
     assert "redacted" in rendered
 
@@ -130,7 +130,7 @@ def test_render_redacts_secrets() -> None:
 def test_long_hunks_are_cut() -> None:
     doc, history, clock = setup("x\n")
     edit(doc, history, (0, 0, 0, 0), "".join(f"new {i}\n" for i in range(100)))
-    rendered = history.render(shared_counter().count, 100_000)
+    rendered = history.render(loaded_counter().count, 100_000)
     assert rendered.count("\n+new ") == 40
     assert "60 more lines" in rendered
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine
-from typing import Any
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -24,9 +23,9 @@ from spark_lsp.engine.next_edit import (
     refine,
     window_lines,
 )
-from spark_lsp.engine.tokens import shared_counter
 from spark_lsp.model.protocol import CreateRequest
-from spark_lsp.prompt_format import CURSOR, TASK_NEXT_EDIT
+from spark_lsp.shared.prompt_format import CURSOR, TASK_NEXT_EDIT
+from tests.counter import loaded_counter
 
 BEFORE = "import math\n\n"
 WINDOW = "def area(width, h):\n    return w * h\n"
@@ -132,7 +131,7 @@ def test_only_a_pure_insertion_at_the_cursor_is_an_inline_item() -> None:
 
 
 def numbered(count: int) -> DocumentIndex:
-    return DocumentIndex("".join(f"value_{i} = {i}\n" for i in range(count)), shared_counter())
+    return DocumentIndex("".join(f"value_{i} = {i}\n" for i in range(count)), loaded_counter())
 
 
 def test_window_is_plus_minus_lines_clamped() -> None:
@@ -169,14 +168,14 @@ def test_prompt_has_history_window_and_cursor_and_respects_the_cap() -> None:
     small = NextEditOptions(model="m", window_lines=40, max_context_tokens=1500)
     capped = next_edit_prompt(query, "", small)
     assert capped is not None
-    count = shared_counter().count
+    count = loaded_counter().count
     total = count(capped[0].instructions) + count(capped[0].volatile) + capped[2]
     assert total <= 1500
 
 
 def test_a_window_holding_a_secret_is_not_sent() -> None:
     secret = 'token = "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"\nx = 1\n'
-    doc = DocumentIndex(secret, shared_counter())
+    doc = DocumentIndex(secret, loaded_counter())
     query = NextEditQuery("file:///a.py", "a.py", "python", doc, 0)
     assert next_edit_prompt(query, "", NextEditOptions(model="m")) is None
 
@@ -218,14 +217,10 @@ class FakeSession:
 
 
 def engine_for(session: FakeSession) -> NextEditEngine:
-    def spawn(coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-        return asyncio.get_running_loop().create_task(coro, name=name)
-
     return NextEditEngine(
         lambda: session,  # type: ignore[arg-type, return-value]
         lambda: NextEditOptions(model="m"),
         lambda: 0.01,
-        spawn,
     )
 
 
@@ -237,7 +232,7 @@ def area_query(doc: DocumentIndex) -> NextEditQuery:
 
 
 async def test_a_reply_cut_off_by_the_output_limit_proposes_nothing() -> None:
-    doc = DocumentIndex(SOURCE, shared_counter(), version=2)
+    doc = DocumentIndex(SOURCE, loaded_counter(), version=2)
     whole = FakeSession("def area(width, h):\n    return width * h\n")
     found = await engine_for(whole).request(area_query(doc))
     assert found is not None and found.version == 2
@@ -249,7 +244,7 @@ async def test_a_reply_cut_off_by_the_output_limit_proposes_nothing() -> None:
 
 
 async def test_a_keystroke_cancels_the_scheduled_prediction_and_the_newest_wins() -> None:
-    doc = DocumentIndex(SOURCE, shared_counter(), version=2)
+    doc = DocumentIndex(SOURCE, loaded_counter(), version=2)
     session = FakeSession("def area(width, h):\n    return width * h\n")
     engine = engine_for(session)
     ready: list[Prediction] = []
