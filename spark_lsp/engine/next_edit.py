@@ -321,7 +321,6 @@ class _DocState:
     history: EditHistory
     ready: Prediction | None = None
     running: _Running | None = None
-    cursor: int | None = None
 
 
 class NextEditEngine:
@@ -386,25 +385,18 @@ class NextEditEngine:
             store.change(uri, version, [(change_range, text)])
             history.commit(capture, doc.index)
             cursor = start + len(text)
-        self.changed(uri, cursor)
+        self.changed(uri)
         return doc, cursor
 
-    def changed(self, uri: str, cursor: int | None) -> None:
+    def changed(self, uri: str) -> None:
         """A keystroke: the running prediction and the ready one are for older text now."""
-        state = self._state(uri)
         self.supersession.cancel(uri)
-        state.ready = None
-        state.cursor = cursor
+        self._state(uri).ready = None
 
     def forget(self, uri: str) -> None:
         """The document closed."""
         self.supersession.cancel(uri)
         self._docs.pop(uri, None)
-
-    def guessed_cursor(self, uri: str) -> int | None:
-        """Where the last change ended: the cursor, as far as the server can tell."""
-        state = self._docs.get(uri)
-        return state.cursor if state is not None else None
 
     def ready(self, uri: str, version: int) -> Prediction | None:
         """The prediction computed for ``version`` of ``uri``, if one is ready."""

@@ -250,7 +250,7 @@ async def test_a_keystroke_cancels_the_scheduled_prediction_and_the_newest_wins(
     ready: list[Prediction] = []
     engine.on_ready = ready.append
     engine.schedule(area_query(doc))
-    engine.changed("file:///a.py", None)  # the next key, within the pause
+    engine.changed("file:///a.py")  # the next key, within the pause
     doc.apply_change((1, 16, 1, 16), "\n", version=3)
     engine.schedule(area_query(doc))
     await asyncio.sleep(0.1)

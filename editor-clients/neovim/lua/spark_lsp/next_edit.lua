@@ -35,9 +35,15 @@ local function define_highlights()
   vim.api.nvim_set_hl(0, 'SparkNextEditInsert', { link = 'DiffAdd', default = true })
 end
 
+--- The buffer (0 or nil: the current one) and its shown proposal, if any.
+local function current(bufnr)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  return bufnr, M.proposals[bufnr]
+end
+
 --- Remove the shown proposal of `bufnr`.
 function M.dismiss(bufnr)
-  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  bufnr = current(bufnr)
   local had = M.proposals[bufnr] ~= nil
   M.proposals[bufnr] = nil
   if vim.api.nvim_buf_is_valid(bufnr) then
@@ -151,8 +157,8 @@ end
 
 --- Move the cursor to the proposal; false when there is none.
 function M.jump(bufnr)
-  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
-  local proposal = M.proposals[bufnr]
+  local proposal
+  bufnr, proposal = current(bufnr)
   if not proposal then
     return false
   end
@@ -170,8 +176,8 @@ end
 
 --- Apply the proposal (only to the version it was computed for); false when there is none.
 function M.accept(bufnr)
-  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
-  local proposal = M.proposals[bufnr]
+  local proposal
+  bufnr, proposal = current(bufnr)
   if not proposal then
     return false
   end
@@ -187,8 +193,8 @@ end
 --- One key for both steps: jump to the proposal when the cursor is elsewhere, accept it when
 --- the cursor is there. False when there is no proposal.
 function M.jump_or_accept(bufnr)
-  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
-  local proposal = M.proposals[bufnr]
+  local proposal
+  bufnr, proposal = current(bufnr)
   if not proposal then
     return false
   end
