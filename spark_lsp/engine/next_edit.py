@@ -414,8 +414,13 @@ class NextEditEngine:
         ticket = self.supersession.begin(query.uri)
         task = asyncio.get_running_loop().create_task(self._after_pause(query, ticket))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
         self._state(query.uri).running = _Running(query.doc.version, task)
+
+    def _task_done(self, task: asyncio.Task[Prediction | None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("next-edit prediction failed", exc_info=task.exception())
 
     async def request(self, query: NextEditQuery) -> Prediction | None:
         """An explicit request: the ready or running prediction for this version, else a new one."""
