@@ -206,3 +206,16 @@ async def test_an_insertion_at_the_cursor_is_an_ordinary_inline_item(tmp_path: P
         assert seen == [], "an insertion at the cursor is ghost text, not a next-edit proposal"
     finally:
         await stop_editor(editor)
+
+
+async def test_an_excluded_file_is_never_sent(tmp_path: Path) -> None:
+    editor = await opened(tmp_path, next_edit_engine(RENAMED))
+    try:
+        seen = notifications(editor)
+        uri = editor.open(".env", "w = 1\nprint(w)\n", language="python")  # nothing secret
+        change(editor, uri, (0, 0, 0, 1), "width")
+        await asyncio.sleep(0.6)
+        assert await next_edit(editor, uri, editor.versions[uri]) is None
+        assert next_edit_prompts(editor) == [] and seen == []
+    finally:
+        await stop_editor(editor)
