@@ -10,18 +10,20 @@ import pytest
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.edits import OffsetEdit, apply_edits
 from spark_lsp.engine.next_edit import (
-    NO_EDIT,
     NextEditEngine,
     NextEditOptions,
     NextEditQuery,
     Prediction,
+    next_edit_prompt,
+    window_lines,
+)
+from spark_lsp.engine.next_edit_reply import (
+    NO_EDIT,
     Sent,
     Span,
     anchored_edits,
     drop_reason,
-    next_edit_prompt,
     refine,
-    window_lines,
 )
 from spark_lsp.model.protocol import CreateRequest
 from spark_lsp.shared.prompt_format import CURSOR, TASK_NEXT_EDIT
