@@ -86,6 +86,10 @@ class NextEditOptions:
     max_context_tokens: int = 128_000
     history_tokens: int = HISTORY_TOKENS
     prompt_cache_key: str | None = None
+    #: Sent as ``reasoning.effort`` (None: no reasoning field).
+    reasoning_effort: str | None = None
+    #: Output tokens for reasoning: added to the reply budget and counted against the cap.
+    reasoning_tokens: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +165,7 @@ def next_edit_prompt(
     doc = query.doc
     line, _ = doc.position_at(query.cursor)
     fixed = doc.counter.count(NEXT_EDIT_INSTRUCTIONS) + doc.counter.count(history) + 64
+    fixed += options.reasoning_tokens
     budget = hard_cap(options.max_context_tokens, 0) - fixed
     span = window_lines(doc, line, options.window_lines, budget)
     if span is None:
@@ -420,8 +425,9 @@ class NextEditEngine:
             input_texts=prompt.input_texts,
             model=options.model,
             instructions=prompt.instructions,
-            max_output_tokens=max(16, reply_budget),
+            max_output_tokens=max(16, reply_budget) + options.reasoning_tokens,
             prompt_cache_key=options.prompt_cache_key,
+            reasoning_effort=options.reasoning_effort,
         )
         self.stats.count("model_calls")
         began = self._timer()

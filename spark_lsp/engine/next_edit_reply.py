@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from spark_lsp.engine.actions import Region, parse_replacement
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.edit_history import EditHistory
-from spark_lsp.engine.edits import OffsetEdit, minimal_edits
+from spark_lsp.engine.edits import OffsetEdit, clean_reply, reply_edits
 from spark_lsp.shared.prompt_format import CURSOR
 
 __all__ = [
@@ -63,41 +62,22 @@ def line_start(doc: DocumentIndex, line: int) -> int:
 def anchored_edits(reply: str, sent: Sent, language_id: str = "") -> list[OffsetEdit] | None:
     """Line edits of the sent text (its offsets) that turn it into what the reply says.
 
-    A reply is usually the window alone, but a chat model also echoes context lines above or
-    below it, or everything it saw. The reply is aligned to the sent text (its longest common
-    runs of lines) and only the part it covers is diffed, so echoed context is never read as
-    an insertion. None for an explicit "no edit".
+    A reply is usually the window alone, but a chat model also fences it or echoes the context
+    around it: ``edits.reply_edits`` (the one reader of edit replies) anchors it to the lines
+    that were sent, so echoed context is never read as an insertion. None for an explicit
+    "no edit", fenced or not; raises ``ModelRequestError`` for a reply with no code at all.
     """
-    if reply.strip() in (NO_EDIT, f"`{NO_EDIT}`"):
+    if [line.strip() for line in clean_reply(reply, language_id) if line.strip()] == [NO_EDIT]:
         return None
-    region = Region(0, 0, 0, sent.text[sent.region_start : sent.region_end])
-    new_text = parse_replacement(reply.replace(CURSOR, ""), region, language_id)
-    if new_text.strip() == NO_EDIT:
-        return None
-    import difflib
-
-    sent_lines = sent.text.splitlines(keepends=True)
-    new_lines = new_text.splitlines(keepends=True)
-    starts = [0]
-    for text_line in sent_lines:
-        starts.append(starts[-1] + len(text_line))
-    first_line = starts.index(sent.region_start) if sent.region_start in starts else 0
-    end_line = starts.index(sent.region_end) if sent.region_end in starts else len(sent_lines)
-    matcher = difflib.SequenceMatcher(a=sent_lines, b=new_lines, autojunk=False)
-    blocks = [b for b in matcher.get_matching_blocks() if b.size]
-    base_first, base_end = first_line, end_line
-    if blocks:
-        head, tail = blocks[0], blocks[-1]
-        if head.a < first_line:  # the reply starts by echoing context above the window
-            base_first = max(0, head.a - head.b)
-        if tail.a + tail.size > end_line:  # ... or ends by echoing context below it
-            trailing = len(new_lines) - (tail.b + tail.size)
-            base_end = min(len(sent_lines), tail.a + tail.size + trailing)
-    base = "".join(sent_lines[base_first:base_end])
-    offset = starts[base_first]
-    return [
-        OffsetEdit(offset + e.start, offset + e.end, e.text) for e in minimal_edits(base, new_text)
-    ]
+    start, end = sent.region_start, sent.region_end
+    edits = reply_edits(
+        reply.replace(CURSOR, ""),
+        sent.text[:start],
+        sent.text[start:end],
+        sent.text[end:],
+        language_id=language_id,
+    )
+    return [OffsetEdit(start + e.start, start + e.end, e.text) for e in edits]
 
 
 def drop_reason(

@@ -64,7 +64,7 @@ def test_reply_shapes_give_the_same_edit(reply: str) -> None:
     )
 
 
-@pytest.mark.parametrize("reply", [NO_EDIT, f"{NO_EDIT}\n", f"`{NO_EDIT}`"])
+@pytest.mark.parametrize("reply", [NO_EDIT, f"{NO_EDIT}\n", f"`{NO_EDIT}`", f"```\n{NO_EDIT}\n```"])
 def test_explicit_no_edit(reply: str) -> None:
     assert anchored_edits(reply, SENT) is None
 
@@ -79,8 +79,8 @@ def test_a_new_line_at_the_top_of_the_window_stays_inside_it() -> None:
     assert edits == [OffsetEdit(SENT.region_start, SENT.region_start, "@cache\n")]
 
 
-def test_edited_echoed_context_is_outside_the_window() -> None:
-    reply = "import math\nimport os\n\n" + RENAMED  # changed a context line too
+def test_a_changed_echo_of_the_context_is_outside_the_window() -> None:
+    reply = "  import math\n\n" + RENAMED  # echoes the line above, re-indented
     edits = anchored_edits(reply, SENT)
     assert edits is not None
     window = (SENT.region_start, SENT.region_end)
