@@ -261,3 +261,12 @@ async def test_a_keystroke_cancels_the_scheduled_prediction_and_the_newest_wins(
     assert engine.ready("file:///a.py", 3) is ready[0]
     assert engine.ready("file:///a.py", 2) is None
     assert engine.stats.counters["debounced"] == 1
+
+
+def test_a_window_ending_in_blank_lines_keeps_them() -> None:
+    window = "def f(v):\n    return v\n\n\n"
+    sent = Sent(window, 0, len(window), 0)
+    reply = "```python\ndef f(v):\n    return v + 1\n\n\n```"
+    edits = anchored_edits(reply, sent, "python")
+    assert edits is not None
+    assert apply_edits(window, edits) == "def f(v):\n    return v + 1\n\n\n"
