@@ -255,13 +255,20 @@ def _first_line_after(doc: DocumentIndex, tokens: int) -> int:
 
 
 def edit_prompt(
-    doc: DocumentIndex, path: str, language_id: str, spec: ActionSpec, region: Region, budget: int
+    doc: DocumentIndex,
+    path: str,
+    language_id: str,
+    spec: ActionSpec,
+    region: Region,
+    budget: int,
+    reasoning_tokens: int = 0,
 ) -> Prompt:
     """The edit prompt: the task, surrounding lines, and the region to rewrite.
 
     Every part counts against the model's cap: the task (a diagnostic message or the user's
     instruction, either of which can be megabytes) is truncated with a note, the region must
-    fit, and the surrounding lines get what is left of ``budget``.
+    fit, and the surrounding lines get what is left of ``budget``. The output side reserves the
+    largest edit reply plus ``reasoning_tokens``, since reasoning is billed to the same budget.
     """
     counter = doc.counter
     task = TASKS[spec.kind].format(
@@ -277,7 +284,7 @@ def edit_prompt(
     heading = file_heading(path, language_id)
     region_tokens = doc.tokens_before(region.end) - doc.tokens_before(region.first)
     fixed = sum(map(counter.count, (EDIT_INSTRUCTIONS, heading, task))) + region_tokens
-    room = hard_cap(MODEL_CONTEXT_TOKENS, MAX_EDIT_OUTPUT_TOKENS) - fixed
+    room = hard_cap(MODEL_CONTEXT_TOKENS, MAX_EDIT_OUTPUT_TOKENS + reasoning_tokens) - fixed
     if room < 0:
         raise ConfigError(
             f"the code to edit is too large for the model ({region_tokens} tokens; the limit is "
@@ -347,8 +354,9 @@ class ActionEngine:
         if doc.version != spec.version:
             raise StaleEdit("the document changed since this action was offered; run it again")
         region = region_for(doc, spec)
-        prompt = edit_prompt(doc, path, language_id, spec, region, self._budget())
-        reply = await self._ask(prompt, region)
+        effort, allowance = self._reasoning()
+        prompt = edit_prompt(doc, path, language_id, spec, region, self._budget(), allowance)
+        reply = await self._ask(prompt, region, effort, allowance)
         if doc.version != spec.version:
             raise StaleEdit("the document changed while the edit was computed; nothing applied")
         before = doc.text_of_lines(max(0, region.first - ANCHOR_LINES), region.first)
@@ -366,11 +374,12 @@ class ActionEngine:
         ]
         return ComputedEdit(spec.version, edits)
 
-    async def _ask(self, prompt: Prompt, region: Region) -> str:
+    async def _ask(
+        self, prompt: Prompt, region: Region, effort: str | None, allowance: int
+    ) -> str:
         session = self._session()
         if session is None:
             raise ModelUnavailable("the model is not connected yet")
-        effort, allowance = self._reasoning()
         request = CreateRequest(
             input_texts=prompt.input_texts,
             model=self._model(),

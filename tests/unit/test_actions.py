@@ -139,6 +139,17 @@ def test_every_prompt_part_counts_against_the_cap(spec: ActionSpec) -> None:
     assert "line_3 = 3" in prompt.input_texts[-1]  # the region itself is still there
 
 
+def test_the_reasoning_allowance_counts_against_the_cap() -> None:
+    """Reasoning is billed to max_output_tokens: a large allowance leaves less room for context."""
+    d = doc("\n".join(f"line_{i} = {i}" for i in range(20_000)) + "\n")
+    allowance = 32_000
+    spec = ActionSpec("edit", "u", 3, 3, 0, 3, 5, instruction="rename line_3")
+    prompt = edit_prompt(d, "a.py", "python", spec, region_for(d, spec), 120_000, allowance)
+    counter = loaded_counter()
+    total = counter.count(prompt.instructions) + sum(map(counter.count, prompt.input_texts))
+    assert total <= hard_cap(MODEL_CONTEXT_TOKENS, 4096 + allowance)
+
+
 def test_a_region_larger_than_the_cap_is_refused_clearly() -> None:
     d = doc("x = 1\n" * 200_000)
     spec = ActionSpec("edit", "u", 3, 0, 0, 199_999, 0, instruction="rename")
