@@ -80,6 +80,8 @@ class ContextSettings:
     exclude: tuple[str, ...] = ()
     cross_file: bool = True
     edit_tokens: int = 8192
+    project: bool = True
+    project_tokens: int = 8192
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from spark_lsp.engine.actions import ActionEngine
 from spark_lsp.engine.context import ContextBuilder, ContextOptions
 from spark_lsp.engine.pipeline import CompletionOptions, CompletionPipeline, CompletionQuery
 from spark_lsp.engine.privacy import ExclusionPolicy
+from spark_lsp.engine.sources.project import ProjectContext
 from spark_lsp.engine.store import DocumentStore, OpenDocument
 from spark_lsp.engine.tokens import TokenCounter
 from spark_lsp.errors import SparkError
@@ -140,7 +141,10 @@ class SparkServer(LanguageServer):
         self.counter = TokenCounter()
         self.store = DocumentStore(self.counter)
         self.policy: ExclusionPolicy | None = None
-        self.context_builder = ContextBuilder(self.store, lambda: self.policy, self.context_options)
+        self.project = ProjectContext(self.store, self._excluded_path)
+        self.context_builder = ContextBuilder(
+            self.store, lambda: self.policy, self.context_options, self.project
+        )
         self.runtime: ModelRuntime | None = None
         self.completions_on = True
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -199,7 +203,17 @@ class SparkServer(LanguageServer):
             max_tokens=self.settings.context.max_tokens,
             max_output_tokens=self.settings.completion.max_output_tokens,
             cross_file=self.settings.context.cross_file,
+            project=self.settings.context.project,
+            project_tokens=self.settings.context.project_tokens,
         )
+
+    def _excluded_path(self, path: Path) -> str | None:
+        return self.policy.reason(path) if self.policy is not None else None
+
+    def start_indexing(self) -> None:
+        """Index the workspace in the background (project context), once per session."""
+        if self.store.root is not None and self.settings.context.project:
+            self.run_task(self.project.build(self.store.root), "index-workspace")
 
     @property
     def prompt_cache_key(self) -> str:

@@ -25,6 +25,7 @@ from spark_lsp.prompt_format import CURSOR
 
 if TYPE_CHECKING:
     from spark_lsp.engine.pipeline import CompletionQuery
+    from spark_lsp.engine.sources.project import ProjectContext
 
 #: The model's context window; no prompt plus its output may exceed it, whatever the settings.
 MODEL_CONTEXT_TOKENS = 128_000
@@ -79,6 +80,12 @@ class ContextOptions:
     max_output_tokens: int = 128
     cross_file: bool = True
     snippet_share: float = 0.25
+    #: Workspace sources (definitions, imports, recent edits, diff, repository map).
+    project: bool = True
+    #: Tokens of the stable project part (sent once per connection where chaining works).
+    project_tokens: int = 8192
+    #: Share of the completion budget for the near project sources (definitions, edits).
+    project_share: float = 0.35
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +111,9 @@ class ContextBuilder:
         store: DocumentStore | None = None,
         policy: Callable[[], ExclusionPolicy | None] = lambda: None,
         options: Callable[[], ContextOptions] = ContextOptions,
+        project: ProjectContext | None = None,
     ) -> None:
+        self.project = project
         self._store = store
         self._policy = policy
         self._options = options
@@ -130,18 +139,34 @@ class ContextBuilder:
         snippets, snippet_tokens = ("", 0)
         if options.cross_file and self._store is not None:
             snippets, snippet_tokens = self._snippets(query, int(budget * options.snippet_share))
-        window = select_window(query.doc, query.line, query.character, budget - snippet_tokens)
+        project: tuple[str, ...] = ()
+        project_tokens = 0
+        nearby, nearby_tokens = ("", 0)
+        if options.project and self.project is not None:
+            marker = comment_prefix(query.language_id)
+            stable_budget = max(0, min(options.project_tokens, cap - budget))
+            project, project_tokens = self.project.stable_parts(
+                query, stable_budget, counter.count, marker
+            )
+            nearby, nearby_tokens = self.project.volatile_part(
+                query, int(budget * options.project_share), counter.count, marker
+            )
+        window_budget = max(64, budget - snippet_tokens - nearby_tokens)
+        window = select_window(query.doc, query.line, query.character, window_budget)
         far, near, far_first = _split_far_near(
             query.doc, window.first_line, query.line, window.prefix
         )
         heading = file_heading(query.path, query.language_id)
         stable = tuple(
             _redacted_stable(part)
-            for part in (snippets, _far_message(query, far, far_first))
+            for part in (*project, snippets, _far_message(query, far, far_first))
             if part
         )
-        volatile = redact_secrets(heading + near + CURSOR + window.suffix)
-        self.last_prompt_tokens = snippet_tokens + window.prefix_tokens + window.suffix_tokens
+        volatile = redact_secrets(nearby + heading + near + CURSOR + window.suffix)
+        self.last_prompt_tokens = (
+            project_tokens + nearby_tokens + snippet_tokens + window.prefix_tokens
+            + window.suffix_tokens
+        )
         return Prompt(COMPLETION_INSTRUCTIONS, stable, volatile)
 
     # -- cross-file snippets ------------------------------------------------------------------
@@ -208,7 +233,7 @@ class ContextBuilder:
         self._chunks.pop(uri, None)
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=32)
 def _redacted_stable(text: str) -> str:
     """Redaction of a stable part, remembered: it is the same text keystroke after keystroke,
     and scanning tens of thousands of tokens for secrets on every request would dominate the

@@ -37,3 +37,4 @@ def register(server: SparkServer) -> None:
     def did_close(ls: SparkServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.store.close(params.text_document.uri)
         ls.pipeline.forget(params.text_document.uri)
+        ls.project.note_closed(params.text_document.uri)

@@ -49,6 +49,7 @@ def register(server: SparkServer) -> None:
 async def _start(ls: SparkServer) -> None:
     ls.client_settings = await _pull_settings(ls)
     ls.reload_settings()
+    ls.start_indexing()
     await ls.start_model()
 
 

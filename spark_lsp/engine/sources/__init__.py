@@ -1,0 +1,1 @@
+"""Project context sources: the workspace index and what each source renders from it."""

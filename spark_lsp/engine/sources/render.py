@@ -1,0 +1,65 @@
+"""How project context reads in a prompt: code-shaped signatures under comment headings.
+
+Every source renders the same way, so the model sees one consistent format: a comment line that
+names the file, then signatures as the language writes them, members indented below their class,
+a docstring's first line as a comment. No bodies, no diff markers, nothing the model could
+mistake for text to continue verbatim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from spark_lsp.engine.symbols import FileOutline, Symbol
+
+#: Methods listed under a class: enough to show its interface, bounded for huge classes.
+MAX_MEMBERS = 24
+Counter = Callable[[str], int]
+
+
+def symbol_lines(symbol: Symbol, marker: str, indent: str = "") -> list[str]:
+    """A signature, and its doc as a comment on the next line."""
+    lines = [indent + symbol.signature]
+    if symbol.doc:
+        lines.append(f"{indent}    {marker} {symbol.doc}")
+    return lines
+
+
+def class_lines(symbol: Symbol, outline: FileOutline, marker: str) -> list[str]:
+    """A class with its member signatures (the interface code near the cursor can call)."""
+    lines = symbol_lines(symbol, marker)
+    for member in outline.members(symbol.name)[:MAX_MEMBERS]:
+        lines += symbol_lines(member, marker, "    ")
+    return lines
+
+
+def definition_lines(symbol: Symbol, outline: FileOutline, marker: str) -> list[str]:
+    """A symbol the way a reader needs it: classes with members, functions alone."""
+    if symbol.kind == "class" and not symbol.container:
+        return class_lines(symbol, outline, marker)
+    if symbol.container:
+        return [f"{marker} in {symbol.container}:", *symbol_lines(symbol, marker)]
+    return symbol_lines(symbol, marker)
+
+
+class Packer:
+    """Appends blocks while they fit the budget; counts exact tokens of what it keeps."""
+
+    def __init__(self, budget: int, count: Counter) -> None:
+        self.budget = budget
+        self.count = count
+        self.spent = 0
+        self.blocks: list[str] = []
+
+    def add(self, block: str) -> bool:
+        """Keep ``block`` if it fits; False when it does not (the caller may try a smaller one)."""
+        cost = self.count(block) + 1
+        if self.spent + cost > self.budget:
+            return False
+        self.blocks.append(block)
+        self.spent += cost
+        return True
+
+    def text(self, heading: str) -> str:
+        """The kept blocks under ``heading``, or "" when nothing fit."""
+        return heading + "\n" + "\n".join(self.blocks) + "\n" if self.blocks else ""

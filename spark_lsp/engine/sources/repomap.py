@@ -1,0 +1,74 @@
+"""The repository map: the workspace's top-level symbols, most referenced first, cut to budget.
+
+Beyond the files the current one imports, the model benefits from knowing what else exists (a
+helper two packages away, the project's base classes). Symbols are ranked by how often the
+current file and the recently edited files mention their names, files the current file imports
+and files near it in the tree get a lift, and the map is filled best file first until the budget
+is spent. Signatures only, one line each, so hundreds fit in a few thousand tokens.
+"""
+
+from __future__ import annotations
+
+from collections import Counter as Tally
+from collections.abc import Callable, Collection
+from pathlib import Path, PurePosixPath
+
+from spark_lsp.engine.sources.index import IndexedFile, WorkspaceIndex
+from spark_lsp.engine.sources.render import Counter, Packer
+
+#: Lines of one file's entry in the map: a long module shows its most referenced symbols.
+MAX_SYMBOLS_PER_ENTRY = 12
+
+
+def rank_files(
+    index: WorkspaceIndex,
+    mentions: Tally[str],
+    imported: Collection[str],
+    current: str | None,
+) -> list[tuple[float, IndexedFile]]:
+    """Files scored by mentions of their symbols, import and directory closeness."""
+    here = PurePosixPath(current).parent if current else None
+    scored: list[tuple[float, IndexedFile]] = []
+    for indexed in index.files():
+        if indexed.relative == current or not indexed.outline.symbols:
+            continue
+        score = float(sum(mentions.get(s.name, 0) for s in indexed.outline.top_level()))
+        score += 5.0 if indexed.relative in imported else 0.0
+        if here is not None and PurePosixPath(indexed.relative).parent == here:
+            score += 0.5
+        scored.append((score, indexed))
+    scored.sort(key=lambda item: (-item[0], item[1].relative))
+    return scored
+
+
+def entry(indexed: IndexedFile, mentions: Tally[str], marker: str) -> str:
+    """One file's line in the map: its path, then its top symbols' signatures."""
+    symbols = sorted(indexed.outline.top_level(), key=lambda s: (-mentions.get(s.name, 0), s.line))[
+        :MAX_SYMBOLS_PER_ENTRY
+    ]
+    symbols.sort(key=lambda s: s.line)
+    return "\n".join([f"{marker} {indexed.relative}", *(s.signature for s in symbols)])
+
+
+def render(
+    index: WorkspaceIndex,
+    mentions: Tally[str],
+    imported: Collection[str],
+    current: str | None,
+    budget: int,
+    count: Counter,
+    marker: str,
+    excluded: Callable[[Path], str | None],
+) -> tuple[str, int]:
+    """The map within ``budget``: best files first, each file's entry whole or not at all."""
+    packer = Packer(budget, count)
+    misses = 0
+    for _, indexed in rank_files(index, mentions, imported, current):
+        if excluded(index.root / indexed.relative) is not None:
+            continue
+        if not packer.add(entry(indexed, mentions, marker)):
+            misses += 1
+            if misses > 8:  # the budget is spent; stop scanning the tail
+                break
+    heading = f"{marker} Map of the project (top-level symbols of other files):"
+    return packer.text(heading), packer.spent
