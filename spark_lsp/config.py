@@ -50,6 +50,7 @@ class ModelSettings:
     endpoint: str | None = None
     name: str = "gpt-5.3-codex-spark"
     api_key_env: str = "OPENAI_API_KEY"
+    api_key_command: str | None = None
     connections: int = 2
     rotate_after_seconds: int = 3300
     stall_timeout_ms: int = 10_000
@@ -70,6 +71,7 @@ class CompletionSettings:
     multiline: bool = True
     languages: Mapping[str, bool] = field(default_factory=_default_languages)
     context_tokens: int = 2048
+    trigger: Literal["automatic", "manual"] = "automatic"
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class ActionSettings:
 
     enabled: bool = True
     syntax_diagnostics: bool = False
+    custom: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -202,7 +205,14 @@ def _check(value: Any, schema: Mapping[str, Any]) -> str | None:
     types = _types(schema)
     if types and not any(_TYPE_CHECKS[t](value) for t in types):
         return f"expected {' or '.join(types)}, got {_json_type(value)}"
-    checks = (_check_range, _check_enum, _check_string, _check_items, _check_entries)
+    checks = (
+        _check_range,
+        _check_enum,
+        _check_string,
+        _check_items,
+        _check_entries,
+        _check_properties,
+    )
     return next((reason for check in checks if (reason := check(value, schema))), None)
 
 
@@ -245,11 +255,28 @@ def _check_items(value: Any, schema: Mapping[str, Any]) -> str | None:
 
 
 def _check_entries(value: Any, schema: Mapping[str, Any]) -> str | None:
-    if not isinstance(value, Mapping) or "additionalProperties" not in schema:
+    extra = schema.get("additionalProperties")
+    if not isinstance(value, Mapping) or not isinstance(extra, Mapping):
         return None
     for name, entry in value.items():
         if reason := _check(entry, schema["additionalProperties"]):
             return f"entry {json.dumps(str(name))} ({_show(entry)}) {reason}"
+    return None
+
+
+def _check_properties(value: Any, schema: Mapping[str, Any]) -> str | None:
+    """Objects with declared properties: required ones present, each valid, no unknown ones."""
+    if not isinstance(value, Mapping) or "properties" not in schema:
+        return None
+    properties: Mapping[str, Any] = schema["properties"]
+    missing = [name for name in schema.get("required", ()) if name not in value]
+    if missing:
+        return f"needs {', '.join(missing)}"
+    for name, entry in value.items():
+        if name not in properties:
+            return f"has an unknown key {json.dumps(str(name))}"
+        if reason := _check(entry, properties[name]):
+            return f"{name} {reason}"
     return None
 
 
@@ -260,8 +287,12 @@ def _coerce(value: Any, schema: Mapping[str, Any]) -> Any:
     if isinstance(value, list | tuple):
         return tuple(_coerce(item, schema.get("items", {})) for item in value)
     if isinstance(value, Mapping):
-        entry_schema = schema.get("additionalProperties", {})
-        return MappingProxyType({str(k): _coerce(v, entry_schema) for k, v in value.items()})
+        extra = schema.get("additionalProperties", {})
+        entry_schema = extra if isinstance(extra, Mapping) else {}
+        properties = schema.get("properties", {})
+        return MappingProxyType(
+            {str(k): _coerce(v, properties.get(k, entry_schema)) for k, v in value.items()}
+        )
     return value
 
 
@@ -415,14 +446,17 @@ def language_enabled(settings: Settings, language_id: str) -> bool:
     return settings.completion.enabled and languages.get(language_id, languages.get("*", True))
 
 
-def resolve_endpoint(settings: Settings, env: Mapping[str, str] | None = None) -> ResolvedEndpoint:
+def resolve_endpoint(
+    settings: Settings, env: Mapping[str, str] | None = None, api_key: str | None = None
+) -> ResolvedEndpoint:
     """Decide where to connect: the configured URL, else OpenAI when a key exists, else bundled.
 
-    The key comes only from the environment variable named by ``spark.model.apiKeyEnv`` (defaults
-    to ``os.environ``), so it never passes through settings, logs or status output.
+    The key is ``api_key`` (read by ``spark.model.apiKeyCommand``) or comes from the environment
+    variable named by ``spark.model.apiKeyEnv`` (defaults to ``os.environ``), so it never passes
+    through settings, logs or status output.
     """
     environ = os.environ if env is None else env
-    api_key = environ.get(settings.model.api_key_env, "").strip() or None
+    api_key = api_key or environ.get(settings.model.api_key_env, "").strip() or None
     if settings.model.endpoint:
         return ResolvedEndpoint(settings.model.endpoint, api_key)
     if api_key:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from spark_lsp.config import ResolvedEndpoint, Settings, resolve_endpoint
+from spark_lsp.keycommand import read_key_async
 from spark_lsp.model.connection import ConnectOptions
 from spark_lsp.model.session import ModelSession, SessionOptions, SessionStatus
 from spark_lsp.modelserver.embedded import EmbeddedModelServer
@@ -24,6 +26,7 @@ class ModelRuntime:
 
     def __init__(self, settings: Settings, env: Mapping[str, str], workspace: Path | None) -> None:
         self.settings = settings
+        self.env = env
         self.endpoint: ResolvedEndpoint = resolve_endpoint(settings, env)
         self.workspace = workspace
         self.session: ModelSession | None = None
@@ -31,12 +34,30 @@ class ModelRuntime:
         self.url: str | None = self.endpoint.url
 
     @property
+    def display_url(self) -> str:
+        """The endpoint for status bars: scheme, host and path only (no query, no credentials)."""
+        if self.endpoint.bundled or self.url is None:
+            return "bundled"
+        parts = urlsplit(self.url)
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
+
+    @property
     def kind(self) -> str:
         """``bundled`` or ``remote``: shown in the status bar and by ``doctor``."""
         return "bundled" if self.endpoint.bundled else "remote"
 
     async def start(self, on_status: Callable[[SessionStatus], None] | None = None) -> ModelSession:
-        """Start the bundled server if needed, then open the session (connects in background)."""
+        """Start the bundled server if needed, then open the session (connects in background).
+
+        With ``spark.model.apiKeyCommand`` the key is read here, once per runtime (a rejected
+        key makes the server start a new runtime, which reads it again).
+        """
+        command = self.settings.model.api_key_command
+        if command:
+            key = await read_key_async(command)
+            self.endpoint = resolve_endpoint(self.settings, self.env, api_key=key)
+            self.url = self.endpoint.url
         api_key = self.endpoint.api_key
         if self.endpoint.bundled:
             self._embedded = EmbeddedModelServer()

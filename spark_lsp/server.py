@@ -25,6 +25,7 @@ from spark_lsp import __version__
 from spark_lsp.config import Settings, language_enabled, load_settings
 from spark_lsp.engine.actions import ActionEngine
 from spark_lsp.engine.context import ContextBuilder, ContextOptions
+from spark_lsp.engine.custom_actions import CustomAction, custom_actions
 from spark_lsp.engine.pipeline import CompletionOptions, CompletionPipeline, CompletionQuery
 from spark_lsp.engine.privacy import ExclusionPolicy
 from spark_lsp.engine.sources.project import ProjectContext
@@ -147,6 +148,8 @@ class SparkServer(LanguageServer):
         )
         self.runtime: ModelRuntime | None = None
         self.completions_on = True
+        self.custom_actions: list[CustomAction] = []
+        self.key_retried = False
         self.tasks: set[asyncio.Task[Any]] = set()
         self.diagnostic_tasks: dict[str, asyncio.Task[Any]] = {}
         self.reporter = StatusReporter(
@@ -269,7 +272,9 @@ class SparkServer(LanguageServer):
         return None if suggestion is None else (doc, suggestion.text)
 
     def _completions_allowed(self, doc: OpenDocument, invoked: bool) -> bool:
-        if not self.completions_on and not invoked:
+        if not invoked and (
+            not self.completions_on or self.settings.completion.trigger == "manual"
+        ):
             return False
         return language_enabled(self.settings, doc.language_id)
 
@@ -285,6 +290,7 @@ class SparkServer(LanguageServer):
         old = self.settings
         self.settings = settings
         self.policy = ExclusionPolicy(self.store.root, settings.context.exclude)
+        self.custom_actions = custom_actions(settings.actions.custom)
         self.reporter.warn_settings(warnings)
         self.reporter.model = settings.model.name
         return old.model != settings.model
@@ -302,16 +308,28 @@ class SparkServer(LanguageServer):
         runtime = ModelRuntime(self.settings, self.env, self.store.root)
         self.runtime = runtime
         self.reporter.model = self.settings.model.name
-        self.reporter.endpoint_kind = runtime.kind
         try:
             await runtime.start(self._on_session_status)
         except SparkError as exc:
             self.reporter.set_state("error", str(exc))
             self.reporter.problem("start", f"spark-lsp: {exc}", popup=True)
+        finally:
+            self.reporter.endpoint_kind = runtime.kind
+            self.reporter.endpoint_url = runtime.display_url
 
     def _on_session_status(self, status: SessionStatus) -> None:
         if status.state == "ready":
+            self.key_retried = False
             self.reporter.recovered()
+        if (
+            status.state == "auth_failed"
+            and self.settings.model.api_key_command
+            and not self.key_retried
+        ):
+            # The key may have been rotated in the password manager: read it once more.
+            self.key_retried = True
+            self.run_task(self.start_model(), "reread-api-key")
+            return
         self.reporter.on_session(status)
 
     async def stop_model(self) -> None:

@@ -9,10 +9,11 @@ returned with, the document version it was listed for.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
+from spark_lsp.engine.custom_actions import CustomAction, fill_selection
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.edits import OffsetEdit, minimal_edits
 from spark_lsp.engine.postprocess import CompletionContext, strip_chatter, strip_code_fences
@@ -24,7 +25,7 @@ from spark_lsp.model.protocol import CreateRequest
 if TYPE_CHECKING:
     from spark_lsp.model.session import ModelSession
 
-ActionKind = Literal["fix", "syntax", "edit", "docstring", "simplify", "regex"]
+ActionKind = Literal["fix", "syntax", "edit", "docstring", "simplify", "regex", "custom"]
 ACTION_KINDS: tuple[str, ...] = get_args(ActionKind)
 REGEX_HINT = re.compile(r"\b(regex|regexp|regular expression|pattern|matches?)\b", re.IGNORECASE)
 COMMENT_OR_STRING = re.compile(r"^\s*(#|//|/\*|\*|--|;)|[\"'`]")
@@ -41,6 +42,7 @@ TASKS: dict[str, str] = {
     "simplify": "Simplify this code without changing what it does.",
     "regex": "Write the regular expression this line describes (or fix the one it holds), "
     "as a string literal in the file's language; keep the rest of the line.",
+    "custom": "{instruction}",
 }
 
 
@@ -122,6 +124,7 @@ def list_actions(
     language_id: str,
     selection: tuple[int, int, int, int],
     diagnostics: list[DiagnosticInfo],
+    custom: Sequence[CustomAction] = (),
 ) -> list[OfferedAction]:
     """The actions to offer at ``selection``: cheap, deterministic, no model call."""
     version = doc.version
@@ -163,7 +166,36 @@ def list_actions(
             )
         )
     offered += _selection_actions(doc, uri, selection)
+    offered += _custom_actions(doc, uri, language_id, selection, diagnostics, custom)
     return offered
+
+
+def _custom_actions(
+    doc: DocumentIndex,
+    uri: str,
+    language_id: str,
+    selection: tuple[int, int, int, int],
+    diagnostics: list[DiagnosticInfo],
+    custom: Sequence[CustomAction],
+) -> list[OfferedAction]:
+    """The user's own actions that apply here, with their templates filled (but the code)."""
+    has_selection = selection[:2] != selection[2:]
+    diagnostic = diagnostics[0].message if diagnostics else ""
+    return [
+        OfferedAction(
+            f"Spark: {action.title}",
+            action.kind,
+            ActionSpec(
+                "custom",
+                uri,
+                doc.version,
+                *selection,
+                instruction=action.task(language_id, diagnostic),
+            ),
+        )
+        for action in custom
+        if action.offered(language_id, has_selection)
+    ]
 
 
 def _selection_actions(
@@ -274,6 +306,8 @@ def edit_prompt(
         instruction=spec.instruction,
         source=f" reported by {spec.source}" if spec.source else "",
     )
+    if spec.kind == "custom":
+        task = fill_selection(task, region.text)
     if redact_secrets(region.text) != region.text:
         raise ConfigError(
             "the code to edit contains what looks like a secret (a key, token or password); "

@@ -129,7 +129,12 @@ def register(server: SparkServer) -> None:
         selection = (r.start.line, r.start.character, r.end.line, r.end.character)
         diagnostics = list(params.context.diagnostics)
         offered = list_actions(
-            doc.index, doc.uri, doc.language_id, selection, [_diagnostic(d) for d in diagnostics]
+            doc.index,
+            doc.uri,
+            doc.language_id,
+            selection,
+            [_diagnostic(d) for d in diagnostics],
+            ls.custom_actions,
         )
         with_command = not _resolve_supported(ls)
         return [

@@ -89,7 +89,8 @@ async def test_a_class_used_near_the_cursor_brings_its_method_signatures(
     project_editor: Editor,
 ) -> None:
     editor = project_editor
-    uri = editor.open("cart_view.py", "def show(owner):\n    cart = ShoppingCart(owner)\n    cart.\n")
+    uri = editor.open("cart_view.py",
+                      "def show(owner):\n    cart = ShoppingCart(owner)\n    cart.\n")
     assert await editor.inline(uri, 2, 9, invoked=True)
     near = volatile_texts(editor)[-1]  # resolved without an import: near the cursor
     assert "class ShoppingCart:" in near
