@@ -114,3 +114,26 @@ def test_secrets_in_the_region_are_never_sent() -> None:
     spec = ActionSpec("edit", "u", 3, 0, 0, 0, 5, instruction="rename")
     with pytest.raises(ConfigError):
         edit_prompt(d, "a.py", "python", spec, region_for(d, spec), 100)
+
+
+def test_custom_actions_fill_their_template_and_respect_languages() -> None:
+    from spark_lsp.engine.custom_actions import custom_actions
+
+    custom = custom_actions([
+        {"title": "Translate", "instruction": "Translate {selection} ({language}): {diagnostic}",
+         "languages": ["python"]},
+        {"title": "Anywhere", "instruction": "Explain", "needsSelection": False},
+    ])
+    text = doc("x = 1  # eins\ny = 2\n")
+    listed = list_actions(text, "file:///a.py", "python", (0, 0, 1, 0), [], custom)
+    titles = [o.title for o in listed]
+    assert "Spark: Translate" in titles and "Spark: Anywhere" in titles
+    assert [o.title for o in list_actions(text, "u", "go", (0, 0, 1, 0), [], custom)][-1:] == [
+        "Spark: Anywhere"]
+    assert "Spark: Translate" not in [
+        o.title for o in list_actions(text, "u", "python", (0, 0, 0, 0), [], custom)]
+    spec = next(o.spec for o in listed if o.title == "Spark: Translate")
+    assert spec.kind == "custom" and spec.instruction.startswith("Translate {selection} (python)")
+    prompt = edit_prompt(text, "a.py", "python", spec, region_for(text, spec), 100)
+    assert "Task: Translate x = 1  # eins (python): (no diagnostic)" in prompt.volatile
+    assert ActionSpec.from_data(spec.to_data()) == spec

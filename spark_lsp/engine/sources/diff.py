@@ -40,9 +40,14 @@ class Hunk:
 
 
 def parse_diff(text: str) -> list[Hunk]:
-    """Hunks of a ``git diff --unified=0`` output (deleted files have none)."""
+    """Hunks of a ``git diff --unified=0`` output (deleted files have none).
+
+    ``+++``/``---`` are headers only between ``diff --git`` and the first ``@@``: inside a hunk,
+    ``+++ x`` is an added line that reads ``++ x``.
+    """
     hunks: list[Hunk] = []
     path: str | None = None
+    in_header = False
     first, removed = 0, 0
     added: list[str] = []
 
@@ -51,20 +56,20 @@ def parse_diff(text: str) -> list[Hunk]:
             hunks.append(Hunk(path, first, tuple(added), removed))
 
     for line in text.splitlines():
-        if line.startswith("+++ "):
+        if line.startswith("diff --git"):
             close()
-            added, removed = [], 0
+            path, in_header, added, removed = None, True, [], 0
+        elif in_header and line.startswith("+++ "):
             target = line[4:]
             path = target[2:] if target.startswith("b/") else None
         elif (match := HUNK_HEADER.match(line)) is not None:
             close()
-            first, added, removed = int(match.group(3)), [], 0
-        elif line.startswith("diff --git"):
-            close()
-            path, added, removed = None, [], 0
+            in_header, first, added, removed = False, int(match.group(3)), [], 0
+        elif in_header:
+            continue
         elif line.startswith("+") and path is not None:
             added.append(line[1:])
-        elif line.startswith("-") and not line.startswith("--- ") and path is not None:
+        elif line.startswith("-") and path is not None:
             removed += 1
     close()
     return hunks
