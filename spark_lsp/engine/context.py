@@ -146,10 +146,10 @@ class ContextBuilder:
             marker = comment_prefix(query.language_id)
             stable_budget = max(0, min(options.project_tokens, cap - budget))
             project, project_tokens = self.project.stable_parts(
-                query, stable_budget, counter.count, marker
+                query, stable_budget, counter, marker
             )
             nearby, nearby_tokens = self.project.volatile_part(
-                query, int(budget * options.project_share), counter.count, marker
+                query, int(budget * options.project_share), counter, marker
             )
         window_budget = max(64, budget - snippet_tokens - nearby_tokens)
         window = select_window(query.doc, query.line, query.character, window_budget)

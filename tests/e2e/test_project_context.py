@@ -153,3 +153,31 @@ async def test_the_working_tree_diff_is_sent_without_diff_markers(tmp_path: Path
                        for line in sent.splitlines())
     finally:
         await stop_editor(editor)
+
+
+async def test_no_diff_marker_reaches_a_suggestion(tmp_path: Path) -> None:
+    """The bundled (local) model continues from what the prompt shows: after a diff was sent,
+    the continuation it copies from it must read like code, with no ``+``/``-``/``@@``."""
+    from spark_lsp.modelserver.engines.local import LocalEngine
+
+    write(tmp_path, "ledger.py", "def old_entry(amount):\n    return amount\n")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@t", "add", ".")
+    git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "first")
+    write(tmp_path, "ledger.py",
+          "def record_ledger_entry(account_id, amount_cents, memo):\n"
+          "    ledger.append((account_id, amount_cents, memo))\n"
+          "    return len(ledger)\n")
+    editor = await start_editor(tmp_path, LocalEngine())  # type: ignore[arg-type]
+    try:
+        await editor.wait_state("ready")
+        await wait_project(editor, "diffReady")
+        uri = editor.open("main.py", "def pay(account_id):\n    record_ledger_entry(acc")
+        items = await editor.inline(uri, 1, 27, invoked=True)
+        assert items, "the local model found nothing to continue"
+        suggestion = items[0].insert_text
+        assert isinstance(suggestion, str) and suggestion.startswith("ount_id, amount_cents")
+        for line in suggestion.splitlines():
+            assert not line.startswith(("+", "-", "@@")), suggestion
+    finally:
+        await stop_editor(editor)

@@ -147,9 +147,9 @@ def test_diff_hunks_become_new_text_without_markers() -> None:
 
 
 def test_source_budgets_are_shares_in_priority_order() -> None:
-    assert [name for name, _ in allocations(True, 1000)] == ["imports", "diff", "repository map"]
+    assert [name for name, _ in allocations(True, 1000)] == ["imports", "diff", "map"]
     assert sum(share for _, share in allocations(True, 1000)) <= 1000
-    assert {s.name for s in SOURCES if not s.stable} == {"definitions", "recent edits"}
+    assert {s.name for s in SOURCES if not s.stable} == {"definitions", "recent"}
 
 
 @pytest.mark.parametrize("line", [0, 2])

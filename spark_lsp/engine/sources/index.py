@@ -67,7 +67,7 @@ SKIPPED_DIRECTORIES = frozenset(
         ".cache",
     }
 )
-MAX_FILES = 20_000
+MAX_FILES = 5_000
 MAX_FILE_BYTES = 512 * 1024
 
 

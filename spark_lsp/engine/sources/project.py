@@ -25,8 +25,10 @@ from spark_lsp.engine.sources.diff import WorkingTreeDiff
 from spark_lsp.engine.sources.index import LANGUAGE_BY_SUFFIX, WorkspaceIndex
 from spark_lsp.engine.sources.near import names_near
 from spark_lsp.engine.sources.recent import RecentActivity
+from spark_lsp.engine.sources.render import CachedCounter
 from spark_lsp.engine.store import DocumentStore, uri_to_path
 from spark_lsp.engine.symbols import FileOutline, outline
+from spark_lsp.engine.tokens import TokenCounter
 
 if TYPE_CHECKING:
     from spark_lsp.engine.pipeline import CompletionQuery
@@ -56,9 +58,9 @@ class SourceSpec:
 SOURCES: tuple[SourceSpec, ...] = (
     SourceSpec("imports", True, 1, 0.40),
     SourceSpec("diff", True, 2, 0.20),
-    SourceSpec("repository map", True, 3, 0.40),
+    SourceSpec("map", True, 3, 0.40),
     SourceSpec("definitions", False, 1, 0.25),
-    SourceSpec("recent edits", False, 2, 0.10),
+    SourceSpec("recent", False, 2, 0.10),
 )
 
 
@@ -109,6 +111,8 @@ class ProjectContext:
         self._current: dict[str, _CurrentFile] = {}
         self._indexed_versions: dict[str, tuple[int, float]] = {}
         self._relatives: dict[str, str | None] = {}
+        self._counter: tuple[str, CachedCounter] | None = None
+        self._refreshing: dict[str, asyncio.Task[None]] = {}
         self._stable_memo: tuple[tuple[object, ...], tuple[tuple[str, ...], int]] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -136,7 +140,7 @@ class ProjectContext:
     # -- the two parts -----------------------------------------------------------------------
 
     def stable_parts(
-        self, query: CompletionQuery, budget: int, count: Counter, marker: str
+        self, query: CompletionQuery, budget: int, counter: TokenCounter, marker: str
     ) -> tuple[tuple[str, ...], int]:
         """Imports, diff and repository map: recomputed only when their inputs moved."""
         index = self.index
@@ -159,7 +163,7 @@ class ProjectContext:
         )
         if self._stable_memo is not None and self._stable_memo[0] == key:
             return self._stable_memo[1]
-        result = self._render_stable(index, current, relative, budget, count, marker)
+        result = self._render_stable(index, current, relative, budget, self._count(counter), marker)
         self._stable_memo = (key, result)
         return result
 
@@ -182,7 +186,7 @@ class ProjectContext:
                 )
             elif name == "diff" and self.diff is not None:
                 text, used = self.diff.render(allowed, count, marker, self._excluded, relative)
-            elif name == "repository map":
+            elif name == "map":
                 mentions = Tally(current.mentioned)
                 text, used = repomap.render(
                     index,
@@ -200,11 +204,11 @@ class ProjectContext:
             self.stats.parts[name] = used
         # Slowest-changing first: the map moves with the index, imports with import lines,
         # the diff with every save.
-        ordered = (texts.get("repository map", ""), texts.get("imports", ""), texts.get("diff", ""))
+        ordered = (texts.get("map", ""), texts.get("imports", ""), texts.get("diff", ""))
         return tuple(t for t in ordered if t), spent
 
     def volatile_part(
-        self, query: CompletionQuery, budget: int, count: Counter, marker: str
+        self, query: CompletionQuery, budget: int, counter: TokenCounter, marker: str
     ) -> tuple[str, int]:
         """Definitions of the names near the cursor and recent places in other files."""
         self.activity.visit(query.uri, query.line)
@@ -213,6 +217,7 @@ class ProjectContext:
             return "", 0
         current = self._current_file(query)
         relative = self._relative(query.uri)
+        count = self._count(counter)
         texts: list[str] = []
         spent = carry = 0
         for name, share in allocations(False, budget):
@@ -252,28 +257,58 @@ class ProjectContext:
         self.stats.names_resolved += result.resolved
         return result.text, result.tokens
 
+    def _count(self, counter: TokenCounter) -> CachedCounter:
+        """Remembered counts, started afresh when the counter becomes exact."""
+        if self._counter is None or self._counter[0] != counter.kind:
+            self._counter = (counter.kind, CachedCounter(counter.count))
+        return self._counter[1]
+
     # -- keeping up with the editor ------------------------------------------------------------
 
     def _current_file(self, query: CompletionQuery) -> _CurrentFile:
+        """The current file's outline: computed now the first time, then refreshed in a worker
+        thread at most once a second while the user types (a large file's parse takes tens of
+        milliseconds, which must not land on a keystroke's request)."""
         known = self._current.get(query.uri)
-        now = self._timer()
         version = query.doc.version
-        if known is not None and (known.version == version or now - known.at < REOUTLINE_SECONDS):
-            return known
-        text = query.doc.text
-        file_outline = outline(query.language_id, text)
-        relative = self._relative(query.uri)
+        if known is None:
+            known = self._outline_current(query.uri, query.language_id, query.doc.text, version)
+            self._current[query.uri] = known
+        elif known.version != version and self._timer() - known.at >= REOUTLINE_SECONDS:
+            self._refresh_in_background(query, version)
+        return known
+
+    def _refresh_in_background(self, query: CompletionQuery, version: int) -> None:
+        if query.uri in self._refreshing:
+            return
+        text, uri, language_id = query.doc.text, query.uri, query.language_id
+
+        async def refresh() -> None:
+            try:
+                fresh = await asyncio.to_thread(
+                    self._outline_current, uri, language_id, text, version
+                )
+                if uri in self._current:
+                    self._current[uri] = fresh
+            finally:
+                self._refreshing.pop(uri, None)
+
+        self._refreshing[uri] = asyncio.get_running_loop().create_task(refresh())
+
+    def _outline_current(
+        self, uri: str, language_id: str, text: str, version: int
+    ) -> _CurrentFile:
+        began = self._timer()
+        file_outline = outline(language_id, text)
+        relative = self._relative(uri)
+        index = self.index
         imported = (
-            imports.resolved_imports(self.index, file_outline.imports, relative)
-            if self.index
-            else []
+            imports.resolved_imports(index, file_outline.imports, relative) if index else []
         )
         names = set(IDENTIFIER.findall(text[:MENTION_SCAN_CHARS]))
         # Only names the workspace defines: typing a new local name leaves the map's key alone.
-        mentioned = frozenset(n for n in names if self.index and self.index.defines(n))
-        fresh = _CurrentFile(version, now, file_outline, imported, mentioned)
-        self._current[query.uri] = fresh
-        return fresh
+        mentioned = frozenset(n for n in names if index is not None and index.defines(n))
+        return _CurrentFile(version, began, file_outline, imported, mentioned)
 
     def _sync_open_documents(self, current_uri: str) -> None:
         """Re-outline edited open documents into the index (each at most once a second)."""
@@ -329,5 +364,7 @@ class ProjectContext:
 
     async def close(self) -> None:
         """Stop background work."""
+        for task in list(self._refreshing.values()):
+            task.cancel()
         if self.diff is not None:
             await self.diff.close()

@@ -72,10 +72,11 @@ class RecentActivity:
     ) -> tuple[str, int]:
         """Snippets around recent places in other open files, most recently edited first."""
         packer = Packer(budget, count)
-        others = [d for d in store if d.uri != current_uri and excluded(d.uri) is None]
-        others.sort(key=lambda d: max(d.edited_at, self._last_visit(d.uri)), reverse=True)
-        for doc in others:
-            for line in self.places(doc):
+        active = [(d, self.places(d)) for d in store if d.uri != current_uri]
+        others = [(d, p) for d, p in active if p and excluded(d.uri) is None]
+        others.sort(key=lambda item: max(item[0].edited_at, self._last_visit(item[0].uri)))
+        for doc, places in reversed(others):
+            for line in places:
                 if line >= doc.index.line_count:
                     continue
                 first = max(0, line - CONTEXT_LINES)

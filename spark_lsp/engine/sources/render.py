@@ -42,6 +42,27 @@ def definition_lines(symbol: Symbol, outline: FileOutline, marker: str) -> list[
     return symbol_lines(symbol, marker)
 
 
+class CachedCounter:
+    """Exact token counts of rendered blocks, remembered by text.
+
+    A file's entry in the map or its interface summary is the same text from one render to the
+    next; counting it again would make the tokenizer the cost of every stable-part refresh.
+    """
+
+    def __init__(self, count: Counter, size: int = 4096) -> None:
+        self._count = count
+        self._size = size
+        self._known: dict[str, int] = {}
+
+    def __call__(self, text: str) -> int:
+        known = self._known.get(text)
+        if known is None:
+            if len(self._known) >= self._size:
+                self._known.clear()
+            known = self._known[text] = self._count(text)
+        return known
+
+
 class Packer:
     """Appends blocks while they fit the budget; counts exact tokens of what it keeps."""
 

@@ -26,14 +26,25 @@ def rank_files(
     imported: Collection[str],
     current: str | None,
 ) -> list[tuple[float, IndexedFile]]:
-    """Files scored by mentions of their symbols, import and directory closeness."""
+    """Files scored by mentions of their symbols, import and directory closeness.
+
+    Scores are gathered through the name table (cost: the mentioned names, not the whole
+    workspace); files nothing points at follow in path order.
+    """
+    scores: dict[str, float] = {}
+    for name, times in mentions.items():
+        for definition in index.definitions(name):
+            if not definition.symbol.container:
+                key = definition.file.relative
+                scores[key] = scores.get(key, 0.0) + times
+    for relative in imported:
+        scores[relative] = scores.get(relative, 0.0) + 5.0
     here = PurePosixPath(current).parent if current else None
     scored: list[tuple[float, IndexedFile]] = []
     for indexed in index.files():
         if indexed.relative == current or not indexed.outline.symbols:
             continue
-        score = float(sum(mentions.get(s.name, 0) for s in indexed.outline.top_level()))
-        score += 5.0 if indexed.relative in imported else 0.0
+        score = scores.get(indexed.relative, 0.0)
         if here is not None and PurePosixPath(indexed.relative).parent == here:
             score += 0.5
         scored.append((score, indexed))
