@@ -150,6 +150,7 @@ class SparkServer(LanguageServer):
         self.completions_on = True
         self.custom_actions: list[CustomAction] = []
         self.key_retried = False
+        self.indexing = False
         self.tasks: set[asyncio.Task[Any]] = set()
         self.diagnostic_tasks: dict[str, asyncio.Task[Any]] = {}
         self.reporter = StatusReporter(
@@ -215,8 +216,10 @@ class SparkServer(LanguageServer):
 
     def start_indexing(self) -> None:
         """Index the workspace in the background (project context), once per session."""
-        if self.store.root is not None and self.settings.context.project:
-            self.run_task(self.project.build(self.store.root), "index-workspace")
+        if self.indexing or self.store.root is None or not self.settings.context.project:
+            return
+        self.indexing = True
+        self.run_task(self.project.build(self.store.root), "index-workspace")
 
     @property
     def prompt_cache_key(self) -> str:

@@ -372,7 +372,9 @@ function userSettings() {
 }
 
 async function testLanguageToggle() {
-  const editor = await openFile('main.py', 'import math');
+  // The active editor is broken.py (python), left by the previous steps.
+  const editor = page.locator('.editor-instance .monaco-editor').first();
+  await page.locator('.tab.active').filter({ hasText: '.py' }).waitFor();
   await runCommand('Spark: Toggle Completions for the Current Language');
   await waitForStatus('Spark: ready, completions off for python', 15_000);
   expectEqual(userSettings()['spark.completion.languages']?.python, false, 'spark.completion.languages.python');

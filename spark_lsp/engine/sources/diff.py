@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from spark_lsp.engine.sources import log_failure
 from spark_lsp.engine.sources.render import Counter, Packer
 
 log = logging.getLogger(__name__)
@@ -112,7 +113,8 @@ class WorkingTreeDiff:
         )
         if fresh or (self._task is not None and not self._task.done()):
             return
-        self._task = asyncio.get_running_loop().create_task(self.refresh())
+        self._task = asyncio.get_running_loop().create_task(self.refresh(), name="git-diff")
+        self._task.add_done_callback(log_failure)
 
     async def refresh(self) -> None:
         """Read the diff in a worker thread (git can take a while on a large repository)."""

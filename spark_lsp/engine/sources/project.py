@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spark_lsp.engine.sources import definitions, imports, repomap
+from spark_lsp.engine.sources import definitions, imports, log_failure, repomap
 from spark_lsp.engine.sources.diff import WorkingTreeDiff
 from spark_lsp.engine.sources.index import LANGUAGE_BY_SUFFIX, WorkspaceIndex
 from spark_lsp.engine.sources.near import names_near
@@ -293,7 +293,9 @@ class ProjectContext:
             finally:
                 self._refreshing.pop(uri, None)
 
-        self._refreshing[uri] = asyncio.get_running_loop().create_task(refresh())
+        task = asyncio.get_running_loop().create_task(refresh(), name="outline-current-file")
+        task.add_done_callback(log_failure)
+        self._refreshing[uri] = task
 
     def _outline_current(
         self, uri: str, language_id: str, text: str, version: int
