@@ -391,7 +391,11 @@ async function testLanguageToggle() {
   }
   step('no suggestion in python while it is off');
   await runCommand('Spark: Toggle Completions for the Current Language');
-  await page.locator('[aria-label^="Spark: ready, completions off for python"]').waitFor({ state: 'detached', timeout: 15_000 });
+  await page.waitForFunction(
+    () => !document.querySelector('[aria-label^="Spark: ready, completions off for python"]'),
+    undefined,
+    { timeout: 15_000 },
+  );
   expectEqual(userSettings()['spark.completion.languages']?.python, true, 'spark.completion.languages.python after the second toggle');
   step('the language toggle switched python back on');
 }
