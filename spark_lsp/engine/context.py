@@ -35,6 +35,9 @@ CAP_MARGIN_TOKENS = 512
 #: many lines so that typing does not move it.
 NEAR_LINES = 32
 SNIPPET_LINES = 24
+#: The near project sources ride in every (chained) request: a few definitions and edits, never
+#: a large share of a big window.
+NEAR_PROJECT_MAX_TOKENS = 2048
 MAX_SNIPPET_DOCS = 8
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 LINE_COMMENT = {
@@ -141,17 +144,18 @@ class ContextBuilder:
             snippets, snippet_tokens = self._snippets(query, int(budget * options.snippet_share))
         project: tuple[str, ...] = ()
         project_tokens = 0
-        nearby, nearby_tokens = ("", 0)
+        nearby, nearby_tokens, reserved = ("", 0, 0)
         if options.project and self.project is not None:
             marker = comment_prefix(query.language_id)
             stable_budget = max(0, min(options.project_tokens, cap - budget))
             project, project_tokens = self.project.stable_parts(
                 query, stable_budget, counter, marker
             )
-            nearby, nearby_tokens = self.project.volatile_part(
-                query, int(budget * options.project_share), counter, marker
-            )
-        window_budget = max(64, budget - snippet_tokens - nearby_tokens)
+            # The near sources get a fixed reservation, used or not: if their size moved the
+            # window, the far part's first line would move with it and the anchor would break.
+            reserved = min(int(budget * options.project_share), NEAR_PROJECT_MAX_TOKENS)
+            nearby, nearby_tokens = self.project.volatile_part(query, reserved, counter, marker)
+        window_budget = max(64, budget - snippet_tokens - reserved)
         window = select_window(query.doc, query.line, query.character, window_budget)
         far, near, far_first = _split_far_near(
             query.doc, window.first_line, query.line, window.prefix

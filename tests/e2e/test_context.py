@@ -104,6 +104,10 @@ async def test_chained_prompt_carries_the_same_information(tmp_path: Path) -> No
         await editor.wait_state("ready")
         body = "".join(f"def function_{i}(x):\n    return x * {i}\n\n" for i in range(600))
         uri = editor.open("big.py", body + "def tail():\n    \n")
+        for _ in range(100):  # estimated counts would size the first window differently
+            if (await editor.stats())["tokenCounts"] == "exact":
+                break
+            await asyncio.sleep(0.1)
         cursor_line = body.count("\n") + 1
         assert await editor.inline(uri, cursor_line, 4, invoked=True)
         for _ in range(50):
