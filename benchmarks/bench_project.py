@@ -33,8 +33,7 @@ from lsprotocol import types
 from benchmarks.bench_completion import Driver, start_server
 from benchmarks.common import scripted_server, table, to_plain
 from spark_lsp.engine.context import ContextBuilder, ContextOptions
-from spark_lsp.engine.pipeline import CompletionQuery
-from spark_lsp.engine.privacy import ExclusionPolicy
+from spark_lsp.engine.query import CompletionQuery
 from spark_lsp.engine.sources import definitions
 from spark_lsp.engine.sources.index import WorkspaceIndex
 from spark_lsp.engine.sources.near import names_near
@@ -42,6 +41,7 @@ from spark_lsp.engine.sources.project import ProjectContext
 from spark_lsp.engine.store import DocumentStore
 from spark_lsp.engine.symbols import outline
 from spark_lsp.engine.tokens import shared_counter
+from spark_lsp.shared.privacy import ExclusionPolicy
 
 PACKAGES = ("json", "email", "http", "asyncio", "importlib", "concurrent", "logging", "urllib",
             "xml", "unittest", "collections", "sqlite3", "wsgiref", "dbm", "html")

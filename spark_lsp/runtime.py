@@ -7,18 +7,60 @@ session — so it lives here once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from spark_lsp.config import ResolvedEndpoint, Settings, resolve_endpoint
-from spark_lsp.keycommand import read_key_async
+from spark_lsp.errors import ConfigError
 from spark_lsp.model.connection import ConnectOptions
 from spark_lsp.model.session import ModelSession, SessionOptions, SessionStatus
 from spark_lsp.modelserver.embedded import EmbeddedModelServer
 
 log = logging.getLogger(__name__)
+
+# -- the API key from a command (``spark.model.apiKeyCommand``) ---------------------------------
+# People keep keys in ``pass``, 1Password's ``op`` or a keychain and do not want them exported
+# into every process. The command's first output line is the key. It runs in a worker thread (a
+# password manager may take a second), and nothing it prints ever appears in an error, a log or
+# the status: failures say only the exit status, because the output may be the key itself.
+
+KEY_COMMAND_TIMEOUT_S = 30.0
+KEY_COMMAND_SETTING = "spark.model.apiKeyCommand"
+
+
+def read_key(command: str, timeout: float = KEY_COMMAND_TIMEOUT_S) -> str:
+    """Run ``command`` in a shell and return the first line of its output (the key)."""
+    try:
+        done = subprocess.run(
+            command,
+            shell=True,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        limit = f"{timeout:.0f} s"
+        raise ConfigError(f"{KEY_COMMAND_SETTING} did not finish within {limit}") from None
+    except OSError as exc:
+        raise ConfigError(f"{KEY_COMMAND_SETTING} could not run ({exc.strerror})") from None
+    if done.returncode != 0:
+        status = done.returncode
+        raise ConfigError(f"{KEY_COMMAND_SETTING} failed with exit status {status}") from None
+    lines = done.stdout.decode("utf-8", "replace").strip().splitlines()
+    key = lines[0].strip() if lines else ""
+    if not key:
+        raise ConfigError(f"{KEY_COMMAND_SETTING} printed no key on its first line")
+    return key
+
+
+async def read_key_async(command: str) -> str:
+    """:func:`read_key` off the event loop."""
+    return await asyncio.to_thread(read_key, command)
 
 
 class ModelRuntime:
@@ -61,7 +103,9 @@ class ModelRuntime:
         api_key = self.endpoint.api_key
         if self.endpoint.bundled:
             self._embedded = EmbeddedModelServer()
-            self.url, api_key = await self._embedded.start(self.workspace)
+            self.url, api_key = await self._embedded.start(
+                self.workspace, self.settings.context.exclude
+            )
         assert self.url is not None
         model = self.settings.model
         options = SessionOptions(

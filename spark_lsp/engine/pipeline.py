@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from spark_lsp.engine.anchors import Anchors
-from spark_lsp.engine.cache import CompletionCache
+from spark_lsp.engine.cache import AFTER_CHARS, BEFORE_CHARS, CompletionCache
 from spark_lsp.engine.context import ContextBuilder
 from spark_lsp.engine.debounce import AdaptiveDelay, Supersession, Ticket
 from spark_lsp.engine.documents import DocumentIndex
-from spark_lsp.engine.inflight import Inflight, InflightCompletions
+from spark_lsp.engine.inflight import InflightCompletions, SharedCall
 from spark_lsp.engine.postprocess import (
     CompletionContext,
     is_complete,
@@ -27,6 +27,7 @@ from spark_lsp.engine.postprocess import (
     suffix_allows_multiline,
 )
 from spark_lsp.engine.prompts import Prompt
+from spark_lsp.engine.query import CompletionQuery
 from spark_lsp.engine.stats import PipelineStats
 from spark_lsp.errors import ModelUnavailable, SparkError, Superseded
 from spark_lsp.model.protocol import CreateRequest
@@ -35,24 +36,6 @@ if TYPE_CHECKING:
     from spark_lsp.model.session import ModelSession
 
 log = logging.getLogger(__name__)
-
-#: How much text around the cursor identifies a completion context for the cache.
-CACHE_BEFORE_CHARS = 2000
-CACHE_AFTER_CHARS = 200
-
-
-@dataclass(frozen=True, slots=True)
-class CompletionQuery:
-    """One request for a suggestion at a position of an open document."""
-
-    uri: str
-    path: str
-    language_id: str
-    doc: DocumentIndex
-    line: int
-    character: int
-    invoked: bool
-
 
 @dataclass(frozen=True, slots=True)
 class Suggestion:
@@ -82,13 +65,11 @@ class CompletionPipeline:
         context: ContextBuilder,
         options: Callable[[], CompletionOptions],
         *,
-        fixed_delay: Callable[[], float | None] = lambda: None,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self._session = session
         self._context = context
         self._options = options
-        self._fixed_delay = fixed_delay
         self._timer = timer
         self.stats = PipelineStats()
         self.cache = CompletionCache(timer=timer)
@@ -149,7 +130,7 @@ class CompletionPipeline:
         self.cache.put(query.uri, before, after, text)
         return Suggestion(text, "model")
 
-    async def _shared(self, call: Inflight, typed: str, started: float) -> Suggestion | None:
+    async def _shared(self, call: SharedCall, typed: str, started: float) -> Suggestion | None:
         self.stats.count("shared_calls")
         result = await call.result()
         self._timed("total", started)
@@ -161,8 +142,7 @@ class CompletionPipeline:
         """Wait out the typing rhythm (automatic requests only); returns seconds waited."""
         if query.invoked:
             return 0.0
-        fixed = self._fixed_delay()
-        delay = fixed if fixed is not None else self.delay.delay()
+        delay = self.delay.delay()
         began = self._timer()
         if not await ticket.wait(delay):
             raise Superseded("a newer request arrived while debouncing")
@@ -178,7 +158,7 @@ class CompletionPipeline:
         return prompt, ctx
 
     async def _stream(
-        self, prompt: Prompt, ctx: CompletionContext, ticket: Ticket, handle: Inflight
+        self, prompt: Prompt, ctx: CompletionContext, ticket: Ticket, handle: SharedCall
     ) -> str:
         session = self._session()
         if session is None:
@@ -204,6 +184,7 @@ class CompletionPipeline:
                         self._timed("model_first_token", began)
                     parts.append(delta)
                     handle.append(delta)
+                    self.stats.count("model_deltas")
                     if ticket.superseded and not handle.has_waiters:
                         raise Superseded("a newer request replaced this one")
                     if is_complete("".join(parts), ctx):
@@ -239,17 +220,17 @@ def _cache_key_parts(query: CompletionQuery) -> tuple[str, str]:
     raw = doc.raw_line(line)
     before, first = [raw[:column]], line
     size = column
-    while size < CACHE_BEFORE_CHARS and first > 0:
+    while size < BEFORE_CHARS and first > 0:
         first -= 1
         before.append(doc.raw_line(first))
         size += len(before[-1])
     after, last = [raw[column:]], line
     size = len(after[0])
-    while size < CACHE_AFTER_CHARS and last + 1 < doc.line_count:
+    while size < AFTER_CHARS and last + 1 < doc.line_count:
         last += 1
         after.append(doc.raw_line(last))
         size += len(after[-1])
-    return "".join(reversed(before))[-CACHE_BEFORE_CHARS:], "".join(after)[:CACHE_AFTER_CHARS]
+    return "".join(reversed(before))[-BEFORE_CHARS:], "".join(after)[:AFTER_CHARS]
 
 
 def completion_context(query: CompletionQuery, *, multiline: bool) -> CompletionContext:

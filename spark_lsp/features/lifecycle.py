@@ -10,7 +10,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from spark_lsp.server import SparkServer, workspace_root
+from spark_lsp.lsp.server import SparkServer, workspace_root
 
 CONFIG_SECTION = "spark"
 

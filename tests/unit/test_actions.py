@@ -14,25 +14,27 @@ from spark_lsp.engine.actions import (
     looks_like_regex_request,
     parse_replacement,
     region_for,
+    syntax_error,
 )
 from spark_lsp.engine.documents import DocumentIndex
-from spark_lsp.engine.tokens import shared_counter
 from spark_lsp.errors import ConfigError, ModelRequestError
+from tests.counter import loaded_counter
 
 SOURCE = "import re\n\n\ndef area(w, h)\n    return w * h\n"
 
 
 def doc(text: str = SOURCE) -> DocumentIndex:
-    return DocumentIndex(text, shared_counter(), version=3)
+    return DocumentIndex(text, loaded_counter(), version=3)
 
 
 def test_listing_offers_fixes_syntax_and_rewrites() -> None:
+    index = doc()
     offered = list_actions(
-        doc(),
+        index,
         "file:///a.py",
-        "python",
         (3, 0, 4, 5),
         [DiagnosticInfo(4, 0, 4, 3, "unused name", "ruff")],
+        syntax_error(index, "python"),
     )
     titles = [o.title for o in offered]
     assert titles[0] == "Spark: Fix: unused name"
@@ -100,7 +102,7 @@ def test_context_lines_stay_within_budget(budget: int) -> None:
     d = doc(text)
     region = region_for(d, ActionSpec("edit", "u", 3, 250, 0, 251, 0))
     before, after = _context_lines(d, region, budget)
-    counter = shared_counter()
+    counter = loaded_counter()
     used = sum(counter.count_line(x) for x in (before + after).splitlines(keepends=True))
     assert used <= budget
     assert text.index(region.text) == len(text.split(region.text)[0])
@@ -117,6 +119,7 @@ def test_secrets_in_the_region_are_never_sent() -> None:
 
 
 def test_custom_actions_fill_their_template_and_respect_languages() -> None:
+    from spark_lsp.engine.actions import custom_offers
     from spark_lsp.engine.custom_actions import custom_actions
 
     custom = custom_actions([
@@ -125,14 +128,13 @@ def test_custom_actions_fill_their_template_and_respect_languages() -> None:
         {"title": "Anywhere", "instruction": "Explain", "needsSelection": False},
     ])
     text = doc("x = 1  # eins\ny = 2\n")
-    listed = list_actions(text, "file:///a.py", "python", (0, 0, 1, 0), [], custom)
-    titles = [o.title for o in listed]
-    assert "Spark: Translate" in titles and "Spark: Anywhere" in titles
-    assert [o.title for o in list_actions(text, "u", "go", (0, 0, 1, 0), [], custom)][-1:] == [
+    listed = custom_offers(text, "file:///a.py", "python", (0, 0, 1, 0), [], custom)
+    assert [o.title for o in listed] == ["Spark: Translate", "Spark: Anywhere"]
+    assert [o.title for o in custom_offers(text, "u", "go", (0, 0, 1, 0), [], custom)] == [
         "Spark: Anywhere"]
-    assert "Spark: Translate" not in [
-        o.title for o in list_actions(text, "u", "python", (0, 0, 0, 0), [], custom)]
-    spec = next(o.spec for o in listed if o.title == "Spark: Translate")
+    assert [o.title for o in custom_offers(text, "u", "python", (0, 0, 0, 0), [], custom)] == [
+        "Spark: Anywhere"]  # Translate needs a selection
+    spec = listed[0].spec
     assert spec.kind == "custom" and spec.instruction.startswith("Translate {selection} (python)")
     prompt = edit_prompt(text, "a.py", "python", spec, region_for(text, spec), 100)
     assert "Task: Translate x = 1  # eins (python): (no diagnostic)" in prompt.volatile

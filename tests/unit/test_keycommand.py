@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from spark_lsp.errors import ConfigError
-from spark_lsp.keycommand import read_key
+from spark_lsp.runtime import read_key
 
 
 def test_the_first_line_is_the_key() -> None:

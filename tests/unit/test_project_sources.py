@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from spark_lsp.engine.documents import DocumentIndex
-from spark_lsp.engine.privacy import ExclusionPolicy
 from spark_lsp.engine.sources import definitions, imports, repomap
 from spark_lsp.engine.sources.diff import Hunk, hunk_text, parse_diff
 from spark_lsp.engine.sources.index import WorkspaceIndex
 from spark_lsp.engine.sources.near import names_near
 from spark_lsp.engine.sources.project import SOURCES, allocations
 from spark_lsp.engine.tokens import TokenCounter
+from spark_lsp.shared.privacy import ExclusionPolicy
 
 
 def count(text: str) -> int:

@@ -17,9 +17,9 @@ from spark_lsp.engine.tokens import (
     O200K_PAT_STR,
     O200K_SPECIAL_TOKENS,
     TokenCounter,
-    estimate_tokens,
-    shared_counter,
 )
+from spark_lsp.shared.token_estimate import estimate_tokens
+from tests.counter import loaded_counter
 
 PYTHON = '''\
 from __future__ import annotations
@@ -83,7 +83,7 @@ CORPUS: dict[str, str] = {
 
 @pytest.fixture(scope="module")
 def counter() -> TokenCounter:
-    shared = shared_counter()
+    shared = loaded_counter()
     assert shared.wait_ready(60), shared.error
     return shared
 

@@ -31,7 +31,7 @@ from spark_lsp.engine.symbols import FileOutline, outline
 from spark_lsp.engine.tokens import TokenCounter
 
 if TYPE_CHECKING:
-    from spark_lsp.engine.pipeline import CompletionQuery
+    from spark_lsp.engine.query import CompletionQuery
     from spark_lsp.engine.sources.render import Counter
 
 log = logging.getLogger(__name__)
