@@ -159,3 +159,27 @@ def test_near_names_are_ordered_by_distance(line: int) -> None:
     near = names_near(doc, line)
     assert near.names[0] == ("alpha_value" if line == 0 else "gamma_value")
     assert "self" not in near.names
+
+
+async def test_the_diff_of_a_workspace_inside_a_repository_is_relative_to_it(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+
+    from spark_lsp.engine.sources.diff import WorkingTreeDiff
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t",
+                        *args], check=True, capture_output=True)
+
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web/app.py").write_text("x = 1\n")
+    (tmp_path / "other.py").write_text("y = 1\n")
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "first")
+    (tmp_path / "web/app.py").write_text("x = 2\n")
+    (tmp_path / "other.py").write_text("y = 2\n")
+    diff = WorkingTreeDiff(tmp_path / "web")
+    await diff.refresh()
+    assert diff.hunks == [Hunk("app.py", 1, ("x = 2",), 1)]  # not web/app.py, not other.py

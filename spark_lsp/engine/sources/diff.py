@@ -127,7 +127,9 @@ class WorkingTreeDiff:
 
     def _run_git(self) -> str:
         command = ["git", "-C", str(self.root), "diff", "--no-color", "--no-ext-diff"]
-        command += ["--unified=0", "HEAD", "--"]
+        # --relative: paths (and the diff) relative to the workspace, which may be a
+        # subdirectory of the repository.
+        command += ["--unified=0", "--relative", "HEAD", "--"]
         try:
             done = subprocess.run(command, capture_output=True, timeout=GIT_TIMEOUT_S, check=False)
         except (OSError, subprocess.SubprocessError) as exc:
