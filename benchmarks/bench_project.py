@@ -31,7 +31,7 @@ from typing import Any
 from lsprotocol import types
 
 from benchmarks.bench_completion import Driver, start_server
-from benchmarks.common import scripted_server, table, to_plain
+from benchmarks.common import loaded_counter, scripted_server, table, to_plain
 from spark_lsp.engine.context import ContextBuilder, ContextOptions
 from spark_lsp.engine.query import CompletionQuery
 from spark_lsp.engine.sources import definitions
@@ -40,7 +40,7 @@ from spark_lsp.engine.sources.near import names_near
 from spark_lsp.engine.sources.project import ProjectContext
 from spark_lsp.engine.store import DocumentStore
 from spark_lsp.engine.symbols import outline
-from spark_lsp.engine.tokens import shared_counter
+from spark_lsp.engine.tokens import TokenCounter
 from spark_lsp.shared.privacy import ExclusionPolicy
 
 PACKAGES = ("json", "email", "http", "asyncio", "importlib", "concurrent", "logging", "urllib",
@@ -118,8 +118,7 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def assembly(root: Path, index: WorkspaceIndex) -> tuple[list[list[Any]], list[Any]]:
-    counter = shared_counter()
+async def assembly(root: Path, counter: TokenCounter) -> tuple[list[list[Any]], list[Any]]:
     store = DocumentStore(counter)
     store.root = root
     policy = ExclusionPolicy(root)
@@ -213,17 +212,16 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--modules", type=int, default=400)
     args = parser.parse_args()
-    counter = shared_counter()
-    counter.start_loading()
+    counter = loaded_counter()
     counter.wait_ready(30)
     root = Path(tempfile.mkdtemp(prefix="spark-bench-project-"))
     try:
         copied = copy_stdlib(root, args.modules)
-        index, built = build_index(root)
+        _, built = build_index(root)
         print(table(f"workspace index: {copied} standard-library modules",
                     ["files", "symbols", "build ms", "ms/file", "retained MiB",
                      "peak MiB", "RSS growth MiB"], [built]))
-        rows, share = await assembly(root, index)
+        rows, share = await assembly(root, counter)
         print()
         print(table("context assembly per completion (2,048-token budget + project context)",
                     ["case", "samples", "p50 ms", "p99 ms"], rows))
