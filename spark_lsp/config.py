@@ -53,6 +53,8 @@ class ModelSettings:
 
     endpoint: str | None = None
     name: str = DEFAULT_MODEL
+    reasoning_effort: str | None = "low"
+    reasoning_tokens: int = 512
     api_key_env: str = "OPENAI_API_KEY"
     api_key_command: str | None = None
     connections: int = 2
@@ -62,7 +64,9 @@ class ModelSettings:
 
 
 def _default_languages() -> Mapping[str, bool]:
-    return MappingProxyType({"*": True, "plaintext": False, "markdown": False})
+    return MappingProxyType(
+        {"*": True, "plaintext": False, "text": False, "markdown": False, "mdx": False}
+    )
 
 
 @dataclass(frozen=True)

@@ -66,8 +66,9 @@ async def test_cross_file_snippets_are_ranked_and_headed(editor: Editor) -> None
     message = [m for m in generated(editor) if m.get("generate") is not False][-1]
     texts = [part["text"] for item in message["input"] for part in item["content"]]
     assert len(texts) >= 2 and CURSOR in texts[-1]  # stable context first, the cursor last
-    snippets = [t for t in texts[:-1] if "# pricing.py (lines" in t]  # among the project parts
-    assert snippets and "def compute_discount" in snippets[0]
+    # the snippets' message, among the stable ones (project context may come before it)
+    snippets = next(t for t in texts[:-1] if "--- pricing.py (language: python, lines 1-" in t)
+    assert "def compute_discount" in snippets and "# pricing.py" not in snippets
 
 
 async def test_the_128k_cap_holds_on_a_huge_file(tmp_path: Path) -> None:

@@ -108,7 +108,8 @@ async def test_a_range_edited_in_another_file_is_in_the_next_prompt(
     uri = editor.open("main.py", "def main():\n    \n")
     assert await editor.inline(uri, 1, 4, invoked=True)
     near = volatile_texts(editor)[-1]
-    assert "settings_view.py (lines" in near and "RETRY_BUDGET_SECONDS = 7" in near
+    assert "--- settings_view.py (language: python, lines 19-23) ---" in near
+    assert "RETRY_BUDGET_SECONDS = 7" in near
 
 
 async def test_excluded_and_ignored_files_never_contribute(project_editor: Editor) -> None:
@@ -146,7 +147,7 @@ async def test_the_working_tree_diff_is_sent_without_diff_markers(tmp_path: Path
         uri = editor.open("main.py", "def main():\n    \n")
         assert await editor.inline(uri, 1, 4, invoked=True)
         sent = everything_sent(editor)
-        assert "billing.py, lines 1-2 now read" in sent
+        assert "--- billing.py (language: python, lines 1-2 now read, replacing" in sent
         assert "def invoice(amount, currency='EUR'):" in sent
         assert "@@" not in sent and "+++" not in sent
         assert not any(line.startswith(("+def", "-def", "+    ", "-    "))

@@ -91,19 +91,19 @@ def test_definitions_prefer_imports_and_skip_ambiguous_names(tmp_path: Path) -> 
     assert found["run"] == []  # four definitions, none imported: left out, not guessed
     preferred = dict(definitions.resolve(index, near, ["pkg2/mod.py"], set(), "main.py"))
     assert [d.file.relative for d in preferred["run"]] == ["pkg2/mod.py"]
-    result = definitions.render(list(found.items()), 500, count, "#")
-    assert "# helpers.py\ndef unique_helper(a, b):" in result.text
+    result = definitions.render(list(found.items()), 500, count)
+    assert "--- helpers.py (language: python) ---\ndef unique_helper(a, b):" in result.text
     assert result.resolved == 1 and result.referenced == 2
 
 
 def test_the_budget_cuts_whole_entries(tmp_path: Path) -> None:
     files = {f"m{i}.py": f"def function_{i}(argument_{i}):\n    pass\n" for i in range(50)}
     index = workspace(tmp_path, files)
-    text, used = repomap.render(index, Counter({"function_7": 1}), [], None, 60, count, "#",
+    text, used = repomap.render(index, Counter({"function_7": 1}), [], None, 60, count,
                                 lambda _: None)
-    assert used <= 60 and text.index("# m7.py") < text.index("def function_7") < len(text)
-    assert text.splitlines()[1] == "# m7.py"  # the referenced file comes first
-    summary, _, shown = imports.render(index, ["m3.py"], 100, count, "#", lambda _: None)
+    assert used <= 60 and "def function_7(argument_7):" in text
+    assert text.splitlines()[1] == "--- m7.py (language: python) ---"  # referenced: first
+    summary, _, shown = imports.render(index, ["m3.py"], 100, count, lambda _: None)
     assert "def function_3(argument_3):" in summary and ("m3.py", "function_3") in shown
 
 
@@ -136,14 +136,15 @@ def test_diff_hunks_become_new_text_without_markers() -> None:
                                "    ++counter", "++ added line that starts with two pluses"), 1),
         Hunk("billing.py", 11, (), 1),
     ]
-    assert hunk_text(hunks[0], "#").splitlines() == [
-        "# billing.py, lines 1-4 now read (replacing 1 line(s)):",
+    assert hunk_text(hunks[0]).splitlines() == [
+        "--- billing.py (language: python, lines 1-4 now read, replacing 1 line(s)) ---",
         "def invoice(amount, currency):",  # the code as it reads, the marker column gone
         "    --- not a header, code that starts with dashes",
         "    ++counter",
         "++ added line that starts with two pluses",
     ]
-    assert hunk_text(hunks[1], "#") == "# billing.py: 1 line(s) removed after line 11"
+    assert hunk_text(hunks[1]) == (
+        "--- billing.py (language: python, 1 line(s) removed after line 11) ---\n")
 
 
 def test_source_budgets_are_shares_in_priority_order() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from spark_lsp.engine.prompts import section_heading
 from spark_lsp.engine.sources.index import Definition, WorkspaceIndex
 from spark_lsp.engine.sources.near import NearNames
 from spark_lsp.engine.sources.render import Counter, Packer, definition_lines
@@ -59,7 +60,6 @@ def render(
     resolved: list[tuple[str, list[Definition]]],
     budget: int,
     count: Counter,
-    marker: str,
     shown_elsewhere: Collection[tuple[str, str]] = (),
 ) -> Resolution:
     """Signatures of the resolved names, closest first, grouped under their file's path."""
@@ -71,8 +71,10 @@ def render(
             if key in done or key[:2] in shown_elsewhere:
                 continue
             done.add(key)
-            lines = definition_lines(definition.symbol, definition.file.outline, marker)
-            packer.add(f"{marker} {definition.file.relative}\n" + "\n".join(lines))
+            indexed = definition.file
+            lines = definition_lines(definition.symbol, indexed.outline, indexed.language_id)
+            heading = section_heading(indexed.relative, indexed.language_id)
+            packer.add(heading + "\n".join(lines) + "\n")
     resolved_count = sum(1 for _, found in resolved if found)
-    heading = f"{marker} Definitions of names used near the cursor (signatures only):"
+    heading = "Definitions of names used near the cursor (signatures only):"
     return Resolution(packer.text(heading), packer.spent, resolved_count, len(resolved))

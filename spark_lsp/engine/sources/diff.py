@@ -16,9 +16,11 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+from spark_lsp.engine.prompts import section_heading
 from spark_lsp.engine.sources import log_failure
+from spark_lsp.engine.sources.index import LANGUAGE_BY_SUFFIX
 from spark_lsp.engine.sources.render import Counter, Packer
 
 log = logging.getLogger(__name__)
@@ -76,17 +78,19 @@ def parse_diff(text: str) -> list[Hunk]:
     return hunks
 
 
-def hunk_text(hunk: Hunk, marker: str) -> str:
-    """A hunk as plain text: a comment naming the place, then the new lines as they read."""
+def hunk_text(hunk: Hunk) -> str:
+    """A hunk as plain text: a neutral heading naming the place, then the new lines."""
+    language_id = LANGUAGE_BY_SUFFIX.get(PurePosixPath(hunk.path).suffix, "plaintext")
     if not hunk.new_lines:
-        return f"{marker} {hunk.path}: {hunk.removed} line(s) removed after line {hunk.first}"
+        detail = f"{hunk.removed} line(s) removed after line {hunk.first}"
+        return section_heading(hunk.path, language_id, detail)
     shown = hunk.new_lines[:MAX_HUNK_LINES]
     more = len(hunk.new_lines) - len(shown)
     last = hunk.first + len(shown) - 1
-    head = f"{marker} {hunk.path}, lines {hunk.first}-{last} now read"
-    head += f" (replacing {hunk.removed} line(s))" if hunk.removed else " (new)"
-    tail = [f"{marker} … {more} more changed line(s)"] if more > 0 else []
-    return "\n".join([head + ":", *shown, *tail])
+    detail = f"lines {hunk.first}-{last} now read"
+    detail += f", replacing {hunk.removed} line(s)" if hunk.removed else ", new"
+    detail += f", {more} more changed line(s) not shown" if more > 0 else ""
+    return section_heading(hunk.path, language_id, detail) + "".join(f"{s}\n" for s in shown)
 
 
 class WorkingTreeDiff:
@@ -143,7 +147,6 @@ class WorkingTreeDiff:
         self,
         budget: int,
         count: Counter,
-        marker: str,
         excluded: Callable[[Path], str | None],
         current: str | None = None,
     ) -> tuple[str, int]:
@@ -152,8 +155,8 @@ class WorkingTreeDiff:
         packer = Packer(budget, count)
         for hunk in self.hunks:
             if hunk.path != current and excluded(self.root / hunk.path) is None:
-                packer.add(hunk_text(hunk, marker))
-        heading = f"{marker} Uncommitted changes in the project (new text only):"
+                packer.add(hunk_text(hunk))
+        heading = "Uncommitted changes in the project (new text only):"
         return packer.text(heading), packer.spent
 
     async def close(self) -> None:

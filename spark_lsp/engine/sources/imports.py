@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from spark_lsp.engine.prompts import section_heading
 from spark_lsp.engine.sources.index import IndexedFile, WorkspaceIndex
 from spark_lsp.engine.sources.render import Counter, Packer, class_lines, symbol_lines
 
@@ -24,15 +25,16 @@ def resolved_imports(index: WorkspaceIndex, specs: Iterable[str], current: str |
     return list(found)
 
 
-def file_summary(indexed: IndexedFile, marker: str) -> str:
+def file_summary(indexed: IndexedFile) -> str:
     """One file's interface: top-level signatures, classes with their members."""
-    lines = [f"{marker} {indexed.relative}"]
+    language_id = indexed.language_id
+    lines: list[str] = []
     for symbol in indexed.outline.top_level():
         if symbol.kind == "class":
-            lines += class_lines(symbol, indexed.outline, marker)
+            lines += class_lines(symbol, indexed.outline, language_id)
         else:
-            lines += symbol_lines(symbol, marker)
-    return "\n".join(lines)
+            lines += symbol_lines(symbol, language_id)
+    return section_heading(indexed.relative, language_id) + "\n".join(lines) + "\n"
 
 
 def render(
@@ -40,7 +42,6 @@ def render(
     imported: list[str],
     budget: int,
     count: Counter,
-    marker: str,
     excluded: Callable[[Path], str | None],
 ) -> tuple[str, int, set[tuple[str, str]]]:
     """Summaries of the imported files that fit; also which (file, name) pairs they show."""
@@ -49,7 +50,7 @@ def render(
     for indexed in index.outlines(imported):
         if excluded(index.root / indexed.relative) is not None or not indexed.outline.symbols:
             continue
-        if packer.add(file_summary(indexed, marker)):
+        if packer.add(file_summary(indexed)):
             shown.update((indexed.relative, s.name) for s in indexed.outline.symbols)
-    heading = f"{marker} Interfaces of the project files imported by the current file:"
+    heading = "Interfaces of the project files imported by the current file:"
     return packer.text(heading), packer.spent, shown

@@ -140,7 +140,7 @@ class ProjectContext:
     # -- the two parts -----------------------------------------------------------------------
 
     def stable_parts(
-        self, query: CompletionQuery, budget: int, counter: TokenCounter, marker: str
+        self, query: CompletionQuery, budget: int, counter: TokenCounter
     ) -> tuple[tuple[str, ...], int]:
         """Imports, diff and repository map: recomputed only when their inputs moved."""
         index = self.index
@@ -157,13 +157,12 @@ class ProjectContext:
             index.generation,
             diff.version if diff else 0,
             budget,
-            marker,
             tuple(current.imported),
             current.mentioned,
         )
         if self._stable_memo is not None and self._stable_memo[0] == key:
             return self._stable_memo[1]
-        result = self._render_stable(index, current, relative, budget, self._count(counter), marker)
+        result = self._render_stable(index, current, relative, budget, self._count(counter))
         self._stable_memo = (key, result)
         return result
 
@@ -174,7 +173,6 @@ class ProjectContext:
         relative: str | None,
         budget: int,
         count: Counter,
-        marker: str,
     ) -> tuple[tuple[str, ...], int]:
         texts: dict[str, str] = {}
         spent = carry = 0
@@ -182,10 +180,10 @@ class ProjectContext:
             allowed = share + carry
             if name == "imports":
                 text, used, _ = imports.render(
-                    index, current.imported, allowed, count, marker, self._excluded
+                    index, current.imported, allowed, count, self._excluded
                 )
             elif name == "diff" and self.diff is not None:
-                text, used = self.diff.render(allowed, count, marker, self._excluded, relative)
+                text, used = self.diff.render(allowed, count, self._excluded, relative)
             elif name == "map":
                 mentions = Tally(current.mentioned)
                 text, used = repomap.render(
@@ -195,7 +193,6 @@ class ProjectContext:
                     relative,
                     allowed,
                     count,
-                    marker,
                     self._excluded,
                 )
             else:
@@ -208,7 +205,7 @@ class ProjectContext:
         return tuple(t for t in ordered if t), spent
 
     def volatile_part(
-        self, query: CompletionQuery, budget: int, counter: TokenCounter, marker: str
+        self, query: CompletionQuery, budget: int, counter: TokenCounter
     ) -> tuple[str, int]:
         """Definitions of the names near the cursor and recent places in other files."""
         self.activity.visit(query.uri, query.line)
@@ -223,12 +220,10 @@ class ProjectContext:
         for name, share in allocations(False, budget):
             allowed = share + carry
             if name == "definitions":
-                text, used = self._definitions(
-                    index, query, current, relative, allowed, count, marker
-                )
+                text, used = self._definitions(index, query, current, relative, allowed, count)
             else:
                 text, used = self.activity.render(
-                    self._store, query.uri, allowed, count, marker, self._excluded_uri
+                    self._store, query.uri, allowed, count, self._excluded_uri
                 )
             texts.append(text)
             spent, carry = spent + used, allowed - used
@@ -243,7 +238,6 @@ class ProjectContext:
         relative: str | None,
         budget: int,
         count: Counter,
-        marker: str,
     ) -> tuple[str, int]:
         near = names_near(query.doc, query.line)
         defined_here = {s.name for s in current.outline.top_level()}
@@ -252,7 +246,7 @@ class ProjectContext:
             (n, [d for d in ds if self._excluded(index.root / d.file.relative) is None])
             for n, ds in found
         ]
-        result = definitions.render(found, budget, count, marker)
+        result = definitions.render(found, budget, count)
         self.stats.names_referenced += result.referenced
         self.stats.names_resolved += result.resolved
         return result.text, result.tokens
@@ -297,16 +291,12 @@ class ProjectContext:
         task.add_done_callback(log_failure)
         self._refreshing[uri] = task
 
-    def _outline_current(
-        self, uri: str, language_id: str, text: str, version: int
-    ) -> _CurrentFile:
+    def _outline_current(self, uri: str, language_id: str, text: str, version: int) -> _CurrentFile:
         began = self._timer()
         file_outline = outline(language_id, text)
         relative = self._relative(uri)
         index = self.index
-        imported = (
-            imports.resolved_imports(index, file_outline.imports, relative) if index else []
-        )
+        imported = imports.resolved_imports(index, file_outline.imports, relative) if index else []
         names = set(IDENTIFIER.findall(text[:MENTION_SCAN_CHARS]))
         # Only names the workspace defines: typing a new local name leaves the map's key alone.
         mentioned = frozenset(n for n in names if index is not None and index.defines(n))

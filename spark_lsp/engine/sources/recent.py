@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from spark_lsp.engine.prompts import snippet_heading
 from spark_lsp.engine.sources.render import Counter, Packer
 from spark_lsp.engine.store import DocumentStore, OpenDocument
 
@@ -67,7 +68,6 @@ class RecentActivity:
         current_uri: str,
         budget: int,
         count: Counter,
-        marker: str,
         excluded: Callable[[str], str | None],
     ) -> tuple[str, int]:
         """Snippets around recent places in other open files, most recently edited first."""
@@ -82,8 +82,8 @@ class RecentActivity:
                 first = max(0, line - CONTEXT_LINES)
                 end = min(doc.index.line_count, line + CONTEXT_LINES + 1)
                 body = doc.index.text_of_lines(first, end).rstrip("\n")
-                packer.add(f"{marker} {doc.path} (lines {first + 1}-{end})\n{body}")
-        heading = f"{marker} Recently edited or visited in other files:"
+                packer.add(snippet_heading(doc.path, doc.language_id, first, end) + body + "\n")
+        heading = "Recently edited or visited in other files:"
         return packer.text(heading), packer.spent
 
     def _last_visit(self, uri: str) -> float:

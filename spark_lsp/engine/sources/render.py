@@ -1,15 +1,17 @@
-"""How project context reads in a prompt: code-shaped signatures under comment headings.
+"""How project context reads in a prompt: code-shaped signatures under neutral headings.
 
-Every source renders the same way, so the model sees one consistent format: a comment line that
-names the file, then signatures as the language writes them, members indented below their class,
-a docstring's first line as a comment. No bodies, no diff markers, nothing the model could
-mistake for text to continue verbatim.
+Every source renders the same way, so the model sees one consistent format: the neutral heading
+other files' snippets use (path and language, :func:`~spark_lsp.engine.prompts.section_heading`),
+then signatures as the language writes them, members indented below their class, a docstring's
+first line as a comment in *that file's* language. No bodies, no diff markers, nothing the model
+could mistake for text to continue verbatim.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from spark_lsp.engine.languages import line_comment
 from spark_lsp.engine.symbols import FileOutline, Symbol
 
 #: Methods listed under a class: enough to show its interface, bounded for huge classes.
@@ -17,29 +19,30 @@ MAX_MEMBERS = 24
 Counter = Callable[[str], int]
 
 
-def symbol_lines(symbol: Symbol, marker: str, indent: str = "") -> list[str]:
-    """A signature, and its doc as a comment on the next line."""
+def symbol_lines(symbol: Symbol, language_id: str, indent: str = "") -> list[str]:
+    """A signature, and its doc as a comment (in the defining file's language) below it."""
     lines = [indent + symbol.signature]
     if symbol.doc:
-        lines.append(f"{indent}    {marker} {symbol.doc}")
+        lines.append(f"{indent}    {line_comment(language_id) or '//'} {symbol.doc}")
     return lines
 
 
-def class_lines(symbol: Symbol, outline: FileOutline, marker: str) -> list[str]:
+def class_lines(symbol: Symbol, outline: FileOutline, language_id: str) -> list[str]:
     """A class with its member signatures (the interface code near the cursor can call)."""
-    lines = symbol_lines(symbol, marker)
+    lines = symbol_lines(symbol, language_id)
     for member in outline.members(symbol.name)[:MAX_MEMBERS]:
-        lines += symbol_lines(member, marker, "    ")
+        lines += symbol_lines(member, language_id, "    ")
     return lines
 
 
-def definition_lines(symbol: Symbol, outline: FileOutline, marker: str) -> list[str]:
+def definition_lines(symbol: Symbol, outline: FileOutline, language_id: str) -> list[str]:
     """A symbol the way a reader needs it: classes with members, functions alone."""
     if symbol.kind == "class" and not symbol.container:
-        return class_lines(symbol, outline, marker)
+        return class_lines(symbol, outline, language_id)
     if symbol.container:
-        return [f"{marker} in {symbol.container}:", *symbol_lines(symbol, marker)]
-    return symbol_lines(symbol, marker)
+        marker = line_comment(language_id) or "//"
+        return [f"{marker} in {symbol.container}:", *symbol_lines(symbol, language_id)]
+    return symbol_lines(symbol, language_id)
 
 
 class CachedCounter:
@@ -82,5 +85,5 @@ class Packer:
         return True
 
     def text(self, heading: str) -> str:
-        """The kept blocks under ``heading``, or "" when nothing fit."""
-        return heading + "\n" + "\n".join(self.blocks) + "\n" if self.blocks else ""
+        """The kept blocks under ``heading`` (a sentence), or "" when nothing fit."""
+        return heading + "\n" + "".join(self.blocks) if self.blocks else ""

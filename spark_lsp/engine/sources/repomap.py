@@ -13,6 +13,7 @@ from collections import Counter as Tally
 from collections.abc import Callable, Collection
 from pathlib import Path, PurePosixPath
 
+from spark_lsp.engine.prompts import section_heading
 from spark_lsp.engine.sources.index import IndexedFile, WorkspaceIndex
 from spark_lsp.engine.sources.render import Counter, Packer
 
@@ -52,13 +53,14 @@ def rank_files(
     return scored
 
 
-def entry(indexed: IndexedFile, mentions: Tally[str], marker: str) -> str:
+def entry(indexed: IndexedFile, mentions: Tally[str]) -> str:
     """One file's line in the map: its path, then its top symbols' signatures."""
     symbols = sorted(indexed.outline.top_level(), key=lambda s: (-mentions.get(s.name, 0), s.line))[
         :MAX_SYMBOLS_PER_ENTRY
     ]
     symbols.sort(key=lambda s: s.line)
-    return "\n".join([f"{marker} {indexed.relative}", *(s.signature for s in symbols)])
+    signatures = "".join(s.signature + "\n" for s in symbols)
+    return section_heading(indexed.relative, indexed.language_id) + signatures
 
 
 def render(
@@ -68,7 +70,6 @@ def render(
     current: str | None,
     budget: int,
     count: Counter,
-    marker: str,
     excluded: Callable[[Path], str | None],
 ) -> tuple[str, int]:
     """The map within ``budget``: best files first, each file's entry whole or not at all."""
@@ -77,9 +78,9 @@ def render(
     for _, indexed in rank_files(index, mentions, imported, current):
         if excluded(index.root / indexed.relative) is not None:
             continue
-        if not packer.add(entry(indexed, mentions, marker)):
+        if not packer.add(entry(indexed, mentions)):
             misses += 1
             if misses > 8:  # the budget is spent; stop scanning the tail
                 break
-    heading = f"{marker} Map of the project (top-level symbols of other files):"
+    heading = "Map of the project (top-level symbols of other files):"
     return packer.text(heading), packer.spent
