@@ -74,6 +74,8 @@ class SparkServer(LanguageServer):
         self.service = SparkService(
             self.store, lambda: self.settings, self.model_session, self.reporter
         )
+        #: LSP extensions announced under ``capabilities.experimental.spark`` (name → details).
+        self.experimental_capabilities: dict[str, Any] = {}
 
     # -- transport ------------------------------------------------------------------------------
 

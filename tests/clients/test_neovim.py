@@ -80,6 +80,7 @@ def test_completion_menu_without_ghost_text(client_env: dict[str, str], workspac
 def test_checkhealth_passes(client_env: dict[str, str], workspace: Path) -> None:
     output = run_lua("health_test", client_env, workspace)
     assert "ok: model reachable" in output
+    assert "ok: next edit reported with its keys" in output
     assert "ok: a rejected key is reported by the model check" in output
     assert "ok: a missing executable is an error" in output
 
@@ -89,3 +90,14 @@ def test_code_action_resolves_and_applies(client_env: dict[str, str], workspace:
     assert "ok: Spark: Simplify resolved and applied" in output
     assert "ok: :SparkEdit applied" in output
     assert "ok: the server showed no error message" in output
+
+
+def test_next_edit_is_shown_jumped_to_and_accepted(
+    client_env: dict[str, str], workspace: Path
+) -> None:
+    output = run_lua("next_edit_test", client_env, workspace)
+    assert "ok: the proposal shows as virtual text at line 2" in output
+    assert "ok: jumped to line 2" in output
+    assert "ok: accepted: def area(width, h): |     return width * h" in output
+    assert "ok: a proposal for an older version is not shown" in output
+    assert "ok: dismissed: nothing shows" in output

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { SparkClient } from './client';
 import { COMMANDS, registerCommands } from './commands';
 import { watchLanguage } from './languageToggle';
+import { NextEdits } from './nextEdit';
 import { StatusBar } from './statusBar';
 
 let client: SparkClient | undefined;
@@ -12,7 +13,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const log = vscode.window.createOutputChannel('Spark', { log: true });
   const statusBar = new StatusBar(COMMANDS.showMenu);
   client = new SparkClient(log, statusBar);
-  context.subscriptions.push(log, statusBar, client, watchLanguage(statusBar), ...registerCommands(client, statusBar, log));
+  const nextEdits = new NextEdits(() => client?.languageClient, log);
+  client.onStart((languageClient) => nextEdits.attach(languageClient));
+  context.subscriptions.push(log, statusBar, client, nextEdits, watchLanguage(statusBar), ...registerCommands(client, statusBar, log));
   await client.start();
 }
 
