@@ -316,7 +316,8 @@ def edit_prompt(
         )
     heading = file_heading(path, language_id)
     region_tokens = doc.tokens_before(region.end) - doc.tokens_before(region.first)
-    fixed = sum(map(counter.count, (EDIT_INSTRUCTIONS, heading, task))) + region_tokens
+    framing = (f"Task: {task}\n\n", "<region>\n", "</region>\n")
+    fixed = sum(map(counter.count, (EDIT_INSTRUCTIONS, heading, *framing))) + region_tokens
     room = hard_cap(MODEL_CONTEXT_TOKENS, MAX_EDIT_OUTPUT_TOKENS + reasoning_tokens) - fixed
     if room < 0:
         raise ConfigError(
@@ -326,11 +327,11 @@ def edit_prompt(
     before, after = map(redact_secrets, _context_lines(doc, region, min(budget, room)))
     volatile = (
         heading
-        + f"Task: {task}\n\n"
+        + framing[0]
         + before
-        + "<region>\n"
+        + framing[1]
         + region.text
-        + "</region>\n"
+        + framing[2]
         + after
     )
     return Prompt(EDIT_INSTRUCTIONS, (), volatile)

@@ -18,13 +18,13 @@ from spark_lsp.engine.context import MODEL_CONTEXT_TOKENS, hard_cap
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.edits import apply_edits, reply_edits
 from spark_lsp.errors import ConfigError, ModelRequestError
-from tests.counter import loaded_counter
+from tests.counter import exact_counter
 
 SOURCE = "import re\n\n\ndef area(w, h)\n    return w * h\n"
 
 
 def doc(text: str = SOURCE) -> DocumentIndex:
-    return DocumentIndex(text, loaded_counter(), version=3)
+    return DocumentIndex(text, exact_counter(), version=3)
 
 
 def test_listing_offers_fixes_syntax_and_rewrites() -> None:
@@ -103,7 +103,7 @@ def test_context_lines_stay_within_budget(budget: int) -> None:
     d = doc(text)
     region = region_for(d, ActionSpec("edit", "u", 3, 250, 0, 251, 0))
     before, after = _context_lines(d, region, budget)
-    counter = loaded_counter()
+    counter = exact_counter()
     used = sum(counter.count_line(x) for x in (before + after).splitlines(keepends=True))
     assert used <= budget
     assert text.index(region.text) == len(text.split(region.text)[0])
@@ -132,7 +132,7 @@ def test_every_prompt_part_counts_against_the_cap(spec: ActionSpec) -> None:
     """A 1 MB message or instruction used to reach the model: ``context_length_exceeded``."""
     d = doc("\n".join(f"line_{i} = {i}" for i in range(20_000)) + "\n")
     prompt = edit_prompt(d, "a.py", "python", spec, region_for(d, spec), 120_000)
-    counter = loaded_counter()
+    counter = exact_counter()
     total = counter.count(prompt.instructions) + sum(map(counter.count, prompt.input_texts))
     assert total <= hard_cap(MODEL_CONTEXT_TOKENS, 4096)
     assert "truncated" in prompt.input_texts[-1]
@@ -145,7 +145,7 @@ def test_the_reasoning_allowance_counts_against_the_cap() -> None:
     allowance = 32_000
     spec = ActionSpec("edit", "u", 3, 3, 0, 3, 5, instruction="rename line_3")
     prompt = edit_prompt(d, "a.py", "python", spec, region_for(d, spec), 120_000, allowance)
-    counter = loaded_counter()
+    counter = exact_counter()
     total = counter.count(prompt.instructions) + sum(map(counter.count, prompt.input_texts))
     assert total <= hard_cap(MODEL_CONTEXT_TOKENS, 4096 + allowance)
 
