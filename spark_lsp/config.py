@@ -70,6 +70,7 @@ class CompletionSettings:
     multiline: bool = True
     languages: Mapping[str, bool] = field(default_factory=_default_languages)
     context_tokens: int = 2048
+    prefetch_on_accept: bool = True
 
 
 @dataclass(frozen=True)

@@ -191,6 +191,7 @@ class SparkServer(LanguageServer):
             context_tokens=min(completion.context_tokens, self.settings.context.max_tokens),
             multiline=completion.multiline,
             prompt_cache_key=self.prompt_cache_key,
+            prefetch=completion.prefetch_on_accept,
         )
 
     def context_options(self) -> ContextOptions:
@@ -291,6 +292,7 @@ class SparkServer(LanguageServer):
         self.reporter.endpoint_kind = runtime.kind
         try:
             await runtime.start(self._on_session_status)
+            self.pipeline.note_session()
         except SparkError as exc:
             self.reporter.set_state("error", str(exc))
             self.reporter.problem("start", f"spark-lsp: {exc}", popup=True)

@@ -10,18 +10,30 @@ came by then, the user has most likely paused and wants a suggestion.
 
 The numbers (all seconds):
 
-* rhythm = 90th percentile of the last 32 inter-key gaps, x 1.3: the wait must outlast
+* rhythm = 90th percentile of the last 32 inter-key gaps, x 1.12: the wait must outlast
   nearly every gap inside a burst, or each early-firing request is a model call thrown away
   (measured: with the 75th percentile x 1.25 and a fast-model discount, a 60-key burst at
-  40 ms/key made 41 model calls; with this rule it makes 1-3). A percentile, not a mean,
-  because one slow key in a burst should not stretch every wait.
+  40 ms/key made 41 model calls; with the 90th percentile it makes 1-3). A percentile, not a
+  mean, because one slow key in a burst should not stretch every wait. x 1.12 rather than the
+  earlier x 1.3: the trailing wait is pure latency after the last key (x 1.3 cost ~60 ms at
+  40 ms/key), and a wait that proves too short is stretched by the misfire rule below.
+* misfires: a request that waited out the rhythm and was then superseded by a key inside the
+  rhythm was a wasted model call; each one stretches the wait x1.1 (up to x1.5), each request
+  that fires and stands relaxes it again (/1.05), so a jittery typist converges on a wait that
+  keeps a burst within 3 calls without taxing a steady one.
+* leading edge (:meth:`AdaptiveDelay.wait_for`): the first key after a pause (a gap longer
+  than the wait, or the first key in a document) asks at once: nothing suggests another key is
+  coming, and the user who paused is the one waiting. Keys that follow inside the rhythm are
+  debounced and supersede it. The trailing wait counts from the last key, not from the
+  request, so the editor's own delay between change and request is not waited twice.
 * gaps over 1 s are pauses (thinking, reading), not rhythm, and are ignored; so is the gap
   across a switch of document, which measures navigation, not typing.
 * cold start (fewer than 4 gaps): 0.075 s, a fast typist's gap, so the first suggestions of
   a session are not slow while the rhythm is learned.
-* model latency only ever lengthens the wait, by up to x1.25 for a slow model (>= 0.4 s):
-  there every wasted call is expensive and the wait a small part of the total. A fast model
-  never shortens it below the rhythm; its speed is spent on answering sooner after the pause.
+* model latency only ever lengthens the wait, by up to x1.25 for a slow model (from 0.2 s
+  to >= 0.4 s): there every wasted call is expensive and the wait a small part of the total. A
+  fast model never shortens it below the rhythm; its speed is spent on answering sooner after
+  the pause.
   (Subtracting the latency from the wait, as some clients do, gets this backwards: the slower
   the model, the more calls it would waste.)
 * the result is clamped to [0.015, 0.35]: below 15 ms the editor's own change events race
@@ -37,7 +49,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 
 __all__ = ["AdaptiveDelay", "Supersession", "Ticket"]
@@ -46,16 +58,20 @@ PAUSE_SECONDS = 1.0
 WINDOW = 32
 MIN_SAMPLES = 4
 RHYTHM_QUANTILE = 0.9
-RHYTHM_FACTOR = 1.3
+RHYTHM_FACTOR = 1.12
 COLD_DELAY = 0.075
 MIN_DELAY = 0.015
 MAX_DELAY = 0.35
 ASSUMED_LATENCY = 0.15
+FAST_LATENCY = 0.2
 SLOW_LATENCY = 0.4
 LATENCY_EWMA_ALPHA = 0.3
 FAILURE_GROWTH = 1.5
 MAX_FAILURE_STEPS = 4
 FAILURE_CEILING = 1.0
+MISFIRE_GROWTH = 1.1
+MISFIRE_RELIEF = 1.05
+MAX_STRETCH = 1.5
 
 
 class AdaptiveDelay:
@@ -77,6 +93,8 @@ class AdaptiveDelay:
         self._timer = timer
         self._gaps: deque[float] = deque(maxlen=WINDOW)
         self._last: tuple[str, float] | None = None
+        self._gap_before_last: float | None = None
+        self._stretch = 1.0
         self._latency = ASSUMED_LATENCY
         self._failures = 0
 
@@ -85,8 +103,10 @@ class AdaptiveDelay:
         now = self._timer()
         last, self._last = self._last, (key, now)
         if last is None or last[0] != key:
+            self._gap_before_last = None
             return
         gap = now - last[1]
+        self._gap_before_last = gap
         if 0 <= gap <= PAUSE_SECONDS:
             self._gaps.append(gap)
 
@@ -99,6 +119,32 @@ class AdaptiveDelay:
     def record_failure(self) -> None:
         """Note a failed model call: the next waits grow a little."""
         self._failures = min(self._failures + 1, MAX_FAILURE_STEPS)
+
+    def record_misfire(self) -> None:
+        """Note a request that waited out the rhythm, fired, and was superseded by a key."""
+        self._stretch = min(MAX_STRETCH, self._stretch * MISFIRE_GROWTH)
+
+    def record_fired(self) -> None:
+        """Note a request that waited out the rhythm and stood: the wait may shrink back."""
+        self._stretch = max(1.0, self._stretch / MISFIRE_RELIEF)
+
+    def wait_for(self, key: str) -> float:
+        """Seconds an automatic request for ``key`` made now should still wait.
+
+        0 on the leading edge (no key typed in ``key`` yet, or the last key came after a pause)
+        and once the wait has already passed since the last key; else the rest of the wait.
+        """
+        wait = self.delay()
+        if self.fixed is not None:
+            return wait
+        last = self._last
+        if last is None or last[0] != key:
+            return 0.0
+        since = self._timer() - last[1]
+        pause = self._gap_before_last
+        if pause is None or pause > wait or since >= wait:
+            return 0.0
+        return wait - since
 
     @property
     def rhythm(self) -> float | None:
@@ -118,8 +164,10 @@ class AdaptiveDelay:
         return min(base * FAILURE_GROWTH**self._failures, max(FAILURE_CEILING, self._max))
 
     def _learned(self, rhythm: float) -> float:
-        speed = 1.0 + 0.25 * min(1.0, self._latency / SLOW_LATENCY)
-        return min(self._max, max(self._min, rhythm * RHYTHM_FACTOR * speed))
+        slowness = (self._latency - FAST_LATENCY) / (SLOW_LATENCY - FAST_LATENCY)
+        speed = 1.0 + 0.25 * min(1.0, max(0.0, slowness))
+        wait = rhythm * RHYTHM_FACTOR * speed * self._stretch
+        return min(self._max, max(self._min, wait))
 
 
 def _resolve(waiter: asyncio.Future[bool], value: bool) -> None:
@@ -160,6 +208,29 @@ class Ticket:
         finally:
             timer.cancel()
             self._waiter = None
+
+    async def race(self, awaitable: Awaitable[object], timeout: float | None) -> bool:
+        """Await ``awaitable`` until it is done (True), the timeout passes or this ticket is
+        superseded (False; the awaitable is then cancelled). For the rare waits that are not a
+        plain delay, such as a model session still connecting."""
+        if self._superseded:
+            return False
+        loop = asyncio.get_running_loop()
+        task = asyncio.ensure_future(awaitable)
+        waiter: asyncio.Future[bool] = loop.create_future()
+        task.add_done_callback(lambda _: _resolve(waiter, True))
+        timer = None
+        if timeout is not None:
+            timer = loop.call_later(max(0.0, timeout), _resolve, waiter, False)
+        self._waiter = waiter
+        try:
+            return await waiter and not self._superseded
+        finally:
+            if timer is not None:
+                timer.cancel()
+            self._waiter = None
+            if not task.done():
+                task.cancel()
 
     def done(self) -> None:
         """Release the key; call when the request has finished, however it finished."""

@@ -29,8 +29,9 @@ def register(server: SparkServer) -> None:
     def did_change(ls: SparkServer, params: types.DidChangeTextDocumentParams) -> None:
         uri = params.text_document.uri
         changes = [_change(event) for event in params.content_changes]
-        if ls.store.change(uri, params.text_document.version, changes) is not None:
-            ls.pipeline.note_edit(uri)
+        doc = ls.store.change(uri, params.text_document.version, changes)
+        if doc is not None:
+            ls.pipeline.note_edit(uri, doc.index)
             diagnostics.schedule(ls, uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)

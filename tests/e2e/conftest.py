@@ -215,11 +215,17 @@ async def engine() -> ScriptedEngine:
     return ScriptedEngine.reply("return a * b")
 
 
+#: The ``editor`` fixture's tests count the model calls and read the prompts each request
+#: makes; the ready-on-accept prefetch adds its own calls after every suggestion, so it is off
+#: there and tested on its own (tests/e2e/test_prefetch.py).
+NO_PREFETCH = {"completion": {"prefetchOnAccept": False}}
+
+
 @pytest.fixture(params=["vscode", "neovim"])
 async def editor(
     request: pytest.FixtureRequest, tmp_path: Path, engine: ScriptedEngine
 ) -> AsyncIterator[Editor]:
-    editor = await start_editor(tmp_path, engine, profile=request.param)
+    editor = await start_editor(tmp_path, engine, profile=request.param, init_options=NO_PREFETCH)
     await editor.wait_state("ready")
     yield editor
     await stop_editor(editor)

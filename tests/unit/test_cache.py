@@ -101,7 +101,7 @@ def test_only_windows_around_cursor_matter() -> None:
 def test_keys_are_hashes_not_prefixes() -> None:
     cache, _ = _cache()
     cache.put(URI, "p" * 5000, "", "s")
-    (key,) = [k for k in cache._entries if cache._entries[k] == ("s", 0)]
+    (key,) = [k for k in cache._entries if cache._entries[k] == ("s", 0, "model")]
     uri, digest = key
     assert uri == URI and isinstance(digest, bytes) and len(digest) == 16
 
