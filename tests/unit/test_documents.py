@@ -8,10 +8,10 @@ import threading
 import time
 
 import pytest
-import tiktoken
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from spark_lsp.engine.bpe import BytePairCounter
 from spark_lsp.engine.documents import DocumentIndex, Range, split_lines
 from spark_lsp.engine.tokens import TokenCounter, shared_counter
 
@@ -268,7 +268,7 @@ def test_estimates_refresh_in_slices(counter: TokenCounter) -> None:
     assert encoding is not None
     gate = threading.Event()
 
-    def slow_loader() -> tiktoken.Encoding:
+    def slow_loader() -> BytePairCounter:
         gate.wait(10)
         return encoding
 
