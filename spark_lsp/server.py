@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Coroutine, Iterator
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,9 +24,6 @@ from pygls.protocol.language_server import lsp_method
 
 from spark_lsp import __version__
 from spark_lsp.config import Settings, language_enabled, load_settings
-from spark_lsp.engine.actions import ActionEngine
-from spark_lsp.engine.context import ContextBuilder, ContextOptions
-from spark_lsp.engine.pipeline import CompletionOptions, CompletionPipeline, CompletionQuery
 from spark_lsp.engine.privacy import ExclusionPolicy
 from spark_lsp.engine.store import DocumentStore, OpenDocument
 from spark_lsp.engine.tokens import TokenCounter
@@ -33,6 +31,9 @@ from spark_lsp.errors import SparkError
 from spark_lsp.features.status import StatusReporter
 
 if TYPE_CHECKING:
+    from spark_lsp.engine.actions import ActionEngine
+    from spark_lsp.engine.context import ContextBuilder, ContextOptions
+    from spark_lsp.engine.pipeline import CompletionOptions, CompletionPipeline
     from spark_lsp.model.session import ModelSession, SessionStatus
     from spark_lsp.runtime import ModelRuntime
 
@@ -140,7 +141,6 @@ class SparkServer(LanguageServer):
         self.counter = TokenCounter()
         self.store = DocumentStore(self.counter)
         self.policy: ExclusionPolicy | None = None
-        self.context_builder = ContextBuilder(self.store, lambda: self.policy, self.context_options)
         self.runtime: ModelRuntime | None = None
         self.completions_on = True
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -150,12 +150,34 @@ class SparkServer(LanguageServer):
             self.window_show_message,
             self.window_log_message,
         )
-        self.actions = ActionEngine(
+
+    # The engine is built on first use (``initialized`` touches it): its imports are not
+    # needed to answer ``initialize``, and the editor waits for that answer.
+
+    @cached_property
+    def context_builder(self) -> ContextBuilder:
+        """Prompts from the open documents."""
+        from spark_lsp.engine.context import ContextBuilder
+
+        return ContextBuilder(self.store, lambda: self.policy, self.context_options)
+
+    @cached_property
+    def actions(self) -> ActionEngine:
+        """Code actions and edits."""
+        from spark_lsp.engine.actions import ActionEngine
+
+        return ActionEngine(
             self.model_session,
             lambda: self.settings.model.name,
             lambda: self.settings.context.edit_tokens,
         )
-        self.pipeline = CompletionPipeline(
+
+    @cached_property
+    def pipeline(self) -> CompletionPipeline:
+        """Inline completions."""
+        from spark_lsp.engine.pipeline import CompletionPipeline
+
+        return CompletionPipeline(
             self.model_session,
             self.context_builder,
             self.completion_options,
@@ -176,6 +198,10 @@ class SparkServer(LanguageServer):
             popup=True,
         )
 
+    def prepare_engine(self) -> None:
+        """Build the engine now (after ``initialize`` was answered), not on the first key."""
+        _ = self.actions, self.pipeline
+
     # -- shared accessors --------------------------------------------------------------------
 
     def model_session(self) -> ModelSession | None:
@@ -184,6 +210,8 @@ class SparkServer(LanguageServer):
 
     def completion_options(self) -> CompletionOptions:
         """The pipeline's view of the current settings."""
+        from spark_lsp.engine.pipeline import CompletionOptions
+
         completion = self.settings.completion
         return CompletionOptions(
             model=self.settings.model.name,
@@ -196,6 +224,8 @@ class SparkServer(LanguageServer):
 
     def context_options(self) -> ContextOptions:
         """The context stage's view of the current settings."""
+        from spark_lsp.engine.context import ContextOptions
+
         return ContextOptions(
             max_tokens=self.settings.context.max_tokens,
             max_output_tokens=self.settings.completion.max_output_tokens,
@@ -241,6 +271,8 @@ class SparkServer(LanguageServer):
             return None
         if position.line >= doc.index.line_count or position.line < 0 or position.character < 0:
             return None
+        from spark_lsp.engine.pipeline import CompletionQuery
+
         query = CompletionQuery(
             uri, doc.path, doc.language_id, doc.index, position.line, position.character, invoked
         )

@@ -32,8 +32,6 @@ import io
 from array import array
 from typing import Final
 
-import regex
-
 __all__ = ["BytePairCounter", "CompactRanks"]
 
 _ABSENT: Final[int] = -1
@@ -113,6 +111,8 @@ class BytePairCounter:
     """Counts (and encodes) ordinary text exactly as tiktoken's ``encode_ordinary`` does."""
 
     def __init__(self, ranks: CompactRanks, pattern: str) -> None:
+        import regex  # ~20 ms of import: paid on the loader thread, not before initialize
+
         self.ranks = ranks
         self._split = regex.compile(pattern).findall
         self._memo: dict[str, int] = {}

@@ -10,20 +10,22 @@ came by then, the user has most likely paused and wants a suggestion.
 
 The numbers (all seconds):
 
-* rhythm = 90th percentile of the last 32 inter-key gaps, x 1.12: the wait must outlast
+* rhythm = 90th percentile of the last 32 inter-key gaps, x 1.05: the wait must outlast
   nearly every gap inside a burst, or each early-firing request is a model call thrown away
   (measured: with the 75th percentile x 1.25 and a fast-model discount, a 60-key burst at
   40 ms/key made 41 model calls; with the 90th percentile it makes 1-3). A percentile, not a
-  mean, because one slow key in a burst should not stretch every wait. x 1.12 rather than the
+  mean, because one slow key in a burst should not stretch every wait. x 1.05 rather than the
   earlier x 1.3: the trailing wait is pure latency after the last key (x 1.3 cost ~60 ms at
   40 ms/key), and a wait that proves too short is stretched by the misfire rule below.
-* misfires: a request that waited out the rhythm and was then superseded by a key inside the
-  rhythm was a wasted model call; each one stretches the wait x1.1 (up to x1.5), each request
-  that fires and stands relaxes it again (/1.05), so a jittery typist converges on a wait that
-  keeps a burst within 3 calls without taxing a steady one.
+* misfires: a request that waited out the rhythm and was then superseded by a key was a
+  wasted model call. A burst may afford one (leading edge + one misfire + the final request =
+  3 calls); from the second misfire of a burst on, each stretches the wait x1.1 (up to x1.5),
+  and each request that fires and stands relaxes it again (/1.05), so a jittery typist
+  converges on a wait that keeps a burst within 3 calls without taxing a steady one.
 * leading edge (:meth:`AdaptiveDelay.wait_for`): the first key after a pause (a gap longer
-  than the wait, or the first key in a document) asks at once: nothing suggests another key is
-  coming, and the user who paused is the one waiting. Keys that follow inside the rhythm are
+  than twice the wait, or the first key in a document) asks at once: nothing suggests another
+  key is coming, and the user who paused is the one waiting. Twice, not once: a gap just over
+  the wait is a hiccup inside a burst (a loaded machine, a slow key), not a pause. Keys that follow inside the rhythm are
   debounced and supersede it. The trailing wait counts from the last key, not from the
   request, so the editor's own delay between change and request is not waited twice.
 * gaps over 1 s are pauses (thinking, reading), not rhythm, and are ignored; so is the gap
@@ -58,7 +60,9 @@ PAUSE_SECONDS = 1.0
 WINDOW = 32
 MIN_SAMPLES = 4
 RHYTHM_QUANTILE = 0.9
-RHYTHM_FACTOR = 1.12
+RHYTHM_FACTOR = 1.05
+PAUSE_FACTOR = 2.0
+AFFORDED_MISFIRES = 1
 COLD_DELAY = 0.075
 MIN_DELAY = 0.015
 MAX_DELAY = 0.35
@@ -95,6 +99,7 @@ class AdaptiveDelay:
         self._last: tuple[str, float] | None = None
         self._gap_before_last: float | None = None
         self._stretch = 1.0
+        self._burst_misfires = 0
         self._latency = ASSUMED_LATENCY
         self._failures = 0
 
@@ -107,6 +112,8 @@ class AdaptiveDelay:
             return
         gap = now - last[1]
         self._gap_before_last = gap
+        if gap > PAUSE_SECONDS:
+            self._burst_misfires = 0
         if 0 <= gap <= PAUSE_SECONDS:
             self._gaps.append(gap)
 
@@ -122,7 +129,9 @@ class AdaptiveDelay:
 
     def record_misfire(self) -> None:
         """Note a request that waited out the rhythm, fired, and was superseded by a key."""
-        self._stretch = min(MAX_STRETCH, self._stretch * MISFIRE_GROWTH)
+        self._burst_misfires += 1
+        if self._burst_misfires > AFFORDED_MISFIRES:
+            self._stretch = min(MAX_STRETCH, self._stretch * MISFIRE_GROWTH)
 
     def record_fired(self) -> None:
         """Note a request that waited out the rhythm and stood: the wait may shrink back."""
@@ -142,7 +151,7 @@ class AdaptiveDelay:
             return 0.0
         since = self._timer() - last[1]
         pause = self._gap_before_last
-        if pause is None or pause > wait or since >= wait:
+        if pause is None or pause > wait * PAUSE_FACTOR or since >= wait:
             return 0.0
         return wait - since
 

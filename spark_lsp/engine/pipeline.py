@@ -162,12 +162,15 @@ class CompletionPipeline:
     async def _fresh(
         self, query: CompletionQuery, ticket: Ticket, before: str, after: str, started: float
     ) -> Suggestion | None:
+        joined = 0.0
         shared = self.inflight.join(query.uri, before, after)
         if shared is not None:
             found = await self._shared(*shared, ticket, started)
             if found is not None or ticket.superseded:
                 return found
+            joined = self._timer() - started
         waited, trailing = await self._debounce(query, ticket)
+        waited += joined
         session, waited_session = await self._ready_session(ticket)
         waited += waited_session
         prompt, ctx = self._build(query)
@@ -179,6 +182,7 @@ class CompletionPipeline:
         except BaseException as exc:
             handle.fail(exc if isinstance(exc, Exception) else Superseded("cancelled"))
             if trailing and isinstance(exc, Superseded):
+                self.stats.count("misfires")
                 self.delay.record_misfire()
             raise
         if trailing:
