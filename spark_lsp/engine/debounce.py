@@ -25,9 +25,10 @@ The numbers (all seconds):
 * leading edge (:meth:`AdaptiveDelay.wait_for`): the first key after a pause (a gap longer
   than twice the wait, or the first key in a document) asks at once: nothing suggests another
   key is coming, and the user who paused is the one waiting. Twice, not once: a gap just over
-  the wait is a hiccup inside a burst (a loaded machine, a slow key), not a pause. Keys that follow inside the rhythm are
-  debounced and supersede it. The trailing wait counts from the last key, not from the
-  request, so the editor's own delay between change and request is not waited twice.
+  the wait is a hiccup inside a burst (a loaded machine, a slow key), not a pause. Keys that
+  follow inside the rhythm are debounced and supersede it. The trailing wait counts from the
+  last key, not from the request, so the editor's own delay between change and request is
+  not waited twice.
 * gaps over 1 s are pauses (thinking, reading), not rhythm, and are ignored; so is the gap
   across a switch of document, which measures navigation, not typing.
 * cold start (fewer than 4 gaps): 0.075 s, a fast typist's gap, so the first suggestions of
