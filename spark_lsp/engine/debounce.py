@@ -224,6 +224,8 @@ class Ticket:
         superseded (False; the awaitable is then cancelled). For the rare waits that are not a
         plain delay, such as a model session still connecting."""
         if self._superseded:
+            if asyncio.iscoroutine(awaitable):
+                awaitable.close()  # never started: no "never awaited" warning
             return False
         loop = asyncio.get_running_loop()
         task = asyncio.ensure_future(awaitable)

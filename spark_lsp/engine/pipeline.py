@@ -370,20 +370,7 @@ def _cache_key_parts(query: CompletionQuery) -> tuple[str, str]:
     doc = query.doc
     line = min(query.line, doc.line_count - 1)
     column = doc.to_column(line, query.character)
-    raw = doc.raw_line(line)
-    before, first = [raw[:column]], line
-    size = column
-    while size < CACHE_BEFORE_CHARS and first > 0:
-        first -= 1
-        before.append(doc.raw_line(first))
-        size += len(before[-1])
-    after, last = [raw[column:]], line
-    size = len(after[0])
-    while size < CACHE_AFTER_CHARS and last + 1 < doc.line_count:
-        last += 1
-        after.append(doc.raw_line(last))
-        size += len(after[-1])
-    return "".join(reversed(before))[-CACHE_BEFORE_CHARS:], "".join(after)[:CACHE_AFTER_CHARS]
+    return doc.text_around(line, column, CACHE_BEFORE_CHARS, CACHE_AFTER_CHARS)
 
 
 def completion_context(query: CompletionQuery, *, multiline: bool) -> CompletionContext:

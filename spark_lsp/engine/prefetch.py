@@ -63,14 +63,13 @@ class AcceptTarget:
     def on_path(self, doc: DocumentIndex) -> bool:
         """Whether ``doc`` still reads as the original text with a prefix of the suggestion
         typed or accepted at the cursor (anything else means the user went elsewhere)."""
-        if self.line >= doc.line_count:
+        if self.line >= doc.line_count or len(doc.raw_line(self.line)) < self.column:
             return False
-        head = doc.raw_line(self.line)
-        if len(head) < self.column or not self.before.endswith(
-            head[: self.column][-len(self.before) :]
-        ):
+        before, rest = doc.text_around(
+            self.line, self.column, len(self.before), len(self.suggestion) + _AFTER_PROBE
+        )
+        if before != self.before:
             return False
-        rest = _text_from(doc, self.line, self.column, len(self.suggestion) + _AFTER_PROBE)
         probe = self.after[:_AFTER_PROBE]
         k = len(os.path.commonprefix([rest, self.suggestion]))
         return any(rest[n:].startswith(probe[: len(rest) - n]) for n in range(k, -1, -1))
@@ -78,17 +77,6 @@ class AcceptTarget:
 
 def _accepted_key(target: AcceptTarget) -> tuple[str, str, str]:
     return target.uri, target.accepted_before, target.after
-
-
-def _text_from(doc: DocumentIndex, line: int, column: int, size: int) -> str:
-    """At most ``size`` characters of ``doc`` from ``(line, column)``, read line by line."""
-    parts, total = [doc.raw_line(line)[column:]], 0
-    total = len(parts[0])
-    while total < size and line + 1 < doc.line_count:
-        line += 1
-        parts.append(doc.raw_line(line))
-        total += len(parts[-1])
-    return "".join(parts)[:size]
 
 
 def accepted_context(ctx: CompletionContext, suggestion: str) -> CompletionContext:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
@@ -158,10 +158,12 @@ async def start_editor(
     env: dict[str, str] | None = None,
     model_config: dict[str, Any] | None = None,
     server_args: tuple[str, ...] = ("--log-level", "WARNING"),
+    on_client: Callable[[LanguageClient], None] | None = None,
 ) -> Editor:
     """A real server process + pytest-lsp client + in-process scripted model server.
 
     ``env`` overrides the server's environment; a value of "" leaves that variable out.
+    ``on_client`` may add client handlers before ``initialize`` (e.g. a slow configuration).
     """
     model = ModelServer(ServerConfig(token=TOKEN, **(model_config or {})), engine)
     await model.start()
@@ -189,6 +191,8 @@ async def start_editor(
 
     if configuration is not None:
         client.set_configuration(configuration)
+    if on_client is not None:
+        on_client(client)
     result = await client.initialize_session(
         types.InitializeParams(
             capabilities=capabilities(profile),

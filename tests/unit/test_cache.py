@@ -137,3 +137,13 @@ def test_any_typed_prefix_hits(
     cache.put(URI, before, after, suggestion)
     k = data.draw(st.integers(min_value=0, max_value=min(len(suggestion) - 1, 64)))
     assert cache.get(URI, before + suggestion[:k], after) == suggestion[k:]
+
+
+def test_lookup_tells_origin_and_typed_length() -> None:
+    cache, _ = _cache()
+    cache.put(URI, "x = ", "\n", "compute()", origin="prefetch")
+    assert cache.lookup(URI, "x = ", "\n") == ("compute()", "prefetch", 0)
+    assert cache.lookup(URI, "x = com", "\n") == ("pute()", "prefetch", 3)
+    cache.put(URI, "y = ", "\n", "1")
+    assert cache.lookup(URI, "y = ", "\n") == ("1", "model", 0)
+    assert cache.holds(URI, "y = ", "\n") and not cache.holds(URI, "y =", "\n")
