@@ -16,19 +16,21 @@ The numbers (all seconds):
   40 ms/key made 41 model calls; with the 90th percentile it makes 1-3). A percentile, not a
   mean, because one slow key in a burst should not stretch every wait. x 1.05 rather than the
   earlier x 1.3: the trailing wait is pure latency after the last key (x 1.3 cost ~60 ms at
-  40 ms/key), and a wait that proves too short is stretched by the misfire rule below.
-* misfires: a request that waited out the rhythm and was then superseded by a key was a
-  wasted model call. A burst may afford one (leading edge + one misfire + the final request =
-  3 calls); from the second misfire of a burst on, each stretches the wait x1.1 (up to x1.5),
-  and each request that fires and stands relaxes it again (/1.05), so a jittery typist
-  converges on a wait that keeps a burst within 3 calls without taxing a steady one.
+  40 ms/key), and the burst budget below bounds what a too-short wait can cost.
 * leading edge (:meth:`AdaptiveDelay.wait_for`): the first key after a pause (a gap longer
-  than twice the wait, or the first key in a document) asks at once: nothing suggests another
-  key is coming, and the user who paused is the one waiting. Twice, not once: a gap just over
-  the wait is a hiccup inside a burst (a loaded machine, a slow key), not a pause. Keys that
-  follow inside the rhythm are debounced and supersede it. The trailing wait counts from the
-  last key, not from the request, so the editor's own delay between change and request is
-  not waited twice.
+  than twice the wait and than 0.3 s, or the first key in a document) asks at once: nothing
+  suggests another key is coming, and the user who paused is the one waiting. Twice, and a
+  floor: a gap just over the wait is a hiccup inside a burst (a loaded machine, a slow key),
+  not a pause. Keys that follow inside the rhythm are debounced and supersede it. The trailing
+  wait counts from the last key, not from the request, so the editor's own delay between
+  change and request is not waited twice.
+* burst budget: a burst (the keys from one pause to the next) may make 3 model calls: the
+  leading edge, one misfire (a wait that ran out just before the next key: jitter), and the
+  final request. Once two have been spent, the rest of the burst waits x2, and at least x1.5
+  the longest gap of this burst (the jitter that caused the misfire is the measure of the
+  next one), so a third misfire needs a gap well beyond any before; the next pause resets
+  the budget. (Measured on a loaded 2-core machine, x1.5 / x1.1 still let 1 burst in 2 make
+  4 calls: hiccups there reach 90 ms at 40 ms/key.)
 * gaps over 1 s are pauses (thinking, reading), not rhythm, and are ignored; so is the gap
   across a switch of document, which measures navigation, not typing.
 * cold start (fewer than 4 gaps): 0.075 s, a fast typist's gap, so the first suggestions of
@@ -63,7 +65,10 @@ MIN_SAMPLES = 4
 RHYTHM_QUANTILE = 0.9
 RHYTHM_FACTOR = 1.05
 PAUSE_FACTOR = 2.0
-AFFORDED_MISFIRES = 1
+PAUSE_FLOOR = 0.3
+BURST_CALLS = 3
+SPENT_STRETCH = 2.0
+SPENT_GAP_FACTOR = 1.5
 COLD_DELAY = 0.075
 MIN_DELAY = 0.015
 MAX_DELAY = 0.35
@@ -74,9 +79,6 @@ LATENCY_EWMA_ALPHA = 0.3
 FAILURE_GROWTH = 1.5
 MAX_FAILURE_STEPS = 4
 FAILURE_CEILING = 1.0
-MISFIRE_GROWTH = 1.1
-MISFIRE_RELIEF = 1.05
-MAX_STRETCH = 1.5
 
 
 class AdaptiveDelay:
@@ -98,9 +100,9 @@ class AdaptiveDelay:
         self._timer = timer
         self._gaps: deque[float] = deque(maxlen=WINDOW)
         self._last: tuple[str, float] | None = None
-        self._gap_before_last: float | None = None
-        self._stretch = 1.0
-        self._burst_misfires = 0
+        self._leading = False
+        self._burst_calls = 0
+        self._burst_gap = 0.0
         self._latency = ASSUMED_LATENCY
         self._failures = 0
 
@@ -108,14 +110,13 @@ class AdaptiveDelay:
         """Note a document change; ``key`` says where (e.g. the document URI)."""
         now = self._timer()
         last, self._last = self._last, (key, now)
-        if last is None or last[0] != key:
-            self._gap_before_last = None
-            return
-        gap = now - last[1]
-        self._gap_before_last = gap
-        if gap > PAUSE_SECONDS:
-            self._burst_misfires = 0
-        if 0 <= gap <= PAUSE_SECONDS:
+        gap = None if last is None or last[0] != key else now - last[1]
+        self._leading = gap is None or gap > max(PAUSE_FLOOR, PAUSE_FACTOR * self.delay())
+        if self._leading:
+            self._burst_calls, self._burst_gap = 0, 0.0
+        elif gap is not None:
+            self._burst_gap = max(self._burst_gap, gap)
+        if gap is not None and 0 <= gap <= PAUSE_SECONDS:
             self._gaps.append(gap)
 
     def record_model_latency(self, seconds: float) -> None:
@@ -128,33 +129,26 @@ class AdaptiveDelay:
         """Note a failed model call: the next waits grow a little."""
         self._failures = min(self._failures + 1, MAX_FAILURE_STEPS)
 
-    def record_misfire(self) -> None:
-        """Note a request that waited out the rhythm, fired, and was superseded by a key."""
-        self._burst_misfires += 1
-        if self._burst_misfires > AFFORDED_MISFIRES:
-            self._stretch = min(MAX_STRETCH, self._stretch * MISFIRE_GROWTH)
-
-    def record_fired(self) -> None:
-        """Note a request that waited out the rhythm and stood: the wait may shrink back."""
-        self._stretch = max(1.0, self._stretch / MISFIRE_RELIEF)
+    def record_call(self) -> None:
+        """Note an automatic request that went to the model: it spends the burst's budget."""
+        self._burst_calls += 1
 
     def wait_for(self, key: str) -> float:
         """Seconds an automatic request for ``key`` made now should still wait.
 
-        0 on the leading edge (no key typed in ``key`` yet, or the last key came after a pause)
-        and once the wait has already passed since the last key; else the rest of the wait.
+        0 on the leading edge (no key typed in ``key`` yet, or the last key came after a pause,
+        and the burst has not called yet) and once the wait has already passed since the last
+        key; else the rest of the wait (stretched once the burst spent its budget).
         """
         wait = self.delay()
         if self.fixed is not None:
             return wait
         last = self._last
-        if last is None or last[0] != key:
+        if last is None or last[0] != key or (self._leading and not self._burst_calls):
             return 0.0
-        since = self._timer() - last[1]
-        pause = self._gap_before_last
-        if pause is None or pause > wait * PAUSE_FACTOR or since >= wait:
-            return 0.0
-        return wait - since
+        if self._burst_calls >= BURST_CALLS - 1:
+            wait = min(self._max, max(wait * SPENT_STRETCH, self._burst_gap * SPENT_GAP_FACTOR))
+        return max(0.0, wait - (self._timer() - last[1]))
 
     @property
     def rhythm(self) -> float | None:
@@ -176,8 +170,7 @@ class AdaptiveDelay:
     def _learned(self, rhythm: float) -> float:
         slowness = (self._latency - FAST_LATENCY) / (SLOW_LATENCY - FAST_LATENCY)
         speed = 1.0 + 0.25 * min(1.0, max(0.0, slowness))
-        wait = rhythm * RHYTHM_FACTOR * speed * self._stretch
-        return min(self._max, max(self._min, wait))
+        return min(self._max, max(self._min, rhythm * RHYTHM_FACTOR * speed))
 
 
 def _resolve(waiter: asyncio.Future[bool], value: bool) -> None:

@@ -183,10 +183,7 @@ class CompletionPipeline:
             handle.fail(exc if isinstance(exc, Exception) else Superseded("cancelled"))
             if trailing and isinstance(exc, Superseded):
                 self.stats.count("misfires")
-                self.delay.record_misfire()
             raise
-        if trailing:
-            self.delay.record_fired()
         text = self._filter(raw, ctx)
         handle.finish(text)
         self._timed("total", started)
@@ -219,10 +216,12 @@ class CompletionPipeline:
         delay = fixed if fixed is not None else self.delay.wait_for(query.uri)
         if delay <= 0:
             self.stats.count("leading_edge")
+            self.delay.record_call()
             return 0.0, False
         began = self._timer()
         if not await ticket.wait(delay):
             raise Superseded("a newer request arrived while debouncing")
+        self.delay.record_call()
         self._timed("debounce", began)
         return self._timer() - began, True
 

@@ -245,30 +245,38 @@ def test_fixed_delay_has_no_leading_edge() -> None:
     assert delay.wait_for("a") == 0.2
 
 
-def test_misfires_beyond_the_afforded_one_stretch_the_wait() -> None:
+def test_a_burst_that_spent_its_budget_waits_longer() -> None:
     delay, clock = _typed([0.05] * 10)
     normal = delay.delay()
-    delay.record_misfire()
-    assert delay.delay() == pytest.approx(normal)  # one per burst is within the budget
-    delay.record_misfire()
-    stretched = delay.delay()
-    assert stretched == pytest.approx(normal * debounce.MISFIRE_GROWTH)
-    for _ in range(20):
-        delay.record_misfire()
-    assert delay.delay() == pytest.approx(normal * debounce.MAX_STRETCH)
-    for _ in range(200):
-        delay.record_fired()
-    assert delay.delay() == pytest.approx(normal)
-
-
-def test_a_new_burst_affords_a_misfire_again() -> None:
-    delay, clock = _typed([0.05] * 10)
-    normal = delay.delay()
-    delay.record_misfire()
-    clock.now += 2.0  # a pause: a new burst begins
+    delay.record_call()  # the leading edge
     delay.record_keystroke("a")
-    delay.record_misfire()
-    assert delay.delay() == pytest.approx(normal)
+    assert delay.wait_for("a") == pytest.approx(normal)
+    delay.record_call()  # a misfire: only the final call is left
+    delay.record_keystroke("a")
+    assert delay.wait_for("a") == pytest.approx(normal * debounce.SPENT_STRETCH)
+    clock.now += 0.2  # a hiccup inside the burst: the spent wait outlasts it
+    delay.record_keystroke("a")
+    assert delay.wait_for("a") == pytest.approx(0.2 * debounce.SPENT_GAP_FACTOR)
+
+
+def test_a_pause_starts_a_new_budget_and_a_new_leading_edge() -> None:
+    delay, clock = _typed([0.05] * 10)
+    delay.record_call()
+    delay.record_call()
+    clock.now += 0.6
+    delay.record_keystroke("a")
+    assert delay.wait_for("a") == 0.0
+    delay.record_call()
+    clock.now += 0.05
+    delay.record_keystroke("a")
+    assert delay.wait_for("a") == pytest.approx(delay.delay())
+
+
+def test_the_leading_edge_fires_once_per_burst() -> None:
+    delay, clock = _typed([])
+    assert delay.wait_for("a") == 0.0
+    delay.record_call()
+    assert delay.wait_for("a") > 0.0  # the same key asking again waits
 
 
 # --- Ticket.race --------------------------------------------------------------------------
