@@ -211,7 +211,6 @@ async def fresh_burst(url: str, token: str, root: Path) -> tuple[float, int]:
     _, last_ms, last_text = await burst(driver, 3)
     counters = await server_counters(driver)
     calls = request_calls(counters)
-    print(counters, file=sys.stderr)
     await client.shutdown_session()
     assert last_text, "the fresh burst ended without a suggestion"
     return last_ms, calls
@@ -235,7 +234,6 @@ async def main() -> None:
         _, warm_ms, warm_text = await burst(driver, 125)
         warm = await server_counters(driver)
         warm_calls = request_calls(warm) - request_calls(counters)
-        print({k: warm.get(k, 0) - counters.get(k, 0) for k in warm}, file=sys.stderr)
         assert warm_text, "the warm burst ended without a suggestion"
         paused = await paused_keys(driver, 3)
         accepted = await accepts(driver, 3 + 3 * PAUSED_KEYS)

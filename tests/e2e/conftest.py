@@ -148,6 +148,11 @@ def fix_code_action_parsing(client: LanguageClient) -> None:
     )
 
 
+#: initializationOptions that turn the ready-on-accept prefetch off (tested on its own in
+#: tests/e2e/test_prefetch.py).
+NO_PREFETCH = {"completion": {"prefetchOnAccept": False}}
+
+
 async def start_editor(
     tmp_path: Path,
     engine: ScriptedEngine,
@@ -159,12 +164,17 @@ async def start_editor(
     model_config: dict[str, Any] | None = None,
     server_args: tuple[str, ...] = ("--log-level", "WARNING"),
     on_client: Callable[[LanguageClient], None] | None = None,
+    prefetch: bool = False,
 ) -> Editor:
     """A real server process + pytest-lsp client + in-process scripted model server.
 
     ``env`` overrides the server's environment; a value of "" leaves that variable out.
     ``on_client`` may add client handlers before ``initialize`` (e.g. a slow configuration).
+    ``prefetch`` leaves the ready-on-accept prefetch on: most tests count the model calls and
+    read the prompts of their own requests, which the prefetch's extra calls would blur.
     """
+    if not prefetch:
+        init_options = {**NO_PREFETCH, **(init_options or {})}
     model = ModelServer(ServerConfig(token=TOKEN, **(model_config or {})), engine)
     await model.start()
     server_env = {**os.environ, "SPARK_LSP_ENDPOINT": model.url, "OPENAI_API_KEY": TOKEN}
@@ -219,17 +229,11 @@ async def engine() -> ScriptedEngine:
     return ScriptedEngine.reply("return a * b")
 
 
-#: The ``editor`` fixture's tests count the model calls and read the prompts each request
-#: makes; the ready-on-accept prefetch adds its own calls after every suggestion, so it is off
-#: there and tested on its own (tests/e2e/test_prefetch.py).
-NO_PREFETCH = {"completion": {"prefetchOnAccept": False}}
-
-
 @pytest.fixture(params=["vscode", "neovim"])
 async def editor(
     request: pytest.FixtureRequest, tmp_path: Path, engine: ScriptedEngine
 ) -> AsyncIterator[Editor]:
-    editor = await start_editor(tmp_path, engine, profile=request.param, init_options=NO_PREFETCH)
+    editor = await start_editor(tmp_path, engine, profile=request.param)
     await editor.wait_state("ready")
     yield editor
     await stop_editor(editor)

@@ -77,11 +77,11 @@ async def test_the_128k_cap_holds_on_a_huge_file(tmp_path: Path) -> None:
         await editor.wait_state("ready")
         line = "value_{i} = compute(alpha_{i}, beta_{i}) + sum(range({i}))  # note {i}\n"
         text = "".join(line.format(i=i) for i in range(14000))  # about 300k tokens
-        uri = editor.open("huge.py", text + "\n")
-        for _ in range(100):  # the exact tokenizer loads in the background
-            if (await editor.stats())["tokenCounts"] == "exact":
-                break
+        for _ in range(100):  # the exact tokenizer loads in the background; a document opened
+            if (await editor.stats())["tokenCounts"] == "exact":  # before it is counted
+                break  # conservatively at first, and refreshed a slice per request
             await asyncio.sleep(0.1)
+        uri = editor.open("huge.py", text + "\n")
         assert await editor.inline(uri, 7000, 0, invoked=True)
         message = [m for m in generated(editor) if m.get("generate") is not False][-1]
         counter = TokenCounter()

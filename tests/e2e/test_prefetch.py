@@ -48,7 +48,7 @@ async def prefetched(editor: Editor, n: int) -> None:
 
 
 async def test_accepting_a_suggestion_is_answered_by_the_prefetch(tmp_path: Path) -> None:
-    editor = await start_editor(tmp_path, chained_engine())
+    editor = await start_editor(tmp_path, chained_engine(), prefetch=True)
     try:
         await editor.wait_state("ready")
         uri = editor.open("shop.py", TEXT)
@@ -67,7 +67,7 @@ async def test_accepting_a_suggestion_is_answered_by_the_prefetch(tmp_path: Path
 
 
 async def test_partial_accept_types_through_then_lands_on_the_prefetch(tmp_path: Path) -> None:
-    editor = await start_editor(tmp_path, chained_engine(), profile="neovim")
+    editor = await start_editor(tmp_path, chained_engine(), profile="neovim", prefetch=True)
     try:
         await editor.wait_state("ready")
         uri = editor.open("shop.py", TEXT)
@@ -86,7 +86,7 @@ async def test_partial_accept_types_through_then_lands_on_the_prefetch(tmp_path:
 
 
 async def test_prefetch_can_be_turned_off(tmp_path: Path) -> None:
-    editor = await start_editor(tmp_path, chained_engine(), init_options=NO_PREFETCH)
+    editor = await start_editor(tmp_path, chained_engine(), init_options=NO_PREFETCH, prefetch=True)
     try:
         await editor.wait_state("ready")
         uri = editor.open("shop.py", TEXT)
@@ -118,7 +118,6 @@ async def test_a_request_before_the_session_is_ready_waits_for_it(tmp_path: Path
     editor = await start_editor(
         tmp_path,
         ScriptedEngine.reply("return price * quantity"),
-        init_options=NO_PREFETCH,
         on_client=slow_configuration(gate),
     )
     try:
@@ -138,9 +137,7 @@ async def test_a_request_before_the_session_is_ready_waits_for_it(tmp_path: Path
 
 
 async def test_first_key_after_a_pause_asks_without_debounce(tmp_path: Path) -> None:
-    editor = await start_editor(
-        tmp_path, ScriptedEngine.reply("return price * quantity"), init_options=NO_PREFETCH
-    )
+    editor = await start_editor(tmp_path, ScriptedEngine.reply("return price * quantity"))
     try:
         await editor.wait_state("ready")
         uri = editor.open("lead.py", TEXT)
