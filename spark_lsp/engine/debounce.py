@@ -26,11 +26,12 @@ The numbers (all seconds):
   change and request is not waited twice.
 * burst budget: a burst (the keys from one pause to the next) may make 3 model calls: the
   leading edge, one misfire (a wait that ran out just before the next key: jitter), and the
-  final request. Once two have been spent, the rest of the burst waits x2, and at least x1.5
-  the longest gap of this burst (the jitter that caused the misfire is the measure of the
-  next one), so a third misfire needs a gap well beyond any before; the next pause resets
-  the budget. (Measured on a loaded 2-core machine, x1.5 / x1.1 still let 1 burst in 2 make
-  4 calls: hiccups there reach 90 ms at 40 ms/key.)
+  final request. Once two have been spent, the rest of the burst waits x1.5, and at least
+  x1.25 the longest of the last 8 gaps: a third misfire then needs a gap well beyond the
+  recent ones, while a one-off hiccup (a stall of the machine) stops stretching the wait 8
+  keys later, so the final suggestion of the burst is not held back by it for long; the next
+  pause resets the budget. Measured on a loaded 2-core machine (load 5-9): misfires come from
+  stalls of 70-190 ms, mostly in the first keys a fresh server handles.
 * gaps over 1 s are pauses (thinking, reading), not rhythm, and are ignored; so is the gap
   across a switch of document, which measures navigation, not typing.
 * cold start (fewer than 4 gaps): 0.075 s, a fast typist's gap, so the first suggestions of
@@ -67,8 +68,9 @@ RHYTHM_FACTOR = 1.05
 PAUSE_FACTOR = 2.0
 PAUSE_FLOOR = 0.3
 BURST_CALLS = 3
-SPENT_STRETCH = 2.0
-SPENT_GAP_FACTOR = 1.5
+SPENT_STRETCH = 1.5
+RECENT_GAPS = 8
+RECENT_GAP_FACTOR = 1.25
 COLD_DELAY = 0.075
 MIN_DELAY = 0.015
 MAX_DELAY = 0.35
@@ -102,7 +104,6 @@ class AdaptiveDelay:
         self._last: tuple[str, float] | None = None
         self._leading = False
         self._burst_calls = 0
-        self._burst_gap = 0.0
         self._latency = ASSUMED_LATENCY
         self._failures = 0
 
@@ -113,9 +114,7 @@ class AdaptiveDelay:
         gap = None if last is None or last[0] != key else now - last[1]
         self._leading = gap is None or gap > max(PAUSE_FLOOR, PAUSE_FACTOR * self.delay())
         if self._leading:
-            self._burst_calls, self._burst_gap = 0, 0.0
-        elif gap is not None:
-            self._burst_gap = max(self._burst_gap, gap)
+            self._burst_calls = 0
         if gap is not None and 0 <= gap <= PAUSE_SECONDS:
             self._gaps.append(gap)
 
@@ -147,7 +146,8 @@ class AdaptiveDelay:
         if last is None or last[0] != key or (self._leading and not self._burst_calls):
             return 0.0
         if self._burst_calls >= BURST_CALLS - 1:
-            wait = min(self._max, max(wait * SPENT_STRETCH, self._burst_gap * SPENT_GAP_FACTOR))
+            recent = max(list(self._gaps)[-RECENT_GAPS:], default=0.0)
+            wait = min(self._max, max(wait * SPENT_STRETCH, recent * RECENT_GAP_FACTOR))
         return max(0.0, wait - (self._timer() - last[1]))
 
     @property

@@ -221,6 +221,12 @@ class CompletionPipeline:
         began = self._timer()
         if not await ticket.wait(delay):
             raise Superseded("a newer request arrived while debouncing")
+        # One more turn of the event loop before calling: if the loop was held up (a busy
+        # machine), the keys that arrived meanwhile are read now and supersede this request
+        # here, instead of one model call later.
+        await asyncio.sleep(0)
+        if ticket.superseded:
+            raise Superseded("a newer request was waiting behind this one")
         self.delay.record_call()
         self._timed("debounce", began)
         return self._timer() - began, True

@@ -254,9 +254,13 @@ def test_a_burst_that_spent_its_budget_waits_longer() -> None:
     delay.record_call()  # a misfire: only the final call is left
     delay.record_keystroke("a")
     assert delay.wait_for("a") == pytest.approx(normal * debounce.SPENT_STRETCH)
-    clock.now += 0.2  # a hiccup inside the burst: the spent wait outlasts it
+    clock.now += 0.2  # a hiccup inside the spent burst: the waits outlast it for a while
     delay.record_keystroke("a")
-    assert delay.wait_for("a") == pytest.approx(0.2 * debounce.SPENT_GAP_FACTOR)
+    assert delay.wait_for("a") == pytest.approx(0.2 * debounce.RECENT_GAP_FACTOR)
+    for _ in range(debounce.RECENT_GAPS):
+        clock.now += 0.05
+        delay.record_keystroke("a")
+    assert delay.wait_for("a") == pytest.approx(normal * debounce.SPENT_STRETCH)
 
 
 def test_a_pause_starts_a_new_budget_and_a_new_leading_edge() -> None:
