@@ -17,10 +17,11 @@ from pathlib import Path
 from lsprotocol import types
 
 from benchmarks.bench_completion import last_request, model_stats, model_time, start_server
-from benchmarks.common import scripted_server, summary, table
-from spark_lsp.engine.actions import DiagnosticInfo, list_actions
-from spark_lsp.engine.documents import DocumentIndex
-from spark_lsp.engine.tokens import shared_counter
+from benchmarks.common import loaded_counter, scripted_server, summary, table
+from spark_lsp.config import Settings
+from spark_lsp.engine.actions import DiagnosticInfo
+from spark_lsp.engine.service import SparkService
+from spark_lsp.engine.store import DocumentStore
 
 SOURCE = "".join(f"def handler_{i}(event)\n    return event.value + {i}\n\n" for i in range(400))
 FIX = "def handler_7(event):\n"
@@ -41,12 +42,15 @@ def diagnostics(n: int) -> list[types.Diagnostic]:
 
 
 def in_process_listing(n: int, rounds: int) -> list[float]:
-    doc = DocumentIndex(SOURCE, shared_counter(), version=1)
+    """Listing through the engine's service, as the handler calls it (no LSP, no model)."""
+    settings = Settings()
+    service = SparkService(DocumentStore(loaded_counter()), lambda: settings, lambda: None)
+    service.open("file:///x.py", "python", SOURCE, 1)
     infos = [DiagnosticInfo(3 * i, 0, 3 * i, 20, "expected ':'", "pyright") for i in range(n)]
     samples = []
     for _ in range(rounds):
         started = time.perf_counter()
-        list_actions(doc, "file:///x.py", "python", (21, 0, 21, 0), infos)
+        service.list_actions("file:///x.py", (21, 0, 21, 0), infos)
         samples.append((time.perf_counter() - started) * 1000)
     return samples
 

@@ -19,8 +19,7 @@ from lsprotocol import types
 
 from benchmarks.bench_completion import Driver, start_server
 from benchmarks.bench_context import synthetic_python
-from benchmarks.common import scripted_server, table
-from spark_lsp.engine.tokens import shared_counter
+from benchmarks.common import loaded_counter, scripted_server, table
 
 CONTEXT_TOKENS = 64_000
 
@@ -71,7 +70,7 @@ async def session(lanes: bool, text: str) -> dict[str, Any]:
 
 
 async def main() -> None:
-    counter = shared_counter()
+    counter = loaded_counter()
     counter.start_loading()
     counter.wait_ready(30)
     text = synthetic_python(CONTEXT_TOKENS + 8000, counter)

@@ -18,10 +18,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from benchmarks.common import loaded_counter
 from spark_lsp.engine import documents
 from spark_lsp.engine.bpe import BytePairCounter
 from spark_lsp.engine.documents import DocumentIndex
-from spark_lsp.engine.tokens import TokenCounter, shared_counter
+from spark_lsp.engine.tokens import TokenCounter
 from spark_lsp.engine.window import select_window
 
 WORDS = ["value", "result", "request", "payload", "items", "config", "user", "total", "index"]
@@ -168,7 +169,7 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=2000)
     parser.add_argument("--block-sizes", default="", help="e.g. 64,128,256 (default: built-in)")
     args = parser.parse_args()
-    counter = shared_counter()
+    counter = loaded_counter()
     counter.wait_ready(60)
     encoding = counter.encoding
     if encoding is None:

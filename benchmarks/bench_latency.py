@@ -29,6 +29,7 @@ from typing import Any
 
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, client_capabilities
+from spark_lsp.prompt_format import CURSOR
 
 from benchmarks.bench_completion import (
     Driver,
@@ -37,9 +38,7 @@ from benchmarks.bench_completion import (
     rss_peak_mb,
     start_server,
 )
-from benchmarks.common import scripted_server, summary, table, to_plain
-from spark_lsp.engine.tokens import shared_counter
-from spark_lsp.prompt_format import CURSOR
+from benchmarks.common import loaded_counter, scripted_server, summary, table, to_plain
 
 TTFT_MS = 150
 FIRST = "subtotal = price"
@@ -188,7 +187,7 @@ async def open_doc(driver: Driver, text: str) -> None:
 async def footprint(client: Any, root: Path) -> tuple[int, float, float]:
     """Serve completions on the 128k-token document: (tokens, peak MB, steady MB)."""
     text = big_document()
-    counter = shared_counter()
+    counter = loaded_counter()
     assert counter.wait_ready(60)
     tokens = sum(counter.count_line(line) for line in text.splitlines(keepends=True))
     driver = Driver(client, (root / "big.py").as_uri())

@@ -11,6 +11,7 @@ import statistics
 import subprocess
 import tempfile
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from spark_lsp.engine.stats import percentile
+from spark_lsp.engine.tokens import TokenCounter
 from spark_lsp.modelserver.embedded import EmbeddedModelServer
 
 
@@ -106,3 +108,11 @@ def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -
 
 def _fmt(value: object) -> str:
     return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+@cache
+def loaded_counter() -> TokenCounter:
+    """One token counter for a benchmark run, vocabulary loading started."""
+    counter = TokenCounter()
+    counter.start_loading()
+    return counter

@@ -1,5 +1,5 @@
 """Allow ``python -m spark_lsp`` so editors and tests can start the server with any interpreter."""
 
-from spark_lsp.cli import main
+from spark_lsp.commands.cli import main
 
 raise SystemExit(main())

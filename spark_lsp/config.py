@@ -43,12 +43,16 @@ _SHOW_LIMIT = 80
 _SECRET_LIKE = re.compile(r"sk-[A-Za-z0-9_-]{8,}|[A-Za-z0-9_+/=-]{32,}")
 
 
+#: The model asked for when nothing else is configured (the settings' and the wire's default).
+DEFAULT_MODEL = "gpt-5.3-codex-spark"
+
+
 @dataclass(frozen=True)
 class ModelSettings:
     """Which model to talk to and how to keep the WebSocket session healthy."""
 
     endpoint: str | None = None
-    name: str = "gpt-5.3-codex-spark"
+    name: str = DEFAULT_MODEL
     api_key_env: str = "OPENAI_API_KEY"
     connections: int = 2
     rotate_after_seconds: int = 3300

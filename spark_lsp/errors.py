@@ -49,10 +49,6 @@ class ProtocolError(SparkError):
     transient = True
 
 
-class ContextTooLarge(SparkError):
-    """The prompt would exceed the model's context window."""
-
-
 class ModelRequestError(SparkError):
     """The model answered a request with an ``error`` event or a failed response."""
 

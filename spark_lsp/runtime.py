@@ -40,7 +40,9 @@ class ModelRuntime:
         api_key = self.endpoint.api_key
         if self.endpoint.bundled:
             self._embedded = EmbeddedModelServer()
-            self.url, api_key = await self._embedded.start(self.workspace)
+            self.url, api_key = await self._embedded.start(
+                self.workspace, self.settings.context.exclude
+            )
         assert self.url is not None
         model = self.settings.model
         options = SessionOptions(

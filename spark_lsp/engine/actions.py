@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.edits import OffsetEdit, minimal_edits
 from spark_lsp.engine.postprocess import CompletionContext, strip_chatter, strip_code_fences
-from spark_lsp.engine.privacy import redact_secrets
 from spark_lsp.engine.prompts import EDIT_INSTRUCTIONS, Prompt, file_heading
 from spark_lsp.errors import ConfigError, ModelRequestError, ModelUnavailable, SparkError
 from spark_lsp.model.protocol import CreateRequest
+from spark_lsp.shared.privacy import redact_secrets
 
 if TYPE_CHECKING:
     from spark_lsp.model.session import ModelSession
@@ -119,51 +119,41 @@ def _short(message: str, limit: int = 60) -> str:
 def list_actions(
     doc: DocumentIndex,
     uri: str,
-    language_id: str,
     selection: tuple[int, int, int, int],
     diagnostics: list[DiagnosticInfo],
+    syntax: DiagnosticInfo | None = None,
 ) -> list[OfferedAction]:
-    """The actions to offer at ``selection``: cheap, deterministic, no model call."""
-    version = doc.version
-    offered = [
-        OfferedAction(
-            f"Spark: Fix: {_short(d.message)}",
-            "quickfix",
-            ActionSpec(
-                "syntax" if d.source == SYNTAX_SOURCE else "fix",
-                uri,
-                version,
-                d.start_line,
-                d.start_character,
-                d.end_line,
-                d.end_character,
-                message=d.message,
-                source=d.source,
-            ),
-            index,
-        )
-        for index, d in enumerate(diagnostics)
-    ]
-    syntax = syntax_error(doc, language_id)
+    """The actions to offer at ``selection``: cheap, deterministic, no model call.
+
+    ``syntax`` is the document's own syntax error (see ``syntax_error``), offered as a fix when
+    no diagnostic of the editor's already covers its line.
+    """
+    offered = [_fix(doc.version, uri, d, index) for index, d in enumerate(diagnostics)]
     if syntax is not None and not any(d.start_line == syntax.start_line for d in diagnostics):
-        offered.append(
-            OfferedAction(
-                f"Spark: Fix syntax: {_short(syntax.message)}",
-                "quickfix",
-                ActionSpec(
-                    "syntax",
-                    uri,
-                    version,
-                    syntax.start_line,
-                    0,
-                    syntax.end_line,
-                    0,
-                    message=syntax.message,
-                ),
-            )
-        )
+        whole_lines = DiagnosticInfo(syntax.start_line, 0, syntax.end_line, 0, syntax.message)
+        offered.append(_fix(doc.version, uri, whole_lines, None, kind="syntax"))
     offered += _selection_actions(doc, uri, selection)
     return offered
+
+
+def _fix(
+    version: int, uri: str, d: DiagnosticInfo, index: int | None, kind: ActionKind | None = None
+) -> OfferedAction:
+    """The quick-fix of one diagnostic (ours are syntax fixes, which take the lines around)."""
+    kind = kind or ("syntax" if d.source == SYNTAX_SOURCE else "fix")
+    title = "Spark: Fix syntax: " if index is None else "Spark: Fix: "
+    spec = ActionSpec(
+        kind,
+        uri,
+        version,
+        d.start_line,
+        d.start_character,
+        d.end_line,
+        d.end_character,
+        message=d.message,
+        source=d.source,
+    )
+    return OfferedAction(title + _short(d.message), "quickfix", spec, index)
 
 
 def _selection_actions(
@@ -192,19 +182,14 @@ def looks_like_regex_request(line: str) -> bool:
     return bool(COMMENT_OR_STRING.search(line)) and bool(REGEX_HINT.search(line))
 
 
-_syntax_cache: dict[tuple[int, int], DiagnosticInfo | None] = {}
-
-
 def syntax_error(doc: DocumentIndex, language_id: str) -> DiagnosticInfo | None:
-    """The first syntax error of a Python document (cached per document version)."""
+    """The first syntax error of a Python document (None for other languages).
+
+    Parses the whole text: callers remember the answer per document version.
+    """
     if language_id != "python":
         return None
-    key = (id(doc), doc.version)
-    if key not in _syntax_cache:
-        if len(_syntax_cache) > 64:
-            _syntax_cache.clear()
-        _syntax_cache[key] = _python_syntax_error(doc.text)
-    return _syntax_cache[key]
+    return _python_syntax_error(doc.text)
 
 
 def _python_syntax_error(text: str) -> DiagnosticInfo | None:

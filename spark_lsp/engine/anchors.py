@@ -18,6 +18,7 @@ from spark_lsp.engine.context import stable_key
 from spark_lsp.engine.prompts import Prompt
 from spark_lsp.errors import SparkError
 from spark_lsp.model.protocol import CreateRequest
+from spark_lsp.model.session import MAX_ANCHORS
 
 if TYPE_CHECKING:
     from spark_lsp.model.session import ModelSession
@@ -26,7 +27,6 @@ log = logging.getLogger(__name__)
 
 #: Below this many characters of stable text, chaining saves too little to be worth a warm-up.
 MIN_STABLE_CHARS = 4096
-MAX_ANCHORS = 4
 
 
 class Anchors:

@@ -14,17 +14,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from spark_lsp.engine.documents import DocumentIndex
-from spark_lsp.engine.privacy import ExclusionPolicy, redact_secrets
 from spark_lsp.engine.prompts import COMPLETION_INSTRUCTIONS, Prompt, file_heading
+from spark_lsp.engine.query import CompletionQuery
 from spark_lsp.engine.store import DocumentStore, OpenDocument, uri_to_path
 from spark_lsp.engine.window import select_window
-from spark_lsp.prompt_format import CURSOR
-
-if TYPE_CHECKING:
-    from spark_lsp.engine.pipeline import CompletionQuery
+from spark_lsp.shared.privacy import ExclusionPolicy, redact_secrets
+from spark_lsp.shared.prompt_format import CURSOR
 
 #: The model's context window; no prompt plus its output may exceed it, whatever the settings.
 MODEL_CONTEXT_TOKENS = 128_000

@@ -4,8 +4,8 @@ A user who keeps typing while a suggestion is being generated often types exactl
 is producing. The new request then needs no new call: the running one already has the answer,
 minus what was typed. An identical request (same cursor, same text) shares the call too.
 
-Pure asyncio and owns no task: the caller that started a call feeds it (:meth:`Inflight.append`,
-:meth:`Inflight.finish`, :meth:`Inflight.fail`); joiners only await futures.
+Pure asyncio and owns no task: the caller that started a call feeds it (:meth:`SharedCall.append`,
+:meth:`SharedCall.finish`, :meth:`SharedCall.fail`); joiners only await futures.
 """
 
 from __future__ import annotations
@@ -13,17 +13,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-__all__ = ["Inflight", "InflightCompletions"]
+__all__ = ["SharedCall", "InflightCompletions"]
 
 MAX_PER_URI = 4
 MAX_TYPED = 256
 
 
-class Inflight:
+class SharedCall:
     """One model call in progress: its streamed text so far and, eventually, its result."""
 
     def __init__(
-        self, uri: str, before: str, after: str, on_done: Callable[[Inflight], None]
+        self, uri: str, before: str, after: str, on_done: Callable[[SharedCall], None]
     ) -> None:
         self.uri = uri
         self.before = before
@@ -132,21 +132,21 @@ class InflightCompletions:
 
     def __init__(self, max_per_uri: int = MAX_PER_URI) -> None:
         self._max_per_uri = max_per_uri
-        self._by_uri: dict[str, list[Inflight]] = {}
+        self._by_uri: dict[str, list[SharedCall]] = {}
 
-    def start(self, uri: str, before: str, after: str) -> Inflight:
+    def start(self, uri: str, before: str, after: str) -> SharedCall:
         """Register a new call; the oldest one of ``uri`` stops being joinable past the bound."""
-        call = Inflight(uri, before, after, self._remove)
+        call = SharedCall(uri, before, after, self._remove)
         calls = self._by_uri.setdefault(uri, [])
         calls.append(call)
         del calls[: max(0, len(calls) - self._max_per_uri)]
         return call
 
-    def join(self, uri: str, before: str, after: str) -> tuple[Inflight, str] | None:
+    def join(self, uri: str, before: str, after: str) -> tuple[SharedCall, str] | None:
         """The newest unfinished call whose output agrees with what was typed since it began.
 
         Returns the call and the text typed since (``""`` for an identical request); the caller
-        awaits :meth:`Inflight.result_after` with it.
+        awaits :meth:`SharedCall.result_after` with it.
         """
         for call in reversed(self._by_uri.get(uri, [])):
             if call.done or call.after != after:
@@ -159,7 +159,7 @@ class InflightCompletions:
     def __len__(self) -> int:
         return sum(len(calls) for calls in self._by_uri.values())
 
-    def _remove(self, call: Inflight) -> None:
+    def _remove(self, call: SharedCall) -> None:
         calls = self._by_uri.get(call.uri)
         if calls is None or call not in calls:
             return

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from spark_lsp.engine.anchors import Anchors
-from spark_lsp.engine.cache import CacheHit, CompletionCache
+from spark_lsp.engine.cache import AFTER_CHARS, BEFORE_CHARS, CacheHit, CompletionCache
 from spark_lsp.engine.context import ContextBuilder
 from spark_lsp.engine.debounce import AdaptiveDelay, Supersession, Ticket
 from spark_lsp.engine.documents import DocumentIndex
-from spark_lsp.engine.inflight import Inflight, InflightCompletions
+from spark_lsp.engine.inflight import InflightCompletions, SharedCall
 from spark_lsp.engine.postprocess import (
     CompletionContext,
     is_complete,
@@ -36,6 +36,7 @@ from spark_lsp.engine.postprocess import (
 )
 from spark_lsp.engine.prefetch import AcceptTarget, Prefetcher, accepted_context
 from spark_lsp.engine.prompts import Prompt
+from spark_lsp.engine.query import CompletionQuery
 from spark_lsp.engine.stats import PipelineStats
 from spark_lsp.errors import ModelUnavailable, SparkError, Superseded
 from spark_lsp.model.protocol import CreateRequest
@@ -45,25 +46,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: How much text around the cursor identifies a completion context for the cache.
-CACHE_BEFORE_CHARS = 2000
-CACHE_AFTER_CHARS = 200
 #: How long a request made while the model session connects waits for it: a cold start of the
 #: bundled model server plus a handshake, with room to spare; never longer.
 SESSION_WAIT_SECONDS = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class CompletionQuery:
-    """One request for a suggestion at a position of an open document."""
-
-    uri: str
-    path: str
-    language_id: str
-    doc: DocumentIndex
-    line: int
-    character: int
-    invoked: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,13 +80,11 @@ class CompletionPipeline:
         context: ContextBuilder,
         options: Callable[[], CompletionOptions],
         *,
-        fixed_delay: Callable[[], float | None] = lambda: None,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self._session = session
         self._context = context
         self._options = options
-        self._fixed_delay = fixed_delay
         self._timer = timer
         self.stats = PipelineStats()
         self.cache = CompletionCache(timer=timer)
@@ -194,7 +177,7 @@ class CompletionPipeline:
         return Suggestion(text, "model")
 
     async def _shared(
-        self, call: Inflight, typed: str, ticket: Ticket, started: float
+        self, call: SharedCall, typed: str, ticket: Ticket, started: float
     ) -> Suggestion | None:
         """The rest of a joined call's result; None if it does not continue what was typed
         (the caller then asks on its own) or a newer request won meanwhile."""
@@ -212,8 +195,7 @@ class CompletionPipeline:
         """
         if query.invoked:
             return 0.0, False
-        fixed = self._fixed_delay()
-        delay = fixed if fixed is not None else self.delay.wait_for(query.uri)
+        delay = self.delay.wait_for(query.uri)
         if delay <= 0:
             self.stats.count("leading_edge")
             self.delay.record_call()
@@ -273,7 +255,7 @@ class CompletionPipeline:
             before=before,
             after=after,
             suggestion=text,
-            before_chars=CACHE_BEFORE_CHARS,
+            before_chars=BEFORE_CHARS,
         )
         if self.prefetcher.covers(target):
             return
@@ -320,7 +302,7 @@ class CompletionPipeline:
         prompt: Prompt,
         ctx: CompletionContext,
         ticket: Ticket,
-        handle: Inflight,
+        handle: SharedCall,
     ) -> str:
         options = self._options()
         request = self.anchors.request_for(
@@ -343,6 +325,7 @@ class CompletionPipeline:
                         self._timed("model_first_token", began)
                     parts.append(delta)
                     handle.append(delta)
+                    self.stats.count("model_deltas")
                     if ticket.superseded and not handle.has_waiters:
                         raise Superseded("a newer request replaced this one")
                     if is_complete("".join(parts), ctx):
@@ -375,7 +358,7 @@ def _cache_key_parts(query: CompletionQuery) -> tuple[str, str]:
     doc = query.doc
     line = min(query.line, doc.line_count - 1)
     column = doc.to_column(line, query.character)
-    return doc.text_around(line, column, CACHE_BEFORE_CHARS, CACHE_AFTER_CHARS)
+    return doc.text_around(line, column, BEFORE_CHARS, AFTER_CHARS)
 
 
 def completion_context(query: CompletionQuery, *, multiline: bool) -> CompletionContext:

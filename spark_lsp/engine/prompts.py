@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from spark_lsp.prompt_format import CURSOR, TASK_COMPLETE, TASK_EDIT
+from spark_lsp.shared.prompt_format import CURSOR, TASK_COMPLETE, TASK_EDIT
 
 COMPLETION_INSTRUCTIONS = "\n".join(
     [
@@ -54,10 +54,3 @@ def file_heading(path: str, language_id: str) -> str:
     """The line that names the file being edited (helps the model pick the language)."""
     return f"File: {path} (language: {language_id})\n"
 
-
-def completion_prompt(
-    path: str, language_id: str, prefix: str, suffix: str, stable: tuple[str, ...] = ()
-) -> Prompt:
-    """The prompt of an inline completion at the point between ``prefix`` and ``suffix``."""
-    volatile = file_heading(path, language_id) + prefix + CURSOR + suffix
-    return Prompt(COMPLETION_INSTRUCTIONS, stable, volatile)

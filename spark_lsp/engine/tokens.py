@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import re
 import threading
 from collections.abc import Callable
 from importlib import resources
@@ -24,6 +23,7 @@ from typing import Final, Literal
 from cachetools import LRUCache
 
 from spark_lsp.engine.bpe import BytePairCounter, CompactRanks
+from spark_lsp.shared.token_estimate import estimate_tokens
 
 __all__ = [
     "O200K_BASE_SHA256",
@@ -31,9 +31,7 @@ __all__ = [
     "O200K_SPECIAL_TOKENS",
     "TokenCounter",
     "VocabularyError",
-    "estimate_tokens",
     "load_o200k_base",
-    "shared_counter",
 ]
 
 CountKind = Literal["exact", "estimate"]
@@ -68,39 +66,8 @@ _VOCAB_FILE: Final[str] = "o200k_base.tiktoken.gz"
 #: themselves, so long lines are still counted only when they change.
 _MAX_CACHED_LINE: Final[int] = 1000
 
-#: ASCII characters that o200k rarely merges with their neighbours: digits, punctuation, control
-#: characters, and a space before a digit (``[1, 2, 3]`` is one token per character).
-_DENSE_ASCII: Final[re.Pattern[str]] = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f!-@\[-`{-\x7f]| (?=[0-9])"
-)
-
-
 class VocabularyError(RuntimeError):
     """The bundled vocabulary is missing or corrupt; exact counting is impossible."""
-
-
-def estimate_tokens(text: str) -> int:
-    """Return a conservative (high) token count for ``text`` without the vocabulary.
-
-    Why this formula: every BPE token covers at least one UTF-8 byte, so the byte count is a hard
-    upper bound, but it over-counts code about 4x. Instead each ASCII letter or whitespace
-    character counts 1/2; each "dense" ASCII character (digit, punctuation, control character,
-    space before a digit) counts 1; each non-ASCII UTF-8 byte counts 1 (rare symbols fall back
-    to byte tokens; CJK is over-counted ~3x, acceptable for the sub-second loading window);
-    plus 1 per call, capped by the byte bound. Measured against exact o200k counts, line by
-    line, over 2,280 real files (CPython stdlib, site-packages incl. Unicode tables and pygments
-    data, JSON, C headers, JS; 1.1M lines): it over-estimates every file (worst 1.30x:
-    ``stringprep.py``; 2.4x overall) and all but 5 lines (zalgo text, long two-letter runs, each
-    short by 1-2 tokens). tests/unit/test_tokens.py checks the same property on its corpus.
-    Lone surrogates are measured as the three bytes tiktoken's replacement character takes.
-    """
-    if not text:
-        return 0
-    n_ascii = len(text) if text.isascii() else len(text.encode("ascii", "ignore"))
-    n_bytes = len(text) if n_ascii == len(text) else len(text.encode("utf-8", "surrogatepass"))
-    n_dense = len(_DENSE_ASCII.findall(text))
-    estimate = (n_ascii + n_dense + 1) // 2 + (n_bytes - n_ascii) + 1
-    return min(n_bytes, estimate)
 
 
 def _read_vocabulary() -> bytes:
@@ -227,17 +194,3 @@ class TokenCounter:
         with self._cache_lock:
             self._cache[line] = value
         return value
-
-
-_shared: TokenCounter | None = None
-_shared_lock = threading.Lock()
-
-
-def shared_counter() -> TokenCounter:
-    """Return the process-wide counter (loading started), so every document shares one cache."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = TokenCounter()
-            _shared.start_loading()
-        return _shared

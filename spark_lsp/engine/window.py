@@ -15,7 +15,7 @@ from typing import Final
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.tokens import TokenCounter
 
-__all__ = ["Window", "document_header", "select_window"]
+__all__ = ["Window", "select_window"]
 
 #: Lines recounted exactly per request while a document still holds estimated counts (right
 #: after the tokenizer finished loading): bounded work per request instead of one long stall.
@@ -108,16 +108,6 @@ def _text_after(doc: DocumentIndex, end_line: int) -> bool:
     """Whether any character follows line ``end_line - 1`` (an empty last line holds none)."""
     remaining = doc.line_count - end_line
     return remaining > 1 or (remaining == 1 and doc.raw_line(end_line) != "")
-
-
-def document_header(doc: DocumentIndex, budget: int) -> str:
-    """The file's first whole lines within ``budget`` tokens (imports, module docstring).
-
-    They change rarely, so putting them early in a prompt keeps the server's prefix cache warm.
-    Returns ``""`` when even the first line does not fit.
-    """
-    doc.refresh_counts(max_lines=_REFRESH_SLICE)
-    return doc.text_of_lines(0, doc.lines_within(max(0, budget)))
 
 
 def _fit_cursor_line(

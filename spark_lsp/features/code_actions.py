@@ -15,10 +15,10 @@ from typing import Any
 
 from lsprotocol import types
 
-from spark_lsp.engine.actions import ActionSpec, ComputedEdit, DiagnosticInfo, list_actions
-from spark_lsp.engine.store import OpenDocument
+from spark_lsp.engine.actions import ActionSpec, DiagnosticInfo
+from spark_lsp.engine.service import EditResult, LineEdit
 from spark_lsp.errors import ConfigError, SparkError
-from spark_lsp.server import SparkServer
+from spark_lsp.lsp.server import SparkServer
 
 APPLY_COMMAND = "spark.applyAction"
 EDIT_COMMAND = "spark.editSelection"
@@ -43,22 +43,20 @@ def _diagnostic(d: types.Diagnostic) -> DiagnosticInfo:
     )
 
 
-def _position(doc: OpenDocument, offset: int) -> types.Position:
-    line, character = doc.index.position_at(offset)
-    return types.Position(line=line, character=character)
+def _range(edit: LineEdit) -> types.Range:
+    return types.Range(
+        start=types.Position(line=edit.start_line, character=edit.start_character),
+        end=types.Position(line=edit.end_line, character=edit.end_character),
+    )
 
 
-def workspace_edit(doc: OpenDocument, computed: ComputedEdit) -> types.WorkspaceEdit:
+def workspace_edit(result: EditResult) -> types.WorkspaceEdit:
     """A versioned edit: the client applies it only to the version it was computed for."""
     edits: list[types.TextEdit | types.AnnotatedTextEdit | types.SnippetTextEdit] = [
-        types.TextEdit(
-            range=types.Range(start=_position(doc, e.start), end=_position(doc, e.end)),
-            new_text=e.text,
-        )
-        for e in computed.edits
+        types.TextEdit(range=_range(e), new_text=e.text) for e in result.edits
     ]
     identifier = types.OptionalVersionedTextDocumentIdentifier(
-        uri=doc.uri, version=computed.version
+        uri=result.uri, version=result.version
     )
     return types.WorkspaceEdit(
         document_changes=[types.TextDocumentEdit(text_document=identifier, edits=edits)]
@@ -96,76 +94,73 @@ async def _progress_if_slow(ls: SparkServer, title: str) -> AsyncIterator[None]:
             ls.work_done_progress.end(token, types.WorkDoneProgressEnd())
 
 
-async def compute(ls: SparkServer, spec: ActionSpec) -> tuple[OpenDocument, ComputedEdit]:
+async def compute(ls: SparkServer, spec: ActionSpec) -> EditResult:
     """Run the model for an action; errors are SparkErrors with a user-facing message."""
-    doc = ls.store.get(spec.uri)
-    if doc is None:
-        raise ConfigError("the document of this action is no longer open")
-    excluded = ls.context_builder.excluded(spec.uri)
-    if excluded is not None:
-        raise ConfigError(f"this file is not sent to the model: {excluded}")
     async with _progress_if_slow(ls, "Spark: computing edit"):
-        computed = await ls.actions.compute(spec, doc.index, doc.path, doc.language_id)
-    if not computed.edits:
-        raise SparkError("the model suggested no change here")
-    return doc, computed
+        return await ls.service.resolve_action(spec)
 
 
 def _fail(ls: SparkServer, exc: SparkError) -> None:
-    ls.reporter.problem("action:" + type(exc).__name__, f"Spark: {exc}", popup=True)
+    """Say why an action failed: one popup per distinct reason, every time in the log."""
+    ls.reporter.problem(f"action:{type(exc).__name__}:{exc}", f"Spark: {exc}", popup=True)
 
 
 def register(server: SparkServer) -> None:
     """Attach code actions, resolve and the commands."""
-
     options = types.CodeActionOptions(resolve_provider=True, code_action_kinds=KINDS)
+    server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)(code_action)
+    server.feature(types.CODE_ACTION_RESOLVE)(resolve)
+    server.command(APPLY_COMMAND)(apply_action)
+    server.command(EDIT_COMMAND)(edit_selection)
 
-    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)
-    def code_action(ls: SparkServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-        doc = ls.store.get(params.text_document.uri)
-        if doc is None or not ls.settings.actions.enabled:
-            return []
-        r = params.range
-        selection = (r.start.line, r.start.character, r.end.line, r.end.character)
-        diagnostics = list(params.context.diagnostics)
-        offered = list_actions(
-            doc.index, doc.uri, doc.language_id, selection, [_diagnostic(d) for d in diagnostics]
-        )
-        with_command = not _resolve_supported(ls)
-        return [
-            _to_lsp(o.title, o.lsp_kind, o.spec, diagnostics, o.diagnostic_index, with_command)
-            for o in offered
-        ]
 
-    @server.feature(types.CODE_ACTION_RESOLVE)
-    async def resolve(ls: SparkServer, action: types.CodeAction) -> types.CodeAction:
-        if action.data is None:
-            return action  # a command-only action (Edit selection…): nothing to compute here
-        try:
-            spec = ActionSpec.from_data(action.data)
-            doc, computed = await compute(ls, spec)
-        except SparkError as exc:
-            _fail(ls, exc)
-            return action
-        action.edit = workspace_edit(doc, computed)
+def code_action(ls: SparkServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    """List the actions at a range: free, the model runs only on resolve."""
+    diagnostics = list(params.context.diagnostics)
+    offered = ls.service.list_actions(
+        params.text_document.uri,
+        _selection(params.range),
+        [_diagnostic(d) for d in diagnostics],
+    )
+    with_command = not _resolve_supported(ls)
+    return [
+        _to_lsp(o.title, o.lsp_kind, o.spec, diagnostics, o.diagnostic_index, with_command)
+        for o in offered
+    ]
+
+
+async def resolve(ls: SparkServer, action: types.CodeAction) -> types.CodeAction:
+    """Compute a listed action's edit; on failure, say why and return it without one."""
+    if action.data is None:
+        return action  # a command-only action (Edit selection…): nothing to compute here
+    try:
+        result = await compute(ls, ActionSpec.from_data(action.data))
+    except SparkError as exc:
+        _fail(ls, exc)
         return action
+    action.edit = workspace_edit(result)
+    return action
 
-    @server.command(APPLY_COMMAND)
-    async def apply_action(ls: SparkServer, *args: Any) -> bool:
-        try:
-            spec = ActionSpec.from_data(_first(args))
-            return await _apply(ls, spec)
-        except SparkError as exc:
-            _fail(ls, exc)
-            return False
 
-    @server.command(EDIT_COMMAND)
-    async def edit_selection(ls: SparkServer, *args: Any) -> bool:
-        try:
-            return await _apply(ls, _edit_spec(ls, _first(args)))
-        except SparkError as exc:
-            _fail(ls, exc)
-            return False
+async def apply_action(ls: SparkServer, *args: Any) -> bool:
+    """``spark.applyAction``: compute and apply, for clients without resolve."""
+    try:
+        return await _apply(ls, await compute(ls, ActionSpec.from_data(_first(args))))
+    except SparkError as exc:
+        _fail(ls, exc)
+        return False
+
+
+async def edit_selection(ls: SparkServer, *args: Any) -> bool:
+    """``spark.editSelection``: rewrite a selection by the user's instruction and apply it."""
+    try:
+        uri, selection, instruction = _edit_arguments(_first(args))
+        async with _progress_if_slow(ls, "Spark: computing edit"):
+            result = await ls.service.edit(uri, selection, instruction)
+        return await _apply(ls, result)
+    except SparkError as exc:
+        _fail(ls, exc)
+        return False
 
 
 def _first(args: tuple[Any, ...]) -> Any:
@@ -175,38 +170,34 @@ def _first(args: tuple[Any, ...]) -> Any:
     return value
 
 
-def _edit_spec(ls: SparkServer, arg: Any) -> ActionSpec:
+def _selection(r: types.Range) -> tuple[int, int, int, int]:
+    return r.start.line, r.start.character, r.end.line, r.end.character
+
+
+def _edit_arguments(arg: Any) -> tuple[str, tuple[int, int, int, int], str]:
+    """``{uri, range, instruction}`` of ``spark.editSelection``, checked."""
     try:
-        uri = arg["uri"]
+        uri = str(arg["uri"])
         start, end = arg["range"]["start"], arg["range"]["end"]
-        instruction = str(arg["instruction"]).strip()
-    except (KeyError, TypeError) as exc:
+        selection = (
+            int(start["line"]),
+            int(start["character"]),
+            int(end["line"]),
+            int(end["character"]),
+        )
+        instruction = str(arg["instruction"])
+    except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"{EDIT_COMMAND} needs {{uri, range, instruction}} ({exc})") from None
-    if not instruction:
-        raise ConfigError("the edit instruction is empty")
-    doc = ls.store.get(uri)
-    if doc is None:
-        raise ConfigError("the document to edit is not open")
-    return ActionSpec(
-        "edit",
-        uri,
-        doc.index.version,
-        int(start["line"]),
-        int(start["character"]),
-        int(end["line"]),
-        int(end["character"]),
-        instruction=instruction,
-    )
+    return uri, selection, instruction
 
 
-async def _apply(ls: SparkServer, spec: ActionSpec) -> bool:
-    doc, computed = await compute(ls, spec)
-    result = await ls.workspace_apply_edit_async(
-        types.ApplyWorkspaceEditParams(edit=workspace_edit(doc, computed), label="Spark edit")
+async def _apply(ls: SparkServer, result: EditResult) -> bool:
+    applied = await ls.workspace_apply_edit_async(
+        types.ApplyWorkspaceEditParams(edit=workspace_edit(result), label="Spark edit")
     )
-    if not result.applied:
+    if not applied.applied:
         raise SparkError(
-            f"the editor did not apply the edit ({result.failure_reason or 'refused'})"
+            f"the editor did not apply the edit ({applied.failure_reason or 'refused'})"
         )
     return True
 

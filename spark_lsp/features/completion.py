@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from spark_lsp.server import SparkServer
+from spark_lsp.engine.service import CompletionRequest
+from spark_lsp.lsp.server import SparkServer
 
 EMPTY = types.CompletionList(is_incomplete=True, items=[])
 #: Where a suggestion is most often wanted; the debounce absorbs bursts of them.
@@ -33,10 +34,11 @@ def register(server: SparkServer) -> None:
         invoked = (
             context is not None and context.trigger_kind == types.CompletionTriggerKind.Invoked
         )
-        found = await ls.suggest(params.text_document.uri, params.position, invoked=invoked)
-        if found is None:
+        at = params.position
+        request = CompletionRequest(params.text_document.uri, at.line, at.character, invoked)
+        text = (await ls.service.complete(request)).text
+        if text is None:
             return EMPTY
-        _, text = found
         first_line = text.strip().splitlines()[0] if text.strip() else text
         item = types.CompletionItem(
             label=first_line[:60],

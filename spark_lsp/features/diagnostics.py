@@ -11,8 +11,8 @@ import asyncio
 
 from lsprotocol import types
 
-from spark_lsp.engine.actions import SYNTAX_SOURCE, syntax_error
-from spark_lsp.server import SparkServer
+from spark_lsp.engine.actions import SYNTAX_SOURCE
+from spark_lsp.lsp.server import SparkServer
 
 #: Wait this long after the last change before parsing: a file mid-edit rarely parses.
 SETTLE_S = 0.4
@@ -34,7 +34,7 @@ async def _publish_later(ls: SparkServer, uri: str) -> None:
     doc = ls.store.get(uri)
     if doc is None:
         return
-    found = syntax_error(doc.index, doc.language_id)
+    found = ls.service.syntax_error(uri)
     diagnostics = (
         []
         if found is None

@@ -6,7 +6,7 @@ from lsprotocol import types
 
 from spark_lsp.engine.store import Change
 from spark_lsp.features import diagnostics
-from spark_lsp.server import SparkServer
+from spark_lsp.lsp.server import SparkServer
 
 
 def _change(event: types.TextDocumentContentChangeEvent) -> Change:
@@ -22,19 +22,16 @@ def register(server: SparkServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: SparkServer, params: types.DidOpenTextDocumentParams) -> None:
         item = params.text_document
-        ls.store.open(item.uri, item.language_id, item.text, item.version)
+        ls.service.open(item.uri, item.language_id, item.text, item.version)
         diagnostics.schedule(ls, item.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: SparkServer, params: types.DidChangeTextDocumentParams) -> None:
         uri = params.text_document.uri
         changes = [_change(event) for event in params.content_changes]
-        doc = ls.store.change(uri, params.text_document.version, changes)
-        if doc is not None:
-            ls.pipeline.note_edit(uri, doc.index)
+        if ls.service.change(uri, params.text_document.version, changes):
             diagnostics.schedule(ls, uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: SparkServer, params: types.DidCloseTextDocumentParams) -> None:
-        ls.store.close(params.text_document.uri)
-        ls.pipeline.forget(params.text_document.uri)
+        ls.service.close(params.text_document.uri)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from spark_lsp.server import SparkServer
+from spark_lsp.engine.service import CompletionRequest
+from spark_lsp.lsp.server import SparkServer
 
 
 def register(server: SparkServer) -> None:
@@ -15,10 +16,11 @@ def register(server: SparkServer) -> None:
         ls: SparkServer, params: types.InlineCompletionParams
     ) -> types.InlineCompletionList:
         invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
-        found = await ls.suggest(params.text_document.uri, params.position, invoked=invoked)
-        if found is None:
+        at = params.position
+        request = CompletionRequest(params.text_document.uri, at.line, at.character, invoked)
+        text = (await ls.service.complete(request)).text
+        if text is None:
             return types.InlineCompletionList(items=[])
-        _, text = found
         here = types.Range(start=params.position, end=params.position)
         return types.InlineCompletionList(
             items=[types.InlineCompletionItem(insert_text=text, range=here)]

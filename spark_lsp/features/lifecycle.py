@@ -10,7 +10,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from spark_lsp.server import SparkServer, workspace_root
+from spark_lsp.lsp.server import SparkServer, workspace_root
 
 CONFIG_SECTION = "spark"
 
@@ -29,10 +29,8 @@ def register(server: SparkServer) -> None:
     @server.feature(types.INITIALIZED)
     def initialized(ls: SparkServer, params: types.InitializedParams) -> None:
         # Heavy start-up work waits until the initialize result is out: the tokenizer's
-        # vocabulary parse holds the GIL for a few hundred milliseconds, and the engine's
-        # imports are not needed to answer initialize.
+        # vocabulary parse holds the GIL for a few hundred milliseconds.
         ls.counter.start_loading()
-        ls.prepare_engine()
         ls.run_task(_start(ls), "start-model")
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)

@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from spark_lsp.config import settings_to_wire
-from spark_lsp.server import SparkServer
+from spark_lsp.lsp.server import SparkServer
 
 STATS_METHOD = "spark/stats"
 TOGGLE_COMMAND = "spark.toggleCompletions"
@@ -32,8 +32,8 @@ def snapshot(ls: SparkServer) -> dict[str, Any]:
         }
     return {
         "status": ls.reporter.payload(),
-        "completionsEnabled": ls.completions_on,
-        "pipeline": ls.pipeline.stats.snapshot(),
+        "completionsEnabled": ls.service.completions_on,
+        "pipeline": ls.service.pipeline.stats.snapshot(),
         "model": model,
         "documents": len(ls.store),
         "tokenCounts": ls.counter.kind,
@@ -68,6 +68,8 @@ def register(server: SparkServer) -> None:
 
     @server.command(TOGGLE_COMMAND)
     def toggle(ls: SparkServer, *args: Any) -> dict[str, bool]:
-        ls.completions_on = not ls.completions_on
-        ls.reporter.set_state(ls.reporter.state, None if ls.completions_on else "completions off")
-        return {"enabled": ls.completions_on}
+        service = ls.service
+        service.completions_on = not service.completions_on
+        detail = None if service.completions_on else "completions off"
+        ls.reporter.set_state(ls.reporter.state, detail)
+        return {"enabled": service.completions_on}

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from spark_lsp.config import DEFAULT_MODEL as DEFAULT_MODEL  # the wire's default, re-exported
 from spark_lsp.errors import (
     AuthError,
     ModelRequestError,
@@ -22,7 +23,6 @@ from spark_lsp.errors import (
     UnsupportedTask,
 )
 
-DEFAULT_MODEL = "gpt-5.3-codex-spark"
 #: The API refuses ``max_output_tokens`` below this value (``integer_below_min_value``).
 MIN_OUTPUT_TOKENS = 16
 STREAM_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")

@@ -43,8 +43,8 @@ State = Literal["connecting", "ready", "rate_limited", "offline", "auth_failed",
 LANE_NAMES = tuple(f"l{i}" for i in range(8))
 ANCHOR_LANES = tuple(f"a{i}" for i in range(4))
 PROBE_LANE = "probe"
-#: Warmed anchors remembered per session; a connection's lanes hold at most this many anyway.
-MAX_ANCHORS = 16
+#: Warmed anchors remembered per session (the engine keeps no more stable prefixes warm).
+MAX_ANCHORS = 4
 
 
 @dataclass(frozen=True)
@@ -152,13 +152,6 @@ class ModelSession:
                 await self._maintainer
         await asyncio.gather(*(conn.close() for conn in self._conns), return_exceptions=True)
         self._conns.clear()
-
-    def reset_failures(self) -> None:
-        """Forget an auth failure or back-off, e.g. after the user changed the settings."""
-        self._fatal = None
-        self._backoff.reset()
-        self._cooldown_until = 0.0
-        self._wake.set()
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -475,10 +468,6 @@ class ResponseStream:
         """Abandon the response if it is still running."""
         if self._gen is not None:
             await self._gen.aclose()
-
-    async def text(self) -> str:
-        """Read the whole response."""
-        return "".join([delta async for delta in self])
 
     async def _run(self) -> AsyncGenerator[str, None]:
         request = self._request

@@ -19,9 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from spark_lsp.errors import ModelUnavailable
-from spark_lsp.modelserver.main import TOKEN_ENV
+from spark_lsp.modelserver.contract import EXCLUDE_OPTION, LISTENING_PREFIX, TOKEN_ENV
 
-LISTENING_PREFIX = "LISTENING "
 STDERR_TAIL_LINES = 20
 
 
@@ -58,13 +57,19 @@ class EmbeddedModelServer:
         """The child's last stderr lines, for error messages and logs."""
         return "\n".join(self._stderr)
 
-    async def start(self, workspace: Path | None) -> tuple[str, str]:
-        """Launch the child and return ``(url, token)``; raises ``ModelUnavailable``."""
+    async def start(
+        self, workspace: Path | None, exclude: Sequence[str] = ()
+    ) -> tuple[str, str]:
+        """Launch the child and return ``(url, token)``; raises ``ModelUnavailable``.
+
+        ``exclude`` (the ``spark.context.exclude`` patterns) joins the ignore files and the
+        built-in secret patterns in keeping files out of the child's workspace index.
+        """
         if self.running and self.url and self.token:
             return self.url, self.token
         await self.stop()
         token = secrets.token_urlsafe(32)
-        self._process = await self._spawn(workspace, token)
+        self._process = await self._spawn(workspace, exclude, token)
         stdout = self._process.stdout
         assert stdout is not None  # created with PIPE
         try:
@@ -79,11 +84,14 @@ class EmbeddedModelServer:
         self.url, self.token = url, token
         return url, token
 
-    async def _spawn(self, workspace: Path | None, token: str) -> asyncio.subprocess.Process:
+    async def _spawn(
+        self, workspace: Path | None, exclude: Sequence[str], token: str
+    ) -> asyncio.subprocess.Process:
         args = [sys.executable, "-m", "spark_lsp.modelserver", "--port", "0"]
         args += ["--exit-on-stdin-eof", *self.extra_args]
         if workspace is not None:
             args += ["--workspace", str(workspace)]
+            args += [f"{EXCLUDE_OPTION}={pattern}" for pattern in exclude]
         env = {**os.environ, TOKEN_ENV: token}
         try:
             process = await asyncio.create_subprocess_exec(

@@ -20,12 +20,11 @@ import threading
 from pathlib import Path
 
 from spark_lsp.errors import ConfigError
+from spark_lsp.modelserver.contract import EXCLUDE_OPTION, LISTENING_PREFIX, TOKEN_ENV
 from spark_lsp.modelserver.engines.base import Engine
 from spark_lsp.modelserver.engines.local import LocalEngine
 from spark_lsp.modelserver.engines.scripted import Script, ScriptedEngine
 from spark_lsp.modelserver.server import ModelServer, ServerConfig
-
-TOKEN_ENV = "SPARK_MODEL_SERVER_TOKEN"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +37,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", choices=("local", "scripted"), default="local")
     parser.add_argument("--script", type=Path, help="JSON script for --engine scripted")
     parser.add_argument("--workspace", type=Path, help="directory the local engine learns from")
+    parser.add_argument(
+        EXCLUDE_OPTION,
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="gitignore-style pattern of workspace files never to learn from (repeatable)",
+    )
     parser.add_argument("--max-age-s", type=float, default=3600.0, help="connection age limit")
     parser.add_argument(
         "--no-lanes", action="store_true", help="refuse stream_id, like an older server"
@@ -69,7 +75,7 @@ def build_engine(args: argparse.Namespace) -> Engine:
     workspace: Path | None = args.workspace
     if workspace is not None and not workspace.is_dir():
         raise ConfigError(f"--workspace {workspace} is not a directory")
-    return LocalEngine(workspace)
+    return LocalEngine(workspace, args.exclude)
 
 
 def resolve_token(args: argparse.Namespace) -> str:
@@ -122,7 +128,7 @@ async def _serve(server: ModelServer, exit_on_stdin_eof: bool) -> int:
     if exit_on_stdin_eof:
         _watch_stdin(loop, stop)
     async with server:
-        sys.stdout.write(f"LISTENING {server.url}\n")
+        sys.stdout.write(f"{LISTENING_PREFIX}{server.url}\n")
         sys.stdout.flush()
         await stop.wait()
     return 0

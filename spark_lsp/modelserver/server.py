@@ -1,7 +1,7 @@
 """The bundled model server: the Responses API's WebSocket mode on a loopback port.
 
-It speaks the protocol subset the client relies on (docs/model-protocol.md) strictly enough
-that a client passing against it should pass against the real API: unknown parameters are
+It speaks the protocol subset the client relies on (``spark_lsp/model/protocol.py``) strictly
+enough that a client passing against it should pass against the real API: unknown parameters are
 refused, lanes are FIFO and bounded, ``previous_response_id`` state is connection-local and
 evicted on failure, connections age out. The engine behind it only decides the text (or the
 fault); everything on the wire is decided here, in one place.
@@ -52,6 +52,7 @@ from spark_lsp.modelserver.engines.base import (
     Garbage,
     Text,
 )
+from spark_lsp.shared.token_estimate import estimate_tokens
 
 RESPONSES_PATH = "/v1/responses"
 STATS_PATH = "/v1/spark/stats"
@@ -132,11 +133,6 @@ class ServerStats:
             "generate_requests": self.generate_requests,
             "received": list(self.received),
         }
-
-
-def estimate_tokens(text: str) -> int:
-    """A cheap token estimate (≈4 characters per token), good enough for usage figures."""
-    return (len(text) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
 
 
 class PrefixCache:

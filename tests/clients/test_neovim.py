@@ -30,7 +30,7 @@ def _nvim(env: dict[str, str]) -> str:
 
 
 def run_lua(name: str, env: dict[str, str], workspace: Path, **extra: str) -> str:
-    """Run ``tests/<name>.lua``; returns its output, skips on SKIP, fails on anything else."""
+    """Run ``tests/<name>.lua``; returns its output, fails on anything but PASS."""
     env = {**env, "SPARK_PLUGIN_DIR": str(PLUGIN_DIR), "SPARK_TEST_DIR": str(workspace),
            "SPARK_TEST_TIMEOUT_MS": str((TIMEOUT_S - 3) * 1000), **extra}
     script = PLUGIN_DIR / "tests" / f"{name}.lua"
@@ -53,8 +53,6 @@ def run_lua(name: str, env: dict[str, str], workspace: Path, **extra: str) -> st
     print(output)  # shown by pytest -rA or on failure
     lines = output.strip().splitlines()
     last = lines[-1] if lines else ""
-    if last.startswith("SKIP: "):
-        pytest.skip(last.removeprefix("SKIP: "))
     assert proc.returncode == 0 and last == "PASS", f"{name}.lua failed:\n{output}"
     return output
 

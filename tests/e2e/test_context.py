@@ -8,7 +8,7 @@ from typing import Any
 
 from spark_lsp.engine.tokens import TokenCounter
 from spark_lsp.modelserver.engines.scripted import ScriptedEngine
-from spark_lsp.prompt_format import CURSOR
+from spark_lsp.shared.prompt_format import CURSOR
 
 from .conftest import Editor, start_editor, stop_editor
 
@@ -77,9 +77,9 @@ async def test_the_128k_cap_holds_on_a_huge_file(tmp_path: Path) -> None:
         await editor.wait_state("ready")
         line = "value_{i} = compute(alpha_{i}, beta_{i}) + sum(range({i}))  # note {i}\n"
         text = "".join(line.format(i=i) for i in range(14000))  # about 300k tokens
-        for _ in range(100):  # the exact tokenizer loads in the background; a document opened
-            if (await editor.stats())["tokenCounts"] == "exact":  # before it is counted
-                break  # conservatively at first, and refreshed a slice per request
+        for _ in range(300):  # the exact tokenizer loads in the background; a document opened
+            if (await editor.stats())["tokenCounts"] == "exact":  # before has estimated counts
+                break  # (conservative, ~2x) that are refined a slice per request
             await asyncio.sleep(0.1)
         uri = editor.open("huge.py", text + "\n")
         assert await editor.inline(uri, 7000, 0, invoked=True)

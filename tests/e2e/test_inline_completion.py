@@ -9,7 +9,7 @@ from lsprotocol import types
 
 from spark_lsp.modelserver.engines.scripted import ScriptedEngine
 from spark_lsp.modelserver.server import ModelServer, ServerConfig
-from spark_lsp.prompt_format import CURSOR
+from spark_lsp.shared.prompt_format import CURSOR
 
 from .conftest import TOKEN, Editor, start_editor, stop_editor
 

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from spark_lsp.modelserver.engines.scripted import ScriptedEngine
 from spark_lsp.modelserver.server import ModelServer, ServerConfig
-from spark_lsp.prompt_format import CURSOR
+from spark_lsp.shared.prompt_format import CURSOR
 from tests.e2e.conftest import TOKEN, Editor, start_editor, stop_editor, to_plain
 
 #: ``start_editor`` already takes every knob the hardening tests need (server arguments such as

@@ -25,7 +25,7 @@ from spark_lsp.model.connection import ConnectOptions
 from spark_lsp.model.protocol import CreateRequest, ResponseEncoder, Usage, decode_event
 from spark_lsp.model.session import ModelSession, SessionOptions
 from spark_lsp.modelserver.engines.scripted import ScriptedEngine
-from spark_lsp.prompt_format import CURSOR
+from spark_lsp.shared.prompt_format import CURSOR
 from tests.clients.lsp_stdio import LspProcess
 
 from . import Editor, last_prompt, launch, stop_editor

@@ -14,25 +14,27 @@ from spark_lsp.engine.actions import (
     looks_like_regex_request,
     parse_replacement,
     region_for,
+    syntax_error,
 )
 from spark_lsp.engine.documents import DocumentIndex
-from spark_lsp.engine.tokens import shared_counter
 from spark_lsp.errors import ConfigError, ModelRequestError
+from tests.counter import loaded_counter
 
 SOURCE = "import re\n\n\ndef area(w, h)\n    return w * h\n"
 
 
 def doc(text: str = SOURCE) -> DocumentIndex:
-    return DocumentIndex(text, shared_counter(), version=3)
+    return DocumentIndex(text, loaded_counter(), version=3)
 
 
 def test_listing_offers_fixes_syntax_and_rewrites() -> None:
+    index = doc()
     offered = list_actions(
-        doc(),
+        index,
         "file:///a.py",
-        "python",
         (3, 0, 4, 5),
         [DiagnosticInfo(4, 0, 4, 3, "unused name", "ruff")],
+        syntax_error(index, "python"),
     )
     titles = [o.title for o in offered]
     assert titles[0] == "Spark: Fix: unused name"
@@ -100,7 +102,7 @@ def test_context_lines_stay_within_budget(budget: int) -> None:
     d = doc(text)
     region = region_for(d, ActionSpec("edit", "u", 3, 250, 0, 251, 0))
     before, after = _context_lines(d, region, budget)
-    counter = shared_counter()
+    counter = loaded_counter()
     used = sum(counter.count_line(x) for x in (before + after).splitlines(keepends=True))
     assert used <= budget
     assert text.index(region.text) == len(text.split(region.text)[0])

@@ -13,14 +13,15 @@ from hypothesis import strategies as st
 
 from spark_lsp.engine.bpe import BytePairCounter
 from spark_lsp.engine.documents import DocumentIndex, Range, split_lines
-from spark_lsp.engine.tokens import TokenCounter, shared_counter
+from spark_lsp.engine.tokens import TokenCounter
+from tests.counter import loaded_counter
 
 ENCODINGS = ("utf-16", "utf-8", "utf-32")
 
 
 @pytest.fixture(scope="module")
 def counter() -> TokenCounter:
-    shared = shared_counter()
+    shared = loaded_counter()
     assert shared.wait_ready(60), shared.error
     return shared
 

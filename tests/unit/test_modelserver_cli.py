@@ -16,7 +16,7 @@ from websockets.asyncio.client import connect
 
 from spark_lsp.errors import ModelUnavailable
 from spark_lsp.modelserver.embedded import EmbeddedModelServer
-from spark_lsp.prompt_format import CURSOR, TASK_COMPLETE
+from spark_lsp.shared.prompt_format import CURSOR, TASK_COMPLETE
 from tests.modelserver_helpers import collect, create, text_of
 
 PIPE = asyncio.subprocess.PIPE

@@ -18,7 +18,7 @@ from spark_lsp.modelserver.engines.local import (
     WorkspaceIndex,
     tokenize,
 )
-from spark_lsp.prompt_format import CURSOR, TASK_COMPLETE, TASK_EDIT
+from spark_lsp.shared.prompt_format import CURSOR, TASK_COMPLETE, TASK_EDIT
 from tests.modelserver_helpers import ask, client, running, text_of, types
 
 TWICE = """import os

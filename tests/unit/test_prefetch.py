@@ -10,8 +10,8 @@ from spark_lsp.engine.debounce import Ticket
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.postprocess import CompletionContext
 from spark_lsp.engine.prefetch import AcceptTarget, Prefetcher, accepted_context
-from spark_lsp.engine.tokens import shared_counter
 from spark_lsp.errors import Superseded
+from tests.counter import loaded_counter
 
 URI = "file:///shop.py"
 TEXT = "def total(price, quantity):\n    \n    return 0\n"
@@ -19,7 +19,7 @@ SUGGESTION = "subtotal = price * quantity"
 
 
 def doc_with(text: str) -> DocumentIndex:
-    return DocumentIndex(text, shared_counter())
+    return DocumentIndex(text, loaded_counter())
 
 
 def target(suggestion: str = SUGGESTION) -> AcceptTarget:

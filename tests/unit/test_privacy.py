@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from spark_lsp.engine.privacy import REDACTED, ExclusionPolicy, matches, redact_secrets, rules_from
+from spark_lsp.shared.privacy import (
+    RECHECK_IGNORE_FILES_S,
+    REDACTED,
+    ExclusionPolicy,
+    matches,
+    redact_secrets,
+    rules_from,
+)
 
 
 @pytest.mark.parametrize(
@@ -78,10 +86,43 @@ def test_private_key_block_and_password_assignments() -> None:
     )
     out = redact_secrets(text)
     assert "MIIEabc" not in out and "hunter2hunter2" not in out and "9f8e7d6c5b4a" not in out
-    assert "abc123def456" in out  # unquoted identifier-like values are treated as code
+    assert "abc123def456" not in out  # a name with digits inside is a literal, not code
     assert "password = get_password()" in out  # code, not a secret
 
 
 def test_ordinary_code_is_untouched() -> None:
     code = "def tokenize(text: str) -> list[str]:\n    return text.split()\n"
     assert redact_secrets(code) == code
+
+
+def test_ignore_file_edits_apply_without_restart(tmp_path: Path) -> None:
+    clock = [0.0]
+    policy = ExclusionPolicy(tmp_path, timer=lambda: clock[0])
+    draft = tmp_path / "draft.py"
+    assert policy.reason(draft) is None
+    (tmp_path / ".gitignore").write_text("draft.py\n")
+    assert policy.reason(draft) is None  # checked at most once per interval...
+    clock[0] += RECHECK_IGNORE_FILES_S
+    assert policy.reason(draft) == "excluded by .gitignore/.sparkignore"  # ...then re-read
+    (tmp_path / ".gitignore").write_text("# nothing ignored\n")
+    os.utime(tmp_path / ".gitignore", ns=(1, 1))  # a different stamp, whatever the clock
+    clock[0] += RECHECK_IGNORE_FILES_S
+    assert policy.reason(draft) is None
+    (tmp_path / ".gitignore").unlink()
+    (tmp_path / ".sparkignore").write_text("draft.*\n")
+    clock[0] += RECHECK_IGNORE_FILES_S
+    assert policy.reason(draft) == "excluded by .gitignore/.sparkignore"
+
+
+def test_git_info_exclude_and_directories(tmp_path: Path) -> None:
+    (tmp_path / ".git" / "info").mkdir(parents=True)
+    (tmp_path / ".git" / "info" / "exclude").write_text("scratch/\n")
+    policy = ExclusionPolicy(tmp_path)
+    assert policy.reason(tmp_path / "scratch", is_dir=True) is not None
+    assert policy.reason(tmp_path / "scratch" / "a.py") is not None
+    assert policy.reason(tmp_path / "scratch") is None  # a file named scratch is not the dir
+
+
+def test_text_whose_lowercase_is_longer_is_still_redacted() -> None:
+    text = "İstanbul = 1\nDB_PASSWORD=hunter2secret\nname = 'İ'\n"  # "İ".lower() is 2 chars
+    assert redact_secrets(text) == "İstanbul = 1\nDB_PASSWORD=«redacted»\nname = 'İ'\n"

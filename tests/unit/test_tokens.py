@@ -20,9 +20,9 @@ from spark_lsp.engine.tokens import (
     O200K_PAT_STR,
     O200K_SPECIAL_TOKENS,
     TokenCounter,
-    estimate_tokens,
-    shared_counter,
 )
+from spark_lsp.shared.token_estimate import estimate_tokens
+from tests.counter import loaded_counter
 
 from .tiktoken_reference import tiktoken_o200k
 
@@ -88,7 +88,7 @@ CORPUS: dict[str, str] = {
 
 @pytest.fixture(scope="module")
 def counter() -> TokenCounter:
-    shared = shared_counter()
+    shared = loaded_counter()
     assert shared.wait_ready(60), shared.error
     return shared
 
@@ -190,7 +190,9 @@ def test_counts_match_tiktoken_on_real_files(
 @given(text=st.text(alphabet=st.characters(codec="utf-8"), max_size=120))
 def test_token_ids_match_tiktoken_on_any_text(text: str) -> None:
     """Arbitrary Unicode, including control characters, marks and separators."""
-    encoding = shared_counter().encoding
+    counter = loaded_counter()
+    assert counter.wait_ready(60), counter.error
+    encoding = counter.encoding
     assert encoding is not None
     assert encoding.encode(text) == _native().encode_ordinary(text)
 
@@ -199,7 +201,9 @@ def test_token_ids_match_tiktoken_on_any_text(text: str) -> None:
 @given(text=st.text(alphabet="ab1 _x\t\n'", min_size=60, max_size=600))
 def test_long_pieces_merge_like_tiktoken(text: str) -> None:
     """Pieces longer than the list-scan limit take the heap path; same tokens either way."""
-    encoding = shared_counter().encoding
+    counter = loaded_counter()
+    assert counter.wait_ready(60), counter.error
+    encoding = counter.encoding
     assert encoding is not None
     assert encoding.encode(text) == _native().encode_ordinary(text)
 

@@ -1,4 +1,4 @@
-"""select_window / document_header: budget always holds, the cursor splits exactly, fast."""
+"""select_window: budget always holds, the cursor splits exactly, fast."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spark_lsp.engine.documents import DocumentIndex
-from spark_lsp.engine.tokens import TokenCounter, shared_counter
-from spark_lsp.engine.window import Window, document_header, select_window
+from spark_lsp.engine.tokens import TokenCounter
+from spark_lsp.engine.window import Window, select_window
+from tests.counter import loaded_counter
 
 
 @pytest.fixture(scope="module")
 def counter() -> TokenCounter:
-    shared = shared_counter()
+    shared = loaded_counter()
     assert shared.wait_ready(60), shared.error
     return shared
 
@@ -166,12 +167,3 @@ def test_long_head_short_tail_takes_the_suffix_share(counter: TokenCounter) -> N
     assert window.suffix == "end\n" and window.prefix_tokens > 480
 
 
-def test_document_header(counter: TokenCounter) -> None:
-    doc = DocumentIndex(
-        '"""Module."""\nimport os\nimport sys\n\n\ndef main():\n    pass\n', counter
-    )
-    header = document_header(doc, 8)
-    assert header.endswith("\n") and doc.text.startswith(header)
-    assert counter.count(header) <= 8 or doc.tokens_in_lines(0, header.count("\n")) <= 8
-    assert document_header(doc, 0) == ""
-    assert document_header(doc, 10_000) == doc.text

@@ -27,7 +27,7 @@ H.run(function()
   }, 'python')
   local client = H.client(buf)
   if not client.server_capabilities.codeActionProvider then
-    H.skip('the server does not advertise codeActionProvider')
+    H.fail('the server does not advertise codeActionProvider')
   end
   H.ready(client)
   local provider = client.server_capabilities.codeActionProvider

@@ -1,8 +1,8 @@
 -- Shared helpers for the headless Neovim tests (nvim --headless --clean -l tests/<name>.lua).
 --
 -- Protocol with the pytest driver (tests/clients/test_neovim.py): each check prints
--- "ok: <what>"; the script ends with "PASS" (exit 0), "SKIP: <why>" (exit 0) or
--- "FAIL: <why>" (exit 1). The environment gives SPARK_PLUGIN_DIR and SPARK_TEST_DIR (a scratch
+-- "ok: <what>"; the script ends with "PASS" (exit 0) or "FAIL: <why>" (exit 1). There is no
+-- skip: a capability the server should have and does not is a failure. The environment gives SPARK_PLUGIN_DIR and SPARK_TEST_DIR (a scratch
 -- workspace); SPARK_LSP_ENDPOINT and OPENAI_API_KEY point the server at a scripted model.
 
 local H = {}
@@ -51,10 +51,6 @@ end
 
 function H.fail(msg)
   H.finish(1, 'FAIL: ' .. msg)
-end
-
-function H.skip(msg)
-  H.finish(0, 'SKIP: ' .. msg)
 end
 
 function H.pass()

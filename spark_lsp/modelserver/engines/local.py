@@ -16,7 +16,7 @@ import re
 import sys
 import threading
 from array import array
-from collections.abc import AsyncGenerator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +28,8 @@ from spark_lsp.modelserver.engines.base import (
     Plan,
     Text,
 )
-from spark_lsp.prompt_format import CURSOR, TASK_EDIT
+from spark_lsp.shared.privacy import ExclusionPolicy, redact_secrets
+from spark_lsp.shared.prompt_format import CURSOR, TASK_EDIT
 
 #: Identifiers, numbers, a newline with the next line's indentation, blank runs, one character.
 _TOKEN = re.compile(r"[^\W\d]\w*|\d+|\n[ \t]*|[ \t]+|.", re.DOTALL)
@@ -320,28 +321,35 @@ def _trim_trailing_blanks(out: list[str]) -> list[str]:
 # Workspace indexing
 # ---------------------------------------------------------------------------------------------
 
+#: Directories that are never source: skipped (like every hidden one) even when no ignore file
+#: names them.
 SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__"})
-SECRET_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".keystore")
 MAX_FILE_BYTES = 512 * 1024
 MAX_TOTAL_BYTES = 16 * 1024 * 1024
 
 
-def _skip_file(name: str) -> bool:
-    """Hidden files (``.env``…) and key material are never read: completions could leak them."""
-    lowered = name.lower()
-    return name.startswith(".") or lowered.endswith(SECRET_SUFFIXES) or "id_rsa" in lowered
+def workspace_files(root: Path, policy: ExclusionPolicy | None = None) -> Iterator[Path]:
+    """Files under ``root`` the privacy policy lets the model see, in a stable order.
 
-
-def workspace_files(root: Path) -> Iterator[Path]:
-    """Candidate files under ``root`` in a stable order, never leaving it (symlinks resolved)."""
+    The language server's policy, applied here too: what is gitignored, ``.sparkignore``d,
+    excluded by the settings or looks like a secrets file (``.env``, ``id_ed25519``,
+    ``credentials.json``) is never read, so its text can never come back as a suggestion.
+    Never leaves ``root`` (symlinks resolved).
+    """
     base = root.resolve()
+    policy = policy if policy is not None else ExclusionPolicy(base)
     for dirpath, dirnames, filenames in os.walk(base):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIP_DIRS)
+        here = Path(dirpath)
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if not d.startswith(".")
+            and d not in SKIP_DIRS
+            and policy.reason(here / d, is_dir=True) is None
+        )
         for name in sorted(filenames):
-            if _skip_file(name):
-                continue
-            path = (Path(dirpath) / name).resolve()
-            if path.is_relative_to(base) and path.is_file():
+            path = (here / name).resolve()
+            if path.is_relative_to(base) and path.is_file() and policy.reason(here / name) is None:
                 yield path
 
 
@@ -367,8 +375,11 @@ class WorkspaceIndex:
     Queries may run while it is still being built: they see the files indexed so far.
     """
 
-    def __init__(self, root: Path, max_total_bytes: int = MAX_TOTAL_BYTES) -> None:
+    def __init__(
+        self, root: Path, exclude: Sequence[str] = (), max_total_bytes: int = MAX_TOTAL_BYTES
+    ) -> None:
         self.root = root
+        self.policy = ExclusionPolicy(root, exclude)
         self.corpus = Corpus(21)
         self.ready = threading.Event()
         self.files: list[Path] = []
@@ -390,13 +401,13 @@ class WorkspaceIndex:
         """Index files until done, stopped, or the byte budget is spent."""
         total = 0
         try:
-            for path in workspace_files(self.root):
+            for path in workspace_files(self.root, self.policy):
                 text = read_text_file(path)
                 if self._stop.is_set() or (text and total + len(text) > self._max_total):
                     break
                 if text:
                     total += len(text)
-                    self.corpus.add(list(map(sys.intern, tokenize(text))))
+                    self.corpus.add(list(map(sys.intern, tokenize(redact_secrets(text)))))
                     self.files.append(path)
         except OSError:
             pass
@@ -407,8 +418,8 @@ class WorkspaceIndex:
 class LocalEngine(Engine):
     """The default engine: completes code from the prompt and (optionally) the workspace."""
 
-    def __init__(self, workspace: Path | None = None) -> None:
-        self.index = WorkspaceIndex(workspace) if workspace is not None else None
+    def __init__(self, workspace: Path | None = None, exclude: Sequence[str] = ()) -> None:
+        self.index = WorkspaceIndex(workspace, exclude) if workspace is not None else None
 
     def start(self) -> None:
         """Start indexing the workspace in the background."""

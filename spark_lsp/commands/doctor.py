@@ -1,29 +1,33 @@
 """``spark-lsp doctor``: one screen that says whether the model answers, and how fast.
 
 It resolves the configuration exactly as the language server does, connects through the same
-session code, runs one tiny completion and reports what a user needs to fix — never the key.
+session code, runs one tiny completion through the same service the editor's requests take, and
+reports what a user needs to fix — never the key.
 """
 
 from __future__ import annotations
 
 import os
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from spark_lsp import __version__
 from spark_lsp.config import load_settings
+from spark_lsp.engine.service import CompletionRequest, SparkService
+from spark_lsp.engine.store import DocumentStore
+from spark_lsp.engine.tokens import TokenCounter
 from spark_lsp.errors import SparkError
-from spark_lsp.model.protocol import CreateRequest
 from spark_lsp.model.session import ModelSession
-from spark_lsp.prompt_format import CURSOR, TASK_COMPLETE
 from spark_lsp.runtime import ModelRuntime
 
+#: The probe document: a tiny Python file, completed at the end of its last line.
 PROBE_FILE = (
     "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n\n\n"
-    f"def mul(a, b):\n    return {CURSOR}\n"
+    "def mul(a, b):\n    return "
 )
+#: Not a ``file:`` URI: nothing on disk is read, and no exclusion rule can apply to it.
+PROBE_URI = "untitled:spark-doctor-probe.py"
 
 
 @dataclass
@@ -44,30 +48,28 @@ class Probe:
         return (self.pieces - 1) / ((self.total_ms - self.ttft_ms) / 1000)
 
 
-async def probe(session: ModelSession, model: str) -> Probe:
-    """Run one small completion and time it."""
-    request = CreateRequest(
-        input_texts=(PROBE_FILE,),
-        model=model,
-        instructions=TASK_COMPLETE + "\nComplete the code at the cursor marker.",
-        max_output_tokens=32,
-    )
-    started = time.monotonic()
-    first: float | None = None
-    pieces: list[str] = []
-    async with session.stream(request) as response:
-        async for delta in response:
-            first = first or time.monotonic()
-            pieces.append(delta)
-    done = time.monotonic()
+async def probe(service: SparkService, session: ModelSession) -> Probe:
+    """Run one small completion through the service, as an editor would, and time it."""
+    service.open(PROBE_URI, "python", PROBE_FILE, 1)
+    line = PROBE_FILE.count("\n")
+    character = len(PROBE_FILE) - PROBE_FILE.rfind("\n") - 1
+    stats = service.pipeline.stats
+    deltas_before = stats.counters["model_deltas"]
+    result = await service.complete(CompletionRequest(PROBE_URI, line, character, invoked=True))
+    if result.failed is not None or result.refused is not None:
+        raise SparkError(result.failed or result.refused or "")
     handshakes = session.stats.handshake_ms
     return Probe(
         handshake_ms=handshakes[-1] if handshakes else None,
-        ttft_ms=(first - started) * 1000 if first else None,
-        total_ms=(done - started) * 1000,
-        pieces=len(pieces),
-        text="".join(pieces),
+        ttft_ms=_last(stats.stages.get("model_first_token")),
+        total_ms=_last(stats.stages.get("model")) or 0.0,
+        pieces=stats.counters["model_deltas"] - deltas_before,
+        text=result.text or "",
     )
+
+
+def _last(samples: Sequence[float] | None) -> float | None:
+    return samples[-1] if samples else None
 
 
 def _fmt(value: float | None, unit: str) -> str:
@@ -94,7 +96,9 @@ async def run_doctor(out: Callable[[str], None], env: Mapping[str, str] | None =
             detail = session.status.detail or "no connection could be made"
             out(f"error: the model is not reachable: {detail}")
             return 1
-        result = await probe(session, settings.model.name)
+        store = DocumentStore(TokenCounter())
+        service = SparkService(store, lambda: settings, lambda: session)
+        result = await probe(service, session)
     except SparkError as exc:
         out(f"error: {exc}")
         return 1

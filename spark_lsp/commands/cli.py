@@ -78,7 +78,7 @@ def _configure_logging(level: str, log_file: str | None) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from spark_lsp.server import create_server
+    from spark_lsp.app import create_server
 
     _configure_logging(args.log_level, args.log_file)
     server = create_server()
@@ -92,14 +92,14 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _doctor() -> int:
-    from spark_lsp.doctor import run_doctor
+    from spark_lsp.commands.doctor import run_doctor
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     return asyncio.run(run_doctor(print))
 
 
 def _complete(location: str) -> int:
-    from spark_lsp.oneshot import run_complete
+    from spark_lsp.commands.oneshot import run_complete
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     return asyncio.run(run_complete(location, print))

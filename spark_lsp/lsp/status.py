@@ -10,19 +10,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 
+from spark_lsp.engine.service import EXCLUDED_NOTE
 from spark_lsp.errors import AuthError, ConfigError, SparkError
-
-if TYPE_CHECKING:
-    from spark_lsp.model.session import SessionStatus
 
 log = logging.getLogger(__name__)
 
 STATUS_METHOD = "spark/status"
-EXCLUDED_NOTE = "this file is not sent to the model: "
 STATE_NAMES = {
     "connecting": "starting",
     "ready": "ready",
@@ -34,7 +31,11 @@ STATE_NAMES = {
 
 
 class StatusReporter:
-    """Sends ``spark/status`` and user messages through callables the server provides."""
+    """Sends ``spark/status`` and user messages through callables the server provides.
+
+    It is also what the engine's service tells while it works (``ServiceEvents``): busy,
+    excluded, a failed completion, the latest model latency.
+    """
 
     def __init__(
         self,
@@ -56,7 +57,6 @@ class StatusReporter:
         self.model = ""
         self.endpoint_kind = ""
         self.latency_ms: float | None = None
-        self.disabled_reason: str | None = None
 
     def payload(self) -> dict[str, Any]:
         """The ``spark/status`` params (also part of ``spark/stats``)."""
@@ -75,17 +75,21 @@ class StatusReporter:
         self.state, self.detail = state, detail
         self._notify(STATUS_METHOD, self.payload())
 
-    def on_session(self, status: SessionStatus) -> None:
+    def on_session(self, state: str, detail: str | None) -> None:
         """Mirror the model session's state; a lost connection is said once."""
-        self.set_state(STATE_NAMES[status.state], status.detail)
-        if status.state in ("offline", "auth_failed") and status.detail:
-            kind = "auth" if status.state == "auth_failed" else "offline"
-            self.problem(kind, _session_message(status), popup=True)
+        self.set_state(STATE_NAMES[state], detail)
+        if state in ("offline", "auth_failed") and detail:
+            kind = "auth" if state == "auth_failed" else "offline"
+            self.problem(kind, _session_message(state, detail), popup=True)
 
     def busy(self, is_busy: bool) -> None:
         """Show that a model call runs (only from ready, so errors stay visible)."""
         if self.state in ("ready", "busy"):
             self.set_state("busy" if is_busy else "ready", self.detail)
+
+    def latency(self, ms: float) -> None:
+        """Remember the last model call's duration (shown with the next status)."""
+        self.latency_ms = ms
 
     def excluded(self, reason: str | None) -> None:
         """Say in the status why the current document is not sent (or clear that note)."""
@@ -125,10 +129,10 @@ class StatusReporter:
         self._shown = {k: v for k, v in self._shown.items() if k.startswith("settings:")}
 
 
-def _session_message(status: SessionStatus) -> str:
-    if status.state == "auth_failed":
-        return f"spark-lsp: {status.detail}"
+def _session_message(state: str, detail: str) -> str:
+    if state == "auth_failed":
+        return f"spark-lsp: {detail}"
     return (
-        f"spark-lsp: the model is unreachable ({status.detail}); "
+        f"spark-lsp: the model is unreachable ({detail}); "
         "completions resume by themselves when it is back. Run `spark-lsp doctor` for details."
     )

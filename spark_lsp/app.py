@@ -1,0 +1,25 @@
+"""The composition root: the language server object with every feature registered on it.
+
+The only module that knows both the server object and the features, so that neither imports
+the other (features receive the server; the server does not know which features exist).
+"""
+
+from __future__ import annotations
+
+from spark_lsp.features import (
+    code_actions,
+    completion,
+    documents,
+    inline_completion,
+    lifecycle,
+    stats,
+)
+from spark_lsp.lsp.server import SparkServer
+
+
+def create_server() -> SparkServer:
+    """Build the server with every feature registered."""
+    server = SparkServer()
+    for feature in (lifecycle, documents, inline_completion, completion, code_actions, stats):
+        feature.register(server)
+    return server

@@ -1,0 +1,1 @@
+"""What the ``spark-lsp`` command runs: the command line itself, ``doctor`` and ``complete``."""

@@ -1,0 +1,343 @@
+"""The one door to the model: every use case, with every check, as plain data in and out.
+
+Completion, listing code actions, resolving one, and editing by instruction are all here, and
+so is every reason to refuse one before the model is asked: the document is not open, its file
+is excluded by the privacy policy, completions are off for its language, the position lies
+outside it, or an edit of the same document is still being computed. The language server's
+handlers, ``spark-lsp complete`` and the benchmarks are callers; none of them builds a model
+request itself, so none of them can forget a check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from spark_lsp.config import Settings, language_enabled
+from spark_lsp.engine.actions import (
+    ActionEngine,
+    ActionSpec,
+    DiagnosticInfo,
+    OfferedAction,
+    list_actions,
+    syntax_error,
+)
+from spark_lsp.engine.context import ContextBuilder, ContextOptions
+from spark_lsp.engine.pipeline import CompletionOptions, CompletionPipeline
+from spark_lsp.engine.query import CompletionQuery
+from spark_lsp.engine.store import Change, DocumentStore, OpenDocument
+from spark_lsp.errors import ConfigError, SparkError
+from spark_lsp.shared.privacy import ExclusionPolicy
+
+if TYPE_CHECKING:
+    from spark_lsp.model.session import ModelSession
+
+#: How an exclusion is worded in the status, in error messages and by ``spark-lsp complete``.
+EXCLUDED_NOTE = "this file is not sent to the model: "
+
+Selection = tuple[int, int, int, int]
+
+
+class Refused(ConfigError):
+    """The service declined a request before asking the model; the message says why."""
+
+
+class ServiceEvents(Protocol):
+    """What the service tells its host while it works (the language server's status bar)."""
+
+    def busy(self, is_busy: bool) -> None:
+        """A model call started (True) or ended (False)."""
+
+    def excluded(self, reason: str | None) -> None:
+        """The document in use is excluded (``reason``), or is not (None)."""
+
+    def error(self, exc: SparkError) -> None:
+        """A completion failed; actions raise instead, their caller reports."""
+
+    def latency(self, ms: float) -> None:
+        """How long the last model call took."""
+
+
+class NoEvents:
+    """Events for hosts without a status display (the one-shot command, benchmarks)."""
+
+    def busy(self, is_busy: bool) -> None:
+        """Ignored."""
+
+    def excluded(self, reason: str | None) -> None:
+        """Ignored."""
+
+    def error(self, exc: SparkError) -> None:
+        """Ignored: the result carries the failure."""
+
+    def latency(self, ms: float) -> None:
+        """Ignored."""
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionRequest:
+    """A suggestion wanted at a position (0-based line, character in the store's encoding)."""
+
+    uri: str
+    line: int
+    character: int
+    invoked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionResult:
+    """The suggestion, or why there is none: refused before the model, or failed in it."""
+
+    text: str | None
+    refused: str | None = None
+    failed: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LineEdit:
+    """Replace the text between two positions (0-based, the store's position encoding)."""
+
+    start_line: int
+    start_character: int
+    end_line: int
+    end_character: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class EditResult:
+    """Edits for one document, valid only for the version they were computed against."""
+
+    uri: str
+    version: int
+    edits: tuple[LineEdit, ...]
+
+
+class SparkService:
+    """The use cases over the open documents, the settings and the model session."""
+
+    def __init__(
+        self,
+        store: DocumentStore,
+        settings: Callable[[], Settings],
+        session: Callable[[], ModelSession | None],
+        events: ServiceEvents | None = None,
+        *,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self._settings = settings
+        self._events: ServiceEvents = events if events is not None else NoEvents()
+        self.completions_on = True
+        self.policy = ExclusionPolicy(store.root, settings().context.exclude)
+        self.context = ContextBuilder(store, lambda: self.policy, self._context_options)
+        self.pipeline = CompletionPipeline(
+            session,
+            self.context,
+            self._completion_options,
+            timer=timer,
+        )
+        self.pipeline.delay.fixed = self._fixed_delay()
+        self.actions = ActionEngine(
+            session,
+            lambda: self._settings().model.name,
+            lambda: self._settings().context.edit_tokens,
+        )
+        self._editing: set[str] = set()
+        self._syntax: dict[str, tuple[int, DiagnosticInfo | None]] = {}
+
+    # -- settings and documents ---------------------------------------------------------------
+
+    def settings_changed(self, *, model_changed: bool) -> None:
+        """Adopt new settings: a fresh privacy policy; a new model invalidates cached text."""
+        self.policy = ExclusionPolicy(self.store.root, self._settings().context.exclude)
+        self.pipeline.delay.fixed = self._fixed_delay()
+        if model_changed:
+            self.pipeline.cache.clear()
+
+    def open(self, uri: str, language_id: str, text: str, version: int) -> None:
+        """A document was opened."""
+        self.store.open(uri, language_id, text, version)
+
+    def change(self, uri: str, version: int, changes: list[Change]) -> bool:
+        """A document changed; False when it is not open."""
+        doc = self.store.change(uri, version, changes)
+        if doc is None:
+            return False
+        self.pipeline.note_edit(uri, doc.index)
+        return True
+
+    def session_changed(self) -> None:
+        """The model session was (re)created: requests waiting for one can go on."""
+        self.pipeline.note_session()
+
+    def close(self, uri: str) -> None:
+        """A document was closed: forget everything kept for it."""
+        self.store.close(uri)
+        self.pipeline.forget(uri)
+        self.context.forget(uri)
+        self._syntax.pop(uri, None)
+
+    def excluded(self, uri: str) -> str | None:
+        """Why the document's file must not reach the model, or None (the context stage asks
+        the same question of every other document it might quote)."""
+        return self.context.excluded(uri)
+
+    @property
+    def prompt_cache_key(self) -> str:
+        """Stable per workspace, so the provider routes our prompts to a warm cache."""
+        root = str(self.store.root or "")
+        return "spark-lsp-" + hashlib.sha256(root.encode()).hexdigest()[:16]
+
+    # -- completion ---------------------------------------------------------------------------
+
+    async def complete(self, request: CompletionRequest) -> CompletionResult:
+        """A suggestion at a position, after every check; never raises a SparkError."""
+        refused = self.completion_refusal(request)
+        if refused is not None:
+            return CompletionResult(None, refused=refused)
+        doc = self.store.get(request.uri)
+        assert doc is not None  # checked above
+        query = CompletionQuery(
+            doc.uri,
+            doc.path,
+            doc.language_id,
+            doc.index,
+            request.line,
+            request.character,
+            request.invoked,
+        )
+        self._events.busy(True)
+        try:
+            suggestion = await self.pipeline.complete(query)
+        except SparkError as exc:
+            self._events.error(exc)
+            return CompletionResult(None, failed=str(exc))
+        finally:
+            self._events.busy(False)
+        samples = self.pipeline.stats.stages.get("model")
+        if samples:
+            self._events.latency(samples[-1])
+        return CompletionResult(suggestion.text if suggestion is not None else None)
+
+    def completion_refusal(self, request: CompletionRequest) -> str | None:
+        """Why no model call may be made for ``request`` (None: go ahead)."""
+        doc = self.store.get(request.uri)
+        if doc is None:
+            return "the document is not open"
+        excluded = self.excluded(request.uri)
+        self._events.excluded(excluded)
+        if excluded is not None:
+            return EXCLUDED_NOTE + excluded
+        if not self.completions_on and not request.invoked:
+            return "completions are off"
+        if not language_enabled(self._settings(), doc.language_id):
+            return f"completions are off for {doc.language_id}"
+        line_count = doc.index.line_count
+        if not 0 <= request.line < line_count or request.character < 0:
+            return "the position is outside the document"
+        return None
+
+    # -- code actions and edits ---------------------------------------------------------------
+
+    def list_actions(
+        self, uri: str, selection: Selection, diagnostics: list[DiagnosticInfo]
+    ) -> list[OfferedAction]:
+        """The actions to offer (no model call); none for excluded or unknown documents."""
+        doc = self.store.get(uri)
+        if doc is None or not self._settings().actions.enabled:
+            return []
+        excluded = self.excluded(uri)
+        self._events.excluded(excluded)
+        if excluded is not None:
+            return []
+        syntax = self.syntax_error(uri)
+        return list_actions(doc.index, uri, selection, diagnostics, syntax)
+
+    def syntax_error(self, uri: str) -> DiagnosticInfo | None:
+        """The document's first syntax error, remembered per version (parsing is O(text))."""
+        doc = self.store.get(uri)
+        if doc is None:
+            return None
+        version = doc.index.version
+        cached = self._syntax.get(uri)
+        if cached is None or cached[0] != version:
+            cached = (version, syntax_error(doc.index, doc.language_id))
+            self._syntax[uri] = cached
+        return cached[1]
+
+    async def edit(self, uri: str, selection: Selection, instruction: str) -> EditResult:
+        """Rewrite a selection by a user's instruction."""
+        instruction = instruction.strip()
+        if not instruction:
+            raise Refused("the edit instruction is empty")
+        doc = self._editable(uri)
+        spec = ActionSpec("edit", uri, doc.index.version, *selection, instruction=instruction)
+        return await self.resolve_action(spec)
+
+    async def resolve_action(self, spec: ActionSpec) -> EditResult:
+        """Compute a listed action's edit; raises ``SparkError`` with a user-facing message."""
+        doc = self._editable(spec.uri)
+        if spec.start_line >= doc.index.line_count or spec.end_line < spec.start_line:
+            raise Refused("the action's range is outside the document")
+        if spec.uri in self._editing:
+            raise Refused("an edit of this file is still being computed; try again when it ends")
+        self._editing.add(spec.uri)
+        self._events.busy(True)
+        try:
+            computed = await self.actions.compute(spec, doc.index, doc.path, doc.language_id)
+        finally:
+            self._editing.discard(spec.uri)
+            self._events.busy(False)
+        if not computed.edits:
+            raise SparkError("the model suggested no change here")
+        return EditResult(
+            spec.uri,
+            computed.version,
+            tuple(_line_edit(doc, e.start, e.end, e.text) for e in computed.edits),
+        )
+
+    def _editable(self, uri: str) -> OpenDocument:
+        doc = self.store.get(uri)
+        if doc is None:
+            raise Refused("the document to edit is not open")
+        excluded = self.excluded(uri)
+        self._events.excluded(excluded)
+        if excluded is not None:
+            raise Refused(EXCLUDED_NOTE + excluded)
+        return doc
+
+    # -- the settings each stage reads ----------------------------------------------------------
+
+    def _completion_options(self) -> CompletionOptions:
+        settings = self._settings()
+        completion = settings.completion
+        return CompletionOptions(
+            model=settings.model.name,
+            max_output_tokens=completion.max_output_tokens,
+            context_tokens=min(completion.context_tokens, settings.context.max_tokens),
+            multiline=completion.multiline,
+            prompt_cache_key=self.prompt_cache_key,
+            prefetch=completion.prefetch_on_accept,
+        )
+
+    def _context_options(self) -> ContextOptions:
+        settings = self._settings()
+        return ContextOptions(
+            max_tokens=settings.context.max_tokens,
+            max_output_tokens=settings.completion.max_output_tokens,
+            cross_file=settings.context.cross_file,
+        )
+
+    def _fixed_delay(self) -> float | None:
+        debounce_ms = self._settings().completion.debounce_ms
+        return None if debounce_ms is None else debounce_ms / 1000
+
+
+def _line_edit(doc: OpenDocument, start: int, end: int, text: str) -> LineEdit:
+    start_line, start_character = doc.index.position_at(start)
+    end_line, end_character = doc.index.position_at(end)
+    return LineEdit(start_line, start_character, end_line, end_character, text)

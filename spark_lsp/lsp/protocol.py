@@ -1,0 +1,100 @@
+"""pygls adaptations: where pygls' protocol does not fit spark-lsp, it is bent here, once.
+
+Kept apart from the server object so that what is a workaround for the library (and may go
+when pygls changes) is not mixed with what is spark-lsp's own state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from cattrs import transform_error
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
+
+
+class SparkProtocol(LanguageServerProtocol):
+    """pygls' protocol, but a request with malformed params gets an error response.
+
+    pygls validates params while parsing the message, before it knows it must answer, and
+    drops the request: the editor would wait for ever. Answer it with InvalidParams (-32602)
+    and a message naming the method and the bad fields.
+    """
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcInvalidParams as exc:
+            msg_id, method = data.get("id"), data.get("method")
+            if isinstance(msg_id, int | str) and isinstance(method, str):
+                self._send_response(
+                    msg_id,
+                    error=types.ResponseError(
+                        code=JsonRpcInvalidParams.CODE,
+                        message=f"invalid params for {method}: {describe_invalid(exc)}",
+                    ),
+                )
+            raise
+
+    def _execute_handler(
+        self,
+        msg_id: Any,
+        handler: Any,
+        callback: Any,
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        """Run a handler, then forget its future.
+
+        pygls files the future of every handler under its message id but removes it only when
+        it answers a request; notifications (every didChange) and the steps of its generator
+        handlers stay in ``_request_futures`` for ever: ~2 KB per keystroke, measured by the
+        soak benchmark.
+        """
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        future = self._request_futures.get(msg_id)
+        if future is not None:
+            future.add_done_callback(lambda done: self._forget_future(msg_id, done))
+
+    def _forget_future(self, msg_id: Any, future: Any) -> None:
+        if self._request_futures.get(msg_id) is future:
+            del self._request_futures[msg_id]
+
+    # spark-lsp's DocumentStore is the one copy of each open document. pygls would keep a
+    # second one, rebuilt on every change (O(document) per keystroke), and would raise on a
+    # change to a document that is not open, before our handler runs.
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> _Handlers:
+        yield from self._user_handler(types.TEXT_DOCUMENT_DID_OPEN, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> _Handlers:
+        yield from self._user_handler(types.TEXT_DOCUMENT_DID_CHANGE, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> _Handlers:
+        yield from self._user_handler(types.TEXT_DOCUMENT_DID_CLOSE, params)
+
+    def _user_handler(self, method: str, params: Any) -> _Handlers:
+        handler = self.fm.features.get(method)
+        if handler is not None:
+            yield handler, (params,), None
+
+
+_Handlers = Iterator[tuple[Any, tuple[Any, ...], None]]
+
+
+def describe_invalid(exc: Exception) -> str:
+    """A one-line description of invalid params, for the error response and the log."""
+    cause = exc.__cause__
+    if cause is None:
+        return "malformed"
+    try:
+        problems = transform_error(cause, path="")
+    except Exception:  # a description must never fail
+        return str(cause)[:200]
+    return "; ".join(p.replace("@ .", "@ ") for p in problems[:3])[:300]

@@ -1,0 +1,145 @@
+"""The language server object: the state its handlers share and the model side's lifecycle.
+
+Handlers live in ``features/``; each is a few lines that translate LSP types and call the
+engine's one service (``SparkService``), which owns every use case and every check. This module
+holds what they share (settings, documents, the status reporter, the model runtime) and starts
+and stops the model side. ``spark_lsp.app`` registers the features on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams, JsonRpcMethodNotFound
+from pygls.lsp.server import LanguageServer
+
+from spark_lsp import __version__
+from spark_lsp.config import Settings, load_settings
+from spark_lsp.engine.service import SparkService
+from spark_lsp.engine.store import DocumentStore
+from spark_lsp.engine.tokens import TokenCounter
+from spark_lsp.errors import SparkError
+from spark_lsp.lsp.protocol import SparkProtocol, describe_invalid
+from spark_lsp.lsp.status import StatusReporter
+
+if TYPE_CHECKING:
+    from spark_lsp.model.session import ModelSession, SessionStatus
+    from spark_lsp.runtime import ModelRuntime
+
+log = logging.getLogger(__name__)
+
+
+class SparkServer(LanguageServer):
+    """pygls server plus spark-lsp's state."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "spark-lsp",
+            __version__,
+            protocol_cls=SparkProtocol,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+        )
+        self.env: dict[str, str] = dict(os.environ)
+        self.init_options: Any = None
+        self.client_settings: Any = None
+        # Warnings wait for initialize: the settings are merged (and warned about) again there.
+        self.settings, _ = load_settings(env=self.env)
+        self.counter = TokenCounter()
+        self.store = DocumentStore(self.counter)
+        self.runtime: ModelRuntime | None = None
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.diagnostic_tasks: dict[str, asyncio.Task[Any]] = {}
+        self.reporter = StatusReporter(
+            lambda method, params: self.protocol.notify(method, params),
+            self.window_show_message,
+            self.window_log_message,
+        )
+        self.service = SparkService(
+            self.store, lambda: self.settings, self.model_session, self.reporter
+        )
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """A handler bug: log it with its traceback, tell the user once, keep serving."""
+        if isinstance(error, JsonRpcInvalidParams | JsonRpcMethodNotFound):
+            # The client's mistake, already answered (or a notification nobody handles).
+            log.warning("ignored a malformed message: %s", describe_invalid(error))
+            return
+        log.error("internal error in spark-lsp", exc_info=error)
+        self.reporter.problem(
+            "internal:" + type(error).__name__,
+            f"spark-lsp hit an internal error ({type(error).__name__}: {error}); "
+            "details are in the language server log",
+            popup=True,
+        )
+
+    def model_session(self) -> ModelSession | None:
+        """The live session, or None while the model side is (re)starting."""
+        return self.runtime.session if self.runtime is not None else None
+
+    def run_task(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        """Start a background task we own: referenced until done, its failure logged."""
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def apply_settings(self, settings: Settings, warnings: list[str]) -> bool:
+        """Adopt new settings; True when the model side must restart to honour them."""
+        old = self.settings
+        self.settings = settings
+        model_changed = old.model != settings.model
+        self.service.settings_changed(model_changed=model_changed)
+        self.reporter.warn_settings(warnings)
+        self.reporter.model = settings.model.name
+        return model_changed
+
+    def reload_settings(self) -> bool:
+        """Re-merge every source; True when the model side must restart."""
+        settings, warnings = load_settings(self.init_options, self.client_settings, env=self.env)
+        return self.apply_settings(settings, warnings)
+
+    async def start_model(self) -> None:
+        """(Re)start the model side for the current settings; failures become status."""
+        from spark_lsp.runtime import ModelRuntime  # websockets & co. load after initialize
+
+        await self.stop_model()
+        runtime = ModelRuntime(self.settings, self.env, self.store.root)
+        self.runtime = runtime
+        self.reporter.model = self.settings.model.name
+        self.reporter.endpoint_kind = runtime.kind
+        try:
+            await runtime.start(self._on_session_status)
+            self.service.session_changed()
+        except SparkError as exc:
+            self.reporter.set_state("error", str(exc))
+            self.reporter.problem("start", f"spark-lsp: {exc}", popup=True)
+
+    def _on_session_status(self, status: SessionStatus) -> None:
+        if status.state == "ready":
+            self.reporter.recovered()
+        self.reporter.on_session(status.state, status.detail)
+
+    async def stop_model(self) -> None:
+        """Close the session and the bundled model server, if running."""
+        runtime, self.runtime = self.runtime, None
+        if runtime is not None:
+            await runtime.close()
+
+
+def workspace_root(server: SparkServer) -> Path | None:
+    """The first workspace folder (or root URI) as a path."""
+    root = server.workspace.root_path
+    return Path(root) if root else None
