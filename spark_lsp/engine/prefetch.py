@@ -123,9 +123,11 @@ class Prefetcher:
             self.cancel()
 
     def cancel(self) -> None:
-        """Drop the running prefetch (its stream stops at the next delta unless joined)."""
+        """Drop the running prefetch (its stream stops at the next delta unless joined) and
+        forget what it was for, so the same suggestion shown again is prefetched again."""
         self._tickets.cancel(_KEY)
         self._target = None
+        self._last = None
 
     async def _guarded(
         self, job: Coroutine[Any, Any, None], ticket: Ticket, target: AcceptTarget

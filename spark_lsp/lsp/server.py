@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Coroutine
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,6 @@ from pygls.lsp.server import LanguageServer
 
 from spark_lsp import __version__
 from spark_lsp.config import Settings, load_settings
-from spark_lsp.engine.service import SparkService
 from spark_lsp.engine.store import DocumentStore
 from spark_lsp.engine.tokens import TokenCounter
 from spark_lsp.errors import SparkError
@@ -29,6 +29,7 @@ from spark_lsp.lsp.protocol import SparkProtocol, describe_invalid
 from spark_lsp.lsp.status import StatusReporter
 
 if TYPE_CHECKING:
+    from spark_lsp.engine.service import SparkService
     from spark_lsp.model.session import ModelSession, SessionStatus
     from spark_lsp.runtime import ModelRuntime
 
@@ -60,9 +61,14 @@ class SparkServer(LanguageServer):
             self.window_show_message,
             self.window_log_message,
         )
-        self.service = SparkService(
-            self.store, lambda: self.settings, self.model_session, self.reporter
-        )
+
+    @cached_property
+    def service(self) -> SparkService:
+        """The engine, built on first use: ``initialized`` builds it, after ``initialize`` was
+        answered (its imports are most of the server's start-up, and the editor waits)."""
+        from spark_lsp.engine.service import SparkService
+
+        return SparkService(self.store, lambda: self.settings, self.model_session, self.reporter)
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """A handler bug: log it with its traceback, tell the user once, keep serving."""
@@ -101,7 +107,8 @@ class SparkServer(LanguageServer):
         old = self.settings
         self.settings = settings
         model_changed = old.model != settings.model
-        self.service.settings_changed(model_changed=model_changed)
+        if "service" in self.__dict__:  # else it reads these settings when it is built
+            self.service.settings_changed(model_changed=model_changed)
         self.reporter.warn_settings(warnings)
         self.reporter.model = settings.model.name
         return model_changed
