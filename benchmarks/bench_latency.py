@@ -29,7 +29,6 @@ from typing import Any
 
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, client_capabilities
-from spark_lsp.prompt_format import CURSOR
 
 from benchmarks.bench_completion import (
     Driver,
@@ -39,6 +38,7 @@ from benchmarks.bench_completion import (
     start_server,
 )
 from benchmarks.common import loaded_counter, scripted_server, summary, table, to_plain
+from spark_lsp.shared.prompt_format import CURSOR
 
 TTFT_MS = 150
 FIRST = "subtotal = price"

@@ -8,9 +8,9 @@ from typing import Any
 
 from lsprotocol import types
 from pytest_lsp import LanguageClient
-from spark_lsp.prompt_format import CURSOR
 
 from spark_lsp.modelserver.engines.scripted import Reply, Script, ScriptedEngine
+from spark_lsp.shared.prompt_format import CURSOR
 
 from .conftest import NO_PREFETCH, Editor, start_editor, stop_editor
 
