@@ -97,7 +97,7 @@ async def run_doctor(out: Callable[[str], None], env: Mapping[str, str] | None =
             out(f"error: the model is not reachable: {detail}")
             return 1
         store = DocumentStore(TokenCounter())
-        service = SparkService(store, lambda: settings, lambda: session)
+        service = SparkService(store, lambda: settings, lambda: session, prefetch=False)
         result = await probe(service, session)
     except SparkError as exc:
         out(f"error: {exc}")

@@ -120,6 +120,7 @@ class SparkService:
         events: ServiceEvents | None = None,
         *,
         timer: Callable[[], float] = time.monotonic,
+        prefetch: bool = True,
     ) -> None:
         # The stages are imported here, not at module level: hosts import this module for its
         # plain data types before they need a service (the language server answers
@@ -130,6 +131,9 @@ class SparkService:
 
         self.store = store
         self._settings = settings
+        # A host that exits after one answer (``complete``, ``doctor``) has no accept to
+        # prepare for: ``prefetch=False`` spares it the call, whatever the setting says.
+        self._prefetch = prefetch
         self._events: ServiceEvents = events if events is not None else NoEvents()
         self.completions_on = True
         self.policy = self._policy()
@@ -330,7 +334,7 @@ class SparkService:
             context_tokens=min(completion.context_tokens, settings.context.max_tokens),
             multiline=completion.multiline,
             prompt_cache_key=self.prompt_cache_key,
-            prefetch=completion.prefetch_on_accept,
+            prefetch=self._prefetch and completion.prefetch_on_accept,
         )
 
     def _context_options(self) -> ContextOptions:
