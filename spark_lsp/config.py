@@ -53,6 +53,8 @@ class ModelSettings:
 
     endpoint: str | None = None
     name: str = DEFAULT_MODEL
+    reasoning_effort: str | None = "low"
+    reasoning_tokens: int = 512
     api_key_env: str = "OPENAI_API_KEY"
     connections: int = 2
     rotate_after_seconds: int = 3300
@@ -61,7 +63,9 @@ class ModelSettings:
 
 
 def _default_languages() -> Mapping[str, bool]:
-    return MappingProxyType({"*": True, "plaintext": False, "markdown": False})
+    return MappingProxyType(
+        {"*": True, "plaintext": False, "text": False, "markdown": False, "mdx": False}
+    )
 
 
 @dataclass(frozen=True)

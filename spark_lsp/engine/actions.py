@@ -14,10 +14,9 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from spark_lsp.engine.documents import DocumentIndex
-from spark_lsp.engine.edits import OffsetEdit, minimal_edits
-from spark_lsp.engine.postprocess import CompletionContext, strip_chatter, strip_code_fences
+from spark_lsp.engine.edits import OffsetEdit, reply_edits
 from spark_lsp.engine.prompts import EDIT_INSTRUCTIONS, Prompt, file_heading
-from spark_lsp.errors import ConfigError, ModelRequestError, ModelUnavailable, SparkError
+from spark_lsp.errors import ConfigError, ModelUnavailable, SparkError
 from spark_lsp.model.protocol import CreateRequest
 from spark_lsp.shared.privacy import redact_secrets
 
@@ -277,24 +276,8 @@ def edit_prompt(
     return Prompt(EDIT_INSTRUCTIONS, (), volatile)
 
 
-def parse_replacement(raw: str, region: Region, language_id: str = "") -> str:
-    """The new region text from a model reply: fences, echoed markers and chatter removed.
-
-    Reuses the completion filters for fences and chatter, so both tasks read replies alike.
-    """
-    ctx = CompletionContext(language_id=language_id)
-    text = raw.replace("\r\n", "\n")
-    if "<region>" in text:
-        text = text.split("<region>", 1)[1]
-    text = text.split("</region>", 1)[0]
-    text = strip_code_fences(strip_chatter(text, ctx), ctx)
-    text = text.lstrip("\n") if region.text and not region.text.startswith("\n") else text
-    if not text.strip() and region.text.strip():
-        raise ModelRequestError("the model returned no usable code for this edit")
-    if region.text.endswith(("\n", "\r")) and not text.endswith("\n"):
-        text += "\n"
-    eol = "\r\n" if region.text.endswith("\r\n") else "\n"
-    return text.replace("\n", eol) if eol != "\n" else text
+#: Lines above and below a region that a reply's echo is matched against.
+ANCHOR_LINES = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,10 +296,13 @@ class ActionEngine:
         session: Callable[[], ModelSession | None],
         model: Callable[[], str],
         budget: Callable[[], int],
+        *,
+        reasoning: Callable[[], tuple[str | None, int]] = lambda: (None, 0),
     ) -> None:
         self._session = session
         self._model = model
         self._budget = budget
+        self._reasoning = reasoning
 
     async def compute(
         self, spec: ActionSpec, doc: DocumentIndex, path: str, language_id: str
@@ -329,10 +315,18 @@ class ActionEngine:
         reply = await self._ask(prompt, region)
         if doc.version != spec.version:
             raise StaleEdit("the document changed while the edit was computed; nothing applied")
-        new_text = parse_replacement(reply, region, language_id)
+        before = doc.text_of_lines(max(0, region.first - ANCHOR_LINES), region.first)
+        after = doc.text_of_lines(region.end, min(doc.line_count, region.end + ANCHOR_LINES))
         edits = [
             OffsetEdit(region.start_offset + e.start, region.start_offset + e.end, e.text)
-            for e in minimal_edits(region.text, new_text)
+            for e in reply_edits(
+                reply,
+                before,
+                region.text,
+                after,
+                language_id=language_id,
+                keep_unmentioned=spec.kind == "syntax",
+            )
         ]
         return ComputedEdit(spec.version, edits)
 
@@ -340,10 +334,12 @@ class ActionEngine:
         session = self._session()
         if session is None:
             raise ModelUnavailable("the model is not connected yet")
+        effort, allowance = self._reasoning()
         request = CreateRequest(
             input_texts=prompt.input_texts,
             model=self._model(),
             instructions=prompt.instructions,
-            max_output_tokens=min(4096, 64 + 2 * max(16, len(region.text) // 3)),
+            max_output_tokens=min(4096, 64 + 2 * max(16, len(region.text) // 3)) + allowance,
+            reasoning_effort=effort,
         )
         return await session.complete(request)

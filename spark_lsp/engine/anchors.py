@@ -61,6 +61,7 @@ class Anchors:
                 max_output_tokens=template.max_output_tokens,
                 prompt_cache_key=template.prompt_cache_key,
                 previous_response_id=anchor,
+                reasoning_effort=template.reasoning_effort,
             )
         if key not in self._warming:
             self._warming[key] = asyncio.get_running_loop().create_task(
@@ -77,6 +78,7 @@ class Anchors:
             instructions=template.instructions,
             prompt_cache_key=template.prompt_cache_key,
             generate=False,
+            reasoning_effort=template.reasoning_effort,
         )
         try:
             anchor = await session.warm(warm)

@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from spark_lsp.engine.documents import DocumentIndex
-from spark_lsp.engine.prompts import COMPLETION_INSTRUCTIONS, Prompt, file_heading
+from spark_lsp.engine.prompts import (
+    COMPLETION_INSTRUCTIONS,
+    SNIPPETS_HEADING,
+    Prompt,
+    file_heading,
+    snippet_heading,
+)
 from spark_lsp.engine.query import CompletionQuery
 from spark_lsp.engine.store import DocumentStore, OpenDocument, uri_to_path
 from spark_lsp.engine.window import select_window
@@ -33,36 +39,6 @@ NEAR_LINES = 32
 SNIPPET_LINES = 24
 MAX_SNIPPET_DOCS = 8
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
-LINE_COMMENT = {
-    "python": "#",
-    "ruby": "#",
-    "shellscript": "#",
-    "perl": "#",
-    "r": "#",
-    "yaml": "#",
-    "toml": "#",
-    "dockerfile": "#",
-    "makefile": "#",
-    "elixir": "#",
-    "julia": "#",
-    "lua": "--",
-    "sql": "--",
-    "haskell": "--",
-    "clojure": ";;",
-    "lisp": ";;",
-    "scheme": ";;",
-    "vim": '"',
-    "latex": "%",
-    "erlang": "%",
-    "matlab": "%",
-}
-
-
-def comment_prefix(language_id: str) -> str:
-    """The line-comment marker of a language (``//`` for the C family and the unknown)."""
-    return LINE_COMMENT.get(language_id, "//")
-
-
 def hard_cap(max_context: int, max_output_tokens: int) -> int:
     """Tokens a prompt may use: 128k (or less, if configured) minus output and margin."""
     return min(MODEL_CONTEXT_TOKENS, max_context) - max_output_tokens - CAP_MARGIN_TOKENS
@@ -190,7 +166,7 @@ class ContextBuilder:
                 score += 0.5 if any(chunk.first <= n < chunk.end for n in doc.recent_lines) else 0
                 scored.append((score, -rank, doc, chunk))
         scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
-        return _pack(scored, budget, query.language_id)
+        return _pack(scored, budget)
 
     def _doc_chunks(self, doc: OpenDocument) -> list[Chunk]:
         cached = self._chunks.get(doc.uri)
@@ -228,16 +204,13 @@ def _identifiers_near(doc: DocumentIndex, line: int) -> frozenset[str]:
     return frozenset(IDENTIFIER.findall(_lines(doc, max(0, line - 30), line + 5)))
 
 
-def _pack(
-    scored: list[tuple[float, int, OpenDocument, Chunk]], budget: int, language_id: str
-) -> tuple[str, int]:
-    """Take the best chunks that fit; group them under one heading per file."""
-    marker = comment_prefix(language_id)
+def _pack(scored: list[tuple[float, int, OpenDocument, Chunk]], budget: int) -> tuple[str, int]:
+    """Take the best chunks that fit, each under a neutral heading (path, language, lines)."""
     parts: list[str] = []
     spent = 0
     for _, _, doc, chunk in scored:
         body = _lines(doc.index, chunk.first, chunk.end)
-        text = f"{marker} {doc.path} (lines {chunk.first + 1}-{chunk.end})\n{body}"
+        text = snippet_heading(doc.path, doc.language_id, chunk.first, chunk.end) + body
         cost = doc.index.tokens_in_lines(chunk.first, chunk.end) + 16
         if spent + cost > budget:
             continue
@@ -245,8 +218,7 @@ def _pack(
         spent += cost
     if not parts:
         return "", 0
-    header = f"{marker} Context from other files of the project:\n"
-    return header + "\n".join(parts), spent
+    return SNIPPETS_HEADING + "\n".join(parts), spent
 
 
 def _split_far_near(

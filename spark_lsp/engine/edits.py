@@ -1,22 +1,72 @@
-"""Model output → the smallest set of text edits that turns the old region into the new one.
+"""Model output → the smallest set of text edits that turns the old text into the new one.
 
 Editors show, undo and merge edits line by line; rewriting a whole function to change one line
 would move the user's cursor, lose their folds and make review harder. So the replacement the
 model returns is diffed against what it replaces and only changed line runs become edits.
+
+What it replaces is not always the region that was asked for: a chat model echoes the lines
+around the region (the function header above a fixed line, the ``return`` below it), answers only
+the one line it fixed out of three, or drops the region's indentation. :func:`anchor_reply`
+matches the reply against the lines that were sent and says which document lines it really
+stands for; :func:`reply_edits` turns a raw reply into edits with that anchoring. Both take plain
+strings and lines, so any feature (quick-fixes, rewrites, next-edit) can use them.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from spark_lsp.engine.languages import (
+    indent_unit,
+    indent_width,
+    model_step,
+    restyle_indent,
+    spec_for,
+)
+from spark_lsp.engine.replies import (
+    strip_leading_prose,
+    strip_trailing_prose,
+    unwrap_backticks,
+    unwrap_fences,
+)
+from spark_lsp.errors import ModelRequestError
+
+__all__ = [
+    "Anchor",
+    "OffsetEdit",
+    "anchor_reply",
+    "apply_edits",
+    "clean_reply",
+    "minimal_edits",
+    "reply_edits",
+]
+
+#: A reply line must be this similar to a region line to stand for it when it covers part.
+_MIN_LINE_SIMILARITY = 0.5
+_REGION_MARKERS = re.compile(r"^\s*</?region>\s*$")
 
 
 @dataclass(frozen=True, slots=True)
 class OffsetEdit:
-    """Replace ``old[start:end]`` with ``text`` (offsets into the original region)."""
+    """Replace ``old[start:end]`` with ``text`` (offsets into the original text)."""
 
     start: int
     end: int
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """Which lines a reply replaces, relative to the region's first line.
+
+    ``start`` < 0 means the reply echoed lines above the region; ``end`` > the region's
+    length, lines below it; ``start`` > 0 or a smaller ``end``, that it covers only part of it.
+    """
+
+    start: int
+    end: int
 
 
 def _line_starts(lines: list[str]) -> list[int]:
@@ -35,6 +85,7 @@ def minimal_edits(old: str, new: str) -> list[OffsetEdit]:
     if old == new:
         return []
     import difflib  # only edits need it; keeps server start-up (initialize) fast
+
     old_lines = old.splitlines(keepends=True)
     new_lines = new.splitlines(keepends=True)
     starts = _line_starts(old_lines)
@@ -56,3 +107,159 @@ def apply_edits(text: str, edits: list[OffsetEdit]) -> str:
         cursor = edit.end
     out.append(text[cursor:])
     return "".join(out)
+
+
+# --- anchoring -----------------------------------------------------------------------------------
+
+
+def _keys(lines: Sequence[str]) -> list[str]:
+    return [line.strip() for line in lines]
+
+
+def _echo_above(reply: list[str], before: list[str]) -> int:
+    """How many of the lines above the region the reply starts by repeating."""
+    for count in range(min(len(before), len(reply) - 1), 0, -1):
+        if _keys(reply[:count]) == _keys(before[-count:]) and any(reply[:count]):
+            return count
+    return 0
+
+
+def _echo_below(reply: list[str], after: list[str], taken: int) -> int:
+    """How many of the lines below the region the reply ends by repeating."""
+    for count in range(min(len(after), len(reply) - taken - 1), 0, -1):
+        if _keys(reply[-count:]) == _keys(after[:count]) and any(k for k in _keys(after[:count])):
+            return count
+    return 0
+
+
+def _best_offset(reply: list[str], region: list[str]) -> int | None:
+    """Where a reply shorter than the region fits it best, if each line resembles its match."""
+    import difflib
+
+    def score(offset: int) -> list[float]:
+        return [
+            difflib.SequenceMatcher(None, a.strip(), b.strip()).ratio()
+            for a, b in zip(reply, region[offset:], strict=False)
+        ]
+
+    scores = {offset: score(offset) for offset in range(len(region) - len(reply) + 1)}
+    best = max(scores, key=lambda offset: sum(scores[offset]))
+    return best if min(scores[best], default=0) >= _MIN_LINE_SIMILARITY else None
+
+
+def anchor_reply(
+    reply: Sequence[str],
+    before: Sequence[str],
+    region: Sequence[str],
+    after: Sequence[str],
+    *,
+    keep_unmentioned: bool = False,
+) -> Anchor:
+    """Which lines ``reply`` stands for, given the lines sent around the region.
+
+    The reply's first lines are matched against the lines above the region and its last lines
+    against the lines below (indentation-insensitive); echoed lines widen what is replaced, so
+    the diff sees them unchanged instead of inserting them twice. With ``keep_unmentioned``
+    (the region holds lines added only as context, like a syntax fix's neighbours), a reply
+    shorter than the region replaces only the lines it resembles and the others are kept.
+    """
+    lines = list(reply)
+    above = _echo_above(lines, list(before))
+    below = _echo_below(lines, list(after), above)
+    if above or below or not keep_unmentioned or len(lines) >= len(region) or not lines:
+        return Anchor(-above, len(region) + below)
+    offset = _best_offset(lines, list(region))
+    if offset is None:
+        return Anchor(0, len(region))
+    return Anchor(offset, offset + len(lines))
+
+
+# --- reading the reply ---------------------------------------------------------------------------
+
+
+def clean_reply(raw: str, language_id: str = "") -> list[str]:
+    """The code lines of an edit reply: region markers, fences, backticks and prose removed."""
+    text = raw.replace("\r\n", "\n").replace("\r", "\n")
+    if "<region>" in text:
+        text = text.split("<region>", 1)[1]
+    text = text.split("</region>", 1)[0]
+    lines = [line for line in text.split("\n") if not _REGION_MARKERS.match(line)]
+    if spec_for(language_id).prose:
+        return lines
+    lines = unwrap_backticks("\n".join(unwrap_fences(lines))).split("\n")
+    return strip_trailing_prose(strip_leading_prose(lines))
+
+
+def _restyle(lines: list[str], old: Sequence[str], language_id: str) -> list[str]:
+    """The old text's indentation character and depth on the reply's lines."""
+    unit = indent_unit(old, language_id)
+    step = model_step(lines)
+    return _reindent([restyle_indent(line, unit, step) for line in lines], old, unit)
+
+
+def _min_width(lines: Sequence[str]) -> int:
+    return min((indent_width(line) for line in lines if line.strip()), default=0)
+
+
+def _reindent(lines: list[str], old: Sequence[str], unit: str) -> list[str]:
+    """A reply dedented (to column 0, say) goes back to the old text's depth."""
+    delta = _min_width(old) - _min_width(lines)
+    if delta <= 0 or not any(line.strip() for line in old):
+        return lines
+    pad = "\t" * (delta // 4) + " " * (delta % 4) if unit == "\t" else " " * delta
+    return [pad + line if line.strip() else line for line in lines]
+
+
+def reply_edits(
+    raw: str,
+    before: str,
+    region: str,
+    after: str,
+    *,
+    language_id: str = "",
+    keep_unmentioned: bool = False,
+) -> list[OffsetEdit]:
+    """Edits (offsets relative to the region's start; negative above it) from a raw reply.
+
+    ``before`` and ``after`` are the document's text just above and below the region (whole
+    lines), at least as much as the model was shown. Raises ``ModelRequestError`` when the
+    reply holds no code for a region that had some.
+    """
+    reply = clean_reply(raw, language_id)
+    region_lines = region.splitlines()
+    if region_lines and region_lines[0].strip():
+        while reply and not reply[0].strip():
+            reply.pop(0)
+    while reply and not reply[-1].strip():
+        reply.pop()
+    if not reply and region.strip():
+        raise ModelRequestError("the model returned no usable code for this edit")
+    before_lines, after_lines = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    anchor = anchor_reply(
+        reply,
+        _keys(before_lines),
+        region_lines,
+        _keys(after_lines),
+        keep_unmentioned=keep_unmentioned,
+    )
+    old_lines = _window(before_lines, region.splitlines(keepends=True), after_lines, anchor)
+    old = "".join(old_lines)
+    new_lines = _restyle(reply, [line.rstrip("\r\n") for line in old_lines], language_id)
+    eol = "\r\n" if (region or before).endswith("\r\n") or "\r\n" in old else "\n"
+    new = eol.join(new_lines)
+    if old.endswith(("\n", "\r")):
+        new += eol
+    start = -sum(len(line) for line in before_lines[len(before_lines) + min(0, anchor.start) :])
+    start += sum(len(line) for line in region.splitlines(keepends=True)[: max(0, anchor.start)])
+    return [
+        OffsetEdit(start + edit.start, start + edit.end, edit.text)
+        for edit in minimal_edits(old, new)
+    ]
+
+
+def _window(before: list[str], region: list[str], after: list[str], anchor: Anchor) -> list[str]:
+    """The document lines ``anchor`` covers (with their line endings)."""
+    above = before[len(before) + anchor.start :] if anchor.start < 0 else []
+    middle = region[max(0, anchor.start) : min(len(region), anchor.end)]
+    below = after[: max(0, anchor.end - len(region))]
+    return above + middle + below

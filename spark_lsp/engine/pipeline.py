@@ -28,6 +28,7 @@ from spark_lsp.engine.context import ContextBuilder
 from spark_lsp.engine.debounce import AdaptiveDelay, Supersession, Ticket
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.inflight import InflightCompletions, SharedCall
+from spark_lsp.engine.languages import cursor_in_text, indent_unit
 from spark_lsp.engine.postprocess import (
     CompletionContext,
     is_complete,
@@ -49,6 +50,11 @@ log = logging.getLogger(__name__)
 #: How long a request made while the model session connects waits for it: a cold start of the
 #: bundled model server plus a handshake, with room to spare; never longer.
 SESSION_WAIT_SECONDS = 5.0
+#: Lines above the cursor the filters see: echoes of them are cut, and the parser reads them
+#: to know which strings, comments and blocks are open at the cursor.
+CONTEXT_LINES_ABOVE = 24
+#: The longest piece of one line the filters read (megabyte lines exist: minified files).
+FILTER_LINE_CHARS = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +75,11 @@ class CompletionOptions:
     multiline: bool
     prompt_cache_key: str | None = None
     prefetch: bool = True
+    #: Sent as ``reasoning.effort``; ``None`` sends no reasoning field.
+    reasoning_effort: str | None = None
+    #: Output tokens for reasoning, added to ``max_output_tokens`` in the request (the stream
+    #: is still cut as soon as the visible text is complete).
+    reasoning_tokens: int = 0
 
 
 class CompletionPipeline:
@@ -81,8 +92,11 @@ class CompletionPipeline:
         options: Callable[[], CompletionOptions],
         *,
         timer: Callable[[], float] = time.monotonic,
+        notice: Callable[[str], None] = lambda message: None,
     ) -> None:
         self._session = session
+        self._notice = notice
+        self._noticed_empty = False
         self._context = context
         self._options = options
         self._timer = timer
@@ -311,8 +325,9 @@ class CompletionPipeline:
                 input_texts=prompt.input_texts,
                 model=options.model,
                 instructions=prompt.instructions,
-                max_output_tokens=options.max_output_tokens,
+                max_output_tokens=options.max_output_tokens + options.reasoning_tokens,
                 prompt_cache_key=options.prompt_cache_key,
+                reasoning_effort=options.reasoning_effort,
             ),
         )
         began = self._timer()
@@ -331,6 +346,7 @@ class CompletionPipeline:
                     if is_complete("".join(parts), ctx):
                         self.stats.count("early_stops")
                         break
+                self._note_empty(parts, response.status, response.incomplete_reason, options)
         except SparkError as exc:
             if not isinstance(exc, Superseded):
                 self.stats.count("model_errors")
@@ -340,6 +356,25 @@ class CompletionPipeline:
             self._timed("model", began)
         self.delay.record_model_latency(self._timer() - began)
         return "".join(parts)
+
+    def _note_empty(
+        self, parts: list[str], status: str | None, reason: str | None, options: CompletionOptions
+    ) -> None:
+        """An ``incomplete`` response with no text: say why once (not on every keystroke)."""
+        if parts:
+            self._noticed_empty = False
+            return
+        if status != "incomplete" or self._noticed_empty:
+            return
+        self._noticed_empty = True
+        self.stats.count("empty_incomplete")
+        self._notice(
+            f"spark-lsp: the model stopped ({reason or 'incomplete'}) before writing any text: "
+            f"its output budget of {options.max_output_tokens + options.reasoning_tokens} "
+            "tokens went to reasoning. Raise spark.model.reasoningTokens "
+            f"(now {options.reasoning_tokens}) or lower spark.model.reasoningEffort "
+            f"(now {options.reasoning_effort!r}). Completions stay empty until then."
+        )
 
     def _filter(self, raw: str, ctx: CompletionContext) -> str | None:
         began = self._timer()
@@ -367,31 +402,33 @@ def completion_context(query: CompletionQuery, *, multiline: bool) -> Completion
     line = min(query.line, doc.line_count - 1)
     line_text = doc.line(line)
     column = doc.to_column(query.line, query.character)
-    prefix, suffix = line_text[:column], line_text[column:]
-    first, last = max(0, query.line - 3), min(doc.line_count, query.line + 4)
+    prefix, suffix = _bounded(line_text[:column], tail=True), _bounded(line_text[column:])
+    first, last = max(0, line - CONTEXT_LINES_ABOVE), min(doc.line_count, line + 4)
+    prev_lines = tuple(_bounded(doc.line(i)) for i in range(first, line))
+    near = doc.lines(max(0, line - 50), min(doc.line_count, line + 50))
     return CompletionContext(
         line_prefix=prefix,
         line_suffix=suffix,
-        next_lines=tuple(doc.line(i) for i in range(query.line + 1, last)),
-        prev_lines=tuple(doc.line(i) for i in range(first, query.line)),
+        next_lines=tuple(_bounded(doc.line(i)) for i in range(line + 1, last)),
+        prev_lines=prev_lines,
         language_id=query.language_id,
         multiline=multiline and suffix_allows_multiline(suffix),
-        indent_unit=_indent_unit(doc, query.line),
+        indent_unit=indent_unit(near, query.language_id),
         eol="\r\n" if doc.raw_line(line).endswith("\r\n") or _crlf_above(doc, line) else "\n",
+        in_text=cursor_in_text(query.language_id, "".join(p + "\n" for p in prev_lines) + prefix),
     )
+
+
+def _bounded(text: str, *, tail: bool = False) -> str:
+    """A line the filters can afford to read: a minified or megabyte line keeps its
+    indentation and the :data:`FILTER_LINE_CHARS` characters nearest the cursor."""
+    if len(text) <= FILTER_LINE_CHARS:
+        return text
+    if not tail:
+        return text[:FILTER_LINE_CHARS]
+    indent = text[: len(text) - len(text.lstrip(" \t"))][:FILTER_LINE_CHARS]
+    return indent + text[-FILTER_LINE_CHARS:].lstrip(" \t")
 
 
 def _crlf_above(doc: DocumentIndex, line: int) -> bool:
     return line > 0 and doc.raw_line(line - 1).endswith("\r\n")
-
-
-def _indent_unit(doc: DocumentIndex, line: int) -> str:
-    """The file's indentation step, guessed from nearby lines (a tab, or N spaces)."""
-    for i in range(max(0, line - 50), min(doc.line_count, line + 50)):
-        text = doc.line(i)
-        if text.startswith("\t"):
-            return "\t"
-        stripped = len(text) - len(text.lstrip(" "))
-        if 0 < stripped <= 8 and text.strip():
-            return " " * (2 if stripped % 4 else 4)
-    return "    "

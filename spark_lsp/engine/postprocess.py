@@ -1,17 +1,18 @@
-"""Turn a raw model continuation into ghost text worth showing.
+"""Turn a raw model reply into ghost text worth showing: one ordered list of small filters.
 
-The model sees the text around the cursor and continues it, but what it sends back is not
-always insertable as-is: chat-tuned models wrap code in markdown fences or say "Here is the
-completion:", FIM models echo the text before the cursor or re-type the closing brackets the
-editor already inserted, and any model may run past the block the user is writing or loop.
+A chat model does not answer with exactly the text to insert. It wraps code in fences, says
+"Here is the completion:", echoes the line it was given (or the whole function), indents the
+way it likes (relative to the cursor, or from column 0), re-types the closing brackets that are
+already after the cursor, runs past the block the user is writing, or loops. Each concern is
+one small pure filter ``(text, ctx) -> text | None`` (``None`` drops the suggestion), named for
+what it does and listed in :data:`FILTERS` in the order they run, so each can be tested with a
+table of cases and the chain can be reordered or extended without touching the others.
 
-Each concern is one small pure filter, ``(text, ctx) -> text | None`` (``None`` drops the
-suggestion), so each can be tested with a table of cases and the chain can be reordered or
-extended without touching the others. Filters work on ``"\\n"`` line endings; the first one
-normalises them and the last one converts to the document's ``ctx.eol``.
-
-:func:`is_complete` reuses the same rules on a partial stream so the pipeline can stop reading
-the model as soon as the rest could only be thrown away.
+Language knowledge (comments, strings, blocks, tabs) comes from
+:mod:`spark_lsp.engine.languages`; reading fences and prose from :mod:`spark_lsp.engine.replies`.
+Filters work on ``"\\n"`` line endings; the first one normalises them and the last one converts
+to the document's ``ctx.eol``. :func:`is_complete` reuses the same rules on a partial stream so
+the pipeline can stop reading the model as soon as the rest could only be thrown away.
 """
 
 from __future__ import annotations
@@ -19,29 +20,52 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import reduce
-from math import gcd
+from functools import lru_cache
+
+from spark_lsp.engine.languages import (
+    TAB_WIDTH,
+    analyze,
+    block_end,
+    foreign_indent,
+    indent_of,
+    indent_width,
+    model_step,
+    opens_block,
+    restyle_indent,
+    spec_for,
+)
+from spark_lsp.engine.replies import (
+    is_fence,
+    is_intro,
+    is_prose,
+    strip_leading_prose,
+    strip_trailing_prose,
+    unwrap_backticks,
+    unwrap_fences,
+)
 
 __all__ = [
     "FILTERS",
     "CompletionContext",
     "Filter",
+    "align_indentation",
     "apply_eol",
     "drop_blank",
+    "drop_leading_newline",
     "drop_line_suffix_echo",
     "drop_next_lines_echo",
     "first_line_only",
     "is_complete",
     "limit_block_scope",
-    "normalize_indentation",
+    "match_indent_style",
     "normalize_newlines",
     "postprocess",
     "stop_repetition",
-    "strip_chatter",
-    "strip_code_fences",
     "strip_prefix_echo",
+    "strip_prose",
     "suffix_allows_multiline",
     "trim_trailing_whitespace",
+    "unwrap_code",
 ]
 
 
@@ -51,6 +75,8 @@ class CompletionContext:
 
     Lines carry no end-of-line characters. ``prev_lines`` are in document order (the last one
     is the line just above the cursor); ``next_lines[0]`` is the line just below it.
+    ``indent_unit`` is the file's step (a tab or N spaces), ``""`` when the file shows none.
+    ``in_text`` says the cursor is inside a comment or string, where prose is the content.
     """
 
     line_prefix: str = ""
@@ -61,35 +87,39 @@ class CompletionContext:
     multiline: bool = False
     indent_unit: str = "    "
     eol: str = "\n"
+    in_text: bool = False
+
+    @property
+    def context(self) -> str:
+        """The text above the cursor's line, for the parser."""
+        return "".join(line + "\n" for line in self.prev_lines)
+
+    @property
+    def blank_line(self) -> bool:
+        """The cursor's line holds nothing but indentation."""
+        return not self.line_prefix.strip() and not self.line_suffix.strip()
 
 
 Filter = Callable[[str, CompletionContext], str | None]
 
-TAB_WIDTH = 4
-_PROSE_LANGUAGES = frozenset({"markdown", "mdx", "plaintext", "text", "restructuredtext"})
-_END_KEYWORD_LANGUAGES = frozenset({"ruby", "lua", "elixir", "julia", "crystal"})
 _CLOSERS = ")]}"
 _PAIRS = {")": "(", "]": "[", "}": "{"}
 _QUOTES = "\"'`"
-
-_FENCE = re.compile(r"^(?:```|~~~)[\w+#.-]*[ \t]*$")
-_CHATTER = re.compile(
-    r"^\s*(?:sure|certainly|okay|of course|here(?:'s| is| are)|below is"
-    r"|the (?:completed|completion|following|rest)|completion)\b.*:\s*$",
-    re.IGNORECASE,
-)
-_PROSE_INTRO = re.compile(r"^[^`{};=]*[A-Za-z]+ [A-Za-z]+[^`{};=]*:\s*$")
-_COMMENT_MARK = re.compile(r"#|//|/\*|^\s*\*")
-_OPENS_BLOCK = re.compile(r"(?:[:{(\[]|=>)(?:\s+(?:#|//).*)?\s*$")
-_CONTINUATION = re.compile(r"^(?:(?:else|elif|except|finally|catch|case)\b|default\s*:)")
-_END_KEYWORD = re.compile(r"^end\b")
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _IDENTIFIER = re.compile(r"^[^\W\d]")
 _TRAILING_WORD = re.compile(r"\w+$")
 _TRAILING_BLANKS = re.compile(r"[ \t]*\Z")
 _ONLY_CLOSERS = re.compile(r"^[\s)\]}\"'`;,]*$")
+_LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*\n)+")
 
+#: An echo of the text before the cursor must be this long (non-blank characters) to be cut,
+#: unless it is the word the cursor is in or the whole line.
 _MIN_ECHO_CHARS = 3
+_MIN_WORD_ECHO = 2
+#: A rewrite that holds the cursor's line further in is recognised when the line is this long.
+_MIN_REWRITE_PREFIX = 4
+#: A longer echo of the line is a whole-line echo, found without this search.
+_MAX_OVERLAP_CHARS = 200
 _MAX_LINE_PERIOD = 4
 _LINE_REPEATS = 3
 _MAX_NGRAM = 8
@@ -105,39 +135,15 @@ def suffix_allows_multiline(line_suffix: str) -> bool:
     return bool(_ONLY_CLOSERS.match(line_suffix))
 
 
-# --- small helpers -------------------------------------------------------------------------
-
-
-def _indent_of(line: str) -> str:
-    return line[: len(line) - len(line.lstrip(" \t"))]
-
-
-def _width(line: str) -> int:
-    return len(_indent_of(line).expandtabs(TAB_WIDTH))
-
-
-def _unit_width(ctx: CompletionContext) -> int:
-    return len(ctx.indent_unit.expandtabs(TAB_WIDTH)) or TAB_WIDTH
-
-
-def _last_nonblank(lines: Sequence[str]) -> str | None:
-    return next((line for line in reversed(lines) if line.strip()), None)
-
-
 def _first_nonblank(lines: Sequence[str]) -> str | None:
     return next((line for line in lines if line.strip()), None)
 
 
-def _opens_block(line: str) -> bool:
-    """A line ending in ``:``, ``{``, ``(``, ``[`` or ``=>`` (a trailing comment allowed)."""
-    return bool(_OPENS_BLOCK.search(line.rstrip()))
+def _prose_language(ctx: CompletionContext) -> bool:
+    return spec_for(ctx.language_id).prose
 
 
-def _is_prose_language(ctx: CompletionContext) -> bool:
-    return ctx.language_id in _PROSE_LANGUAGES
-
-
-# --- line endings --------------------------------------------------------------------------
+# --- line endings ------------------------------------------------------------------------
 
 
 def normalize_newlines(text: str, ctx: CompletionContext) -> str:
@@ -150,97 +156,250 @@ def apply_eol(text: str, ctx: CompletionContext) -> str:
     return text if ctx.eol == "\n" else text.replace("\n", ctx.eol)
 
 
-# --- chatter and fences --------------------------------------------------------------------
+# --- fences and prose -----------------------------------------------------------------------
 
 
-def strip_chatter(text: str, ctx: CompletionContext) -> str:
-    """Drop a leading "Here is the completion:" line (and the blank lines after it).
+def unwrap_code(text: str, ctx: CompletionContext) -> str:
+    """Keep the code inside markdown fences or single backticks (not in Markdown itself;
+    in a comment or string only fences at column 0)."""
+    if _prose_language(ctx):
+        return text
+    lines = unwrap_fences(text.split("\n"), indented=not ctx.in_text)
+    return unwrap_backticks("\n".join(lines))
 
-    Only a line that starts with a stock phrase and ends with a colon counts, and never when
-    the cursor sits in a comment or a prose document, where such a sentence may be the very
-    text the user is writing.
+
+def strip_prose(text: str, ctx: CompletionContext) -> str:
+    """Drop "Here is the completion:" before the code and "This sums the items." after it.
+
+    Never where the cursor is in a comment, a string or a prose document (there the sentence
+    may be the very text the user is writing), nor on lines inside a string of the reply.
     """
-    if _is_prose_language(ctx) or _COMMENT_MARK.search(ctx.line_prefix):
+    if ctx.in_text or _prose_language(ctx) or spec_for(ctx.language_id).data:
         return text
-    first, _, rest = text.partition("\n")
-    if not _CHATTER.match(first) or " " not in first.strip():
-        return text
-    return rest.lstrip("\n")
+    lines = strip_leading_prose(text.split("\n"))
+    if len(lines) > 1 and any(is_prose(line) for line in lines[1:]):
+        infos = analyze(ctx.language_id, ctx.context, ctx.line_prefix + "\n".join(lines)).lines
+        lines = strip_trailing_prose(lines, [info.transparent for info in infos])
+    return "\n".join(lines)
 
 
-def _fence_opener(lines: Sequence[str]) -> int | None:
-    """Index of an opening fence among the first three lines, if only prose precedes it."""
-    for index, line in enumerate(lines[:3]):
-        if _FENCE.match(line):
-            before = lines[:index]
-            prose = all(not b.strip() or _PROSE_INTRO.match(b) for b in before)
-            return index if prose else None
+def drop_leading_newline(text: str, ctx: CompletionContext) -> str:
+    """On a blank line the suggestion starts right there, not on the line after it."""
+    return _LEADING_BLANK_LINES.sub("", text) if ctx.blank_line else text
+
+
+# --- indentation style ----------------------------------------------------------------------
+
+
+def _render(width: int, unit: str, sample: str) -> str:
+    """Indentation of ``width`` columns in the file's style (``sample``'s when unknown)."""
+    if unit == "\t" or (not unit and "\t" in sample):
+        return "\t" * (width // TAB_WIDTH) + " " * (width % TAB_WIDTH)
+    return " " * width
+
+
+def _shift(line: str, delta: int, unit: str) -> str:
+    """``line`` indented ``delta`` columns more (or less, down to none)."""
+    if not delta or not line.strip():
+        return line
+    indent = indent_of(line)
+    return _render(max(0, indent_width(line) + delta), unit, indent) + line[len(indent) :]
+
+
+def match_indent_style(text: str, ctx: CompletionContext) -> str:
+    """Use the file's indentation character: tabs in a tab file, spaces in a space file.
+
+    In a tab file, runs of spaces become one tab per level of the model's own step (2, 3 or 4
+    spaces) and a remainder stays as alignment. A file that shows no style keeps the model's.
+    Lines inside strings are content and keep their blanks; so does the first line when text
+    stands before the cursor.
+    """
+    unit = ctx.indent_unit
+    lines = text.split("\n")
+    if not unit or not any(foreign_indent(line, unit) for line in lines):
+        return text
+    infos = analyze(ctx.language_id, ctx.context, ctx.line_prefix + text).lines
+    step = model_step(lines)
+    out = [
+        line
+        if infos[i].transparent or (i == 0 and ctx.line_prefix.strip())
+        else restyle_indent(line, unit, step)
+        for i, line in enumerate(lines)
+    ]
+    return "\n".join(out)
+
+
+# --- echo of the text before the cursor -----------------------------------------------------
+
+
+def _significant(lines: Sequence[str]) -> bool:
+    """An echo worth cutting: more than a lone ``}`` or ``end``."""
+    joined = "".join(line.strip() for line in lines)
+    return len(lines) > 1 or (
+        len(joined) > _MIN_ECHO_CHARS and re.search(r"\w", joined) is not None
+    )
+
+
+def _tail_echo(lines: list[str], ctx: CompletionContext) -> tuple[list[str], int] | None:
+    """The reply restarted at some line above the cursor: (the rest, the indentation shift
+    that maps the model's columns onto the document's)."""
+    above = [line for line in ctx.prev_lines if line.strip()]
+    reply = [(i, line) for i, line in enumerate(lines) if line.strip()]
+    prefix = ctx.line_prefix.strip()
+    for count in range(min(len(above), len(reply) - (1 if prefix else 0)), 0, -1):
+        echoed = [line for _, line in reply[:count]]
+        if [e.strip() for e in echoed] != [a.strip() for a in above[-count:]]:
+            continue
+        rest = lines[reply[count - 1][0] + 1 :]
+        if not _significant(echoed) or (prefix and not _starts_with_prefix(rest, prefix)):
+            continue
+        return rest, indent_width(above[-1]) - indent_width(echoed[-1])
     return None
 
 
-def _fence_bounds(lines: Sequence[str], ctx: CompletionContext) -> tuple[int, int | None]:
-    """(first line of code, index of the fence that ends it or ``None``).
-
-    Any fence line ends the code, one with a language too: a model that opens another block
-    has stopped completing.
-    """
-    if _is_prose_language(ctx):
-        return 0, None
-    opener = _fence_opener(lines)
-    start = 0 if opener is None else opener + 1
-    close = next((i for i in range(start, len(lines)) if _FENCE.match(lines[i])), None)
-    return start, close
+def _starts_with_prefix(rest: Sequence[str], prefix: str) -> bool:
+    first = _first_nonblank(rest)
+    return first is not None and first.lstrip().startswith(prefix)
 
 
-def strip_code_fences(text: str, ctx: CompletionContext) -> str:
-    """Keep only the code inside markdown fences; drop a closing fence and what follows it.
-
-    Fences count only at column 0 (models emit them there; fences inside an indented docstring
-    are real text), and an opening fence only within the first three lines after nothing but
-    prose like "Here's the updated function:". Markdown documents are left alone.
-    """
-    lines = text.split("\n")
-    start, close = _fence_bounds(lines, ctx)
-    return "\n".join(lines[start:close])
-
-
-# --- echo of the prefix --------------------------------------------------------------------
-
-
-def _expects_deeper_indent(ctx: CompletionContext) -> bool:
-    """The line above opens a block the cursor's indentation has not entered yet."""
-    above = _last_nonblank(ctx.prev_lines)
-    return above is not None and _opens_block(above) and _width(above) >= _width(ctx.line_prefix)
+def _rewrite_echo(lines: list[str], ctx: CompletionContext) -> tuple[list[str], int] | None:
+    """The reply rewrote lines above (not quite as they are) and then reached the cursor's
+    line: keep what follows the cursor's text there."""
+    prefix = ctx.line_prefix.strip()
+    if len(prefix) < _MIN_REWRITE_PREFIX:
+        return None
+    known = {line.strip() for line in ctx.prev_lines if line.strip()}
+    for index in range(1, len(lines)):
+        if not lines[index].lstrip().startswith(prefix):
+            continue
+        before = [line.strip() for line in lines[:index] if line.strip()]
+        if before and before[0] in known and 2 * sum(b in known for b in before) >= len(before):
+            return lines[index:], indent_width(ctx.line_prefix) - indent_width(lines[index])
+        return None
+    return None
 
 
-def _strip_indent_echo(text: str, ctx: CompletionContext) -> str:
-    """Whitespace-only prefix: the model re-typed exactly the cursor's indentation."""
-    rest = text[len(ctx.line_prefix) :]
-    if not text.startswith(ctx.line_prefix) or rest[:1] in ("", " ", "\t", "\n"):
-        return text
-    return text if _expects_deeper_indent(ctx) else rest
+def _token_starts(prefix: str) -> list[int]:
+    """Offsets in ``prefix`` where a token starts (longest candidate first)."""
+    starts = []
+    for i, char in enumerate(prefix):
+        if char.isspace():
+            continue
+        before = prefix[i - 1] if i else " "
+        if before.isspace() or (char.isalnum() or char == "_") != (
+            before.isalnum() or before == "_"
+        ):
+            starts.append(i)
+    return starts
+
+
+def _overlap(prefix: str, first: str) -> int:
+    """Length of the longest tail of ``prefix`` (from a token start) that ``first`` repeats."""
+    prefix = prefix[-_MAX_OVERLAP_CHARS:]
+    word = _TRAILING_WORD.search(prefix)
+    for start in _token_starts(prefix):
+        tail = prefix[start:]
+        if not first.startswith(tail):
+            continue
+        is_word = word is not None and start == word.start()
+        if len(tail.strip()) >= _MIN_ECHO_CHARS or (is_word and len(tail) >= _MIN_WORD_ECHO):
+            return len(tail)
+    return 0
 
 
 def strip_prefix_echo(text: str, ctx: CompletionContext) -> str:
-    """Remove a repeat of the text before the cursor (``return `` + ``return x``).
+    """Remove what the reply repeats of the text before the cursor.
 
-    The whole prefix or the prefix without its indentation must be repeated, and at least three
-    non-blank characters long, so a one-letter coincidence (``a`` + ``a_list``) is not eaten.
-    A repeated indentation is stripped unless the line above opens a block the cursor has not
-    been indented into yet, in which case the extra indentation is the block body's.
+    In order: a restart at a line above (the lines above, then the cursor's line, compared
+    without indentation), a rewrite that reaches the cursor's line further in, a repeat of the
+    cursor's line, and a repeat of its last tokens (``compute_`` + ``compute_total``). What the
+    echo tells about the model's columns re-indents the rest.
     """
-    prefix = ctx.line_prefix
-    if not prefix.strip():
-        return _strip_indent_echo(text, ctx) if prefix else text
-    if len(prefix.strip()) < _MIN_ECHO_CHARS:
+    lines = text.split("\n")
+    found = _tail_echo(lines, ctx) or _rewrite_echo(lines, ctx)
+    if found is not None:
+        rest, delta = found
+        lines = [_shift(line, delta, ctx.indent_unit) for line in rest]
+        if ctx.line_prefix.strip():
+            while lines and not lines[0].strip():
+                lines.pop(0)
+        if not lines:
+            return ""
+    prefix = ctx.line_prefix.lstrip()
+    if len(prefix.strip()) >= _MIN_WORD_ECHO and lines[0].lstrip().startswith(prefix):
+        lines[0] = lines[0].lstrip()[len(prefix) :]
+    elif prefix.strip():
+        lines[0] = lines[0][_overlap(prefix, lines[0]) :]
+    return "\n".join(lines)
+
+
+# --- indentation relative to the cursor -------------------------------------------------------
+
+
+def _expected_step(kind: str, opener: bool) -> int:
+    """Sign of the next line's indentation change after the first: +1 into a block, -1 for a
+    closer or ``else``, 0 for a sibling."""
+    if kind in ("closer", "reopen"):
+        return -1
+    return 1 if opener else 0
+
+
+def _sign(value: int) -> int:
+    return (value > 0) - (value < 0)
+
+
+def _expects_deeper(ctx: CompletionContext) -> bool:
+    """The line above opens a block the cursor's indentation has not entered yet."""
+    above = _first_nonblank(ctx.prev_lines[::-1])
+    if above is None or indent_width(above) < indent_width(ctx.line_prefix):
+        return False
+    info = analyze(ctx.language_id, "", above).lines[0]
+    return opens_block(above, info, ctx.language_id)
+
+
+def align_indentation(text: str, ctx: CompletionContext) -> str:
+    """Put continuation lines at the document's columns.
+
+    The model may indent from column 0 (relative to the cursor) or as in the file (absolute);
+    the line after the first tells which: it must sit one level in after a line that opens a
+    block, one level out for a closer or ``else``, level otherwise. The reading that fits
+    wins; when both or neither fit, the model's own columns stay. Lines inside strings keep
+    theirs. On a blank line the first line's own indentation is the cursor's.
+    """
+    lines = text.split("\n")
+    if len(lines) == 1 and not ctx.blank_line:
         return text
-    for echo in (prefix, prefix.lstrip()):
-        if text.startswith(echo):
-            return text[len(echo) :]
-    return text
+    infos = analyze(ctx.language_id, ctx.context, ctx.line_prefix + text).lines
+    follow = next(
+        (i for i in range(1, len(lines)) if lines[i].strip() and not infos[i].transparent), None
+    )
+    cursor = indent_width(ctx.line_prefix)
+    first = indent_width(lines[0]) if ctx.blank_line else 0
+    if ctx.blank_line and first and _expects_deeper(ctx):
+        return text  # the model indented into the block the cursor has not entered yet
+    if ctx.blank_line:
+        lines[0] = (
+            lines[0][len(indent_of(lines[0])) :]
+            if first <= cursor
+            else _shift(lines[0], -cursor, ctx.indent_unit)
+        )
+    delta = 0
+    if follow is not None and first < cursor:
+        joined = ctx.line_prefix + lines[0]
+        step = _expected_step(infos[follow].kind, opens_block(joined, infos[0], ctx.language_id))
+        width = indent_width(lines[follow])
+        if _sign(width - first) == step and _sign(width - cursor) != step:
+            delta = cursor - first
+    return "\n".join(
+        [lines[0]]
+        + [
+            line if infos[i].transparent else _shift(line, delta, ctx.indent_unit)
+            for i, line in enumerate(lines[1:], start=1)
+        ]
+    )
 
 
-# --- single line / indentation / scope -----------------------------------------------------
+# --- single line / scope -----------------------------------------------------------------------
 
 
 def first_line_only(text: str, ctx: CompletionContext) -> str:
@@ -248,122 +407,29 @@ def first_line_only(text: str, ctx: CompletionContext) -> str:
     return text if ctx.multiline else text.partition("\n")[0]
 
 
-def _space_step(lines: Sequence[str]) -> int:
-    """How many spaces the model used per indent level (2 or, by default, 4)."""
-    indents = [_indent_of(line) for line in lines if line.strip()]
-    counts = [len(indent) for indent in indents if indent and "\t" not in indent]
-    return 2 if reduce(gcd, counts, 0) == 2 else 4
-
-
-def _reindent(line: str, ctx: CompletionContext, step: int) -> str:
-    indent = _indent_of(line)
-    if ctx.indent_unit == "\t":
-        if not indent or "\t" in indent:
-            return line
-        tabs, spaces = divmod(len(indent), step)
-        return "\t" * tabs + " " * spaces + line[len(indent) :]
-    if "\t" not in indent:
-        return line
-    return indent.replace("\t", ctx.indent_unit) + line[len(indent) :]
-
-
-def normalize_indentation(text: str, ctx: CompletionContext) -> str:
-    """Use the document's indentation character: tabs in a tab file, spaces in a space file.
-
-    Only leading whitespace of whole lines is touched (the first line's only when nothing but
-    indentation precedes the cursor). In a tab file, runs of spaces become one tab per
-    2 or 4 spaces (the model's own step) and a remainder stays as alignment spaces.
-    """
-    lines = text.split("\n")
-    step = _space_step(lines) if ctx.indent_unit == "\t" else TAB_WIDTH
-    first = lines[0] if ctx.line_prefix.strip() else _reindent(lines[0], ctx, step)
-    return "\n".join([first, *(_reindent(line, ctx, step) for line in lines[1:])])
-
-
-@dataclass(frozen=True)
-class _Scope:
-    """The block a multi-line suggestion may fill."""
-
-    anchor: int  # index of the line that sets the block's indentation
-    limit: int  # a line indented less than this leaves the block
-    floor: int  # a closer or ``else:`` line must be indented at least this much to belong
-
-
-def _scope(lines: Sequence[str], ctx: CompletionContext) -> _Scope | None:
-    """Anchor the block on the cursor line (or the first non-blank suggested line).
-
-    A line that opens a block (``def f():``, ``if (x) {``) admits only its body: deeper
-    lines, plus a closer/continuation at its own level. Any other line admits siblings at its
-    level, plus a closer/continuation one level up (the enclosing block's ``}`` or ``else:``).
-    """
-    anchor = 0
-    line = ctx.line_prefix + lines[0]
-    if not line.strip():
-        anchor = next((i for i, ln in enumerate(lines) if ln.strip()), -1)
-        if anchor < 0:
-            return None
-        line = lines[anchor]
-    width = _width(line)
-    if _opens_block(line):
-        return _Scope(anchor, width + 1, width)
-    return _Scope(anchor, width, max(0, width - _unit_width(ctx)))
-
-
-def _line_kind(stripped: str, ctx: CompletionContext) -> str:
-    """``reopen`` (``} else {``, ``elif x:``), ``closer`` (``}``, ``)``, ``end``) or ``other``."""
-    closer = stripped[0] in _CLOSERS
-    if _CONTINUATION.match(stripped) or (closer and _opens_block(stripped)):
-        return "reopen"
-    if closer or (ctx.language_id in _END_KEYWORD_LANGUAGES and _END_KEYWORD.match(stripped)):
-        return "closer"
-    return "other"
-
-
-def _may_close(ctx: CompletionContext, scope: _Scope) -> bool:
-    """A closer may be suggested unless the code after the cursor continues the same block.
-
-    If the document's next line is still inside the block, closing it here would cut that code
-    off; if the document already has the same closer, :func:`drop_next_lines_echo` removes it.
-    """
+def _scope_end(lines: Sequence[str], ctx: CompletionContext) -> tuple[int, bool]:
+    joined = [ctx.line_prefix + lines[0], *lines[1:]]
     following = _first_nonblank(ctx.next_lines)
-    return following is None or _width(following) < scope.limit
-
-
-def _block_end(lines: Sequence[str], ctx: CompletionContext) -> tuple[int, bool]:
-    """How many lines stay inside the block, and whether the block visibly ended."""
-    scope = _scope(lines, ctx)
-    if scope is None:
-        return len(lines), False
-    for index in range(scope.anchor + 1, len(lines)):
-        stripped = lines[index].strip()
-        width = _width(lines[index])
-        if not stripped or width >= scope.limit:
-            continue
-        kind = _line_kind(stripped, ctx)
-        if kind == "reopen" and width >= scope.floor:
-            continue
-        include = kind == "closer" and width >= scope.floor and _may_close(ctx, scope)
-        return index + int(include), True
-    return len(lines), False
+    typed = bool(ctx.line_prefix.strip())
+    return block_end(joined, ctx.language_id, ctx.context, following, typed=typed)
 
 
 def limit_block_scope(text: str, ctx: CompletionContext) -> str:
     """Stop a multi-line suggestion at the end of the block the cursor is in.
 
-    A line dedented below the block ends it. ``else:``/``elif``/``except``/``finally``/
-    ``catch``/``case`` and ``} else {``-style lines continue the same compound statement, so
-    they are kept; a bare closer (``}``, ``)``, ``end``) that closes the current block is kept
-    and ends the suggestion (see :func:`_may_close`). This keeps a suggestion to one function,
-    one loop, one statement group, instead of the model's guess at the rest of the file.
+    Where a block ends comes from the language (:func:`languages.block_end`): brackets,
+    ``end``/``fi``/``done``/closing tags, and indentation only in indentation languages.
+    ``else``/``elsif``/``rescue``/``catch``-style lines continue the same statement; a closer
+    that ends the cursor's block is kept and ends the suggestion.
     """
     if not ctx.multiline:
         return text
     lines = text.split("\n")
-    end, _ = _block_end(lines, ctx)
+    end, _ = _scope_end(lines, ctx)
     return "\n".join(lines[:end])
 
 
-# --- runaway repetition --------------------------------------------------------------------
+# --- runaway repetition ----------------------------------------------------------------------
 
 
 def _repeats_at(items: Sequence[str], start: int, size: int) -> int:
@@ -430,7 +496,7 @@ def stop_repetition(text: str, ctx: CompletionContext) -> str:
     return text if cut is None else text[:cut]
 
 
-# --- whitespace ----------------------------------------------------------------------------
+# --- whitespace ------------------------------------------------------------------------------
 
 
 def trim_trailing_whitespace(text: str, ctx: CompletionContext) -> str:
@@ -452,13 +518,21 @@ def drop_blank(text: str, ctx: CompletionContext) -> str | None:
     return text if text.strip() else None
 
 
-# --- text that is already after the cursor -------------------------------------------------
+# --- text that is already after the cursor ---------------------------------------------------
+
+
+def _same_line(a: str, b: str) -> bool:
+    """Equal lines; indentation counts only for bracket-only lines (the class's ``}`` is not
+    the method's ``  }``)."""
+    if re.search(r"\w", a):
+        return a.strip() == b.strip()
+    return a.rstrip() == b.rstrip()
 
 
 def _echoes(tail: Sequence[str], following: Sequence[str]) -> bool:
     body = [line for line in tail if line.strip()]
     shared = min(len(body), len(following))
-    if shared == 0 or body[:shared] != list(following[:shared]):
+    if shared == 0 or not all(_same_line(a, b) for a, b in zip(body, following, strict=False)):
         return False
     return shared == len(body) or shared >= 2
 
@@ -467,17 +541,15 @@ def drop_next_lines_echo(text: str, ctx: CompletionContext) -> str:
     """Cut the suggestion where it starts re-typing the lines below the cursor.
 
     The suggestion's remaining non-blank lines must equal the document's next non-blank lines,
-    indentation included (the class's ``}`` is not the method's ``  }``), or at least two of
-    them must; one coincidentally equal line in the middle of a suggestion is kept. The first
-    line counts only when the cursor line is otherwise blank, and then with its prefix.
+    or at least two of them must; one coincidentally equal line in the middle of a suggestion
+    is kept. The first line counts only when the cursor line is otherwise blank.
     """
     following = [line.rstrip() for line in ctx.next_lines if line.strip()]
     if not following:
         return text
     lines = [line.rstrip() for line in text.split("\n")]
-    whole_first = not ctx.line_prefix.strip() and not ctx.line_suffix.strip()
     lines[0] = ctx.line_prefix + lines[0]
-    for index in range(0 if whole_first else 1, len(lines)):
+    for index in range(0 if ctx.blank_line else 1, len(lines)):
         if _echoes(lines[index:], following):
             return "\n".join(text.split("\n")[:index]).rstrip()
     return text
@@ -549,16 +621,20 @@ def _fewer_closers(kept: str, text: str, ctx: CompletionContext) -> bool:
 
 # --- the chain -----------------------------------------------------------------------------
 
-_HEAD_FILTERS: tuple[Filter, ...] = (
+#: Filters that read the reply (what it says); :func:`is_complete` runs these on a partial one.
+_READING: tuple[Filter, ...] = (
     normalize_newlines,
-    strip_chatter,
-    strip_code_fences,
-    normalize_indentation,
+    unwrap_code,
+    strip_prose,
+    drop_leading_newline,
+    match_indent_style,
     strip_prefix_echo,
+    align_indentation,
 )
 
+#: The whole chain, in the order it runs.
 FILTERS: tuple[Filter, ...] = (
-    *_HEAD_FILTERS,
+    *_READING,
     first_line_only,
     limit_block_scope,
     stop_repetition,
@@ -586,27 +662,61 @@ def postprocess(
     return _run(filters, raw, ctx)
 
 
-def _fence_closed(partial: str, ctx: CompletionContext) -> bool:
-    settled = normalize_newlines(partial, ctx).split("\n")[:-1]
-    return _fence_bounds(settled, ctx)[1] is not None
+def _echo_pending(settled: Sequence[str], ctx: CompletionContext) -> bool:
+    """The reply so far repeats a run of lines above without reaching the cursor yet."""
+    said = [line.strip() for line in settled if line.strip()]
+    if not said:
+        return True
+    above = [line.strip() for line in ctx.prev_lines if line.strip()]
+    size = len(said)
+    return any(above[k : k + size] == said for k in range(len(above) - size + 1))
+
+
+@lru_cache(maxsize=64)
+def _settled_complete(settled: str, ctx: CompletionContext) -> bool:
+    """Whether the whole lines received so far already end the block."""
+    raw = settled.split("\n")[:-1]
+    if _echo_pending(normalize_newlines(settled, ctx).split("\n"), ctx):
+        return False
+    cleaned = _run(_READING, "\n".join(raw), ctx)
+    if cleaned is None or not cleaned.strip():
+        return False
+    lines = cleaned.split("\n")
+    return _scope_end(lines, ctx)[1] or _line_repetition_cut(cleaned) is not None
 
 
 def is_complete(partial: str, ctx: CompletionContext) -> bool:
     """Whether reading more of the stream could only add text the filters would cut.
 
-    True once a closing fence arrived, single-line mode saw a newline, multi-line mode saw a
-    whole line that ends the block, or the text started repeating. Only whole lines (and whole
-    tokens) are judged, so a line still arriving never ends the stream early.
+    True once a closing fence arrived, single-line mode saw a newline after some text,
+    multi-line mode saw a whole line that ends the block, or the text started repeating. Only
+    whole lines (and whole tokens) are judged, so a line still arriving never ends the stream
+    early; a reply still echoing the lines above is never judged.
     """
-    cleaned = _run(_HEAD_FILTERS, partial, ctx)
-    if cleaned is None or _fence_closed(partial, ctx):
+    text = normalize_newlines(partial, ctx)
+    if _ngram_repetition_cut(_TRAILING_WORD.sub("", text)) is not None:
+        return True
+    settled = text[: text.rfind("\n") + 1]
+    if not settled:
+        return False
+    if _closed_fence(settled, ctx):
         return True
     if not ctx.multiline:
-        return "\n" in cleaned
-    settled = cleaned[: cleaned.rfind("\n") + 1]
-    if settled and _block_end(settled.split("\n")[:-1], ctx)[1]:
+        cleaned = _run(_READING, settled, ctx)
+        return (
+            cleaned is not None
+            and bool(cleaned.strip())
+            and not _echo_pending(settled.split("\n"), ctx)
+        )
+    return _settled_complete(settled, ctx)
+
+
+def _closed_fence(settled: str, ctx: CompletionContext) -> bool:
+    """The model closed its code block: a second fence, or a fence after code."""
+    if _prose_language(ctx):
+        return False
+    lines = settled.split("\n")[:-1]
+    fences = [i for i, line in enumerate(lines) if is_fence(line)]
+    if len(fences) >= 2:
         return True
-    partial_word_dropped = _TRAILING_WORD.sub("", cleaned)
-    return _line_repetition_cut(settled) is not None or (
-        _ngram_repetition_cut(partial_word_dropped) is not None
-    )
+    return bool(fences) and not all(is_intro(line) for line in lines[: fences[0]])

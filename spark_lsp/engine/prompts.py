@@ -54,3 +54,16 @@ def file_heading(path: str, language_id: str) -> str:
     """The line that names the file being edited (helps the model pick the language)."""
     return f"File: {path} (language: {language_id})\n"
 
+
+#: Opens the message of snippets from other files.
+SNIPPETS_HEADING = "Context from other files of the project (not the file being edited):\n"
+
+
+def snippet_heading(path: str, language_id: str, first: int, end: int) -> str:
+    """The line above a snippet of another file: its path, language and lines (1-based).
+
+    Neutral framing, not a comment: the current file's comment marker is wrong for another
+    language, and HTML, CSS, JSON or Markdown have no line comment at all.
+    """
+    return f"--- {path} (language: {language_id}, lines {first + 1}-{end}) ---\n"
+

@@ -11,6 +11,7 @@ request itself, so none of them can forget a check.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,9 @@ class Refused(ConfigError):
     """The service declined a request before asking the model; the message says why."""
 
 
+log = logging.getLogger(__name__)
+
+
 class ServiceEvents(Protocol):
     """What the service tells its host while it works (the language server's status bar)."""
 
@@ -52,6 +56,9 @@ class ServiceEvents(Protocol):
 
     def latency(self, ms: float) -> None:
         """How long the last model call took."""
+
+    def notice(self, message: str) -> None:
+        """Something to log for the user, not a failure: no popup (the caller says it once)."""
 
 
 class NoEvents:
@@ -68,6 +75,10 @@ class NoEvents:
 
     def latency(self, ms: float) -> None:
         """Ignored."""
+
+    def notice(self, message: str) -> None:
+        """Logged only."""
+        log.warning("%s", message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,12 +154,17 @@ class SparkService:
             self.context,
             self._completion_options,
             timer=timer,
+            notice=lambda message: self._events.notice(message),
         )
         self.pipeline.delay.fixed = self._fixed_delay()
         self.actions = ActionEngine(
             session,
             lambda: self._settings().model.name,
             lambda: self._settings().context.edit_tokens,
+            reasoning=lambda: (
+                self._settings().model.reasoning_effort,
+                self._settings().model.reasoning_tokens,
+            ),
         )
         self._editing: set[str] = set()
         self._syntax: dict[str, tuple[int, DiagnosticInfo | None]] = {}
@@ -335,6 +351,8 @@ class SparkService:
             multiline=completion.multiline,
             prompt_cache_key=self.prompt_cache_key,
             prefetch=self._prefetch and completion.prefetch_on_accept,
+            reasoning_effort=settings.model.reasoning_effort,
+            reasoning_tokens=settings.model.reasoning_tokens,
         )
 
     def _context_options(self) -> ContextOptions:
@@ -343,7 +361,8 @@ class SparkService:
         settings = self._settings()
         return ContextOptions(
             max_tokens=settings.context.max_tokens,
-            max_output_tokens=settings.completion.max_output_tokens,
+            max_output_tokens=settings.completion.max_output_tokens
+            + settings.model.reasoning_tokens,
             cross_file=settings.context.cross_file,
         )
 

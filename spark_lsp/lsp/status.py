@@ -91,6 +91,10 @@ class StatusReporter:
         """Remember the last model call's duration (shown with the next status)."""
         self.latency_ms = ms
 
+    def notice(self, message: str) -> None:
+        """A log message for the user (the service says it once, not per keystroke)."""
+        self.problem("notice", message, popup=False)
+
     def excluded(self, reason: str | None) -> None:
         """Say in the status why the current document is not sent (or clear that note)."""
         noted = self.detail is not None and self.detail.startswith(EXCLUDED_NOTE)

@@ -55,6 +55,8 @@ class CreateRequest:
     previous_response_id: str | None = None
     stream_id: str | None = None
     generate: bool = True
+    #: ``reasoning.effort`` ("low", …); ``None`` sends no ``reasoning`` field.
+    reasoning_effort: str | None = None
 
     def with_stream_id(self, stream_id: str | None) -> CreateRequest:
         """Return a copy bound to a lane (or to none)."""
@@ -88,6 +90,8 @@ def encode_create(req: CreateRequest) -> str:
         body["instructions"] = req.instructions
     if req.max_output_tokens is not None:
         body["max_output_tokens"] = max(MIN_OUTPUT_TOKENS, req.max_output_tokens)
+    if req.reasoning_effort is not None:
+        body["reasoning"] = {"effort": req.reasoning_effort}
     if req.prompt_cache_key:
         body["prompt_cache_key"] = req.prompt_cache_key
     if req.previous_response_id:

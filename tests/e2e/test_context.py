@@ -66,7 +66,8 @@ async def test_cross_file_snippets_are_ranked_and_headed(editor: Editor) -> None
     message = [m for m in generated(editor) if m.get("generate") is not False][-1]
     texts = [part["text"] for item in message["input"] for part in item["content"]]
     assert len(texts) >= 2 and CURSOR in texts[-1]  # stable context first, the cursor last
-    assert "# pricing.py (lines" in texts[0] and "def compute_discount" in texts[0]
+    assert "--- pricing.py (language: python, lines 1-" in texts[0]
+    assert "def compute_discount" in texts[0] and "# pricing.py" not in texts[0]
 
 
 async def test_the_128k_cap_holds_on_a_huge_file(tmp_path: Path) -> None:

@@ -7,16 +7,15 @@ import pytest
 from spark_lsp.engine.actions import (
     ActionSpec,
     DiagnosticInfo,
-    Region,
     _context_lines,
     edit_prompt,
     list_actions,
     looks_like_regex_request,
-    parse_replacement,
     region_for,
     syntax_error,
 )
 from spark_lsp.engine.documents import DocumentIndex
+from spark_lsp.engine.edits import apply_edits, reply_edits
 from spark_lsp.errors import ConfigError, ModelRequestError
 from tests.counter import loaded_counter
 
@@ -86,14 +85,15 @@ def test_region_is_whole_lines_and_exact_text() -> None:
         ("def f():", "def f():\n"),
     ],
 )
-def test_parse_replacement(raw: str, expected: str) -> None:
-    assert parse_replacement(raw, Region(0, 1, 0, "def f()\n"), "python") == expected
+def test_reply_to_region_text(raw: str, expected: str) -> None:
+    edits = reply_edits(raw, "", "def f()\n", "", language_id="python")
+    assert apply_edits("def f()\n", edits) == expected
 
 
 def test_empty_reply_is_an_error_and_crlf_is_kept() -> None:
     with pytest.raises(ModelRequestError):
-        parse_replacement("```\n```", Region(0, 1, 0, "x = 1\n"))
-    assert parse_replacement("y = 2\n", Region(0, 1, 0, "x = 1\r\n")) == "y = 2\r\n"
+        reply_edits("```\n```", "", "x = 1\n", "")
+    assert apply_edits("x = 1\r\n", reply_edits("y = 2\n", "", "x = 1\r\n", "")) == "y = 2\r\n"
 
 
 @pytest.mark.parametrize("budget", [0, 10, 200, 5000])

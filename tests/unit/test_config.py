@@ -120,6 +120,8 @@ def test_object_settings_merge_entry_by_entry() -> None:
     assert dict(settings.completion.languages) == {
         "*": True,
         "plaintext": False,
+        "text": False,
+        "mdx": False,
         "markdown": True,
         "python": False,
     }

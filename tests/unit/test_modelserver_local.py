@@ -123,9 +123,9 @@ async def test_output_over_the_limit_ends_incomplete() -> None:
 
 @pytest.mark.parametrize(
     ("text", "instructions"),
-    [("fix " + CURSOR, TASK_EDIT + "\nRename x."), ("no cursor marker", TASK_COMPLETE)],
+    [("fix " + CURSOR, TASK_EDIT + "\nRename x."), ("no cursor marker", TASK_EDIT), ("", "x")],
 )
-async def test_declines_edits_and_prompts_without_a_cursor(text: str, instructions: str) -> None:
+async def test_declines_edits_and_empty_prompts(text: str, instructions: str) -> None:
     async with running(LocalEngine()) as server, client(server) as ws:
         [error] = await ask(ws, text, instructions=instructions)
     assert error["error"]["code"] == "unsupported_task"
@@ -189,3 +189,12 @@ def test_unreadable_files_are_skipped(tmp_path: Path) -> None:
     index.build()
     assert [p.name for p in index.files] == ["ok.py"]
     assert os.path.islink(tmp_path / "dangling.py")
+
+
+async def test_plain_request_continues_from_the_end_of_the_input() -> None:
+    """A plain Responses client sends no cursor marker: the input's end is the cursor."""
+    text = "a b c d e f g h i j k l m n o p\n" * 3 + "a b c d"
+    async with running(LocalEngine()) as server, client(server) as ws:
+        events = await ask(ws, text, instructions="Continue the code.", max_output_tokens=16)
+    assert "error" not in types(events)
+    assert text_of(events).startswith(" e f g h")

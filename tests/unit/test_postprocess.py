@@ -46,7 +46,9 @@ CHATTER: list[Case] = [
     # real code is never eaten
     ("okay:\n  x", {}, "okay:\n  x"),
     ("here_is = 1\nfoo()", {}, "here_is = 1\nfoo()"),
-    ("Sure, here it is:\nfoo", {"line_prefix": "# "}, "Sure, here it is:\nfoo"),
+    ("Sure, here it is:\nfoo", {"line_prefix": "# ", "in_text": True}, "Sure, here it is:\nfoo"),
+    ("Sure, here it is:\nfoo", {"line_prefix": "x = "}, "foo"),
+    ("foo()\n\nThis calls foo.", {}, "foo()"),
     ("Here is the list:\n- a", {"language_id": "markdown"}, "Here is the list:\n- a"),
     ("else:\n    pass", {}, "else:\n    pass"),
 ]
@@ -62,9 +64,11 @@ FENCES: list[Case] = [
     # indented fences are real text (a docstring), code before a fence is kept
     (
         '    ```python\n    foo()\n    ```\n    """',
-        {},
+        {"in_text": True},
         '    ```python\n    foo()\n    ```\n    """',
     ),
+    ("  ```python\n  foo()\n  ```", {}, "foo()"),
+    ("`foo(x)`", {}, "foo(x)"),
     ("x = 1;\n```js\ny", {}, "x = 1;"),
     ("```js\nfoo\n```", {"language_id": "markdown"}, "```js\nfoo\n```"),
 ]
@@ -75,11 +79,24 @@ PREFIX_ECHO: list[Case] = [
     ("def f(a, b):", {"line_prefix": "def f("}, "a, b):"),
     ("a_list = []", {"line_prefix": "a"}, "a_list = []"),
     ("x + 1", {"line_prefix": "y = "}, "x + 1"),
+    ("print('été')", {"line_prefix": "  print('"}, "été')"),
+    ("compute_total(x)", {"line_prefix": "    y = compute_"}, "total(x)"),
+    (
+        "def f():\n    y = compute_total(x)",
+        {"line_prefix": "    y = compute_", "prev_lines": ("def f():",)},
+        "total(x)",
+    ),
+    ("def f():", {"line_prefix": "    ", "prev_lines": ("def f():",)}, ""),
+]
+
+ALIGN: list[Case] = [
     ("    return 1", {"line_prefix": "    ", "prev_lines": ("def f():",)}, "return 1"),
     ("    return 1", {"line_prefix": "    ", "prev_lines": ("    if x:",)}, "    return 1"),
-    ("        deeper()", {"line_prefix": "    "}, "        deeper()"),
+    ("        deeper()", {"line_prefix": "    "}, "    deeper()"),
     ("    x", {"line_prefix": ""}, "    x"),
-    ("print('été')", {"line_prefix": "  print('"}, "été')"),
+    ("if x:\n    y()", {"line_prefix": "    "}, "if x:\n        y()"),
+    ("if x:\n        y()", {"line_prefix": "    "}, "if x:\n        y()"),
+    ("a()\nb()", {"line_prefix": "    "}, "a()\n    b()"),
 ]
 
 FIRST_LINE: list[Case] = [
@@ -187,11 +204,12 @@ LINE_SUFFIX: list[Case] = [
 TABLES: list[Row] = [
     *_rows(pp.normalize_newlines, NEWLINES),
     *_rows(pp.apply_eol, EOL),
-    *_rows(pp.strip_chatter, CHATTER),
-    *_rows(pp.strip_code_fences, FENCES),
+    *_rows(pp.strip_prose, CHATTER),
+    *_rows(pp.unwrap_code, FENCES),
     *_rows(pp.strip_prefix_echo, PREFIX_ECHO),
+    *_rows(pp.align_indentation, ALIGN),
     *_rows(pp.first_line_only, FIRST_LINE),
-    *_rows(pp.normalize_indentation, INDENTATION),
+    *_rows(pp.match_indent_style, INDENTATION),
     *_rows(pp.limit_block_scope, SCOPE),
     *_rows(pp.stop_repetition, REPETITION),
     *_rows(pp.trim_trailing_whitespace, TRIM),

@@ -190,7 +190,11 @@ class CursorPrompt:
 
     @classmethod
     def parse(cls, request: EngineRequest) -> CursorPrompt | None:
-        """Find the last input text holding the cursor marker; None if there is none."""
+        """Find the last input text holding the cursor marker.
+
+        A plain Responses request ("Continue the code.", the code as input) has no marker:
+        the end of its last non-empty input is the cursor. ``None`` when there is no input.
+        """
         texts = request.input_texts
         for index in range(len(texts) - 1, -1, -1):
             if CURSOR in texts[index]:
@@ -201,7 +205,11 @@ class CursorPrompt:
                     after.replace(CURSOR, ""),
                     tuple(t.replace(CURSOR, "") for t in others),
                 )
-        return None
+        filled = [index for index, text in enumerate(texts) if text.strip()]
+        if not filled:
+            return None
+        last = filled[-1]
+        return cls(texts[last], "", texts[:last] + texts[last + 1 :])
 
     @property
     def line_before(self) -> str:

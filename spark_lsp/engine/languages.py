@@ -1,0 +1,732 @@
+"""What spark-lsp knows about each language: comments, blocks, indentation, and where a block ends.
+
+Post-processing (where does a multi-line suggestion stop?), edits (which indentation does a
+region use?) and context (how is a comment written?) all ask the same questions, so the answers
+live here, in one table. The syntax tree comes first: where a grammar is installed
+(:mod:`spark_lsp.engine.grammars`) strings, heredocs, raw strings and comments are read from the
+parse, and brackets and keywords are its tokens. Without one, a small lexer driven by the same
+table finds them. Block depth then comes from brackets plus the table's keywords; indentation
+decides only in indentation languages (Python, YAML, Sass…).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache, reduce
+from math import gcd
+from typing import TYPE_CHECKING
+
+from spark_lsp.engine.grammars import canonical_language, parser_for
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+__all__ = [
+    "LanguageSpec",
+    "Analysis",
+    "LineInfo",
+    "TAB_WIDTH",
+    "analyze",
+    "block_end",
+    "comment_syntax",
+    "foreign_indent",
+    "cursor_in_text",
+    "indent_unit",
+    "indent_width",
+    "line_comment",
+    "opens_block",
+    "restyle_indent",
+    "spec_for",
+]
+
+TAB_WIDTH = 4
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageSpec:
+    """One row of the language table; the defaults describe a C-like brace language."""
+
+    line_comment: str | None = "//"
+    block_comment: tuple[str, str] | None = ("/*", "*/")
+    #: Blocks end by indentation (Python, YAML, Sass): brackets still group lines.
+    indentation: bool = False
+    #: The language indents with tabs whatever the file shows (Go, Makefiles).
+    tabs: bool = False
+    #: Prose: no block scope, no prose stripping, fences are content.
+    prose: bool = False
+    brackets: str = "()[]{}"
+    quotes: str = "\"'`"
+    #: Quotes whose strings may run over several lines (others end with the line).
+    multiline_quotes: str = "`"
+    triple_quotes: bool = False
+    #: Keywords that open a block when they start a line (Ruby ``def``, shell ``if``).
+    line_openers: frozenset[str] = frozenset()
+    #: Keywords that open a block wherever they stand (``do``, Lua ``then``/``function``).
+    openers: frozenset[str] = frozenset()
+    #: Keywords that close one (``end``, ``fi``, ``done``, ``esac``, ``until``).
+    closers: frozenset[str] = frozenset()
+    #: Words that, starting a line, continue the enclosing compound statement one level up.
+    continuations: frozenset[str] = frozenset()
+    #: ``#`` lines are preprocessor directives, outside the block structure.
+    preprocessor: bool = False
+    #: Markup: ``<tag>`` opens and ``</tag>`` closes.
+    tags: bool = False
+    #: What makes a line open an indented block in an indentation language.
+    block_suffix: str = r"[:{(\[]"
+    #: A data format: a capitalised line ending in a period may be a value, not prose.
+    data: bool = False
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_C_CONTINUATIONS = _words("else catch finally case default")
+_HASH = LanguageSpec(line_comment="#", block_comment=None)
+_RUBY = LanguageSpec(
+    line_comment="#",
+    block_comment=("=begin", "=end"),
+    line_openers=_words("def class module if unless while until case begin for"),
+    openers=_words("do"),
+    closers=_words("end"),
+    continuations=_words("elsif else rescue ensure when in"),
+)
+_SHELL = LanguageSpec(
+    line_comment="#",
+    block_comment=None,
+    brackets="{}",
+    quotes="\"'",
+    line_openers=_words("if case"),
+    openers=_words("do"),
+    closers=_words("fi esac done"),
+    continuations=_words("elif else"),
+)
+_LUA = LanguageSpec(
+    line_comment="--",
+    block_comment=("--[[", "]]"),
+    quotes="\"'",
+    openers=_words("function do then repeat"),
+    closers=_words("end until"),
+    continuations=_words("else elseif"),
+)
+_PYTHON = LanguageSpec(
+    line_comment="#",
+    block_comment=None,
+    indentation=True,
+    quotes="\"'",
+    triple_quotes=True,
+    continuations=_words("else elif except finally case"),
+)
+_MARKUP = LanguageSpec(line_comment=None, block_comment=("<!--", "-->"), tags=True, quotes='"')
+_CSS = LanguageSpec(line_comment=None, quotes="\"'")
+_PROSE = LanguageSpec(line_comment=None, block_comment=None, prose=True)
+
+#: The table, by canonical LSP language id. Unknown languages get ``LanguageSpec()``.
+LANGUAGES: dict[str, LanguageSpec] = {
+    "python": _PYTHON,
+    "javascript": LanguageSpec(continuations=_C_CONTINUATIONS),
+    "typescript": LanguageSpec(continuations=_C_CONTINUATIONS),
+    "go": LanguageSpec(tabs=True, continuations=_C_CONTINUATIONS),
+    "rust": LanguageSpec(quotes='"', multiline_quotes='"', continuations=_C_CONTINUATIONS),
+    "c": LanguageSpec(quotes="\"'", preprocessor=True, continuations=_C_CONTINUATIONS),
+    "cpp": LanguageSpec(quotes="\"'", preprocessor=True, continuations=_C_CONTINUATIONS),
+    "java": LanguageSpec(quotes="\"'", continuations=_C_CONTINUATIONS),
+    "csharp": LanguageSpec(quotes="\"'", preprocessor=True, continuations=_C_CONTINUATIONS),
+    "kotlin": LanguageSpec(quotes="\"'", continuations=_C_CONTINUATIONS),
+    "swift": LanguageSpec(quotes='"', continuations=_C_CONTINUATIONS),
+    "php": LanguageSpec(continuations=_C_CONTINUATIONS),
+    "ruby": _RUBY,
+    "shellscript": _SHELL,
+    "lua": _LUA,
+    "html": _MARKUP,
+    "xml": _MARKUP,
+    "vue": _MARKUP,
+    "css": _CSS,
+    "scss": LanguageSpec(quotes="\"'"),
+    "less": LanguageSpec(quotes="\"'"),
+    "sass": LanguageSpec(indentation=True, quotes="\"'", block_suffix=r"$^"),
+    "yaml": LanguageSpec(
+        line_comment="#",
+        block_comment=None,
+        indentation=True,
+        quotes="\"'",
+        block_suffix=r":",
+        data=True,
+    ),
+    "toml": LanguageSpec(line_comment="#", block_comment=None, data=True),
+    "json": LanguageSpec(line_comment=None, block_comment=None, quotes='"', data=True),
+    "makefile": LanguageSpec(line_comment="#", block_comment=None, tabs=True, quotes="\"'"),
+    "dockerfile": _HASH,
+    "perl": _HASH,
+    "r": _HASH,
+    "elixir": LanguageSpec(
+        line_comment="#",
+        block_comment=None,
+        openers=_words("do fn"),
+        closers=_words("end"),
+        continuations=_words("else rescue catch after"),
+    ),
+    "julia": LanguageSpec(
+        line_comment="#",
+        block_comment=("#=", "=#"),
+        line_openers=_words("function if for while begin let struct module macro try"),
+        closers=_words("end"),
+        continuations=_words("else elseif catch finally"),
+    ),
+    "sql": LanguageSpec(line_comment="--"),
+    "haskell": LanguageSpec(line_comment="--", block_comment=("{-", "-}"), indentation=True),
+    "clojure": LanguageSpec(line_comment=";;", block_comment=None),
+    "lisp": LanguageSpec(line_comment=";;", block_comment=None),
+    "scheme": LanguageSpec(line_comment=";;", block_comment=None),
+    "vim": LanguageSpec(line_comment='"', block_comment=None),
+    "latex": LanguageSpec(line_comment="%", block_comment=None, prose=True),
+    "erlang": LanguageSpec(line_comment="%", block_comment=None),
+    "matlab": LanguageSpec(line_comment="%", block_comment=("%{", "%}")),
+    "markdown": _PROSE,
+    "mdx": _PROSE,
+    "plaintext": _PROSE,
+    "text": _PROSE,
+    "restructuredtext": _PROSE,
+}
+# Editor ids that name a table row above under another name.
+_SAME_AS = {
+    "javascriptreact": "javascript",
+    "typescriptreact": "typescript",
+    "objective-c": "c",
+    "objective-cpp": "cpp",
+    "cuda-cpp": "cpp",
+    "jsonc": "json",
+    "coffeescript": "python",
+    "dart": "java",
+    "scala": "java",
+    "groovy": "java",
+}
+
+
+#: A language we know nothing about: indentation decides, a closing bracket or ``else`` line
+#: belongs to the block it closes, and ``#`` or ``//`` may start a comment.
+GENERIC = LanguageSpec(
+    line_comment="//",
+    indentation=True,
+    brackets="()[]",
+    continuations=_words("else elif except finally catch case default"),
+)
+
+
+def spec_for(language_id: str) -> LanguageSpec:
+    """The table row for an editor's language id (:data:`GENERIC` when unknown)."""
+    key = canonical_language(language_id)
+    return LANGUAGES.get(_SAME_AS.get(key, key), GENERIC)
+
+
+def comment_syntax(language_id: str) -> tuple[str | None, tuple[str, str] | None]:
+    """(line-comment marker, block-comment delimiters); ``None`` where the language has none."""
+    spec = spec_for(language_id)
+    return spec.line_comment, spec.block_comment
+
+
+def line_comment(language_id: str) -> str | None:
+    """The line-comment marker, or ``None`` (HTML, CSS, JSON and Markdown have none)."""
+    return spec_for(language_id).line_comment
+
+
+# --- indentation ----------------------------------------------------------------------------
+
+
+def indent_of(line: str) -> str:
+    """The leading blanks of ``line``."""
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def indent_width(line: str) -> int:
+    """Width of the leading blanks, a tab counting :data:`TAB_WIDTH`."""
+    return len(indent_of(line).expandtabs(TAB_WIDTH))
+
+
+def _space_unit(widths: Sequence[int]) -> int:
+    step = reduce(gcd, widths, 0)
+    return step if step in (2, 3) else 4
+
+
+def indent_unit(lines: Sequence[str], language_id: str) -> str:
+    """The file's indentation step from ``lines`` (a tab, or N spaces); ``""`` when unknown.
+
+    A block comment's `` * `` continuation lines are not evidence (a license header would
+    otherwise read as a one- or two-space file). With no evidence a tab language answers a tab
+    and any other language ``""``: the caller then keeps the model's own indentation.
+    """
+    widths = []
+    for line in lines:
+        stripped = line.lstrip(" \t")
+        if not stripped.strip() or stripped.startswith("*"):
+            continue
+        if line.startswith("\t"):
+            return "\t"
+        if line.startswith(" "):
+            widths.append(len(line) - len(stripped))
+    if widths:
+        return " " * _space_unit(widths)
+    return "\t" if spec_for(language_id).tabs else ""
+
+
+def model_step(lines: Sequence[str]) -> int:
+    """How many spaces the model used per level in ``lines`` (2, 3 or 4)."""
+    widths = [
+        len(indent_of(line)) for line in lines if line.strip() and "\t" not in indent_of(line)
+    ]
+    return _space_unit([w for w in widths if w])
+
+
+def foreign_indent(line: str, unit: str) -> bool:
+    """Spaces in a tab file, or tabs in a space file."""
+    indent = indent_of(line)
+    return ("\t" not in indent) if unit == "\t" else ("\t" in indent)
+
+
+def restyle_indent(line: str, unit: str, step: int) -> str:
+    """``line`` indented with the file's character: in a tab file one tab per ``step`` spaces
+    (a remainder stays as alignment), in a space file one ``unit`` per tab."""
+    indent = indent_of(line)
+    if not indent or not unit or not foreign_indent(line, unit):
+        return line
+    if unit == "\t":
+        levels, rest = divmod(len(indent), step)
+        return "\t" * levels + " " * rest + line[len(indent) :]
+    return indent.replace("\t", unit) + line[len(indent) :]
+
+
+# --- line analysis ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LineInfo:
+    """What the block scanner needs to know about one line.
+
+    ``transparent``: the line starts inside a string, heredoc or comment, or is a preprocessor
+    directive — it says nothing about blocks. ``low`` is the lowest bracket/keyword depth
+    reached on the line and ``delta`` the depth at its end, both relative to its start.
+    ``kind`` is ``closer`` (the line closes a block: ``}``, ``end``, ``fi``), ``reopen``
+    (``} else {``, ``elsif``, ``rescue``) or ``other``.
+    """
+
+    transparent: bool = False
+    low: int = 0
+    delta: int = 0
+    kind: str = "other"
+
+
+_OPAQUE_SUFFIXES = ("string", "string_literal", "comment", "heredoc_body", "block_scalar")
+_OPAQUE_TYPES = frozenset(
+    {"char_literal", "template_string", "text_block", "raw_text", "heredoc_end"}
+)
+_WORD = re.compile(r"[A-Za-z_][\w]*")
+_TAG = re.compile(r"<(/?)([A-Za-z][\w:-]*)[^<>]*?(/?)>")
+_VOID_TAGS = _words("area base br col embed hr img input link meta source track wbr")
+
+
+def _opaque(node_type: str) -> bool:
+    return node_type in _OPAQUE_TYPES or node_type.endswith(_OPAQUE_SUFFIXES)
+
+
+@dataclass
+class _Scan:
+    """Per-row raw facts, filled by the tree walker or the fallback lexer."""
+
+    rows: int
+    inside: set[int] = field(default_factory=set)
+    open_at_end: bool = False
+    end_state: str | None = None
+    tokens: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
+
+    def token(self, row: int, column: int, text: str) -> None:
+        self.tokens.setdefault(row, []).append((column, text))
+
+    def merged(self, words: _Scan) -> _Scan:
+        """This scan's strings and punctuation with ``words``' keywords.
+
+        Keywords come from the lexer because a parser's error recovery turns a stray ``end``
+        or ``fi`` (its opener is above the window) into a plain identifier.
+        """
+        for row, found in words.tokens.items():
+            mine = [token for token in self.tokens.get(row, []) if not _WORD.match(token[1])]
+            words_only = [token for token in found if _WORD.match(token[1])]
+            self.tokens[row] = sorted(mine + words_only)
+        return self
+
+
+def _walk(node: Node, min_row: int) -> Iterator[Node]:
+    """Leaves and opaque nodes of a tree, in document order, without recursion; subtrees that
+    end above ``min_row`` are skipped (the lines above the cursor were read once already)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.end_point.row < min_row:
+            continue
+        if current.child_count == 0 or _opaque(current.type):
+            yield current
+        else:
+            stack.extend(reversed(current.children))
+
+
+def _scan_tree(language_id: str, source: str, min_row: int = 0) -> _Scan | None:
+    parser = parser_for(language_id)
+    if parser is None:
+        return None
+    tree = parser.parse(source.encode("utf-8", "surrogatepass"))
+    scan = _Scan(source.count("\n") + 1)
+    for node in _walk(tree.root_node, min_row):
+        if node.is_missing or node.start_byte == node.end_byte:
+            continue  # error recovery's invented tokens (a ``}`` the text lacks) are not text
+        start, end = node.start_point, node.end_point
+        if _opaque(node.type):
+            whole = node.type == "heredoc_end" or (start.column == 0 and "body" in node.type)
+            first = start.row if whole else start.row + 1
+            last = end.row if end.column > 0 else end.row - 1
+            scan.inside.update(range(first, last + 1))
+        elif not node.is_named and not _WORD.match(node.type):
+            scan.token(start.row, start.column, node.type)
+    return scan
+
+
+def _scan_text(spec: LanguageSpec, source: str, row0: int = 0, state: str | None = None) -> _Scan:
+    """The fallback lexer: quotes, triple quotes, line and block comments, words, brackets.
+
+    ``state`` is what the text starts inside (a delimiter), from the lines before ``row0``.
+    """
+    lines = source.split("\n")
+    scan = _Scan(len(lines))
+    for row, line in enumerate(lines, start=row0):
+        if state is not None:
+            scan.inside.add(row)
+        i = 0
+        while i < len(line):
+            if state is None:
+                i, state = _lex_one(spec, line, i, scan, row)
+                continue
+            end = line.find(state, i) if state != "\n" else -1
+            if end < 0:
+                break
+            i, state = end + len(state), None
+        scan.open_at_end = state is not None
+        if state == "\n" or (
+            state is not None and state in spec.quotes and state not in spec.multiline_quotes
+        ):
+            state = None  # line comments and ordinary quotes end with the line
+    scan.end_state = state
+    return scan
+
+
+@lru_cache(maxsize=64)
+def _plain_run(spec: LanguageSpec) -> re.Pattern[str]:
+    """Characters that can start nothing the lexer cares about (blanks, operators)."""
+    starts = {"\\", *spec.quotes, *spec.brackets}
+    starts.update(
+        marker[0] for marker in (spec.line_comment, *(spec.block_comment or ())) if marker
+    )
+    return re.compile("[^\\w" + "".join(re.escape(c) for c in sorted(starts)) + "]+")
+
+
+def _lex_one(
+    spec: LanguageSpec, line: str, i: int, scan: _Scan, row: int
+) -> tuple[int, str | None]:
+    plain = _plain_run(spec).match(line, i)
+    if plain:
+        return plain.end(), None
+    if spec.line_comment and line.startswith(spec.line_comment, i):
+        return len(line), "\n"
+    if spec.block_comment and line.startswith(spec.block_comment[0], i):
+        return i + len(spec.block_comment[0]), spec.block_comment[1]
+    triple = line[i : i + 3]
+    if spec.triple_quotes and triple in ('"""', "'''"):
+        return i + 3, triple
+    char = line[i]
+    if char == "\\":
+        return i + 2, None
+    if char in spec.quotes:
+        return i + 1, char
+    word = _WORD.match(line, i)
+    if word:
+        scan.token(row, i, word.group())
+        return word.end(), None
+    if char in spec.brackets:
+        scan.token(row, i, char)
+    return i + 1, None
+
+
+def _bracket_steps(token: str, spec: LanguageSpec) -> list[int]:
+    opening, closing = spec.brackets[0::2], spec.brackets[1::2]
+    return [1 if c in opening else -1 for c in token if c in opening or c in closing]
+
+
+def _line_steps(spec: LanguageSpec, tokens: Sequence[str], line: str) -> tuple[list[int], str]:
+    """Depth steps of one line, in order, and its kind."""
+    stripped = line.strip()
+    first = _WORD.match(stripped)
+    first_word = first.group() if first else ""
+    steps: list[int] = []
+    continuation = first_word in spec.continuations
+    if continuation:
+        steps += [-1, 1]
+    for index, token in enumerate(tokens):
+        if token in spec.closers and not (continuation and index == 0):
+            steps.append(-1)
+        elif token in spec.openers and not continuation:
+            steps.append(1)
+        elif token in spec.line_openers and index == 0 and token == first_word:
+            steps.append(1)
+        elif token and token[-1] in "([{" or token in ")]}" or token in ("]]", "[["):
+            steps += _bracket_steps(token, spec)
+    if spec.tags:
+        steps += _tag_steps(stripped)
+    return steps, _kind(steps, stripped, continuation)
+
+
+def _tag_steps(line: str) -> list[int]:
+    steps = []
+    for closing, name, self_closing in _TAG.findall(line):
+        if closing:
+            steps.append(-1)
+        elif not self_closing and name.lower() not in _VOID_TAGS:
+            steps.append(1)
+    return steps
+
+
+def _kind(steps: Sequence[int], stripped: str, continuation: bool) -> str:
+    if not steps or steps[0] >= 0:
+        return "reopen" if continuation or _LABEL.match(stripped) else "other"
+    return "reopen" if sum(steps) >= 0 else "closer"
+
+
+_LABEL = re.compile(r"^(?:case\b.*|default\s*):\s*$")
+
+
+def _fold(steps: Sequence[int]) -> tuple[int, int]:
+    depth = low = 0
+    for step in steps:
+        depth += step
+        low = min(low, depth)
+    return low, depth
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """Line facts for a suggestion, plus what the lines above left open.
+
+    ``start_depth`` is the bracket depth the cursor's line starts at (an indentation language
+    ignores indentation until it is closed) and ``anchor_width`` the indentation of the
+    statement that opened it.
+    """
+
+    start_depth: int
+    anchor_width: int
+    lines: tuple[LineInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _ContextFacts:
+    """What the lines above the cursor leave open, read once per context."""
+
+    state: str | None
+    depth: int
+    anchor: int
+
+
+@lru_cache(maxsize=32)
+def _context_facts(language_id: str, context: str) -> _ContextFacts:
+    """The lexer's state after the lines above, and for indentation languages the bracket depth
+    they leave open and the indentation of the statement that opened it (read by the lexer
+    alone: an indentation language's strings and comments are what it reads well)."""
+    spec = spec_for(language_id)
+    lexed = _scan_text(spec, context)
+    if not spec.indentation:  # depth is counted from the cursor's line: only the state matters
+        return _ContextFacts(lexed.end_state, 0, 0)
+    depth, anchor = 0, 0
+    for row, line in enumerate(context.split("\n")[:-1]):
+        info = _line_info(spec, lexed, row, line)
+        if not info.transparent and line.strip() and depth == 0:
+            anchor = indent_width(line)
+        depth = max(0, depth + info.delta)
+    return _ContextFacts(lexed.end_state, depth, anchor)
+
+
+@lru_cache(maxsize=256)
+def analyze(language_id: str, context: str, text: str) -> Analysis:
+    """Per-line facts for ``text`` (the suggestion, its first line joined to the cursor line),
+    parsed after ``context`` (whole lines above it, so an open string or comment is known)."""
+    spec = spec_for(language_id)
+    offset = context.count("\n")
+    facts = _context_facts(language_id, context)
+    lexed = _scan_text(spec, text, offset, facts.state)
+    tree = _scan_tree(language_id, context + text, offset) if not spec.tags else None
+    scan = lexed if tree is None else tree.merged(lexed)
+    infos = tuple(
+        _line_info(spec, scan, row, line) for row, line in enumerate(text.split("\n"), start=offset)
+    )
+    return Analysis(facts.depth, facts.anchor, infos)
+
+
+def _line_info(spec: LanguageSpec, scan: _Scan, row: int, line: str) -> LineInfo:
+    tokens = tuple(text for _, text in scan.tokens.get(row, ()))
+    inside = row in scan.inside
+    transparent = inside or (spec.preprocessor and line.lstrip().startswith("#"))
+    if transparent:
+        return LineInfo(True, 0, 0, "other")
+    steps, kind = _line_steps(spec, tokens, line)
+    low, delta = _fold(steps)
+    return LineInfo(False, low, delta, kind)
+
+
+def cursor_in_text(language_id: str, context: str) -> bool:
+    """Whether the end of ``context`` (text up to the cursor) is inside a comment or string,
+    where prose is what the user writes and must not be stripped."""
+    spec = spec_for(language_id)
+    if spec.prose:
+        return True
+    cut = context.rfind("\n") + 1
+    above, line = context[:cut], context[cut:]
+    facts = _context_facts(language_id, above)
+    if _scan_text(spec, line, above.count("\n"), facts.state).open_at_end:
+        return True
+    return _tree_inside(language_id, context)
+
+
+def _tree_inside(language_id: str, context: str) -> bool:
+    parser = parser_for(language_id)
+    if parser is None or not context.strip():
+        return False
+    source = context.encode("utf-8", "surrogatepass")
+    tree = parser.parse(source)
+    last = source[source.rfind(b"\n") + 1 :]
+    if not last:
+        return False
+    point = (source.count(b"\n"), len(last) - 1)
+    node: Node | None = tree.root_node.descendant_for_point_range(point, point)
+    while node is not None:
+        if _opaque(node.type):
+            return True
+        node = node.parent
+    return False
+
+
+# --- block scope -------------------------------------------------------------------------------
+
+
+def opens_block(line: str, info: LineInfo, language_id: str) -> bool:
+    """Whether ``line`` opens a block its next lines are the body of."""
+    spec = spec_for(language_id)
+    if info.delta > 0:
+        return True
+    if not spec.indentation:
+        return False
+    code = line.rstrip()
+    if spec.line_comment and f" {spec.line_comment}" in code:
+        code = code[: code.index(f" {spec.line_comment}")].rstrip()
+    return bool(re.search(spec.block_suffix + r"$", code))
+
+
+def block_end(
+    lines: Sequence[str],
+    language_id: str,
+    context: str,
+    next_line: str | None,
+    *,
+    typed: bool = True,
+) -> tuple[int, bool]:
+    """How many of ``lines`` stay in the cursor's block, and whether the block visibly ended.
+
+    ``lines[0]`` is the cursor's whole line (text before the cursor plus the suggestion's first
+    line); ``context`` the text above it; ``next_line`` the document's first non-blank line
+    after the cursor line. A closer that ends the cursor's block is kept (and ends the
+    suggestion) unless the document's next line still belongs to that block.
+
+    ``typed`` says text stands before the cursor on its line: when that line opens a block,
+    the suggestion is its body and stops where it closes. On a blank line the suggestion's
+    own blocks are siblings of the lines around it and may be followed by more siblings.
+    """
+    spec = spec_for(language_id)
+    if spec.prose or not lines:
+        return len(lines), False
+    analysis = analyze(language_id, context, "\n".join(lines))
+    if spec.indentation:
+        return _indent_end(lines, analysis, language_id, next_line, typed)
+    return _depth_end(lines, analysis.lines, next_line, typed)
+
+
+def _surface_kind(stripped: str, spec: LanguageSpec) -> str:
+    """How a dedented line relates to the block above, read from its first characters:
+    ``}`` / ``)`` close it (``} else {`` reopens), ``else:`` / ``case x:`` reopen it."""
+    word = _WORD.match(stripped)
+    first_word = word.group() if word else ""
+    if first_word in spec.continuations or _LABEL.match(stripped):
+        return "reopen"
+    if stripped[0] in ")]}":
+        return "reopen" if stripped.rstrip().endswith(("{", ":")) else "closer"
+    return "closer" if first_word in spec.closers else "other"
+
+
+def _may_close(first_line: str, next_line: str | None) -> bool:
+    """The document's next line does not continue the cursor's block."""
+    if next_line is None:
+        return True
+    stripped = next_line.strip()
+    starts_closed = bool(stripped) and (stripped[0] in ")]}" or stripped.startswith("</"))
+    keyword = _WORD.match(stripped)
+    ends = keyword is not None and keyword.group() in _ALL_CLOSERS
+    return starts_closed or ends or indent_width(next_line) < indent_width(first_line)
+
+
+_ALL_CLOSERS = frozenset().union(*(s.closers | s.continuations for s in LANGUAGES.values()))
+
+
+def _depth_end(
+    lines: Sequence[str], infos: Sequence[LineInfo], next_line: str | None, typed: bool
+) -> tuple[int, bool]:
+    depth = infos[0].delta
+    opened = typed and depth > 0
+    for index in range(1, len(lines)):
+        info = infos[index]
+        low, after = depth + info.low, depth + info.delta
+        if not lines[index].strip():
+            continue
+        if low < 0 and after < 0:
+            include = not opened and _may_close(lines[0], next_line)
+            return index + int(include), True
+        if low < 0 and opened:
+            return index, True
+        if opened and after <= 0:
+            return index + 1, True
+        depth = after
+    return len(lines), False
+
+
+def _indent_end(
+    lines: Sequence[str],
+    analysis: Analysis,
+    language_id: str,
+    next_line: str | None,
+    typed: bool,
+) -> tuple[int, bool]:
+    """Indentation languages: a line dedented below the block ends it, except lines inside
+    brackets or strings and ``else:``-like lines at the block's own level."""
+    infos = analysis.lines
+    inside_call = analysis.start_depth > 0
+    width = analysis.anchor_width if inside_call else indent_width(lines[0])
+    opened = typed and not inside_call and opens_block(lines[0], infos[0], language_id)
+    limit = width + 1 if opened else width
+    floor = width if opened else max(0, width - TAB_WIDTH)
+    depth = analysis.start_depth + infos[0].delta
+    spec = spec_for(language_id)
+    for index in range(1, len(lines)):
+        info, line = infos[index], lines[index]
+        inside = depth > 0 or info.transparent
+        depth = max(0, depth + info.delta)
+        if inside or not line.strip() or indent_width(line) >= limit:
+            continue
+        kind = _surface_kind(line.strip(), spec)
+        if kind == "reopen" and indent_width(line) >= floor:
+            continue
+        closes = kind == "closer" and indent_width(line) >= floor
+        return index + int(closes and _may_close(lines[0], next_line)), True
+    return len(lines), False
