@@ -228,13 +228,15 @@ class CompletionPipeline:
         return self._timer() - began, True
 
     async def _ready_session(self, ticket: Ticket) -> tuple[ModelSession, float]:
-        """The model session, once it can take a request; returns it and the seconds waited.
+        """The model session, once there is one; returns it and the seconds waited.
 
-        A request made while the session starts waits (bounded, superseded by a newer one)
-        instead of answering empty.
+        A request made before the model side has started (the editor asks as the file opens,
+        while settings are pulled and the bundled server starts) waits for it, bounded and
+        superseded by a newer request, instead of answering empty. A session that exists but
+        is still connecting is waited for by the session itself (``connect_timeout``).
         """
         session = self._session()
-        if session is not None and session.status.state != "connecting":
+        if session is not None:
             return session, 0.0
         began = self._timer()
         deadline = began + SESSION_WAIT_SECONDS
@@ -244,14 +246,10 @@ class CompletionPipeline:
             self._session_arrived.clear()
             arrived = await ticket.race(self._session_arrived.wait(), deadline - self._timer())
             if ticket.superseded:
-                raise Superseded("a newer request arrived while the model session started")
+                raise Superseded("a newer request arrived while the model side started")
             session = self._session()
             if session is None and not arrived:
                 raise ModelUnavailable("the model session is still starting")
-        if session.status.state == "connecting":
-            await ticket.race(session.wait_ready(deadline - self._timer()), None)
-            if ticket.superseded:
-                raise Superseded("a newer request arrived while the model session connected")
         self.stats.count("waited_for_session")
         self._timed("session_wait", began)
         return session, self._timer() - began
