@@ -23,3 +23,16 @@ def create_server() -> SparkServer:
     for feature in (lifecycle, documents, inline_completion, completion, code_actions, stats):
         feature.register(server)
     return server
+
+
+def serve_network(
+    mode: str, host: str, port: int, token: str | None, *, allow_remote: bool
+) -> int:
+    """``--tcp``/``--ws`` until the client leaves; ConfigError (before listening) when the
+    address is not loopback without ``allow_remote`` or the launch token is missing."""
+    from spark_lsp.lsp.listen import check_listener, run_listener, serve_tcp, serve_ws
+
+    token = check_listener(host, token, allow_remote)
+    server = create_server()
+    run_listener(serve_tcp if mode == "tcp" else serve_ws, server, host, port, token)
+    return server.exit_code

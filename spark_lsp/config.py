@@ -26,6 +26,9 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, Literal
 
+from spark_lsp.errors import ConfigError
+from spark_lsp.shared.scrub import key_problem, register_secret
+
 PREFIX = "spark"
 SCHEMA_FILE = "settings_schema.json"
 #: Where requests go when no endpoint is configured but an API key is available.
@@ -426,10 +429,16 @@ def resolve_endpoint(settings: Settings, env: Mapping[str, str] | None = None) -
     """Decide where to connect: the configured URL, else OpenAI when a key exists, else bundled.
 
     The key comes only from the environment variable named by ``spark.model.apiKeyEnv`` (defaults
-    to ``os.environ``), so it never passes through settings, logs or status output.
+    to ``os.environ``), so it never passes through settings, logs or status output. A key with
+    a control or invisible character raises ConfigError naming the variable.
     """
     environ = os.environ if env is None else env
-    api_key = environ.get(settings.model.api_key_env, "").strip() or None
+    raw_key = environ.get(settings.model.api_key_env, "")
+    register_secret(raw_key)  # hidden from every message in every form, even a damaged one
+    problem = key_problem(settings.model.api_key_env, raw_key)
+    if problem is not None:
+        raise ConfigError(problem)
+    api_key = raw_key.strip() or None
     if settings.model.endpoint:
         return ResolvedEndpoint(settings.model.endpoint, api_key)
     if api_key:

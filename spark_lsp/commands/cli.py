@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import re
+import os
 import sys
 from collections.abc import Sequence
 
 from spark_lsp import __version__
-from spark_lsp.errors import SparkError
+from spark_lsp.errors import ConfigError, SparkError
+from spark_lsp.shared.scrub import scrub
 
 SUBCOMMANDS = ("serve", "model-server", "doctor", "complete")
 
@@ -31,6 +32,11 @@ def _serve_parser(parser: argparse.ArgumentParser) -> None:
     transport.add_argument("--stdio", action="store_true", help="serve over stdio (default)")
     transport.add_argument("--tcp", type=_host_port, metavar="HOST:PORT", help="serve over TCP")
     transport.add_argument("--ws", type=_host_port, metavar="HOST:PORT", help="serve over WS")
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="let --tcp/--ws listen on a non-loopback address (the token is still required)",
+    )
     parser.add_argument("--log-file", help="also write the log to this file")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING"])
 
@@ -50,16 +56,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class RedactCredentials(logging.Filter):
-    """Keep bearer tokens out of every log line: at DEBUG, websockets logs request headers."""
+class ScrubCredentials(logging.Filter):
+    """Pass every log line (and its traceback) through the one secret scrubber.
 
-    _BEARER = re.compile(r"(Bearer\s+)[^\s'\"\]]+", re.IGNORECASE)
+    At DEBUG, websockets logs request headers; exceptions may quote a URL with credentials.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = self._BEARER.sub(r"\1[redacted]", message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
+        scrubbed = scrub(message)
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
         return True
 
 
@@ -68,7 +78,7 @@ def _configure_logging(level: str, log_file: str | None) -> None:
     if log_file:
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
     for handler in handlers:
-        handler.addFilter(RedactCredentials())
+        handler.addFilter(ScrubCredentials())
     logging.basicConfig(
         level=level, handlers=handlers, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -81,27 +91,39 @@ def _serve(args: argparse.Namespace) -> int:
     from spark_lsp.app import create_server
 
     _configure_logging(args.log_level, args.log_file)
+    if args.tcp or args.ws:
+        return _listen(args)
     server = create_server()
-    if args.tcp:
-        server.start_tcp(*args.tcp)
-    elif args.ws:
-        server.start_ws(*args.ws)
-    else:
-        server.start_io()
-    return 0
+    server.start_io()
+    return server.exit_code
+
+
+def _listen(args: argparse.Namespace) -> int:
+    """``--tcp``/``--ws``: loopback and a launch token, or one line and exit status 2."""
+    from spark_lsp.app import serve_network
+
+    host, port = args.tcp or args.ws
+    try:
+        return serve_network(
+            "tcp" if args.tcp else "ws", host, port, os.environ.get("SPARK_LSP_TOKEN"),
+            allow_remote=args.allow_remote,
+        )
+    except ConfigError as exc:
+        print(f"spark-lsp: {exc}", file=sys.stderr)
+        return 2
 
 
 def _doctor() -> int:
     from spark_lsp.commands.doctor import run_doctor
 
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    return asyncio.run(run_doctor(print))
+    _configure_logging("WARNING", None)
+    return asyncio.run(run_doctor(lambda line: print(scrub(line))))
 
 
 def _complete(location: str) -> int:
     from spark_lsp.commands.oneshot import run_complete
 
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    _configure_logging("WARNING", None)
     return asyncio.run(run_complete(location, print))
 
 
@@ -122,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _doctor()
         return _complete(args.location)
     except SparkError as exc:
-        print(f"spark-lsp: {exc}", file=sys.stderr)
+        print(f"spark-lsp: {scrub(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
+from spark_lsp.engine.context import MODEL_CONTEXT_TOKENS, hard_cap
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.edits import OffsetEdit, reply_edits
 from spark_lsp.engine.prompts import EDIT_INSTRUCTIONS, Prompt, file_heading
@@ -41,6 +42,10 @@ TASKS: dict[str, str] = {
     "regex": "Write the regular expression this line describes (or fix the one it holds), "
     "as a string literal in the file's language; keep the rest of the line.",
 }
+#: A diagnostic message or an instruction longer than this is cut (with a note).
+TASK_TOKENS = 2048
+#: The most an edit may write back; the prompt's cap leaves room for it.
+MAX_EDIT_OUTPUT_TOKENS = 4096
 
 
 class StaleEdit(SparkError):
@@ -250,22 +255,44 @@ def _first_line_after(doc: DocumentIndex, tokens: int) -> int:
 
 
 def edit_prompt(
-    doc: DocumentIndex, path: str, language_id: str, spec: ActionSpec, region: Region, budget: int
+    doc: DocumentIndex,
+    path: str,
+    language_id: str,
+    spec: ActionSpec,
+    region: Region,
+    budget: int,
+    reasoning_tokens: int = 0,
 ) -> Prompt:
-    """The edit prompt: the task, surrounding lines, and the region to rewrite."""
+    """The edit prompt: the task, surrounding lines, and the region to rewrite.
+
+    Every part counts against the model's cap: the task (a diagnostic message or the user's
+    instruction, either of which can be megabytes) is truncated with a note, the region must
+    fit, and the surrounding lines get what is left of ``budget``. The output side reserves the
+    largest edit reply plus ``reasoning_tokens``, since reasoning is billed to the same budget.
+    """
+    counter = doc.counter
     task = TASKS[spec.kind].format(
-        message=spec.message,
-        instruction=spec.instruction,
-        source=f" reported by {spec.source}" if spec.source else "",
+        message=_truncated(spec.message, TASK_TOKENS, counter.count),
+        instruction=_truncated(spec.instruction, TASK_TOKENS, counter.count),
+        source=f" reported by {spec.source[:200]}" if spec.source else "",
     )
     if redact_secrets(region.text) != region.text:
         raise ConfigError(
             "the code to edit contains what looks like a secret (a key, token or password); "
             "it is not sent to the model"
         )
-    before, after = map(redact_secrets, _context_lines(doc, region, budget))
+    heading = file_heading(path, language_id)
+    region_tokens = doc.tokens_before(region.end) - doc.tokens_before(region.first)
+    fixed = sum(map(counter.count, (EDIT_INSTRUCTIONS, heading, task))) + region_tokens
+    room = hard_cap(MODEL_CONTEXT_TOKENS, MAX_EDIT_OUTPUT_TOKENS + reasoning_tokens) - fixed
+    if room < 0:
+        raise ConfigError(
+            f"the code to edit is too large for the model ({region_tokens} tokens; the limit is "
+            f"about {room + region_tokens}); select less"
+        )
+    before, after = map(redact_secrets, _context_lines(doc, region, min(budget, room)))
     volatile = (
-        file_heading(path, language_id)
+        heading
         + f"Task: {task}\n\n"
         + before
         + "<region>\n"
@@ -274,6 +301,22 @@ def edit_prompt(
         + after
     )
     return Prompt(EDIT_INSTRUCTIONS, (), volatile)
+
+
+def _truncated(text: str, max_tokens: int, count: Callable[[str], int]) -> str:
+    """``text`` within ``max_tokens``, with a note saying it was cut (counted, not guessed).
+
+    Every token is at least one character, so text no longer than ``max_tokens`` fits
+    uncounted, and a cut to four characters per token starts the search near the answer.
+    """
+    if len(text) <= max_tokens:
+        return text
+    kept = text[: max_tokens * 4]
+    while count(kept) > max_tokens:
+        kept = kept[: len(kept) * 3 // 4]
+    if len(kept) == len(text):
+        return text
+    return f"{kept} [... truncated: {len(text) - len(kept)} more characters]"
 
 
 #: Lines above and below a region that a reply's echo is matched against.
@@ -311,8 +354,9 @@ class ActionEngine:
         if doc.version != spec.version:
             raise StaleEdit("the document changed since this action was offered; run it again")
         region = region_for(doc, spec)
-        prompt = edit_prompt(doc, path, language_id, spec, region, self._budget())
-        reply = await self._ask(prompt, region)
+        effort, allowance = self._reasoning()
+        prompt = edit_prompt(doc, path, language_id, spec, region, self._budget(), allowance)
+        reply = await self._ask(prompt, region, effort, allowance)
         if doc.version != spec.version:
             raise StaleEdit("the document changed while the edit was computed; nothing applied")
         before = doc.text_of_lines(max(0, region.first - ANCHOR_LINES), region.first)
@@ -330,16 +374,18 @@ class ActionEngine:
         ]
         return ComputedEdit(spec.version, edits)
 
-    async def _ask(self, prompt: Prompt, region: Region) -> str:
+    async def _ask(
+        self, prompt: Prompt, region: Region, effort: str | None, allowance: int
+    ) -> str:
         session = self._session()
         if session is None:
             raise ModelUnavailable("the model is not connected yet")
-        effort, allowance = self._reasoning()
         request = CreateRequest(
             input_texts=prompt.input_texts,
             model=self._model(),
             instructions=prompt.instructions,
-            max_output_tokens=min(4096, 64 + 2 * max(16, len(region.text) // 3)) + allowance,
+            max_output_tokens=min(MAX_EDIT_OUTPUT_TOKENS, 64 + 2 * max(16, len(region.text) // 3))
+            + allowance,
             reasoning_effort=effort,
         )
         return await session.complete(request)

@@ -31,6 +31,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Final, Literal, TypeVar, get_args
 
+from spark_lsp.engine.long_lines import LongLineCounter
 from spark_lsp.engine.tokens import TokenCounter
 
 __all__ = ["DocumentIndex", "PositionEncoding", "Range", "split_lines"]
@@ -260,6 +261,7 @@ class DocumentIndex:
         if position_encoding not in _ENCODINGS:
             raise ValueError(f"unsupported position encoding: {position_encoding!r}")
         self._counter = counter
+        self._lines = LongLineCounter(counter.count_line)
         self._version = version
         self._encoding: PositionEncoding = position_encoding  # type: ignore[assignment]
         self._blocks: list[_Block] = []
@@ -409,7 +411,7 @@ class DocumentIndex:
 
     def _recount_block(self, index: int, block: _Block) -> None:
         """Recount one block exactly and fix its tree entry."""
-        counts = list(map(self._counter.count_line, block.lines))
+        counts = list(map(self._lines.count, block.lines))
         delta = sum(counts) - block.tokens
         block.counts = counts
         block.tokens += delta
@@ -494,9 +496,15 @@ class DocumentIndex:
             if previous.endswith("\r"):  # a lone CR now followed by LF: the two become one CRLF
                 segment = previous + segment
                 first_line -= 1
-        new_lines = split_lines(segment)
-        if last_line < self._line_count - 1:
-            new_lines.pop()  # the segment ends with last_line's terminator: remainder is ""
+        if first_line == start[0] == last_line and "\n" not in text and "\r" not in text:
+            # Typing within one line: it stays one line, so no re-split (C-speed, but O(line)),
+            # and a long line recounts only the chunk the edit touched.
+            new_lines = [segment]
+            self._lines.edited(first, start[1], end[1], text, segment)
+        else:
+            new_lines = split_lines(segment)
+            if last_line < self._line_count - 1:
+                new_lines.pop()  # the segment ends with last_line's terminator: remainder is ""
         self._splice(first_line, last_line + 1, new_lines)
 
     def _replace_all(self, text: str) -> None:
@@ -525,7 +533,7 @@ class DocumentIndex:
     def _splice(self, start: int, stop: int, new_lines: list[str]) -> None:
         """Replace lines ``[start, stop)`` (non-empty) with ``new_lines`` (non-empty)."""
         exact = self._counter.exact  # read before counting: a mid-way switch stays conservative
-        counts = list(map(self._counter.count_line, new_lines))
+        counts = list(map(self._lines.count, new_lines))
         self._maybe_stale |= not exact
         self._text = None
         first, first_offset = self._locate(start)
@@ -599,7 +607,7 @@ class DocumentIndex:
         """Build everything from scratch (construction)."""
         exact = self._counter.exact
         lines = split_lines(text)
-        counts = list(map(self._counter.count_line, lines))
+        counts = list(map(self._lines.count, lines))
         self._blocks = _chunk(lines, counts, exact)
         self._maybe_stale = not exact
         self._rebuild_trees()

@@ -14,9 +14,10 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 
 from spark_lsp.engine.service import EditResult, LineEdit
-from spark_lsp.errors import ConfigError, SparkError
+from spark_lsp.errors import SparkError
 from spark_lsp.lsp.server import SparkServer
 
 if TYPE_CHECKING:
@@ -188,15 +189,27 @@ def _edit_arguments(arg: Any) -> tuple[str, tuple[int, int, int, int], str]:
         uri = str(arg["uri"])
         start, end = arg["range"]["start"], arg["range"]["end"]
         selection = (
-            int(start["line"]),
-            int(start["character"]),
-            int(end["line"]),
-            int(end["character"]),
+            _integer(start, "line"),
+            _integer(start, "character"),
+            _integer(end, "line"),
+            _integer(end, "character"),
         )
         instruction = str(arg["instruction"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"{EDIT_COMMAND} needs {{uri, range, instruction}} ({exc})") from None
+    except (KeyError, TypeError) as exc:
+        raise JsonRpcInvalidParams(
+            f"{EDIT_COMMAND} needs {{uri, range, instruction}} (missing {exc})"
+        ) from None
     return uri, selection, instruction
+
+
+def _integer(position: Any, key: str) -> int:
+    """The spec's answer to a malformed argument is InvalidParams (-32602), not a popup."""
+    value = position[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise JsonRpcInvalidParams(
+            f"{EDIT_COMMAND}: range {key} must be a non-negative integer, got {value!r:.40}"
+        )
+    return value
 
 
 async def _apply(ls: SparkServer, result: EditResult) -> bool:

@@ -10,6 +10,7 @@ from typing import Any
 
 from lsprotocol import types
 
+from spark_lsp.lsp.listen import TOKEN_OPTION
 from spark_lsp.lsp.server import SparkServer, workspace_root
 
 CONFIG_SECTION = "spark"
@@ -20,7 +21,7 @@ def register(server: SparkServer) -> None:
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: SparkServer, params: types.InitializeParams) -> None:
-        ls.init_options = params.initialization_options
+        ls.init_options = _without_token(params.initialization_options)
         encoding = ls.workspace.position_encoding
         ls.store.position_encoding = str(getattr(encoding, "value", encoding) or "utf-16")
         ls.store.root = workspace_root(ls)
@@ -52,6 +53,13 @@ async def _start(ls: SparkServer) -> None:
     ls.client_settings = await _pull_settings(ls)
     ls.reload_settings()
     await ls.start_model()
+
+
+def _without_token(options: Any) -> Any:
+    """The listener's launch token is checked before we get here; it is not a setting."""
+    if isinstance(options, dict) and TOKEN_OPTION in options:
+        return {k: v for k, v in options.items() if k != TOKEN_OPTION}
+    return options
 
 
 def _pushed(settings: Any) -> Any:

@@ -8,6 +8,7 @@ from typing import Any
 
 from spark_lsp.config import settings_to_wire
 from spark_lsp.lsp.server import SparkServer
+from spark_lsp.shared.scrub import SCRUBBER
 
 STATS_METHOD = "spark/stats"
 TOGGLE_COMMAND = "spark.toggleCompletions"
@@ -64,7 +65,8 @@ def register(server: SparkServer) -> None:
 
     @server.feature(STATS_METHOD)
     def stats(ls: SparkServer, params: Any) -> dict[str, Any]:
-        return snapshot(ls)
+        scrubbed: dict[str, Any] = SCRUBBER.scrub_tree(snapshot(ls))
+        return scrubbed
 
     @server.command(TOGGLE_COMMAND)
     def toggle(ls: SparkServer, *args: Any) -> dict[str, bool]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from cattrs import transform_error
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcInvalidParams, JsonRpcInvalidRequest, JsonRpcParseError
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
@@ -25,6 +25,8 @@ class SparkProtocol(LanguageServerProtocol):
     """
 
     def structure_message(self, data: dict[str, Any]) -> Any:
+        if "jsonrpc" in data:
+            data = self._checked_envelope(data)
         try:
             return super().structure_message(data)
         except JsonRpcInvalidParams as exc:
@@ -38,6 +40,48 @@ class SparkProtocol(LanguageServerProtocol):
                     ),
                 )
             raise
+
+    def _checked_envelope(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Refuse an id that is not an integer or a string; default absent params to null.
+
+        The spec allows only those ids: pygls raised deep inside its converter (a traceback in
+        the log, no answer). A request without ``params`` is legal and must be answered.
+        """
+        msg_id = data.get("id")
+        if "id" in data and (isinstance(msg_id, bool) or not isinstance(msg_id, int | str | None)):
+            self._send_response(
+                None,  # type: ignore[arg-type]  # the spec's answer to an unreadable id
+                error=types.ResponseError(
+                    code=JsonRpcInvalidRequest.CODE,
+                    message="invalid request: the id must be an integer or a string",
+                ),
+            )
+            raise JsonRpcInvalidRequest()
+        if "method" in data and "params" not in data:
+            return {**data, "params": None}
+        return data
+
+    def send_parse_error(self, detail: str) -> None:
+        """Answer a body that is not JSON (the spec's ParseError, with a null id)."""
+        self._send_response(
+            None,  # type: ignore[arg-type]
+            error=types.ResponseError(code=JsonRpcParseError.CODE, message=detail[:300]),
+        )
+
+    def handle_message(self, message: Any) -> None:
+        """After ``shutdown`` a request gets InvalidRequest (pygls drops it unanswered)."""
+        method = getattr(message, "method", None)
+        msg_id = getattr(message, "id", None)
+        if self._shutdown and method not in (None, types.EXIT) and msg_id is not None:
+            self._send_response(
+                msg_id,
+                error=types.ResponseError(
+                    code=JsonRpcInvalidRequest.CODE,
+                    message=f"{method}: the server is shutting down",
+                ),
+            )
+            return
+        super().handle_message(message)
 
     def _execute_handler(
         self,

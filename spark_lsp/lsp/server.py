@@ -11,13 +11,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
+import threading
 from collections.abc import Coroutine
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams, JsonRpcMethodNotFound
+from pygls.exceptions import (
+    JsonRpcException,
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcMethodNotFound,
+)
 from pygls.lsp.server import LanguageServer
 
 from spark_lsp import __version__
@@ -25,6 +32,7 @@ from spark_lsp.config import Settings, load_settings
 from spark_lsp.engine.store import DocumentStore
 from spark_lsp.engine.tokens import TokenCounter
 from spark_lsp.errors import SparkError
+from spark_lsp.lsp.framing import FrameTooLarge, StdinChunks, serve_frames
 from spark_lsp.lsp.protocol import SparkProtocol, describe_invalid
 from spark_lsp.lsp.status import StatusReporter
 
@@ -47,6 +55,7 @@ class SparkServer(LanguageServer):
             text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
         )
         self.env: dict[str, str] = dict(os.environ)
+        self.exit_code = 0
         self.init_options: Any = None
         self.client_settings: Any = None
         # Warnings wait for initialize: the settings are merged (and warned about) again there.
@@ -70,9 +79,38 @@ class SparkServer(LanguageServer):
 
         return SparkService(self.store, lambda: self.settings, self.model_session, self.reporter)
 
+    # -- transport ------------------------------------------------------------------------------
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve over stdio with spark-lsp's framing (bounded, resynchronising) until exit."""
+        from pygls.io_ import StdoutWriter
+
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(self._serve_stdio(stdin or sys.stdin.buffer))
+        except FrameTooLarge as exc:
+            log.error("spark-lsp: %s", exc)
+            self.exit_code = 1
+        except BrokenPipeError:
+            log.error("spark-lsp: lost the connection to the editor; exiting")
+        except SystemExit as exc:  # the ``exit`` notification: 1 when no ``shutdown`` came
+            self.exit_code = exc.code if isinstance(exc.code, int) else 1
+        except KeyboardInterrupt:
+            self.exit_code = 130
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]
+
+    async def _serve_stdio(self, stdin: BinaryIO) -> None:
+        chunks = StdinChunks(stdin, asyncio.get_running_loop())
+        await serve_frames(chunks.read, self.protocol, self._on_message_error)
+
+    def _on_message_error(self, error: Exception) -> None:
+        self._report_server_error(error, JsonRpcException)
+
     def report_server_error(self, error: Exception, source: Any) -> None:
         """A handler bug: log it with its traceback, tell the user once, keep serving."""
-        if isinstance(error, JsonRpcInvalidParams | JsonRpcMethodNotFound):
+        if isinstance(error, JsonRpcInvalidParams | JsonRpcInvalidRequest | JsonRpcMethodNotFound):
             # The client's mistake, already answered (or a notification nobody handles).
             log.warning("ignored a malformed message: %s", describe_invalid(error))
             return
@@ -123,11 +161,11 @@ class SparkServer(LanguageServer):
         from spark_lsp.runtime import ModelRuntime  # websockets & co. load after initialize
 
         await self.stop_model()
-        runtime = ModelRuntime(self.settings, self.env, self.store.root)
-        self.runtime = runtime
         self.reporter.model = self.settings.model.name
-        self.reporter.endpoint_kind = runtime.kind
         try:
+            runtime = ModelRuntime(self.settings, self.env, self.store.root)
+            self.runtime = runtime
+            self.reporter.endpoint_kind = runtime.kind
             await runtime.start(self._on_session_status)
             self.service.session_changed()
         except SparkError as exc:

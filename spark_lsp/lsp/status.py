@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from lsprotocol import types
 
 from spark_lsp.engine.service import EXCLUDED_NOTE
 from spark_lsp.errors import AuthError, ConfigError, SparkError
+from spark_lsp.shared.scrub import SCRUBBER
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,9 @@ STATE_NAMES = {
     "auth_failed": "error",
     "closed": "offline",
 }
+
+
+_Message = TypeVar("_Message", types.ShowMessageParams, types.LogMessageParams)
 
 
 class StatusReporter:
@@ -46,9 +50,9 @@ class StatusReporter:
         quiet_s: float = 300.0,
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._notify = notify
-        self._show = show
-        self._log = log_message
+        self._send_notification = notify
+        self._send_popup = show
+        self._send_log = log_message
         self._quiet_s = quiet_s
         self._timer = timer
         self._shown: dict[str, float] = {}
@@ -57,6 +61,17 @@ class StatusReporter:
         self.model = ""
         self.endpoint_kind = ""
         self.latency_ms: float | None = None
+
+    # Everything this class sends goes to a person: scrubbed once, here.
+
+    def _notify(self, method: str, params: Any) -> None:
+        self._send_notification(method, SCRUBBER.scrub_tree(params))
+
+    def _show(self, params: types.ShowMessageParams) -> None:
+        self._send_popup(_scrubbed(params))
+
+    def _log(self, params: types.LogMessageParams) -> None:
+        self._send_log(_scrubbed(params))
 
     def payload(self) -> dict[str, Any]:
         """The ``spark/status`` params (also part of ``spark/stats``)."""
@@ -131,6 +146,11 @@ class StatusReporter:
     def recovered(self) -> None:
         """Forget shown problems so the next outage is reported again."""
         self._shown = {k: v for k, v in self._shown.items() if k.startswith("settings:")}
+
+
+def _scrubbed(params: _Message) -> _Message:
+    params.message = SCRUBBER.scrub(params.message)
+    return params
 
 
 def _session_message(state: str, detail: str) -> str:

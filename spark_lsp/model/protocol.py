@@ -78,8 +78,23 @@ def user_message(text: str) -> JSON:
     return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_unicode(text: str) -> str:
+    """``text`` with every lone surrogate replaced by U+FFFD (a split pair is re-joined).
+
+    Editors send UTF-16 text; half a surrogate pair survives JSON decoding as a lone code
+    point that UTF-8 cannot encode. Left in, the WebSocket send fails and the connection is
+    torn down on every request for that document.
+    """
+    if _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def encode_create(req: CreateRequest) -> str:
-    """Serialise a request as the JSON text of a ``response.create`` frame."""
+    """Serialise a request as the JSON text of a ``response.create`` frame (valid Unicode)."""
     body: JSON = {
         "type": "response.create",
         "model": req.model,
@@ -100,7 +115,7 @@ def encode_create(req: CreateRequest) -> str:
         body["stream_id"] = req.stream_id
     if not req.generate:
         body["generate"] = False
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return valid_unicode(json.dumps(body, separators=(",", ":"), ensure_ascii=False))
 
 
 def input_texts_of(items: Any) -> tuple[str, ...]:

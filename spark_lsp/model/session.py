@@ -113,6 +113,7 @@ class ModelSession:
         self._anchor_lock = asyncio.Lock()
         self._maintainer: asyncio.Task[None] | None = None
         self._ever_connected = False
+        self._closed = False
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -144,12 +145,19 @@ class ModelSession:
         return True
 
     async def close(self) -> None:
-        """Stop the background work and close every socket."""
+        """Stop the background work and close every socket.
+
+        The maintainer is cancelled until it has stopped: Python 3.11's ``wait_for`` loses a
+        cancellation that lands as its inner await completes (the lane probe, a dial), and one
+        lost cancel used to leave ``close`` (so LSP ``shutdown``) waiting for ever. The
+        ``_closed`` flag stops its loop too. ``asyncio.wait`` never swallows our own cancel.
+        """
+        self._closed = True
         self._set_status(SessionStatus("closed"))
-        if self._maintainer is not None:
-            self._maintainer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._maintainer
+        maintainer = self._maintainer
+        while maintainer is not None and not maintainer.done():
+            maintainer.cancel()
+            await asyncio.wait([maintainer], timeout=0.5)
         await asyncio.gather(*(conn.close() for conn in self._conns), return_exceptions=True)
         self._conns.clear()
 
@@ -318,7 +326,7 @@ class ModelSession:
 
     async def _maintain(self) -> None:
         """Keep the wanted number of live connections, rotating old ones before their limit."""
-        while True:
+        while not self._closed:
             try:
                 await self._maintain_once()
             except asyncio.CancelledError:
@@ -336,6 +344,8 @@ class ModelSession:
         self._conns = [conn for conn in self._conns if not conn.closed.is_set()]
         await self._trim_extra_connections()
         while len(self._usable_connections()) < self._wanted() and self._fatal is None:
+            if self._closed:
+                return
             if not await self._dial_one(reconnect=self._ever_connected):
                 delay = self._backoff.next_delay(self._cooldown_until - time.monotonic())
                 log.info("reconnecting to the model in %.1f s", delay)
@@ -367,6 +377,9 @@ class ModelSession:
         except SparkError as exc:
             self._on_dial_failure(exc)
             return False
+        if self._closed:  # dialled while closing: never revive a closed session
+            await conn.close()
+            return True
         conn.set_lanes(LANE_NAMES if self.lanes else ("",))
         self._adopt(conn, reconnect)
         return True

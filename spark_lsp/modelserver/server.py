@@ -16,12 +16,12 @@ import logging
 import ssl
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -93,6 +93,8 @@ class ServerConfig:
     max_in_flight: int = 16
     max_lanes: int = 32
     received_history: int = 500
+    #: Larger requests are cut to this: 10^18 would keep the engine generating for ever.
+    max_output_tokens: int = 32_768
     #: PEM certificate chain and key: serve ``wss://`` (as real endpoints do) instead of ``ws://``.
     tls_cert: str | None = None
     tls_key: str | None = None
@@ -115,14 +117,32 @@ class ServerStats:
     requests_total: int = 0
     generate_requests: int = 0
     received: deque[JSON] = field(default_factory=lambda: deque(maxlen=500))
+    _sizes: deque[int] = field(default_factory=deque)
+    _chars: int = 0
 
     def record(self, message: JSON) -> None:
-        """Count one parsed client message and keep it for inspection."""
-        self.received.append(message)
+        """Count one parsed client message and keep a bounded sample of it for inspection.
+
+        Samples are capped per string (:data:`SAMPLE_STRING_CHARS`) and the history by total
+        size (:data:`SAMPLE_TOTAL_CHARS`): 75 requests of 4 MiB used to stay whole in memory.
+        """
+        sample = _sample(message)
+        if len(self.received) == self.received.maxlen:
+            self._forget_oldest()
+        self.received.append(sample)
+        self._sizes.append(_sampled_size([sample]))
+        self._chars += self._sizes[-1]
+        while len(self.received) > 1 and self._chars > SAMPLE_TOTAL_CHARS:
+            self._forget_oldest()
+
         if message.get("type") == "response.create":
             self.requests_total += 1
             if message.get("generate") is not False:
                 self.generate_requests += 1
+
+    def _forget_oldest(self) -> None:
+        self.received.popleft()
+        self._chars -= self._sizes.popleft()
 
     def to_json(self) -> JSON:
         """The body of ``GET /v1/spark/stats``."""
@@ -133,6 +153,37 @@ class ServerStats:
             "generate_requests": self.generate_requests,
             "received": list(self.received),
         }
+
+
+#: A string longer than this is cut in a stats sample (a 128k-token prompt still fits whole).
+SAMPLE_STRING_CHARS = 2**20
+#: All samples together stay under this many characters.
+SAMPLE_TOTAL_CHARS = 4 * 2**20
+
+
+def _sample(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > SAMPLE_STRING_CHARS:
+        return value[:SAMPLE_STRING_CHARS] + f"... [truncated: {len(value)} characters]"
+    if isinstance(value, dict):
+        return {k: _sample(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_sample(v) for v in value]
+    return value
+
+
+def _sampled_size(samples: Iterable[Any]) -> int:
+    """Characters held by the samples' strings (what their memory is made of)."""
+    total = 0
+    stack = list(samples)
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            total += len(value)
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return total
 
 
 class PrefixCache:
@@ -165,6 +216,13 @@ class PrefixCache:
         self._digests.move_to_end(digest)
         if len(self._digests) > self._capacity:
             self._digests.popitem(last=False)
+
+
+def _capped(max_output_tokens: int | None, config: ServerConfig) -> int | None:
+    """The client's limit, never above the server's (None keeps the engine's default)."""
+    if max_output_tokens is None:
+        return None
+    return min(max_output_tokens, config.max_output_tokens)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -470,7 +528,7 @@ class _Turn:
         request = EngineRequest(
             input_texts=context,
             instructions=params.instructions,
-            max_output_tokens=params.max_output_tokens,
+            max_output_tokens=_capped(params.max_output_tokens, self.session.config),
             model=params.model,
         )
         if params.generate:

@@ -15,12 +15,24 @@ matchers.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
+
+from spark_lsp.shared.ignore_patterns import (
+    BudgetExceeded,
+    GlobMatcher,
+    InvalidPattern,
+    check_budget,
+    compile_glob,
+    time_budget,
+)
+
+log = logging.getLogger(__name__)
 
 #: Files that hold secrets by convention; never sent, whatever the ignore files say.
 SECRET_FILE_PATTERNS: tuple[str, ...] = (
@@ -249,47 +261,14 @@ def _unquoted_is_code(match: re.Match[str], inner: str) -> bool:
 class IgnoreRule:
     """One gitignore line, compiled."""
 
-    regex: re.Pattern[str]
+    regex: GlobMatcher
     negated: bool
     directory_only: bool
 
 
-def _translate(glob: str) -> str:
-    """gitignore glob → regex over a '/'-separated path (``**`` spans directories)."""
-    out, i = [], 0
-    while i < len(glob):
-        if glob.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif glob.startswith("/**", i) and i + 3 == len(glob):
-            out.append("/.*")
-            i += 3
-        elif glob[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif glob[i] == "?":
-            out.append("[^/]")
-            i += 1
-        elif glob[i] == "[":
-            end = glob.find("]", i + 1)
-            if end < 0:
-                out.append(re.escape(glob[i]))
-                i += 1
-            else:
-                out.append("[" + glob[i + 1 : end].replace("!", "^", 1) + "]")
-                i = end + 1
-        elif glob[i] == "\\" and i + 1 < len(glob):
-            out.append(re.escape(glob[i + 1]))
-            i += 2
-        else:
-            out.append(re.escape(glob[i]))
-            i += 1
-    return "".join(out)
-
-
 @lru_cache(maxsize=4096)
 def compile_rule(line: str) -> IgnoreRule | None:
-    """Compile one gitignore line; None for blanks and comments."""
+    """Compile one gitignore line; None for blanks and comments; InvalidPattern when malformed."""
     text = line.rstrip("\n").rstrip()
     if not text or text.startswith("#"):
         return None
@@ -299,14 +278,21 @@ def compile_rule(line: str) -> IgnoreRule | None:
     text = text.rstrip("/")
     anchored = "/" in text
     text = text.lstrip("/")
-    prefix = "" if anchored else "(?:.*/)?"
-    regex = re.compile(f"^{prefix}{_translate(text)}(?:/.*)?$")
-    return IgnoreRule(regex, negated, directory_only)
+    return IgnoreRule(compile_glob(text, anchored), negated, directory_only)
 
 
-def rules_from(lines: Iterable[str]) -> list[IgnoreRule]:
-    """Compile the rules of one ignore file."""
-    return [rule for line in lines if (rule := compile_rule(line)) is not None]
+def rules_from(lines: Iterable[str], source: str = "ignore patterns") -> list[IgnoreRule]:
+    """Compile the rules of one ignore file; a malformed line is logged once and skipped."""
+    rules = []
+    for number, line in enumerate(lines, 1):
+        try:
+            rule = compile_rule(line)
+        except InvalidPattern as exc:
+            log.warning("ignore file %s:%d: skipped an invalid pattern (%s)", source, number, exc)
+            continue
+        if rule is not None:
+            rules.append(rule)
+    return rules
 
 
 def matches(rules: list[IgnoreRule], relative: str, is_dir: bool = False) -> bool | None:
@@ -325,6 +311,13 @@ def _under_directory(rule: IgnoreRule, relative: str) -> bool:
     return any(rule.regex.match("/".join(parts[:n])) for n in range(1, len(parts)))
 
 
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a link loop: judge the name alone
+        return path
+
+
 class ExclusionPolicy:
     """Decides, per file, whether its content may be sent to the model (and why not).
 
@@ -339,10 +332,12 @@ class ExclusionPolicy:
         *,
         recheck_s: float = RECHECK_IGNORE_FILES_S,
         timer: Callable[[], float] = time.monotonic,
+        budget_s: float = 0.5,
     ) -> None:
         self.root = root.resolve() if root is not None else None
+        self._budget_s = budget_s
         self._builtin = rules_from(SECRET_FILE_PATTERNS)
-        self._setting = rules_from(extra_patterns)
+        self._setting = rules_from(extra_patterns, "spark.context.exclude")
         self._ignore_files: dict[Path, tuple[int | None, list[IgnoreRule]]] = {}
         self._verdicts: dict[tuple[Path, bool], str | None] = {}
         self._recheck_s = recheck_s
@@ -361,14 +356,21 @@ class ExclusionPolicy:
         self._reload_if_changed()
         key = (path, is_dir)
         if key not in self._verdicts:
-            self._verdicts[key] = self._decide(path, is_dir)
+            try:
+                with time_budget(self._budget_s):
+                    self._verdicts[key] = self._decide(path, is_dir)
+            except BudgetExceeded:  # fail closed: a file we cannot judge is not sent
+                self._verdicts[key] = "the exclusion check took too long (ignore patterns)"
         return self._verdicts[key]
 
     def _decide(self, path: Path, is_dir: bool) -> str | None:
-        if matches(self._builtin, path.name, is_dir) or matches(
-            self._builtin, path.as_posix(), is_dir
-        ):
-            return f"{path.name} looks like a secrets file"
+        # A link is judged by what it points at too: ``settings.py`` -> ``../.env`` is a
+        # secrets file whatever its name says.
+        for candidate in dict.fromkeys((path, _resolved(path))):
+            if matches(self._builtin, candidate.name, is_dir) or matches(
+                self._builtin, candidate.as_posix(), is_dir
+            ):
+                return f"{path.name} looks like a secrets file"
         relative = self._relative(path)
         if relative is None:
             return None
@@ -395,6 +397,7 @@ class ExclusionPolicy:
             found = matches(self._rules(ignore_file), relative, is_dir)
             verdict = found if found is not None else verdict
         for depth in range(len(parts)):
+            check_budget()  # a path thousands of levels deep: one ignore-file lookup per level
             base = self.root.joinpath(*parts[:depth])
             local = "/".join(parts[depth:])
             found = matches(self._rules(base / ".gitignore"), local, is_dir)
@@ -408,7 +411,7 @@ class ExclusionPolicy:
                 lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
             except OSError:
                 lines = []
-            self._ignore_files[ignore_file] = (stamp, rules_from(lines))
+            self._ignore_files[ignore_file] = (stamp, rules_from(lines, str(ignore_file)))
         return self._ignore_files[ignore_file][1]
 
     def _reload_if_changed(self) -> None:

@@ -47,7 +47,7 @@ async def test_the_key_never_appears_in_anything_the_server_writes(
     written = [str(stats), log.read_text(encoding="utf-8"), capfd.readouterr().err]
     written += [m.message for m in editor.client.messages + editor.client.log_messages]
     written += [str(s) for s in editor.statuses]
-    assert "Bearer [redacted]" in written[1]  # the DEBUG log did try to print the header
+    assert "Authorization: [redacted]" in written[1]  # the DEBUG log did try to print the header
     for text in written:
         assert KEY not in text
 

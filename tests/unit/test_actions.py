@@ -14,6 +14,7 @@ from spark_lsp.engine.actions import (
     region_for,
     syntax_error,
 )
+from spark_lsp.engine.context import MODEL_CONTEXT_TOKENS, hard_cap
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.edits import apply_edits, reply_edits
 from spark_lsp.errors import ConfigError, ModelRequestError
@@ -116,3 +117,41 @@ def test_secrets_in_the_region_are_never_sent() -> None:
     spec = ActionSpec("edit", "u", 3, 0, 0, 0, 5, instruction="rename")
     with pytest.raises(ConfigError):
         edit_prompt(d, "a.py", "python", spec, region_for(d, spec), 100)
+
+
+MEGABYTE = "undefined name 'x' " * 55_000  # ~1 MB, ~220k tokens: a runaway linter message
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [ActionSpec("fix", "u", 3, 3, 0, 3, 5, message=MEGABYTE, source="lint"),
+     ActionSpec("edit", "u", 3, 3, 0, 3, 5, instruction=MEGABYTE)],
+    ids=["diagnostic-message", "instruction"],
+)
+def test_every_prompt_part_counts_against_the_cap(spec: ActionSpec) -> None:
+    """A 1 MB message or instruction used to reach the model: ``context_length_exceeded``."""
+    d = doc("\n".join(f"line_{i} = {i}" for i in range(20_000)) + "\n")
+    prompt = edit_prompt(d, "a.py", "python", spec, region_for(d, spec), 120_000)
+    counter = loaded_counter()
+    total = counter.count(prompt.instructions) + sum(map(counter.count, prompt.input_texts))
+    assert total <= hard_cap(MODEL_CONTEXT_TOKENS, 4096)
+    assert "truncated" in prompt.input_texts[-1]
+    assert "line_3 = 3" in prompt.input_texts[-1]  # the region itself is still there
+
+
+def test_the_reasoning_allowance_counts_against_the_cap() -> None:
+    """Reasoning is billed to max_output_tokens: a large allowance leaves less room for context."""
+    d = doc("\n".join(f"line_{i} = {i}" for i in range(20_000)) + "\n")
+    allowance = 32_000
+    spec = ActionSpec("edit", "u", 3, 3, 0, 3, 5, instruction="rename line_3")
+    prompt = edit_prompt(d, "a.py", "python", spec, region_for(d, spec), 120_000, allowance)
+    counter = loaded_counter()
+    total = counter.count(prompt.instructions) + sum(map(counter.count, prompt.input_texts))
+    assert total <= hard_cap(MODEL_CONTEXT_TOKENS, 4096 + allowance)
+
+
+def test_a_region_larger_than_the_cap_is_refused_clearly() -> None:
+    d = doc("x = 1\n" * 200_000)
+    spec = ActionSpec("edit", "u", 3, 0, 0, 199_999, 0, instruction="rename")
+    with pytest.raises(ConfigError, match="too large"):
+        edit_prompt(d, "a.py", "python", spec, region_for(d, spec), 8192)

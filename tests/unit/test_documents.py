@@ -310,3 +310,42 @@ def test_keystroke_cost_is_independent_of_document_size(counter: TokenCounter) -
         samples.append(time.perf_counter() - start)
         doc.apply_change((line + 1, 0, line + 1, 0), "\n" if i % 2 else "")
     assert statistics.median(samples) < 1e-3
+
+
+class _RecordingCounter(TokenCounter):
+    """A loaded counter that records how many characters it was asked to encode."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.encoded = 0
+
+    def count_line(self, line: str) -> int:
+        self.encoded += len(line)
+        return super().count_line(line)
+
+    def count(self, text: str) -> int:
+        self.encoded += len(text)
+        return super().count(text)
+
+
+def test_an_edit_on_a_long_line_costs_the_edit_not_the_line() -> None:
+    """287 ms per keystroke on a 1 MB minified line: it was re-tokenized whole every time."""
+    counter = _RecordingCounter()
+    assert counter.wait_ready(60)
+    line = "var a=function(b){return b+1};" * 35_000  # ~1 MB
+    doc = DocumentIndex("// head\n" + line + "\n// tail\n", counter)
+    for column in (500_000, 10, 999_000, 500_001):
+        counter.encoded = 0
+        doc.apply_change((1, column, 1, column), "x")
+        assert counter.encoded < 20_000, f"{counter.encoded} characters re-encoded"
+    expected = "// head\n" + line + "\n// tail\n"
+    for column in (500_000, 10, 999_000, 500_001):  # replay on a fresh copy of the text
+        expected_line = expected.split("\n")[1]
+        expected = expected.replace(expected_line, expected_line[:column] + "x"
+                                    + expected_line[column:], 1)
+    assert doc.text == expected
+    fresh = DocumentIndex(expected, counter)
+    assert counter.encoding is not None
+    exact = len(counter.encoding.encode_ordinary(expected))
+    for total in (doc.total_tokens, fresh.total_tokens):  # a seam costs a token at most
+        assert exact <= total <= exact + exact // 500

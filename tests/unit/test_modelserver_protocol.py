@@ -375,3 +375,25 @@ async def test_an_engine_bug_fails_only_its_request() -> None:
         assert (error["status"], error["error"]["code"]) == (500, "server_error")
         assert error["stream_id"] == "a"
         assert text_of(await ask(ws, "again", stream_id="a")) == "fine"
+
+
+async def test_an_unbounded_max_output_tokens_is_capped() -> None:
+    """10^18 on a repetitive prompt used to run for ever (and on after the client left)."""
+    engine = RecordingEngine("x " * 10)
+    async with running(engine) as server, client(server) as ws:
+        events = await ask(ws, max_output_tokens=10**18)
+    assert types(events)[-1] == "response.completed"
+    limit = engine.requests[-1].max_output_tokens
+    assert limit is not None and limit <= server.config.max_output_tokens
+
+
+async def test_stats_are_counters_and_bounded_samples() -> None:
+    """75 requests of 4 MiB used to stay whole in memory (and in the stats body)."""
+    big = "y" * (3 * 2**20)
+    async with running(ScriptedEngine.reply("ok")) as server, client(server) as ws:
+        for _ in range(6):
+            await ask(ws, big)
+        status, body = await http_get(server, "/v1/spark/stats")
+    assert status == 200 and body["requests_total"] == 6
+    assert len(json.dumps(body)) < 8 * 2**20
+    assert "truncated" in json.dumps(body["received"][-1])

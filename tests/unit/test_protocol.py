@@ -175,3 +175,13 @@ def test_input_shorthand_and_bad_items() -> None:
         input_texts_of(42)
     with pytest.raises(ProtocolError):
         input_texts_of([1])
+
+
+def test_lone_surrogates_become_replacement_characters() -> None:
+    """An editor may send half a surrogate pair; the frame must still encode as UTF-8."""
+    frame = encode_create(CreateRequest(input_texts=("a\ud800b", "\ud83d\ude00"), model="m",
+                                        instructions="i\udc00"))
+    sent = json.loads(frame.encode("utf-8"))
+    assert sent["input"][0]["content"][0]["text"] == "a\ufffdb"
+    assert sent["input"][1]["content"][0]["text"] == "\U0001f600"  # a real pair survives
+    assert sent["instructions"] == "i\ufffd"

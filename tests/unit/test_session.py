@@ -267,3 +267,40 @@ async def test_abandon_on_a_lane_less_pool(engine: ScriptedEngine) -> None:
     finally:
         await session.close()
         await server.close()
+
+
+async def test_close_finishes_when_a_cancellation_is_swallowed(server: ModelServer) -> None:
+    """Python 3.11's ``wait_for`` loses a cancel that lands as its inner await completes.
+
+    The lost cancel left the maintainer running and ``close`` (so LSP ``shutdown``) waiting for
+    it for ever: the JetBrains client test's server was killed after shutdown + exit.
+    """
+    session = session_for(server)
+    swallowed = asyncio.Event()
+    dial = session._dial_one
+
+    async def dial_swallowing_one_cancel(*, reconnect: bool) -> bool:
+        dialled = await dial(reconnect=reconnect)
+        try:
+            await asyncio.sleep(0.5)  # the probe's wait_for, finishing as the cancel lands
+        except asyncio.CancelledError:
+            swallowed.set()
+        return dialled
+
+    session._dial_one = dial_swallowing_one_cancel  # type: ignore[method-assign]
+    session.start()
+    assert await session.wait_ready(5)
+    closing = asyncio.create_task(session.close())
+    done, _ = await asyncio.wait([closing], timeout=5)
+    assert closing in done, "close() is still waiting for the maintainer"
+    assert swallowed.is_set()
+    assert session.open_connections == 0
+    assert session.status.state == "closed"
+
+
+async def test_lone_surrogate_keeps_the_connection(session: ModelSession) -> None:
+    """A lone surrogate in a document used to fail the send and tear the connection down."""
+    for _ in range(3):
+        assert await session.complete(request("def f():\ud800\n")) != ""
+    assert session.stats.handshakes == 1
+    assert session.stats.reconnects == 0
