@@ -69,6 +69,11 @@ async def model_time(
 def last_request(url: str, token: str) -> CreateRequest:
     """The last generating request the model server received, as a request to replay."""
     message = [m for m in model_stats(url, token)["received"] if m.get("generate") is not False][-1]
+    return replay_of(message)
+
+
+def replay_of(message: dict[str, Any]) -> CreateRequest:
+    """A ``response.create`` the model server received, as a request to send again."""
     texts = tuple(part["text"] for item in message["input"] for part in item["content"])
     return CreateRequest(
         input_texts=texts,

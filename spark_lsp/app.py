@@ -12,6 +12,7 @@ from spark_lsp.features import (
     documents,
     inline_completion,
     lifecycle,
+    next_edit,
     stats,
 )
 from spark_lsp.lsp.server import SparkServer
@@ -20,7 +21,8 @@ from spark_lsp.lsp.server import SparkServer
 def create_server() -> SparkServer:
     """Build the server with every feature registered."""
     server = SparkServer()
-    for feature in (lifecycle, documents, inline_completion, completion, code_actions, stats):
+    features = (lifecycle, documents, inline_completion, completion, code_actions, stats, next_edit)
+    for feature in features:
         feature.register(server)
     return server
 

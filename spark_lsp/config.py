@@ -38,6 +38,10 @@ ENV_OVERRIDES: Mapping[str, str] = MappingProxyType(
     {"SPARK_LSP_ENDPOINT": "spark.model.endpoint", "SPARK_LSP_MODEL": "spark.model.name"}
 )
 
+#: The ``initializationOptions`` key under which a client names the spark extensions it
+#: supports (``{"experimental": {"nextEdit": true}}``); it holds no settings.
+CLIENT_OPTIONS_KEY = "experimental"
+
 LogLevel = Literal["error", "warning", "info", "debug"]
 
 _SHOW_LIMIT = 80
@@ -103,6 +107,15 @@ class ActionSettings:
 
 
 @dataclass(frozen=True)
+class NextEditSettings:
+    """Next-edit predictions; ``debounce_ms=None`` means the learned typing rhythm."""
+
+    enabled: bool = True
+    window_lines: int = 40
+    debounce_ms: int | None = None
+
+
+@dataclass(frozen=True)
 class LogSettings:
     """Verbosity of the server log."""
 
@@ -117,6 +130,7 @@ class Settings:
     completion: CompletionSettings = field(default_factory=CompletionSettings)
     context: ContextSettings = field(default_factory=ContextSettings)
     actions: ActionSettings = field(default_factory=ActionSettings)
+    next_edit: NextEditSettings = field(default_factory=NextEditSettings)
     log: LogSettings = field(default_factory=LogSettings)
 
 
@@ -166,7 +180,7 @@ def _snake(camel: str) -> str:
 def _field_path(key: str) -> tuple[str, str]:
     """``spark.completion.debounceMs`` -> ``("completion", "debounce_ms")``."""
     _, group, name = key.split(".")
-    return group, _snake(name)
+    return _snake(group), _snake(name)
 
 
 # --- validation, driven by the schema -----------------------------------------------------------
@@ -301,6 +315,8 @@ def _entries(layer: Mapping[Any, Any], path: tuple[str, ...] = ()) -> Iterator[t
     keys (so a misspelt group yields one warning, not one per leaf).
     """
     for raw, value in layer.items():
+        if not path and raw == CLIENT_OPTIONS_KEY:
+            continue  # what the client supports, not a setting
         parts = path + tuple(str(raw).split("."))
         if parts[0] == PREFIX:
             parts = parts[1:]
@@ -413,7 +429,7 @@ def settings_to_wire(settings: Settings) -> dict[str, Any]:
     wire: dict[str, dict[str, Any]] = {}
     for key in _properties():
         _, group, name = key.split(".")
-        value = getattr(getattr(settings, group), _snake(name))
+        value = getattr(getattr(settings, _snake(group)), _snake(name))
         wire.setdefault(group, {})[name] = _to_wire(value)
     return dict(wire)
 
@@ -423,6 +439,18 @@ def language_enabled(settings: Settings, language_id: str) -> bool:
     map, then its ``"*"`` entry."""
     languages = settings.completion.languages
     return settings.completion.enabled and languages.get(language_id, languages.get("*", True))
+
+
+def client_supports(init_options: Any, extension: str) -> bool:
+    """Whether the client announced ``extension`` under ``initializationOptions.experimental``.
+
+    spark-lsp's own protocol extensions (``spark/nextEdit``) are off for clients that did not
+    ask for them, so a client without support never receives their notifications.
+    """
+    if not isinstance(init_options, Mapping):
+        return False
+    announced = init_options.get(CLIENT_OPTIONS_KEY)
+    return isinstance(announced, Mapping) and announced.get(extension) is True
 
 
 def resolve_endpoint(settings: Settings, env: Mapping[str, str] | None = None) -> ResolvedEndpoint:

@@ -230,7 +230,9 @@ def reply_edits(
     if region_lines and region_lines[0].strip():
         while reply and not reply[0].strip():
             reply.pop(0)
-    while reply and not reply[-1].strip():
+    # Blank lines the region itself ends with are kept when the reply keeps them (a window at
+    # the end of a file); only the blank lines a reply adds beyond them are trailing noise.
+    while reply and not reply[-1].strip() and _blank_tail(reply) > _blank_tail(region_lines):
         reply.pop()
     if not reply and region.strip():
         raise ModelRequestError("the model returned no usable code for this edit")
@@ -255,6 +257,14 @@ def reply_edits(
         OffsetEdit(start + edit.start, start + edit.end, edit.text)
         for edit in minimal_edits(old, new)
     ]
+
+
+def _blank_tail(lines: Sequence[str]) -> int:
+    """How many blank lines ``lines`` ends with."""
+    count = 0
+    while count < len(lines) and not lines[len(lines) - 1 - count].strip():
+        count += 1
+    return count
 
 
 def _window(before: list[str], region: list[str], after: list[str], anchor: Anchor) -> list[str]:

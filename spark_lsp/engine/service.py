@@ -1,6 +1,7 @@
 """The one door to the model: every use case, with every check, as plain data in and out.
 
-Completion, listing code actions, resolving one, and editing by instruction are all here, and
+Completion, listing code actions, resolving one, editing by instruction and predicting the next
+edit are all here, and
 so is every reason to refuse one before the model is asked: the document is not open, its file
 is excluded by the privacy policy, completions are off for its language, the position lies
 outside it, or an edit of the same document is still being computed. The language server's
@@ -18,16 +19,30 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from spark_lsp.config import Settings, language_enabled
+from spark_lsp.engine.actions import (
+    ActionEngine,
+    ActionSpec,
+    DiagnosticInfo,
+    OfferedAction,
+    list_actions,
+    syntax_error,
+)
+from spark_lsp.engine.context import ContextBuilder, ContextOptions
+from spark_lsp.engine.next_edit import (
+    NextEditEngine,
+    NextEditOptions,
+    NextEditQuery,
+    Prediction,
+    auto_pause,
+)
+from spark_lsp.engine.pipeline import CompletionOptions, CompletionPipeline
 from spark_lsp.engine.query import CompletionQuery
 from spark_lsp.engine.store import Change, DocumentStore, OpenDocument
 from spark_lsp.errors import ConfigError, SparkError
+from spark_lsp.shared.privacy import ExclusionPolicy
 
 if TYPE_CHECKING:
-    from spark_lsp.engine.actions import ActionSpec, DiagnosticInfo, OfferedAction
-    from spark_lsp.engine.context import ContextOptions
-    from spark_lsp.engine.pipeline import CompletionOptions
     from spark_lsp.model.session import ModelSession
-    from spark_lsp.shared.privacy import ExclusionPolicy
 
 #: How an exclusion is worded in the status, in error messages and by ``spark-lsp complete``.
 EXCLUDED_NOTE = "this file is not sent to the model: "
@@ -40,6 +55,10 @@ class Refused(ConfigError):
 
 
 log = logging.getLogger(__name__)
+
+
+class StaleVersion(SparkError):
+    """A request named a document version older than the text the server holds."""
 
 
 class ServiceEvents(Protocol):
@@ -133,13 +152,6 @@ class SparkService:
         timer: Callable[[], float] = time.monotonic,
         prefetch: bool = True,
     ) -> None:
-        # The stages are imported here, not at module level: hosts import this module for its
-        # plain data types before they need a service (the language server answers
-        # ``initialize`` first, and its editor waits for that answer).
-        from spark_lsp.engine.actions import ActionEngine
-        from spark_lsp.engine.context import ContextBuilder
-        from spark_lsp.engine.pipeline import CompletionPipeline
-
         self.store = store
         self._settings = settings
         # A host that exits after one answer (``complete``, ``doctor``) has no accept to
@@ -168,6 +180,15 @@ class SparkService:
         )
         self._editing: set[str] = set()
         self._syntax: dict[str, tuple[int, DiagnosticInfo | None]] = {}
+        self.next_edits = NextEditEngine(
+            session, self._next_edit_options, self._next_edit_delay, timer=timer
+        )
+        self.next_edits.on_ready = self._next_edit_ready
+        #: Whether the client shows next-edit proposals (it opted in); set by the host.
+        self.next_edit_client: Callable[[], bool] = lambda: False
+        #: Called with each ready proposal the client should hear about (not a plain
+        #: insertion at the cursor, which is an inline completion); set by the host.
+        self.on_next_edit: Callable[[EditResult], None] = lambda result: None
 
     # -- settings and documents ---------------------------------------------------------------
 
@@ -184,11 +205,24 @@ class SparkService:
         self.store.open(uri, language_id, text, version)
 
     def change(self, uri: str, version: int, changes: list[Change]) -> bool:
-        """A document changed; False when it is not open."""
-        doc = self.store.change(uri, version, changes)
-        if doc is None:
+        """A document changed; False when it is not open.
+
+        For a client that shows next edits, the change also goes into the document's edit
+        history and a prediction is scheduled for after the typing pause.
+        """
+        if not self._next_edit_on():
+            changed = self.store.change(uri, version, changes)
+            if changed is None:
+                return False
+            self.pipeline.note_edit(uri, changed.index)
+            return True
+        applied = self.next_edits.apply_changes(self.store, uri, version, changes)
+        if applied is None:
             return False
+        doc, cursor = applied
         self.pipeline.note_edit(uri, doc.index)
+        if cursor is not None and self._next_edit_refusal(doc) is None:
+            self.next_edits.schedule(_next_edit_query(doc, cursor, invoked=False))
         return True
 
     def session_changed(self) -> None:
@@ -201,6 +235,7 @@ class SparkService:
         self.pipeline.forget(uri)
         self.context.forget(uri)
         self._syntax.pop(uri, None)
+        self.next_edits.forget(uri)
 
     def excluded(self, uri: str) -> str | None:
         """Why the document's file must not reach the model, or None (the context stage asks
@@ -275,8 +310,6 @@ class SparkService:
         self._events.excluded(excluded)
         if excluded is not None:
             return []
-        from spark_lsp.engine.actions import list_actions
-
         syntax = self.syntax_error(uri)
         return list_actions(doc.index, uri, selection, diagnostics, syntax)
 
@@ -288,8 +321,6 @@ class SparkService:
         version = doc.index.version
         cached = self._syntax.get(uri)
         if cached is None or cached[0] != version:
-            from spark_lsp.engine.actions import syntax_error
-
             cached = (version, syntax_error(doc.index, doc.language_id))
             self._syntax[uri] = cached
         return cached[1]
@@ -300,8 +331,6 @@ class SparkService:
         if not instruction:
             raise Refused("the edit instruction is empty")
         doc = self._editable(uri)
-        from spark_lsp.engine.actions import ActionSpec
-
         spec = ActionSpec("edit", uri, doc.index.version, *selection, instruction=instruction)
         return await self.resolve_action(spec)
 
@@ -337,11 +366,84 @@ class SparkService:
             raise Refused(EXCLUDED_NOTE + excluded)
         return doc
 
+    # -- next edit ----------------------------------------------------------------------------
+
+    async def next_edit(
+        self, uri: str, version: int | None, line: int, character: int
+    ) -> EditResult | None:
+        """The next edit at a position, for the document's current text (None: nothing).
+
+        Raises ``StaleVersion`` when ``version`` is not the current one (edits are computed
+        only for the text the server holds), and other ``SparkError``s from the model.
+        """
+        doc = self.store.get(uri)
+        if doc is None or not self._settings().next_edit.enabled:
+            return None
+        if version is not None and version != doc.index.version:
+            raise StaleVersion(
+                f"version {version} is not the current version {doc.index.version}; "
+                "edits are only computed for the current text"
+            )
+        if self._next_edit_refusal(doc) is not None:
+            return None
+        cursor = doc.index.offset_at(line, character)
+        found = await self.next_edits.request(_next_edit_query(doc, cursor, invoked=True))
+        if found is None or doc.index.version != found.version:
+            return None
+        return _edit_result(doc, found)
+
+    def next_edit_insertion(self, uri: str, line: int, character: int) -> str | None:
+        """A ready prediction that only inserts at this position: the text to insert."""
+        doc = self.store.get(uri)
+        if doc is None:
+            return None
+        found = self.next_edits.ready(uri, doc.index.version)
+        if found is None or not found.inserts_at_cursor:
+            return None
+        if doc.index.offset_at(line, character) != found.cursor:
+            return None
+        return found.edits[0].text
+
+    def _next_edit_on(self) -> bool:
+        return self._settings().next_edit.enabled and self.next_edit_client()
+
+    def _next_edit_refusal(self, doc: OpenDocument) -> str | None:
+        excluded = self.excluded(doc.uri)
+        if excluded is not None:
+            return EXCLUDED_NOTE + excluded
+        if not language_enabled(self._settings(), doc.language_id):
+            return f"completions are off for {doc.language_id}"
+        return None
+
+    def _next_edit_ready(self, prediction: Prediction) -> None:
+        if not self._next_edit_on() or prediction.inserts_at_cursor:
+            return
+        doc = self.store.get(prediction.uri)
+        if doc is not None and doc.index.version == prediction.version:
+            self.on_next_edit(_edit_result(doc, prediction))
+
     # -- the settings each stage reads ----------------------------------------------------------
 
-    def _completion_options(self) -> CompletionOptions:
-        from spark_lsp.engine.pipeline import CompletionOptions
+    def _next_edit_options(self) -> NextEditOptions:
+        settings = self._settings()
+        return NextEditOptions(
+            model=settings.model.name,
+            window_lines=settings.next_edit.window_lines,
+            context_tokens=settings.context.edit_tokens,
+            max_context_tokens=settings.context.max_tokens,
+            prompt_cache_key=self.prompt_cache_key,
+            reasoning_effort=settings.model.reasoning_effort,
+            reasoning_tokens=settings.model.reasoning_tokens,
+        )
 
+    def _next_edit_delay(self) -> float:
+        """The pause before a prediction: the setting, else the learned typing rhythm."""
+        debounce_ms = self._settings().next_edit.debounce_ms
+        if debounce_ms is None:
+            return auto_pause(self.pipeline.delay.delay())
+        return debounce_ms / 1000
+
+    def _completion_options(self) -> CompletionOptions:
         settings = self._settings()
         completion = settings.completion
         return CompletionOptions(
@@ -356,8 +458,6 @@ class SparkService:
         )
 
     def _context_options(self) -> ContextOptions:
-        from spark_lsp.engine.context import ContextOptions
-
         settings = self._settings()
         return ContextOptions(
             max_tokens=settings.context.max_tokens,
@@ -367,8 +467,6 @@ class SparkService:
         )
 
     def _policy(self) -> ExclusionPolicy:
-        from spark_lsp.shared.privacy import ExclusionPolicy
-
         return ExclusionPolicy(self.store.root, self._settings().context.exclude)
 
     def _fixed_delay(self) -> float | None:
@@ -380,3 +478,12 @@ def _line_edit(doc: OpenDocument, start: int, end: int, text: str) -> LineEdit:
     start_line, start_character = doc.index.position_at(start)
     end_line, end_character = doc.index.position_at(end)
     return LineEdit(start_line, start_character, end_line, end_character, text)
+
+
+def _next_edit_query(doc: OpenDocument, cursor: int, *, invoked: bool) -> NextEditQuery:
+    return NextEditQuery(doc.uri, doc.path, doc.language_id, doc.index, cursor, invoked)
+
+
+def _edit_result(doc: OpenDocument, prediction: Prediction) -> EditResult:
+    edits = tuple(_line_edit(doc, e.start, e.end, e.text) for e in prediction.edits)
+    return EditResult(prediction.uri, prediction.version, edits)

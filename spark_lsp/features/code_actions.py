@@ -11,17 +11,15 @@ import asyncio
 import contextlib
 import itertools
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
+from spark_lsp.engine.actions import ActionSpec, DiagnosticInfo
 from spark_lsp.engine.service import EditResult, LineEdit
 from spark_lsp.errors import SparkError
 from spark_lsp.lsp.server import SparkServer
-
-if TYPE_CHECKING:
-    from spark_lsp.engine.actions import ActionSpec, DiagnosticInfo
 
 APPLY_COMMAND = "spark.applyAction"
 EDIT_COMMAND = "spark.editSelection"
@@ -40,8 +38,6 @@ def _resolve_supported(ls: SparkServer) -> bool:
 
 
 def _diagnostic(d: types.Diagnostic) -> DiagnosticInfo:
-    from spark_lsp.engine.actions import DiagnosticInfo  # the engine loads after initialize
-
     r = d.range
     return DiagnosticInfo(
         r.start.line, r.start.character, r.end.line, r.end.character, d.message, d.source or ""
@@ -138,8 +134,6 @@ async def resolve(ls: SparkServer, action: types.CodeAction) -> types.CodeAction
     """Compute a listed action's edit; on failure, say why and return it without one."""
     if action.data is None:
         return action  # a command-only action (Edit selection…): nothing to compute here
-    from spark_lsp.engine.actions import ActionSpec
-
     try:
         result = await compute(ls, ActionSpec.from_data(action.data))
     except SparkError as exc:
@@ -151,8 +145,6 @@ async def resolve(ls: SparkServer, action: types.CodeAction) -> types.CodeAction
 
 async def apply_action(ls: SparkServer, *args: Any) -> bool:
     """``spark.applyAction``: compute and apply, for clients without resolve."""
-    from spark_lsp.engine.actions import ActionSpec
-
     try:
         return await _apply(ls, await compute(ls, ActionSpec.from_data(_first(args))))
     except SparkError as exc:

@@ -11,6 +11,7 @@ import asyncio
 
 from lsprotocol import types
 
+from spark_lsp.engine.actions import SYNTAX_SOURCE
 from spark_lsp.lsp.server import SparkServer
 
 #: Wait this long after the last change before parsing: a file mid-edit rarely parses.
@@ -28,8 +29,6 @@ def schedule(ls: SparkServer, uri: str) -> None:
 
 
 async def _publish_later(ls: SparkServer, uri: str) -> None:
-    from spark_lsp.engine.actions import SYNTAX_SOURCE  # with the engine, after initialize
-
     await asyncio.sleep(SETTLE_S)
     ls.diagnostic_tasks.pop(uri, None)
     doc = ls.store.get(uri)

@@ -17,8 +17,12 @@ def register(server: SparkServer) -> None:
     ) -> types.InlineCompletionList:
         invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
         at = params.position
-        request = CompletionRequest(params.text_document.uri, at.line, at.character, invoked)
-        text = (await ls.service.complete(request)).text
+        uri = params.text_document.uri
+        # A next-edit prediction that only inserts here is an ordinary inline item.
+        text = ls.service.next_edit_insertion(uri, at.line, at.character)
+        if text is None:
+            request = CompletionRequest(uri, at.line, at.character, invoked)
+            text = (await ls.service.complete(request)).text
         if text is None:
             return types.InlineCompletionList(items=[])
         here = types.Range(start=params.position, end=params.position)

@@ -30,10 +30,8 @@ def register(server: SparkServer) -> None:
     @server.feature(types.INITIALIZED)
     def initialized(ls: SparkServer, params: types.InitializedParams) -> None:
         # Heavy start-up work waits until the initialize result is out: the tokenizer's
-        # vocabulary parse holds the GIL for a few hundred milliseconds, and the engine's
-        # imports are not needed to answer initialize.
+        # vocabulary parse holds the GIL for a few hundred milliseconds.
         ls.counter.start_loading()
-        _ = ls.service
         ls.run_task(_start(ls), "start-model")
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)

@@ -35,6 +35,7 @@ def snapshot(ls: SparkServer) -> dict[str, Any]:
         "status": ls.reporter.payload(),
         "completionsEnabled": ls.service.completions_on,
         "pipeline": ls.service.pipeline.stats.snapshot(),
+        "nextEdit": ls.service.next_edits.stats.snapshot(),
         "model": model,
         "documents": len(ls.store),
         "tokenCounts": ls.counter.kind,

@@ -6,12 +6,18 @@ when pygls changes) is not mixed with what is spark-lsp's own state.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 from cattrs import transform_error
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams, JsonRpcInvalidRequest, JsonRpcParseError
+from pygls.exceptions import (
+    JsonRpcContentModified,
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcParseError,
+)
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
@@ -40,6 +46,29 @@ class SparkProtocol(LanguageServerProtocol):
                     ),
                 )
             raise
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams) -> Any:
+        """pygls' initialize, plus our extensions under ``capabilities.experimental.spark``
+        (pygls has no way to announce experimental capabilities)."""
+        result = yield from super().lsp_initialize(params)
+        extensions = getattr(self._server, "experimental_capabilities", None)
+        if extensions:
+            result.capabilities.experimental = {"spark": dict(extensions)}
+        return result
+
+    def _send_handler_result(self, future: Any, *, msg_id: Any) -> None:
+        """Answer ContentModified (a request about an older document version) and InvalidParams
+        raised by a handler as the expected replies they are: pygls would log them with a
+        traceback and report them as server errors."""
+        error = None if future.cancelled() else future.exception()
+        if isinstance(error, JsonRpcContentModified | JsonRpcInvalidParams):
+            if isinstance(error, JsonRpcInvalidParams):
+                logging.getLogger(__name__).warning("answered a malformed request: %s", error)
+            self._request_futures.pop(msg_id, None)
+            self._send_response(msg_id, error=error.to_response_error())
+            return
+        super()._send_handler_result(future, msg_id=msg_id)
 
     def _checked_envelope(self, data: dict[str, Any]) -> dict[str, Any]:
         """Refuse an id that is not an integer or a string; default absent params to null.

@@ -14,7 +14,6 @@ import os
 import sys
 import threading
 from collections.abc import Coroutine
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -29,6 +28,7 @@ from pygls.lsp.server import LanguageServer
 
 from spark_lsp import __version__
 from spark_lsp.config import Settings, load_settings
+from spark_lsp.engine.service import SparkService
 from spark_lsp.engine.store import DocumentStore
 from spark_lsp.engine.tokens import TokenCounter
 from spark_lsp.errors import SparkError
@@ -37,7 +37,6 @@ from spark_lsp.lsp.protocol import SparkProtocol, describe_invalid
 from spark_lsp.lsp.status import StatusReporter
 
 if TYPE_CHECKING:
-    from spark_lsp.engine.service import SparkService
     from spark_lsp.model.session import ModelSession, SessionStatus
     from spark_lsp.runtime import ModelRuntime
 
@@ -70,14 +69,11 @@ class SparkServer(LanguageServer):
             self.window_show_message,
             self.window_log_message,
         )
-
-    @cached_property
-    def service(self) -> SparkService:
-        """The engine, built on first use: ``initialized`` builds it, after ``initialize`` was
-        answered (its imports are most of the server's start-up, and the editor waits)."""
-        from spark_lsp.engine.service import SparkService
-
-        return SparkService(self.store, lambda: self.settings, self.model_session, self.reporter)
+        self.service = SparkService(
+            self.store, lambda: self.settings, self.model_session, self.reporter
+        )
+        #: LSP extensions announced under ``capabilities.experimental.spark`` (name → details).
+        self.experimental_capabilities: dict[str, Any] = {}
 
     # -- transport ------------------------------------------------------------------------------
 

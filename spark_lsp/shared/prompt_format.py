@@ -10,3 +10,5 @@ CURSOR = "<|cursor|>"
 TASK_COMPLETE = "spark-task: complete"
 #: First line of the instructions of an edit / quick-fix request.
 TASK_EDIT = "spark-task: edit"
+#: First line of the instructions of a next-edit prediction.
+TASK_NEXT_EDIT = "spark-task: next-edit"

@@ -27,10 +27,16 @@ START_TIMEOUT_S = 20.0
 
 #: What the scripted model answers. Completions get the default; edit prompts name their task.
 COMPLETION = "a * b"
+#: The next-edit reply for a history that shows ``w`` renamed to ``width`` (fenced, as chat
+#: models answer): the window with the parameter's use renamed too.
+NEXT_EDIT_RENAME = (
+    "```python\ndef area(width, h):\n    return width * h\n\n\nprint(area(2, 3))\n```"
+)
 MODEL_SCRIPT = {
     "ttft_ms": 0,
     "tokens_per_second": 0,
     "replies": [
+        {"when": "+def area(width, h):", "text": NEXT_EDIT_RENAME},
         {"when": "Task: Simplify", "text": "def double(x):\n    return x * 2\n"},
         {
             "when": "Task: Apply this instruction: rename to twice",

@@ -78,6 +78,7 @@ def test_completion_menu_without_ghost_text(client_env: dict[str, str], workspac
 def test_checkhealth_passes(client_env: dict[str, str], workspace: Path) -> None:
     output = run_lua("health_test", client_env, workspace)
     assert "ok: model reachable" in output
+    assert "ok: next edit reported with its keys" in output
     assert "ok: a rejected key is reported by the model check" in output
     assert "ok: a missing executable is an error" in output
 
@@ -96,3 +97,14 @@ def test_partial_accept_by_word_and_line(client_env: dict[str, str], workspace: 
     assert "ok: accepted word:     return a" in output
     assert "ok: the rest shows again:  * b" in output
     assert "ok: accepted line:     return a * b" in output
+
+
+def test_next_edit_is_shown_jumped_to_and_accepted(
+    client_env: dict[str, str], workspace: Path
+) -> None:
+    output = run_lua("next_edit_test", client_env, workspace)
+    assert "ok: the proposal shows as virtual text at line 2" in output
+    assert "ok: jumped to line 2" in output
+    assert "ok: accepted: def area(width, h): |     return width * h" in output
+    assert "ok: a proposal for an older version is not shown" in output
+    assert "ok: dismissed: nothing shows" in output

@@ -81,8 +81,13 @@ class Editor:
         return uri
 
     def insert(self, uri: str, line: int, character: int, text: str) -> None:
+        self.replace(uri, (line, character, line, character), text)
+
+    def replace(self, uri: str, rng: tuple[int, int, int, int], text: str) -> None:
+        """One didChange replacing ``(start line, start char, end line, end char)``."""
         self.versions[uri] += 1
-        at = types.Position(line=line, character=character)
+        start = types.Position(line=rng[0], character=rng[1])
+        end = types.Position(line=rng[2], character=rng[3])
         self.client.text_document_did_change(
             types.DidChangeTextDocumentParams(
                 text_document=types.VersionedTextDocumentIdentifier(
@@ -90,7 +95,7 @@ class Editor:
                 ),
                 content_changes=[
                     types.TextDocumentContentChangePartial(
-                        range=types.Range(start=at, end=at), text=text
+                        range=types.Range(start=start, end=end), text=text
                     )
                 ],
             )

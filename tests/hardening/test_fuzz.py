@@ -258,6 +258,10 @@ MALFORMED: list[tuple[str, Any]] = [
     ("codeAction/resolve", [1]),
     ("workspace/executeCommand", {"command": 42}),
     ("spark/definitelyNotAMethod", {}),
+    ("spark/nextEdit", {}),
+    ("spark/nextEdit", None),
+    ("spark/nextEdit", {"textDocument": {"uri": 5}, "position": POSITION}),
+    ("spark/nextEdit", {"textDocument": {**DOC, "version": "1"}, "position": POSITION}),
 ]
 
 
@@ -287,6 +291,8 @@ def test_malformed_requests_get_json_rpc_errors_and_the_server_lives(tmp_path: P
         assert raw_request(server, "textDocument/inlineCompletion", params)["result"] == {
             "items": []
         }
+        unknown = {"textDocument": DOC, "position": out_of_range}
+        assert raw_request(server, "spark/nextEdit", unknown)["result"] is None
         stats = raw_request(server, "spark/stats", {})["result"]
         assert stats["documents"] == 0
         assert server.proc.poll() is None

@@ -46,7 +46,8 @@ def _dataclass_keys() -> set[str]:
         group_type = typing.get_type_hints(Settings)[group.name]
         for f in dataclasses.fields(group_type):
             camel = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), f.name)
-            keys.add(f"spark.{group.name}.{camel}")
+            group_camel = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), group.name)
+            keys.add(f"spark.{group_camel}.{camel}")
     return keys
 
 
@@ -69,7 +70,7 @@ def test_load_with_nothing_gives_the_dataclass_defaults() -> None:
 def test_schema_entry_is_complete_and_its_default_valid(key: str) -> None:
     prop = PROPERTIES[key]
     assert {"type", "default", "description"} <= prop.keys()
-    assert re.fullmatch(r"spark\.[a-z]+\.[a-z][A-Za-z]*", key)
+    assert re.fullmatch(r"spark\.[a-z][A-Za-z]*\.[a-z][A-Za-z]*", key)
     _, group, name = key.split(".")
     # Feeding the default back in as user input must be accepted silently.
     assert load({group: {name: prop["default"]}})[1] == []

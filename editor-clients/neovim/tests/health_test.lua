@@ -19,6 +19,8 @@ H.run(function()
   H.check(report:match('OK version: spark%-lsp %d+%.%d+') ~= nil, 'version reported')
   H.check(report:find('OK model reachable', 1, true) ~= nil, 'model reachable')
   H.check(report:find('ERROR', 1, true) == nil, 'no errors')
+  H.check(report:find('OK on: proposals are shown as virtual text; keys: accept <M-n>', 1, true)
+    ~= nil, 'next edit reported with its keys')
 
   -- The model check uses the server's environment (cmd_env): a rejected key is an error.
   spark.setup({ cmd_env = { OPENAI_API_KEY = 'not-the-token' } })

@@ -12,7 +12,9 @@
 // it into the file; if the server advertises codeActionProvider, Ctrl+. on a syntax error lists
 // a "Spark: Fix…" quick-fix and applying it rewrites the file; Spark: Edit Selection (input box,
 // then the server's spark.editSelection) rewrites the selected line; Spark: Toggle Completions
-// reaches the server and the status bar says so.
+// reaches the server and the status bar says so; renaming a parameter shows the server's
+// next-edit proposal (its use in the body renamed) at its place, Esc dismisses it, "Spark:
+// Propose Next Edit" brings it back, Tab jumps to it and Tab again accepts it.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -43,6 +45,8 @@ const FIXED = 'def broken(x):\n    return x + 1\n';
 const MAIN = 'import math\n\n\n';
 const EDIT_INSTRUCTION = 'e2e: double the result';
 const EDITED = 'def broken(x):\n    return 2 * (x + 1)\n';
+const AREA = 'def area(w, h):\n    return w * h\n\n\nprint(area(2, 3))\n';
+const AREA_RENAMED = 'def area(width, h):\n    return width * h\n\n\nprint(area(2, 3))\n';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'spark-vscode-e2e-'));
 const dirs = {
@@ -64,6 +68,7 @@ function writeFiles() {
   Object.values(dirs).forEach((dir) => fs.mkdirSync(dir, { recursive: true }));
   fs.writeFileSync(path.join(dirs.workspace, 'main.py'), MAIN);
   fs.writeFileSync(path.join(dirs.workspace, 'broken.py'), BROKEN);
+  fs.writeFileSync(path.join(dirs.workspace, 'area.py'), AREA);
   // The extension must find the server by itself, as in a developer's checkout: the workspace's
   // .venv/bin/spark-lsp. (PATH cannot carry it: VS Code's server replaces PATH with the login
   // shell's.)
@@ -73,6 +78,11 @@ function writeFiles() {
     ttft_ms: 0,
     tokens_per_second: 1000,
     replies: [
+      // Next-edit prompts show the recent edits as diff hunks: after the rename of w, the
+      // model answers the window with the use renamed too (fenced, as chat models do); every
+      // other next-edit prompt gets an explicit "no edit".
+      { when: '+def area(width, h):', text: '```python\n' + AREA_RENAMED + '```' },
+      { when: 'spark-task: next-edit', text: 'NO_EDIT' },
       // Edits carry the edit task in their instructions (completions do not); the edit
       // instruction typed by the test is in the request text. First match wins.
       { when: EDIT_INSTRUCTION, text: '    return 2 * (x + 1)\n' },
@@ -103,6 +113,7 @@ function writeFiles() {
     'files.autoSave': 'off',
     'spark.completion.debounceMs': 0,
     'spark.actions.syntaxDiagnostics': true,
+    'spark.nextEdit.debounceMs': 100,
   };
   fs.mkdirSync(path.join(dirs.userData, 'User'), { recursive: true });
   fs.writeFileSync(path.join(dirs.userData, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
@@ -365,6 +376,69 @@ async function testEditSelection() {
   step('Spark: Edit Selection rewrote the selected line');
 }
 
+/** Next-edit proposals on screen: decoration text (injected, or a ::after content) per line. */
+function readNextEditLabels() {
+  const labels = [];
+  for (const span of document.querySelectorAll('.monaco-editor .view-line span[class*="ced-"]')) {
+    const after = getComputedStyle(span, '::after').content;
+    const text = after && after !== 'none' && after !== 'normal' ? after.replace(/^"|"$/g, '') : span.textContent;
+    if (text) labels.push(text.replace(/\u00a0/g, ' '));
+  }
+  return labels.join('|');
+}
+
+async function waitForNextEditLabel(label, timeout = 20_000) {
+  await page.waitForFunction(
+    ([read, wanted]) => new Function(`return (${read})()`)().includes(wanted),
+    [readNextEditLabels.toString(), label],
+    { timeout },
+  );
+}
+
+async function testNextEdit() {
+  const editor = await openFile('area.py', 'def area(w, h):');
+  await editor.locator('.view-lines').click();
+  await page.keyboard.press('Control+Home');
+  for (let i = 0; i < 9; i++) {
+    await page.keyboard.press('ArrowRight');
+  }
+  await page.keyboard.press('Shift+ArrowRight');
+  await page.keyboard.type('width', { delay: 30 });
+  const typedAt = Date.now();
+  await waitForNextEditLabel('idth');
+  step(`next-edit proposal shown ${Date.now() - typedAt} ms after the rename: ${JSON.stringify(await page.evaluate(readNextEditLabels))}`);
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(
+    (read) => !new Function(`return (${read})()`)().includes('idth'),
+    readNextEditLabels.toString(),
+    { timeout: 5_000 },
+  );
+  step('Esc dismissed the proposal');
+  await runCommand('Spark: Propose Next Edit');
+  await waitForNextEditLabel('idth');
+  step('Spark: Propose Next Edit showed it again');
+  await editor.locator('.view-lines').click({ position: { x: 5, y: 5 } }); // focus, cursor on line 1
+  await waitForNextEditLabel('idth', 5_000).catch(() => {});
+  if (!(await page.evaluate(readNextEditLabels)).includes('idth')) {
+    await runCommand('Spark: Propose Next Edit'); // the click moved no text, but be sure
+    await waitForNextEditLabel('idth');
+  }
+  await page.keyboard.press('Tab'); // the cursor is on line 1: Tab jumps to line 2
+  await page.waitForTimeout(300);
+  if (!(await page.evaluate(readNextEditLabels)).includes('idth')) {
+    throw new Error('the first Tab did not keep the proposal (it should only jump to it)');
+  }
+  const firstTab = await editor.locator('.view-lines').textContent();
+  if (firstTab?.includes('return width')) {
+    throw new Error('the first Tab applied the proposal instead of jumping to it');
+  }
+  step('the first Tab jumped to the proposal');
+  await page.keyboard.press('Tab'); // now on it: accept
+  await editor.locator('.view-lines').filter({ hasText: 'return width * h' }).waitFor({ timeout: 10_000 });
+  expectEqual(await saveAndRead('area.py'), AREA_RENAMED, 'area.py after Tab, Tab and save');
+  step('the second Tab accepted the proposal: the use is renamed too');
+}
+
 async function testToggle() {
   await runCommand('Spark: Toggle Completions');
   await waitForStatus('Spark: ready, completions off', 15_000);
@@ -442,6 +516,13 @@ async function main() {
     await testEditSelection();
   } else {
     step('SKIPPED edit selection: the server does not advertise spark.editSelection');
+  }
+  const experimental = capabilities.experimental?.spark ?? {};
+  if (experimental.nextEdit) {
+    await testNextEdit();
+    await screenshot('after-next-edit');
+  } else {
+    step('SKIPPED next edit: the server does not announce experimental.spark.nextEdit');
   }
   await testToggle();
   await screenshot('final');

@@ -48,6 +48,7 @@ export class SparkClient implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private stopping = false;
   private readonly disposables: vscode.Disposable[] = [];
+  private readonly startListeners: ((client: LanguageClient) => void)[] = [];
 
   constructor(
     private readonly log: vscode.LogOutputChannel,
@@ -61,6 +62,11 @@ export class SparkClient implements vscode.Disposable {
         }
       }),
     );
+  }
+
+  /** Call `listener` with every language client this object starts (before it starts). */
+  onStart(listener: (client: LanguageClient) => void): void {
+    this.startListeners.push(listener);
   }
 
   get languageClient(): LanguageClient | undefined {
@@ -82,6 +88,7 @@ export class SparkClient implements vscode.Disposable {
         this.log.warn(`ignored a malformed ${STATUS_NOTIFICATION}: ${JSON.stringify(params)}`);
       }
     });
+    this.startListeners.forEach((listener) => listener(client));
     client.onDidChangeState((event) => {
       if (event.newState === State.Stopped && !this.stopping && this.client === client) {
         this.statusBar.setClientError('the server stopped (see Spark: Show Log)');
@@ -140,6 +147,8 @@ export class SparkClient implements vscode.Disposable {
       synchronize: { configurationSection: 'spark' },
       outputChannel: this.log,
       revealOutputChannelOn: RevealOutputChannelOn.Never, // errors reach the status bar instead
+      // This client shows next-edit proposals (spark.nextEdit.enabled turns them off).
+      initializationOptions: { experimental: { nextEdit: true } },
       middleware: {
         workspace: {
           configuration: async (params, token, next) => {

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { SparkClient } from './client';
 import { COMMANDS, registerCommands } from './commands';
+import { NextEdits } from './nextEdit';
 import { StatusBar } from './statusBar';
 
 let client: SparkClient | undefined;
@@ -11,7 +12,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const log = vscode.window.createOutputChannel('Spark', { log: true });
   const statusBar = new StatusBar(COMMANDS.showMenu);
   client = new SparkClient(log, statusBar);
-  context.subscriptions.push(log, statusBar, client, ...registerCommands(client, statusBar, log));
+  const nextEdits = new NextEdits(() => client?.languageClient, log);
+  client.onStart((languageClient) => nextEdits.attach(languageClient));
+  context.subscriptions.push(log, statusBar, client, nextEdits, ...registerCommands(client, statusBar, log));
   await client.start();
 }
 

@@ -29,7 +29,7 @@ from spark_lsp.modelserver.engines.base import (
     Text,
 )
 from spark_lsp.shared.privacy import ExclusionPolicy, redact_secrets
-from spark_lsp.shared.prompt_format import CURSOR, TASK_EDIT
+from spark_lsp.shared.prompt_format import CURSOR, TASK_EDIT, TASK_NEXT_EDIT
 
 #: Identifiers, numbers, a newline with the next line's indentation, blank runs, one character.
 _TOKEN = re.compile(r"[^\W\d]\w*|\d+|\n[ \t]*|[ \t]+|.", re.DOTALL)
@@ -443,7 +443,7 @@ class LocalEngine(Engine):
         """Decline edits; otherwise compute the completion and stream it token by token."""
         task = (request.instructions or "").partition("\n")[0].strip()
         prompt = CursorPrompt.parse(request)
-        if task == TASK_EDIT or prompt is None:
+        if task in (TASK_EDIT, TASK_NEXT_EDIT) or prompt is None:
             return Fail("unsupported_task", UNSUPPORTED_TASK_MESSAGE, status=400)
         return self._stream(prompt, request.max_output_tokens)
 

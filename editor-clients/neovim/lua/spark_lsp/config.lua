@@ -16,6 +16,14 @@ M.default_keymaps = {
   dismiss = '<M-e>',
 }
 
+--- Default next-edit keys (normal and insert mode): `accept` jumps to a proposal shown
+--- elsewhere and accepts it when the cursor is there.
+M.default_next_edit_keymaps = {
+  accept = '<M-n>',
+  jump = '<M-j>',
+  dismiss = '<M-x>',
+}
+
 ---@class spark_lsp.Options
 ---@field name string LSP config name, as used by vim.lsp.config/enable
 ---@field cmd string[]|fun(dispatchers: table): table Command (or RPC connect function)
@@ -27,6 +35,8 @@ M.default_keymaps = {
 ---@field inline_completion boolean Use native ghost text when Neovim has it (0.12+)
 ---@field fallback_completion boolean Use LSP completion when ghost text is unavailable
 ---@field keymaps table<string,string|false>|false Insert-mode keys; false disables all
+---@field next_edit boolean Show next-edit proposals (the server predicts the edit that follows)
+---@field next_edit_keymaps table<string,string|false>|false Next-edit keys; false disables all
 ---@field on_attach fun(client: vim.lsp.Client, bufnr: integer)? Called after spark attaches
 M.defaults = {
   name = 'spark_lsp',
@@ -44,6 +54,8 @@ M.defaults = {
   inline_completion = true,
   fallback_completion = true,
   keymaps = vim.deepcopy(M.default_keymaps),
+  next_edit = true,
+  next_edit_keymaps = vim.deepcopy(M.default_next_edit_keymaps),
   on_attach = nil,
 }
 
@@ -84,24 +96,27 @@ local function command(value)
   return true
 end
 
-local function keymaps(value)
-  if value == false then
+--- A validator for a table of keys whose actions are those of `defaults`.
+local function keymaps_like(defaults, name)
+  return function(value)
+    if value == false then
+      return true
+    end
+    if type(value) ~= 'table' then
+      return false, 'a table of keys, or false'
+    end
+    local actions = vim.tbl_keys(defaults)
+    table.sort(actions)
+    for action, lhs in pairs(value) do
+      if defaults[action] == nil then
+        return false, 'actions among ' .. table.concat(actions, ', '), name, action
+      end
+      if lhs ~= false and (type(lhs) ~= 'string' or lhs == '') then
+        return false, 'a key string or false', name .. '.' .. action, lhs
+      end
+    end
     return true
   end
-  if type(value) ~= 'table' then
-    return false, 'a table of keys, or false'
-  end
-  local actions = vim.tbl_keys(M.default_keymaps)
-  table.sort(actions)
-  for action, lhs in pairs(value) do
-    if M.default_keymaps[action] == nil then
-      return false, 'actions among ' .. table.concat(actions, ', '), 'keymaps', action
-    end
-    if lhs ~= false and (type(lhs) ~= 'string' or lhs == '') then
-      return false, 'a key string or false', 'keymaps.' .. action, lhs
-    end
-  end
-  return true
 end
 
 local validators = {
@@ -114,7 +129,9 @@ local validators = {
   init_options = { 'table', true },
   inline_completion = { 'boolean' },
   fallback_completion = { 'boolean' },
-  keymaps = { keymaps },
+  keymaps = { keymaps_like(M.default_keymaps, 'keymaps') },
+  next_edit = { 'boolean' },
+  next_edit_keymaps = { keymaps_like(M.default_next_edit_keymaps, 'next_edit_keymaps') },
   on_attach = { 'callable', true },
 }
 
@@ -154,6 +171,10 @@ function M.resolve(user)
   local opts = vim.tbl_extend('force', vim.deepcopy(M.defaults), user)
   if type(user.keymaps) == 'table' then
     opts.keymaps = vim.tbl_extend('force', vim.deepcopy(M.default_keymaps), user.keymaps)
+  end
+  if type(user.next_edit_keymaps) == 'table' then
+    opts.next_edit_keymaps = vim.tbl_extend('force', vim.deepcopy(M.default_next_edit_keymaps),
+      user.next_edit_keymaps)
   end
   for key, spec in pairs(validators) do
     local value, check, optional = opts[key], spec[1], spec[2]

@@ -130,6 +130,43 @@ local function check_clients()
   end
 end
 
+local function describe_keys(keymaps)
+  if not keymaps then
+    return 'no keymaps'
+  end
+  local parts = {}
+  for _, action in ipairs({ 'accept', 'jump', 'dismiss' }) do
+    if keymaps[action] then
+      table.insert(parts, action .. ' ' .. keymaps[action])
+    end
+  end
+  return #parts > 0 and ('keys: ' .. table.concat(parts, ', ')) or 'no keymaps'
+end
+
+local function check_next_edit(opts)
+  health.start('spark_lsp: next edit')
+  if not opts.next_edit then
+    health.info('off (setup option next_edit = false)')
+    return
+  end
+  local settings = type(opts.settings.nextEdit) == 'table' and opts.settings.nextEdit or {}
+  if settings.enabled == false then
+    health.warn('the plugin opts in, but settings.nextEdit.enabled = false turns it off')
+    return
+  end
+  health.ok('on: proposals are shown as virtual text; ' .. describe_keys(opts.next_edit_keymaps))
+  for _, client in ipairs(require('spark_lsp').clients()) do
+    local experimental = client.server_capabilities and client.server_capabilities.experimental
+    local spark = type(experimental) == 'table' and experimental.spark or nil
+    if type(spark) == 'table' and spark.nextEdit then
+      health.ok(('client %d: the server offers spark/nextEdit'):format(client.id))
+    else
+      health.warn(('client %d: the server does not offer spark/nextEdit'):format(client.id),
+        { 'Update spark-lsp (pip install -U spark-lsp)' })
+    end
+  end
+end
+
 function M.check()
   if not check_neovim() then
     return
@@ -145,6 +182,7 @@ function M.check()
     check_model(opts, exe)
   end
   check_clients()
+  check_next_edit(opts)
 end
 
 return M

@@ -5,6 +5,7 @@
 --- and adds the few commands that need an editor (status, edit selection, toggle).
 
 local config = require('spark_lsp.config')
+local next_edit = require('spark_lsp.next_edit')
 
 local M = {}
 
@@ -205,8 +206,24 @@ local function spark_toggle()
     end)
 end
 
+--- :SparkNextEdit: ask for the next edit at the cursor now (no need to wait for the pause).
+local function spark_next_edit()
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = client_for(bufnr)
+  if client then
+    next_edit.fetch(client, bufnr, true)
+  end
+end
+
 local function create_commands()
   local command = vim.api.nvim_create_user_command
+  command('SparkNextEdit', spark_next_edit, { desc = 'Propose the next edit at the cursor' })
+  command('SparkNextEditAccept', function()
+    next_edit.accept(0)
+  end, { desc = 'Apply the proposed next edit' })
+  command('SparkNextEditDismiss', function()
+    next_edit.dismiss(0)
+  end, { desc = 'Dismiss the proposed next edit' })
   command('SparkStatus', spark_status, { desc = 'Show the spark-lsp status' })
   command('SparkStats', spark_stats, { desc = 'Show spark-lsp statistics' })
   command('SparkToggle', spark_toggle, { desc = 'Turn spark-lsp completions on or off' })
@@ -352,9 +369,22 @@ local function on_attach(client, bufnr)
       set_menu_keymaps(bufnr, opts.keymaps)
     end
   end
+  if opts.next_edit then
+    next_edit.attach(bufnr, opts.next_edit_keymaps)
+  end
   if opts.on_attach then
     opts.on_attach(client, bufnr)
   end
+end
+
+--- initializationOptions: the user's, plus the opt-in to spark-lsp's next-edit extension.
+---@param opts spark_lsp.Options
+function M.init_options(opts)
+  local init = vim.deepcopy(opts.init_options or {})
+  if opts.next_edit then
+    init.experimental = vim.tbl_extend('force', init.experimental or {}, { nextEdit = true })
+  end
+  return next(init) and init or nil
 end
 
 --- Configure and enable the spark-lsp client. Safe to call again to change options.
@@ -371,8 +401,8 @@ function M.setup(user_opts)
     filetypes = opts.filetypes,
     root_markers = opts.root_markers,
     settings = { spark = next(opts.settings) and opts.settings or vim.empty_dict() },
-    init_options = opts.init_options,
-    handlers = { [M.STATUS_METHOD] = on_status },
+    init_options = M.init_options(opts),
+    handlers = { [M.STATUS_METHOD] = on_status, [next_edit.AVAILABLE] = next_edit.on_available },
     commands = { [M.PROMPT_EDIT_COMMAND] = prompt_edit_command },
     before_init = before_init,
     on_attach = on_attach,
