@@ -141,8 +141,7 @@ class SparkServer(LanguageServer):
         old = self.settings
         self.settings = settings
         model_changed = old.model != settings.model
-        if "service" in self.__dict__:  # else it reads these settings when it is built
-            self.service.settings_changed(model_changed=model_changed)
+        self.service.settings_changed(model_changed=model_changed)
         self.reporter.warn_settings(warnings)
         self.reporter.model = settings.model.name
         return model_changed
