@@ -63,6 +63,7 @@ class ModelSettings:
     reasoning_effort: str | None = "low"
     reasoning_tokens: int = 512
     api_key_env: str = "OPENAI_API_KEY"
+    api_key_command: str | None = None
     connections: int = 2
     rotate_after_seconds: int = 3300
     stall_timeout_ms: int = 10_000
@@ -86,6 +87,7 @@ class CompletionSettings:
     languages: Mapping[str, bool] = field(default_factory=_default_languages)
     context_tokens: int = 2048
     prefetch_on_accept: bool = True
+    trigger: Literal["automatic", "manual"] = "automatic"
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,8 @@ class ContextSettings:
     exclude: tuple[str, ...] = ()
     cross_file: bool = True
     edit_tokens: int = 8192
+    project: bool = True
+    project_tokens: int = 8192
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,7 @@ class ActionSettings:
 
     enabled: bool = True
     syntax_diagnostics: bool = False
+    custom: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -226,7 +231,14 @@ def _check(value: Any, schema: Mapping[str, Any]) -> str | None:
     types = _types(schema)
     if types and not any(_TYPE_CHECKS[t](value) for t in types):
         return f"expected {' or '.join(types)}, got {_json_type(value)}"
-    checks = (_check_range, _check_enum, _check_string, _check_items, _check_entries)
+    checks = (
+        _check_range,
+        _check_enum,
+        _check_string,
+        _check_items,
+        _check_entries,
+        _check_properties,
+    )
     return next((reason for check in checks if (reason := check(value, schema))), None)
 
 
@@ -269,11 +281,28 @@ def _check_items(value: Any, schema: Mapping[str, Any]) -> str | None:
 
 
 def _check_entries(value: Any, schema: Mapping[str, Any]) -> str | None:
-    if not isinstance(value, Mapping) or "additionalProperties" not in schema:
+    extra = schema.get("additionalProperties")
+    if not isinstance(value, Mapping) or not isinstance(extra, Mapping):
         return None
     for name, entry in value.items():
         if reason := _check(entry, schema["additionalProperties"]):
             return f"entry {json.dumps(str(name))} ({_show(entry)}) {reason}"
+    return None
+
+
+def _check_properties(value: Any, schema: Mapping[str, Any]) -> str | None:
+    """Objects with declared properties: required ones present, each valid, no unknown ones."""
+    if not isinstance(value, Mapping) or "properties" not in schema:
+        return None
+    properties: Mapping[str, Any] = schema["properties"]
+    missing = [name for name in schema.get("required", ()) if name not in value]
+    if missing:
+        return f"needs {', '.join(missing)}"
+    for name, entry in value.items():
+        if name not in properties:
+            return f"has an unknown key {json.dumps(str(name))}"
+        if reason := _check(entry, properties[name]):
+            return f"{name} {reason}"
     return None
 
 
@@ -284,8 +313,12 @@ def _coerce(value: Any, schema: Mapping[str, Any]) -> Any:
     if isinstance(value, list | tuple):
         return tuple(_coerce(item, schema.get("items", {})) for item in value)
     if isinstance(value, Mapping):
-        entry_schema = schema.get("additionalProperties", {})
-        return MappingProxyType({str(k): _coerce(v, entry_schema) for k, v in value.items()})
+        extra = schema.get("additionalProperties", {})
+        entry_schema = extra if isinstance(extra, Mapping) else {}
+        properties = schema.get("properties", {})
+        return MappingProxyType(
+            {str(k): _coerce(v, properties.get(k, entry_schema)) for k, v in value.items()}
+        )
     return value
 
 
@@ -453,20 +486,26 @@ def client_supports(init_options: Any, extension: str) -> bool:
     return isinstance(announced, Mapping) and announced.get(extension) is True
 
 
-def resolve_endpoint(settings: Settings, env: Mapping[str, str] | None = None) -> ResolvedEndpoint:
+def resolve_endpoint(
+    settings: Settings, env: Mapping[str, str] | None = None, api_key: str | None = None
+) -> ResolvedEndpoint:
     """Decide where to connect: the configured URL, else OpenAI when a key exists, else bundled.
 
-    The key comes only from the environment variable named by ``spark.model.apiKeyEnv`` (defaults
-    to ``os.environ``), so it never passes through settings, logs or status output. A key with
-    a control or invisible character raises ConfigError naming the variable.
+    The key is ``api_key`` (read by ``spark.model.apiKeyCommand``) or comes from the environment
+    variable named by ``spark.model.apiKeyEnv`` (defaults to ``os.environ``), so it never passes
+    through settings, logs or status output. A key with a control or invisible character raises
+    ConfigError naming the variable.
     """
     environ = os.environ if env is None else env
-    raw_key = environ.get(settings.model.api_key_env, "")
-    register_secret(raw_key)  # hidden from every message in every form, even a damaged one
-    problem = key_problem(settings.model.api_key_env, raw_key)
-    if problem is not None:
-        raise ConfigError(problem)
-    api_key = raw_key.strip() or None
+    if api_key is not None:
+        register_secret(api_key)  # a key from a command is hidden like one from the environment
+    else:
+        raw_key = environ.get(settings.model.api_key_env, "")
+        register_secret(raw_key)  # hidden from every message in every form, even a damaged one
+        problem = key_problem(settings.model.api_key_env, raw_key)
+        if problem is not None:
+            raise ConfigError(problem)
+        api_key = raw_key.strip() or None
     if settings.model.endpoint:
         return ResolvedEndpoint(settings.model.endpoint, api_key)
     if api_key:

@@ -7,16 +7,60 @@ session — so it lives here once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from spark_lsp.config import ResolvedEndpoint, Settings, resolve_endpoint
+from spark_lsp.errors import ConfigError
 from spark_lsp.model.connection import ConnectOptions
 from spark_lsp.model.session import ModelSession, SessionOptions, SessionStatus
 from spark_lsp.modelserver.embedded import EmbeddedModelServer
 
 log = logging.getLogger(__name__)
+
+# -- the API key from a command (``spark.model.apiKeyCommand``) ---------------------------------
+# People keep keys in ``pass``, 1Password's ``op`` or a keychain and do not want them exported
+# into every process. The command's first output line is the key. It runs in a worker thread (a
+# password manager may take a second), and nothing it prints ever appears in an error, a log or
+# the status: failures say only the exit status, because the output may be the key itself.
+
+KEY_COMMAND_TIMEOUT_S = 30.0
+KEY_COMMAND_SETTING = "spark.model.apiKeyCommand"
+
+
+def read_key(command: str, timeout: float = KEY_COMMAND_TIMEOUT_S) -> str:
+    """Run ``command`` in a shell and return the first line of its output (the key)."""
+    try:
+        done = subprocess.run(
+            command,
+            shell=True,
+            capture_output=True,
+            stdin=subprocess.DEVNULL,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        limit = f"{timeout:.0f} s"
+        raise ConfigError(f"{KEY_COMMAND_SETTING} did not finish within {limit}") from None
+    except OSError as exc:
+        raise ConfigError(f"{KEY_COMMAND_SETTING} could not run ({exc.strerror})") from None
+    if done.returncode != 0:
+        status = done.returncode
+        raise ConfigError(f"{KEY_COMMAND_SETTING} failed with exit status {status}") from None
+    lines = done.stdout.decode("utf-8", "replace").strip().splitlines()
+    key = lines[0].strip() if lines else ""
+    if not key:
+        raise ConfigError(f"{KEY_COMMAND_SETTING} printed no key on its first line")
+    return key
+
+
+async def read_key_async(command: str) -> str:
+    """:func:`read_key` off the event loop."""
+    return await asyncio.to_thread(read_key, command)
 
 
 class ModelRuntime:
@@ -24,6 +68,7 @@ class ModelRuntime:
 
     def __init__(self, settings: Settings, env: Mapping[str, str], workspace: Path | None) -> None:
         self.settings = settings
+        self.env = env
         self.endpoint: ResolvedEndpoint = resolve_endpoint(settings, env)
         self.workspace = workspace
         self.session: ModelSession | None = None
@@ -31,12 +76,30 @@ class ModelRuntime:
         self.url: str | None = self.endpoint.url
 
     @property
+    def display_url(self) -> str:
+        """The endpoint for status bars: scheme, host and path only (no query, no credentials)."""
+        if self.endpoint.bundled or self.url is None:
+            return "bundled"
+        parts = urlsplit(self.url)
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}"
+
+    @property
     def kind(self) -> str:
         """``bundled`` or ``remote``: shown in the status bar and by ``doctor``."""
         return "bundled" if self.endpoint.bundled else "remote"
 
     async def start(self, on_status: Callable[[SessionStatus], None] | None = None) -> ModelSession:
-        """Start the bundled server if needed, then open the session (connects in background)."""
+        """Start the bundled server if needed, then open the session (connects in background).
+
+        With ``spark.model.apiKeyCommand`` the key is read here, once per runtime (a rejected
+        key makes the server start a new runtime, which reads it again).
+        """
+        command = self.settings.model.api_key_command
+        if command:
+            key = await read_key_async(command)
+            self.endpoint = resolve_endpoint(self.settings, self.env, api_key=key)
+            self.url = self.endpoint.url
         api_key = self.endpoint.api_key
         if self.endpoint.bundled:
             self._embedded = EmbeddedModelServer()

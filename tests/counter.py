@@ -13,3 +13,11 @@ def loaded_counter() -> TokenCounter:
     counter = TokenCounter()
     counter.start_loading()
     return counter
+
+
+def exact_counter() -> TokenCounter:
+    """The run's counter once it counts exactly: tests that compare counts against the 128k cap
+    must not build a document with the estimate and then count it exactly."""
+    counter = loaded_counter()
+    assert counter.wait_ready(120), "the o200k vocabulary did not load"
+    return counter

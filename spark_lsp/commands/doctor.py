@@ -85,9 +85,10 @@ async def run_doctor(out: Callable[[str], None], env: Mapping[str, str] | None =
     for warning in warnings:
         out(f"  warning:  {warning}")
     out(f"  model:    {settings.model.name}")
+    command = settings.model.api_key_command
     out(
-        f"  key:      {'present' if runtime.endpoint.api_key else 'not set'}"
-        f" (from ${settings.model.api_key_env})"
+        f"  key:      {'present' if runtime.endpoint.api_key or command else 'not set'}"
+        f" (from {'spark.model.apiKeyCommand' if command else '$' + settings.model.api_key_env})"
     )
     try:
         session = await runtime.start()

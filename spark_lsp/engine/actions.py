@@ -9,11 +9,12 @@ returned with, the document version it was listed for.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from spark_lsp.engine.context import MODEL_CONTEXT_TOKENS, hard_cap
+from spark_lsp.engine.custom_actions import CustomAction, fill_selection
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.edits import OffsetEdit, reply_edits
 from spark_lsp.engine.prompts import EDIT_INSTRUCTIONS, Prompt, file_heading
@@ -24,7 +25,7 @@ from spark_lsp.shared.privacy import redact_secrets
 if TYPE_CHECKING:
     from spark_lsp.model.session import ModelSession
 
-ActionKind = Literal["fix", "syntax", "edit", "docstring", "simplify", "regex"]
+ActionKind = Literal["fix", "syntax", "edit", "docstring", "simplify", "regex", "custom"]
 ACTION_KINDS: tuple[str, ...] = get_args(ActionKind)
 REGEX_HINT = re.compile(r"\b(regex|regexp|regular expression|pattern|matches?)\b", re.IGNORECASE)
 COMMENT_OR_STRING = re.compile(r"^\s*(#|//|/\*|\*|--|;)|[\"'`]")
@@ -41,6 +42,7 @@ TASKS: dict[str, str] = {
     "simplify": "Simplify this code without changing what it does.",
     "regex": "Write the regular expression this line describes (or fix the one it holds), "
     "as a string literal in the file's language; keep the rest of the line.",
+    "custom": "{instruction}",
 }
 #: A diagnostic message or an instruction longer than this is cut (with a note).
 TASK_TOKENS = 2048
@@ -160,6 +162,35 @@ def _fix(
     return OfferedAction(title + _short(d.message), "quickfix", spec, index)
 
 
+def custom_offers(
+    doc: DocumentIndex,
+    uri: str,
+    language_id: str,
+    selection: tuple[int, int, int, int],
+    diagnostics: list[DiagnosticInfo],
+    custom: Sequence[CustomAction],
+) -> list[OfferedAction]:
+    """The user's own actions (``spark.actions.custom``) that apply here, listed like the
+    built-in ones: no model call; the templates filled in but for ``{selection}``."""
+    has_selection = selection[:2] != selection[2:]
+    diagnostic = diagnostics[0].message if diagnostics else ""
+    return [
+        OfferedAction(
+            f"Spark: {action.title}",
+            action.kind,
+            ActionSpec(
+                "custom",
+                uri,
+                doc.version,
+                *selection,
+                instruction=action.task(language_id, diagnostic),
+            ),
+        )
+        for action in custom
+        if action.offered(language_id, has_selection)
+    ]
+
+
 def _selection_actions(
     doc: DocumentIndex, uri: str, selection: tuple[int, int, int, int]
 ) -> list[OfferedAction]:
@@ -276,6 +307,8 @@ def edit_prompt(
         instruction=_truncated(spec.instruction, TASK_TOKENS, counter.count),
         source=f" reported by {spec.source[:200]}" if spec.source else "",
     )
+    if spec.kind == "custom":  # the code once more in the task: bounded like the task
+        task = fill_selection(task, _truncated(region.text, TASK_TOKENS, counter.count))
     if redact_secrets(region.text) != region.text:
         raise ConfigError(
             "the code to edit contains what looks like a secret (a key, token or password); "
@@ -283,7 +316,8 @@ def edit_prompt(
         )
     heading = file_heading(path, language_id)
     region_tokens = doc.tokens_before(region.end) - doc.tokens_before(region.first)
-    fixed = sum(map(counter.count, (EDIT_INSTRUCTIONS, heading, task))) + region_tokens
+    framing = (f"Task: {task}\n\n", "<region>\n", "</region>\n")
+    fixed = sum(map(counter.count, (EDIT_INSTRUCTIONS, heading, *framing))) + region_tokens
     room = hard_cap(MODEL_CONTEXT_TOKENS, MAX_EDIT_OUTPUT_TOKENS + reasoning_tokens) - fixed
     if room < 0:
         raise ConfigError(
@@ -293,11 +327,11 @@ def edit_prompt(
     before, after = map(redact_secrets, _context_lines(doc, region, min(budget, room)))
     volatile = (
         heading
-        + f"Task: {task}\n\n"
+        + framing[0]
         + before
-        + "<region>\n"
+        + framing[1]
         + region.text
-        + "</region>\n"
+        + framing[2]
         + after
     )
     return Prompt(EDIT_INSTRUCTIONS, (), volatile)

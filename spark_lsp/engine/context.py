@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.prompts import (
@@ -29,6 +30,9 @@ from spark_lsp.engine.window import select_window
 from spark_lsp.shared.privacy import ExclusionPolicy, redact_secrets
 from spark_lsp.shared.prompt_format import CURSOR
 
+if TYPE_CHECKING:
+    from spark_lsp.engine.sources.project import ProjectContext
+
 #: The model's context window; no prompt plus its output may exceed it, whatever the settings.
 MODEL_CONTEXT_TOKENS = 128_000
 #: Head-room for message framing and for per-line counts that differ from the joined text's.
@@ -37,8 +41,13 @@ CAP_MARGIN_TOKENS = 512
 #: many lines so that typing does not move it.
 NEAR_LINES = 32
 SNIPPET_LINES = 24
+#: The near project sources ride in every (chained) request: a few definitions and edits, never
+#: a large share of a big window.
+NEAR_PROJECT_MAX_TOKENS = 2048
 MAX_SNIPPET_DOCS = 8
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
+
+
 def hard_cap(max_context: int, max_output_tokens: int) -> int:
     """Tokens a prompt may use: 128k (or less, if configured) minus output and margin."""
     return min(MODEL_CONTEXT_TOKENS, max_context) - max_output_tokens - CAP_MARGIN_TOKENS
@@ -52,6 +61,12 @@ class ContextOptions:
     max_output_tokens: int = 128
     cross_file: bool = True
     snippet_share: float = 0.25
+    #: Workspace sources (definitions, imports, recent edits, diff, repository map).
+    project: bool = True
+    #: Tokens of the stable project part (sent once per connection where chaining works).
+    project_tokens: int = 8192
+    #: Share of the completion budget for the near project sources (definitions, edits).
+    project_share: float = 0.35
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +92,9 @@ class ContextBuilder:
         store: DocumentStore | None = None,
         policy: Callable[[], ExclusionPolicy | None] = lambda: None,
         options: Callable[[], ContextOptions] = ContextOptions,
+        project: ProjectContext | None = None,
     ) -> None:
+        self.project = project
         self._store = store
         self._policy = policy
         self._options = options
@@ -110,18 +127,35 @@ class ContextBuilder:
         snippets, snippet_tokens = ("", 0)
         if options.cross_file and self._store is not None:
             snippets, snippet_tokens = self._snippets(query, int(budget * options.snippet_share))
-        window = select_window(query.doc, query.line, query.character, budget - snippet_tokens)
+        project: tuple[str, ...] = ()
+        project_tokens = 0
+        nearby, nearby_tokens, reserved = ("", 0, 0)
+        if options.project and self.project is not None:
+            stable_budget = max(0, min(options.project_tokens, cap - budget))
+            project, project_tokens = self.project.stable_parts(query, stable_budget, counter)
+            # The near sources get a fixed reservation, used or not: if their size moved the
+            # window, the far part's first line would move with it and the anchor would break.
+            reserved = min(int(budget * options.project_share), NEAR_PROJECT_MAX_TOKENS)
+            nearby, nearby_tokens = self.project.volatile_part(query, reserved, counter)
+        window_budget = max(64, budget - snippet_tokens - reserved)
+        window = select_window(query.doc, query.line, query.character, window_budget)
         far, near, far_first = _split_far_near(
             query.doc, window.first_line, query.line, window.prefix
         )
         heading = file_heading(query.path, query.language_id)
         stable = tuple(
             _redacted_stable(part)
-            for part in (snippets, _far_message(query, far, far_first))
+            for part in (*project, snippets, _far_message(query, far, far_first))
             if part
         )
-        volatile = redact_secrets(heading + near + typed_ahead + CURSOR + window.suffix)
-        self.last_prompt_tokens = snippet_tokens + window.prefix_tokens + window.suffix_tokens
+        volatile = redact_secrets(nearby + heading + near + typed_ahead + CURSOR + window.suffix)
+        self.last_prompt_tokens = (
+            project_tokens
+            + nearby_tokens
+            + snippet_tokens
+            + window.prefix_tokens
+            + window.suffix_tokens
+        )
         return Prompt(COMPLETION_INSTRUCTIONS, stable, volatile)
 
     # -- cross-file snippets ------------------------------------------------------------------
@@ -188,7 +222,7 @@ class ContextBuilder:
         self._chunks.pop(uri, None)
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=32)
 def _redacted_stable(text: str) -> str:
     """Redaction of a stable part, remembered: it is the same text keystroke after keystroke,
     and scanning tens of thousands of tokens for secrets on every request would dominate the

@@ -65,5 +65,11 @@ def snippet_heading(path: str, language_id: str, first: int, end: int) -> str:
     Neutral framing, not a comment: the current file's comment marker is wrong for another
     language, and HTML, CSS, JSON or Markdown have no line comment at all.
     """
-    return f"--- {path} (language: {language_id}, lines {first + 1}-{end}) ---\n"
+    return section_heading(path, language_id, f"lines {first + 1}-{end}")
+
+
+def section_heading(path: str, language_id: str, detail: str = "") -> str:
+    """The neutral line above any text quoted from another file (snippets, signatures, diffs)."""
+    extra = f", {detail}" if detail else ""
+    return f"--- {path} (language: {language_id}{extra}) ---\n"
 

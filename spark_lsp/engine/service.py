@@ -24,10 +24,12 @@ from spark_lsp.engine.actions import (
     ActionSpec,
     DiagnosticInfo,
     OfferedAction,
+    custom_offers,
     list_actions,
     syntax_error,
 )
 from spark_lsp.engine.context import ContextBuilder, ContextOptions
+from spark_lsp.engine.custom_actions import CustomAction, custom_actions
 from spark_lsp.engine.next_edit import (
     NextEditEngine,
     NextEditOptions,
@@ -37,6 +39,7 @@ from spark_lsp.engine.next_edit import (
 )
 from spark_lsp.engine.pipeline import CompletionOptions, CompletionPipeline
 from spark_lsp.engine.query import CompletionQuery
+from spark_lsp.engine.sources.project import ProjectContext
 from spark_lsp.engine.store import Change, DocumentStore, OpenDocument
 from spark_lsp.errors import ConfigError, SparkError
 from spark_lsp.shared.privacy import ExclusionPolicy
@@ -160,7 +163,11 @@ class SparkService:
         self._events: ServiceEvents = events if events is not None else NoEvents()
         self.completions_on = True
         self.policy = self._policy()
-        self.context = ContextBuilder(store, lambda: self.policy, self._context_options)
+        self.custom_actions: list[CustomAction] = custom_actions(settings().actions.custom)
+        self.project = ProjectContext(store, lambda path: self.policy.reason(path))
+        self.context = ContextBuilder(
+            store, lambda: self.policy, self._context_options, self.project
+        )
         self.pipeline = CompletionPipeline(
             session,
             self.context,
@@ -195,6 +202,7 @@ class SparkService:
     def settings_changed(self, *, model_changed: bool) -> None:
         """Adopt new settings: a fresh privacy policy; a new model invalidates cached text."""
         self.policy = self._policy()
+        self.custom_actions = custom_actions(self._settings().actions.custom)
         self.pipeline.delay.fixed = self._fixed_delay()
         if model_changed:
             self.pipeline.cache.clear()
@@ -234,6 +242,7 @@ class SparkService:
         self.store.close(uri)
         self.pipeline.forget(uri)
         self.context.forget(uri)
+        self.project.note_closed(uri)
         self._syntax.pop(uri, None)
         self.next_edits.forget(uri)
 
@@ -290,6 +299,8 @@ class SparkService:
             return EXCLUDED_NOTE + excluded
         if not self.completions_on and not request.invoked:
             return "completions are off"
+        if self._settings().completion.trigger == "manual" and not request.invoked:
+            return "completions run only when asked (spark.completion.trigger is manual)"
         if not language_enabled(self._settings(), doc.language_id):
             return f"completions are off for {doc.language_id}"
         line_count = doc.index.line_count
@@ -311,7 +322,11 @@ class SparkService:
         if excluded is not None:
             return []
         syntax = self.syntax_error(uri)
-        return list_actions(doc.index, uri, selection, diagnostics, syntax)
+        offered = list_actions(doc.index, uri, selection, diagnostics, syntax)
+        custom = custom_offers(
+            doc.index, uri, doc.language_id, selection, diagnostics, self.custom_actions
+        )
+        return offered + custom
 
     def syntax_error(self, uri: str) -> DiagnosticInfo | None:
         """The document's first syntax error, remembered per version (parsing is O(text))."""
@@ -464,6 +479,8 @@ class SparkService:
             max_output_tokens=settings.completion.max_output_tokens
             + settings.model.reasoning_tokens,
             cross_file=settings.context.cross_file,
+            project=settings.context.project,
+            project_tokens=settings.context.project_tokens,
         )
 
     def _policy(self) -> ExclusionPolicy:

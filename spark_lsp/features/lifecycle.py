@@ -39,7 +39,9 @@ def register(server: SparkServer) -> None:
         ls: SparkServer, params: types.DidChangeConfigurationParams
     ) -> None:
         ls.client_settings = await _pull_settings(ls) or _pushed(params.settings)
-        if ls.reload_settings():
+        restart = ls.reload_settings()
+        ls.start_indexing()  # when spark.context.project was just turned on
+        if restart:
             await ls.start_model()
 
     @server.feature(types.SHUTDOWN)
@@ -50,6 +52,7 @@ def register(server: SparkServer) -> None:
 async def _start(ls: SparkServer) -> None:
     ls.client_settings = await _pull_settings(ls)
     ls.reload_settings()
+    ls.start_indexing()
     await ls.start_model()
 
 

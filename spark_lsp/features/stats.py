@@ -39,6 +39,7 @@ def snapshot(ls: SparkServer) -> dict[str, Any]:
         "model": model,
         "documents": len(ls.store),
         "tokenCounts": ls.counter.kind,
+        "project": ls.service.project.snapshot(),
         "settings": settings_to_wire(ls.settings),
         "process": process_stats(),
     }

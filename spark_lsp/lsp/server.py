@@ -62,6 +62,8 @@ class SparkServer(LanguageServer):
         self.counter = TokenCounter()
         self.store = DocumentStore(self.counter)
         self.runtime: ModelRuntime | None = None
+        self.key_retried = False
+        self.indexing = False
         self.tasks: set[asyncio.Task[Any]] = set()
         self.diagnostic_tasks: dict[str, asyncio.Task[Any]] = {}
         self.reporter = StatusReporter(
@@ -166,11 +168,31 @@ class SparkServer(LanguageServer):
         except SparkError as exc:
             self.reporter.set_state("error", str(exc))
             self.reporter.problem("start", f"spark-lsp: {exc}", popup=True)
+        finally:
+            self.reporter.endpoint_kind = runtime.kind
+            self.reporter.endpoint_url = runtime.display_url
 
     def _on_session_status(self, status: SessionStatus) -> None:
         if status.state == "ready":
+            self.key_retried = False
             self.reporter.recovered()
+        if (
+            status.state == "auth_failed"
+            and self.settings.model.api_key_command
+            and not self.key_retried
+        ):
+            # The key may have been rotated in the password manager: read it once more.
+            self.key_retried = True
+            self.run_task(self.start_model(), "reread-api-key")
+            return
         self.reporter.on_session(status.state, status.detail)
+
+    def start_indexing(self) -> None:
+        """Index the workspace in the background (project context), once per session."""
+        if self.indexing or self.store.root is None or not self.settings.context.project:
+            return
+        self.indexing = True
+        self.run_task(self.service.project.build(self.store.root), "index-workspace")
 
     async def stop_model(self) -> None:
         """Close the session and the bundled model server, if running."""

@@ -60,6 +60,7 @@ class StatusReporter:
         self.detail: str | None = None
         self.model = ""
         self.endpoint_kind = ""
+        self.endpoint_url = ""
         self.latency_ms: float | None = None
 
     # Everything this class sends goes to a person: scrubbed once, here.
@@ -79,6 +80,7 @@ class StatusReporter:
             "state": self.state,
             "model": self.model,
             "endpoint": self.endpoint_kind,
+            "endpointUrl": self.endpoint_url,
             "latencyMs": None if self.latency_ms is None else round(self.latency_ms, 1),
             "detail": self.detail,
         }

@@ -68,6 +68,8 @@ def test_ghost_text_appears_and_is_accepted(client_env: dict[str, str], workspac
     assert "ok: ghost text shows the suggestion on line 6" in output
     assert f"ok: accepted:     return {COMPLETION}" in output
     assert "ok: :SparkToggle turned completions off" in output
+    assert "ok: :SparkToggleBuffer switched the buffer off and on" in output
+    assert "ok: no completion request while the buffer is off" in output
 
 
 def test_completion_menu_without_ghost_text(client_env: dict[str, str], workspace: Path) -> None:

@@ -18,13 +18,13 @@ from spark_lsp.engine.context import MODEL_CONTEXT_TOKENS, hard_cap
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.edits import apply_edits, reply_edits
 from spark_lsp.errors import ConfigError, ModelRequestError
-from tests.counter import loaded_counter
+from tests.counter import exact_counter
 
 SOURCE = "import re\n\n\ndef area(w, h)\n    return w * h\n"
 
 
 def doc(text: str = SOURCE) -> DocumentIndex:
-    return DocumentIndex(text, loaded_counter(), version=3)
+    return DocumentIndex(text, exact_counter(), version=3)
 
 
 def test_listing_offers_fixes_syntax_and_rewrites() -> None:
@@ -103,7 +103,7 @@ def test_context_lines_stay_within_budget(budget: int) -> None:
     d = doc(text)
     region = region_for(d, ActionSpec("edit", "u", 3, 250, 0, 251, 0))
     before, after = _context_lines(d, region, budget)
-    counter = loaded_counter()
+    counter = exact_counter()
     used = sum(counter.count_line(x) for x in (before + after).splitlines(keepends=True))
     assert used <= budget
     assert text.index(region.text) == len(text.split(region.text)[0])
@@ -132,7 +132,7 @@ def test_every_prompt_part_counts_against_the_cap(spec: ActionSpec) -> None:
     """A 1 MB message or instruction used to reach the model: ``context_length_exceeded``."""
     d = doc("\n".join(f"line_{i} = {i}" for i in range(20_000)) + "\n")
     prompt = edit_prompt(d, "a.py", "python", spec, region_for(d, spec), 120_000)
-    counter = loaded_counter()
+    counter = exact_counter()
     total = counter.count(prompt.instructions) + sum(map(counter.count, prompt.input_texts))
     assert total <= hard_cap(MODEL_CONTEXT_TOKENS, 4096)
     assert "truncated" in prompt.input_texts[-1]
@@ -145,7 +145,7 @@ def test_the_reasoning_allowance_counts_against_the_cap() -> None:
     allowance = 32_000
     spec = ActionSpec("edit", "u", 3, 3, 0, 3, 5, instruction="rename line_3")
     prompt = edit_prompt(d, "a.py", "python", spec, region_for(d, spec), 120_000, allowance)
-    counter = loaded_counter()
+    counter = exact_counter()
     total = counter.count(prompt.instructions) + sum(map(counter.count, prompt.input_texts))
     assert total <= hard_cap(MODEL_CONTEXT_TOKENS, 4096 + allowance)
 
@@ -155,3 +155,26 @@ def test_a_region_larger_than_the_cap_is_refused_clearly() -> None:
     spec = ActionSpec("edit", "u", 3, 0, 0, 199_999, 0, instruction="rename")
     with pytest.raises(ConfigError, match="too large"):
         edit_prompt(d, "a.py", "python", spec, region_for(d, spec), 8192)
+
+
+def test_custom_actions_fill_their_template_and_respect_languages() -> None:
+    from spark_lsp.engine.actions import custom_offers
+    from spark_lsp.engine.custom_actions import custom_actions
+
+    custom = custom_actions([
+        {"title": "Translate", "instruction": "Translate {selection} ({language}): {diagnostic}",
+         "languages": ["python"]},
+        {"title": "Anywhere", "instruction": "Explain", "needsSelection": False},
+    ])
+    text = doc("x = 1  # eins\ny = 2\n")
+    listed = custom_offers(text, "file:///a.py", "python", (0, 0, 1, 0), [], custom)
+    assert [o.title for o in listed] == ["Spark: Translate", "Spark: Anywhere"]
+    assert [o.title for o in custom_offers(text, "u", "go", (0, 0, 1, 0), [], custom)] == [
+        "Spark: Anywhere"]
+    assert [o.title for o in custom_offers(text, "u", "python", (0, 0, 0, 0), [], custom)] == [
+        "Spark: Anywhere"]  # Translate needs a selection
+    spec = listed[0].spec
+    assert spec.kind == "custom" and spec.instruction.startswith("Translate {selection} (python)")
+    prompt = edit_prompt(text, "a.py", "python", spec, region_for(text, spec), 100)
+    assert "Task: Translate x = 1  # eins (python): (no diagnostic)" in prompt.volatile
+    assert ActionSpec.from_data(spec.to_data()) == spec

@@ -77,6 +77,30 @@ H.run(function()
   H.check(echoed:match('^spark: %a+') ~= nil and echoed:find(status.model, 1, true) ~= nil,
     ':SparkStatus shows state and model', echoed)
 
+  -- :SparkToggleBuffer: no ghost text and no request for this buffer until it is back on.
+  local function requests()
+    local reply = client:request_sync('spark/stats', vim.empty_dict(), 5000, buf)
+    return reply and reply.result and reply.result.pipeline.counters.requests or 0
+  end
+  vim.cmd('SparkToggleBuffer')
+  H.check(not spark.buffer_enabled(buf) and not vim.lsp.inline_completion.is_enabled({ bufnr = buf }),
+    ':SparkToggleBuffer turned suggestions off in the buffer')
+  H.check(spark.statusline() == 'spark:ready:off', 'statusline() says the buffer is off',
+    spark.statusline())
+  local before = requests()
+  vim.api.nvim_exec_autocmds('InsertEnter', { buffer = buf, modeline = false })
+  vim.api.nvim_buf_set_lines(buf, 5, 6, true, { prefix .. 'x' })
+  vim.wait(500)
+  H.check(requests() == before, 'no completion request while the buffer is off',
+    { before = before, after = requests() })
+  H.check(#vim.api.nvim_buf_get_extmarks(buf, ns, 0, -1, {}) == 0, 'no ghost text while off')
+  vim.cmd('SparkToggleBuffer')
+  H.check(spark.buffer_enabled(buf) and vim.lsp.inline_completion.is_enabled({ bufnr = buf }),
+    ':SparkToggleBuffer turned suggestions back on')
+  H.ok(':SparkToggleBuffer switched the buffer off and on')
+  H.check(spark.format_status(status):find('ws://127.0.0.1', 1, true) ~= nil,
+    'the status names the endpoint URL', spark.format_status(status))
+
   -- :SparkToggle flips the server switch (spark/stats reports it).
   local function enabled()
     local reply = client:request_sync('spark/stats', vim.empty_dict(), 5000, buf)

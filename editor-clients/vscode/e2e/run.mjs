@@ -11,7 +11,8 @@
 // reaches the status bar ("Spark: ready"); typing shows the server's ghost text and Tab accepts
 // it into the file; if the server advertises codeActionProvider, Ctrl+. on a syntax error lists
 // a "Spark: Fix…" quick-fix and applying it rewrites the file; Spark: Edit Selection (input box,
-// then the server's spark.editSelection) rewrites the selected line; Spark: Toggle Completions
+// then the server's spark.editSelection) rewrites the selected line; the language toggle switches
+// python off (status bar, user settings, no suggestion) and on again; Spark: Toggle Completions
 // reaches the server and the status bar says so; renaming a parameter shows the server's
 // next-edit proposal (its use in the body renamed) at its place, Esc dismisses it, "Spark:
 // Propose Next Edit" brings it back, Tab jumps to it and Tab again accepts it.
@@ -376,6 +377,40 @@ async function testEditSelection() {
   step('Spark: Edit Selection rewrote the selected line');
 }
 
+/** The user's settings.json as VS Code wrote it. */
+function userSettings() {
+  return JSON.parse(fs.readFileSync(path.join(dirs.userData, 'User', 'settings.json'), 'utf8'));
+}
+
+async function testLanguageToggle() {
+  // The active editor is broken.py (python), left by the previous steps.
+  const editor = page.locator('.editor-instance .monaco-editor').first();
+  await page.locator('.tab.active').filter({ hasText: '.py' }).waitFor();
+  await runCommand('Spark: Toggle Completions for the Current Language');
+  await waitForStatus('Spark: ready, completions off for python', 15_000);
+  expectEqual(userSettings()['spark.completion.languages']?.python, false, 'spark.completion.languages.python');
+  step('the language toggle switched python off (status bar and user settings)');
+  // The server honours it: typing what made a suggestion before shows none now.
+  await editor.locator('.view-lines').click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type(`def ${COMPLETION_TRIGGER}`, { delay: 15 });
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(3000);
+  if ((await ghostText()).includes(COMPLETION_REPLY)) {
+    throw new Error('a suggestion was shown in python while python was switched off');
+  }
+  step('no suggestion in python while it is off');
+  await runCommand('Spark: Toggle Completions for the Current Language');
+  await page.waitForFunction(
+    () => !document.querySelector('[aria-label^="Spark: ready, completions off for python"]'),
+    undefined,
+    { timeout: 15_000 },
+  );
+  expectEqual(userSettings()['spark.completion.languages']?.python, true, 'spark.completion.languages.python after the second toggle');
+  step('the language toggle switched python back on');
+}
+
 /** Next-edit proposals on screen: decoration text (injected, or a ::after content) per line. */
 function readNextEditLabels() {
   const labels = [];
@@ -517,6 +552,7 @@ async function main() {
   } else {
     step('SKIPPED edit selection: the server does not advertise spark.editSelection');
   }
+  await testLanguageToggle();
   const experimental = capabilities.experimental?.spark ?? {};
   if (experimental.nextEdit) {
     await testNextEdit();

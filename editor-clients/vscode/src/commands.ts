@@ -3,10 +3,12 @@ import * as vscode from 'vscode';
 import { SparkClient, STATS_REQUEST, currentServerCommand } from './client';
 import { editArguments, editRange, parseSelectionArgument, Range } from './edit';
 import { doctorCommand } from './serverCommand';
+import { toggleActiveLanguage } from './languageToggle';
 import { StatusBar } from './statusBar';
 
 export const COMMANDS = {
   toggleCompletions: 'sparkLsp.toggleCompletions',
+  toggleLanguage: 'sparkLsp.toggleLanguage',
   editSelection: 'sparkLsp.editSelection',
   restartServer: 'sparkLsp.restartServer',
   showLog: 'sparkLsp.showLog',
@@ -37,6 +39,7 @@ export function registerCommands(client: SparkClient, statusBar: StatusBar, log:
     });
   return [
     guarded(COMMANDS.toggleCompletions, () => toggleCompletions(client, statusBar)),
+    guarded(COMMANDS.toggleLanguage, () => toggleActiveLanguage()),
     guarded(COMMANDS.editSelection, () => editSelection(client)),
     guarded(COMMANDS.promptEdit, (arg) => promptEdit(client, arg)),
     guarded(COMMANDS.restartServer, () => client.restart()),
@@ -107,13 +110,23 @@ async function showStats(client: SparkClient): Promise<void> {
 
 async function showMenu(statusBar: StatusBar): Promise<void> {
   const off = statusBar.completionsEnabled === false;
-  const items: (vscode.QuickPickItem & { command: string })[] = [
+  const language = statusBar.language;
+  const items: (vscode.QuickPickItem & { command: string })[] = [];
+  if (language.id) {
+    const on = language.enabled !== false;
+    items.push({
+      label: on ? `$(circle-slash) Turn completions off for ${language.id}` : `$(play) Turn completions on for ${language.id}`,
+      description: 'spark.completion.languages',
+      command: COMMANDS.toggleLanguage,
+    });
+  }
+  items.push(
     { label: off ? '$(play) Turn completions on' : '$(circle-slash) Turn completions off', command: COMMANDS.toggleCompletions },
     { label: '$(output) Show log', command: COMMANDS.showLog },
     { label: '$(pulse) Run doctor', description: 'spark-lsp doctor in a terminal', command: COMMANDS.runDoctor },
     { label: '$(graph) Show statistics', command: COMMANDS.showStats },
     { label: '$(debug-restart) Restart server', command: COMMANDS.restartServer },
-  ];
+  );
   const picked = await vscode.window.showQuickPick(items, { title: 'Spark', placeHolder: 'Spark language server' });
   if (picked) {
     await vscode.commands.executeCommand(picked.command);

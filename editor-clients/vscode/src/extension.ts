@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { SparkClient } from './client';
 import { COMMANDS, registerCommands } from './commands';
+import { watchLanguage } from './languageToggle';
 import { NextEdits } from './nextEdit';
 import { StatusBar } from './statusBar';
 
@@ -14,7 +15,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   client = new SparkClient(log, statusBar);
   const nextEdits = new NextEdits(() => client?.languageClient, log);
   client.onStart((languageClient) => nextEdits.attach(languageClient));
-  context.subscriptions.push(log, statusBar, client, nextEdits, ...registerCommands(client, statusBar, log));
+  context.subscriptions.push(log, statusBar, client, nextEdits, watchLanguage(statusBar), ...registerCommands(client, statusBar, log));
   await client.start();
 }
 

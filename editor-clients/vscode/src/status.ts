@@ -8,6 +8,8 @@ export interface SparkStatus {
   state: ServerState;
   model?: string | null;
   endpoint?: 'bundled' | 'remote' | string | null;
+  /** Where the model is (scheme, host and path; never a key or query string). */
+  endpointUrl?: string | null;
   latencyMs?: number | null;
   detail?: string | null;
 }
@@ -18,6 +20,9 @@ export interface ClientView {
   clientError?: string;
   /** Completions switched off with Toggle Completions (undefined: not known). */
   completionsEnabled?: boolean;
+  /** The active editor's language and whether completions run in it (spark.completion.languages). */
+  languageId?: string;
+  languageEnabled?: boolean;
 }
 
 export interface StatusView {
@@ -59,6 +64,7 @@ export function parseStatus(params: unknown): SparkStatus | undefined {
     state: raw.state as ServerState,
     model: text(raw.model),
     endpoint: text(raw.endpoint),
+    endpointUrl: text(raw.endpointUrl),
     latencyMs: typeof latency === 'number' && Number.isFinite(latency) && latency >= 0 ? latency : null,
     detail: text(raw.detail),
   };
@@ -87,14 +93,15 @@ export function formatStatus(status: SparkStatus | undefined, client: ClientView
   if (!status) {
     return { text: `${ICONS.starting} Spark`, tooltip: 'Spark: starting the language server', severity: 'normal' };
   }
-  const off = client.completionsEnabled === false;
+  const languageOff = client.languageEnabled === false && client.languageId !== undefined;
+  const off = client.completionsEnabled === false || languageOff;
   const live = status.state === 'ready' || status.state === 'busy';
   const icon = off && live ? '$(circle-slash)' : ICONS[status.state];
   const latency = live && !off && status.latencyMs != null ? ` ${formatLatency(status.latencyMs)}` : '';
-  const lines = [`Spark: ${DESCRIPTIONS[status.state]}${off ? ', completions off' : ''}`];
+  const why = client.completionsEnabled === false ? ', completions off' : languageOff ? `, completions off for ${client.languageId}` : '';
+  const lines = [`Spark: ${DESCRIPTIONS[status.state]}${why}`];
   if (status.model) {
-    const where = status.endpoint === 'bundled' ? ' (bundled local model)' : status.endpoint ? ` (${status.endpoint})` : '';
-    lines.push(`Model: ${status.model}${where}`);
+    lines.push(`Model: ${status.model}${describeEndpoint(status)}`);
   }
   if (status.latencyMs != null) {
     lines.push(`Last model latency: ${formatLatency(status.latencyMs)}`);
@@ -105,4 +112,15 @@ export function formatStatus(status: SparkStatus | undefined, client: ClientView
   lines.push('Click for options.');
   const severity = status.state === 'error' ? 'error' : status.state === 'offline' ? 'warning' : 'normal';
   return { text: `${icon} Spark${latency}`, tooltip: lines.join('\n'), severity };
+}
+
+/** " (bundled local model)" or " (remote: wss://host/path)" for the tooltip's model line. */
+function describeEndpoint(status: SparkStatus): string {
+  if (status.endpoint === 'bundled') {
+    return ' (bundled local model)';
+  }
+  if (status.endpoint && status.endpointUrl) {
+    return ` (${status.endpoint}: ${status.endpointUrl})`;
+  }
+  return status.endpoint ? ` (${status.endpoint})` : '';
 }

@@ -33,6 +33,16 @@ export class StatusBar implements vscode.Disposable {
     this.render();
   }
 
+  /** The active editor's language and whether completions run in it. */
+  setLanguage(languageId: string | undefined, enabled: boolean | undefined): void {
+    this.view = { ...this.view, languageId, languageEnabled: enabled };
+    this.render();
+  }
+
+  get language(): { id: string | undefined; enabled: boolean | undefined } {
+    return { id: this.view.languageId, enabled: this.view.languageEnabled };
+  }
+
   get completionsEnabled(): boolean | undefined {
     return this.view.completionsEnabled;
   }
@@ -40,7 +50,7 @@ export class StatusBar implements vscode.Disposable {
   /** Back to "starting" for a fresh server process. */
   reset(): void {
     this.status = undefined;
-    this.view = {};
+    this.view = { languageId: this.view.languageId, languageEnabled: this.view.languageEnabled };
     this.render();
   }
 

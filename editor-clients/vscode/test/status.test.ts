@@ -8,6 +8,7 @@ describe('parseStatus', () => {
       state: 'ready',
       model: 'm',
       endpoint: 'bundled',
+      endpointUrl: null,
       latencyMs: 12.5,
       detail: null,
     });
@@ -60,6 +61,15 @@ describe('formatStatus', () => {
     const view = formatStatus({ state: 'ready', latencyMs: 9 }, { completionsEnabled: false });
     assert.equal(view.text, '$(circle-slash) Spark');
     assert.match(view.tooltip, /completions off/);
+  });
+
+  it('shows the active language switched off, and the endpoint URL', () => {
+    const status = { state: 'ready' as const, model: 'm', endpoint: 'remote', endpointUrl: 'wss://api.example/v1/responses', latencyMs: 9 };
+    const off = formatStatus(status, { languageId: 'python', languageEnabled: false });
+    assert.equal(off.text, '$(circle-slash) Spark');
+    assert.match(off.tooltip, /^Spark: ready, completions off for python\nModel: m \(remote: wss:\/\/api\.example\/v1\/responses\)/);
+    assert.equal(formatStatus(status, { languageId: 'python', languageEnabled: true }).text, '$(sparkle) Spark 9 ms');
+    assert.equal(parseStatus({ state: 'ready', endpointUrl: 'ws://127.0.0.1:1/v1/responses' })?.endpointUrl, 'ws://127.0.0.1:1/v1/responses');
   });
 
   it('a client error wins over the last server status', () => {

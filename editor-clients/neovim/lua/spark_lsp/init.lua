@@ -2,7 +2,7 @@
 ---
 --- Thin by design: the language server does the work; this module registers it with
 --- vim.lsp.config/enable, turns on native ghost text (vim.lsp.inline_completion, Neovim 0.12+)
---- and adds the few commands that need an editor (status, edit selection, toggle).
+--- and adds the few commands that need an editor (status, edit selection, toggles).
 
 local config = require('spark_lsp.config')
 local next_edit = require('spark_lsp.next_edit')
@@ -59,7 +59,10 @@ function M.format_status(status)
   if type(status.model) == 'string' and status.model ~= '' then
     table.insert(parts, status.model)
   end
-  if type(status.endpoint) == 'string' and status.endpoint ~= '' then
+  if type(status.endpointUrl) == 'string' and status.endpointUrl ~= ''
+      and status.endpointUrl ~= status.endpoint then
+    table.insert(parts, ('%s (%s)'):format(status.endpointUrl, tostring(status.endpoint)))
+  elseif type(status.endpoint) == 'string' and status.endpoint ~= '' then
     table.insert(parts, status.endpoint)
   end
   if type(status.latencyMs) == 'number' then
@@ -76,7 +79,39 @@ end
 function M.statusline()
   local client = M.clients(0)[1]
   local status = client and M.status[client.id]
-  return status and ('spark:' .. tostring(status.state)) or ''
+  if not status then
+    return ''
+  end
+  return 'spark:' .. tostring(status.state) .. (M.buffer_enabled(0) and '' or ':off')
+end
+
+--- Whether automatic suggestions are on in `bufnr` (the per-buffer switch, :SparkToggleBuffer).
+---@param bufnr integer?
+---@return boolean
+function M.buffer_enabled(bufnr)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  return vim.b[bufnr].spark_enabled ~= false
+end
+
+--- Turn automatic suggestions on or off in one buffer (others keep theirs); returns the new
+--- state. Off means Neovim makes no requests for the buffer, so the model is never called.
+---@param bufnr integer?
+---@param enable boolean? the state to set; toggles when nil
+---@return boolean
+function M.toggle_buffer(bufnr, enable)
+  bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
+  if enable == nil then
+    enable = not M.buffer_enabled(bufnr)
+  end
+  vim.b[bufnr].spark_enabled = enable
+  for _, client in ipairs(M.clients(bufnr)) do
+    if M.options and M.ghost_text(M.options) then
+      vim.lsp.inline_completion.enable(enable, { bufnr = bufnr })
+    elseif vim.lsp.completion then
+      vim.lsp.completion.enable(enable, client.id, bufnr, { autotrigger = true })
+    end
+  end
+  return enable
 end
 
 -- Handlers -----------------------------------------------------------------------------------
@@ -206,6 +241,11 @@ local function spark_toggle()
     end)
 end
 
+local function spark_toggle_buffer()
+  local enabled = M.toggle_buffer(0)
+  notify('suggestions ' .. (enabled and 'on' or 'off') .. ' in this buffer')
+end
+
 --- :SparkNextEdit: ask for the next edit at the cursor now (no need to wait for the pause).
 local function spark_next_edit()
   local bufnr = vim.api.nvim_get_current_buf()
@@ -227,6 +267,8 @@ local function create_commands()
   command('SparkStatus', spark_status, { desc = 'Show the spark-lsp status' })
   command('SparkStats', spark_stats, { desc = 'Show spark-lsp statistics' })
   command('SparkToggle', spark_toggle, { desc = 'Turn spark-lsp completions on or off' })
+  command('SparkToggleBuffer', spark_toggle_buffer,
+    { desc = 'Turn spark-lsp suggestions on or off in this buffer' })
   command('SparkEdit', spark_edit, {
     range = true,
     nargs = '*',
@@ -357,14 +399,15 @@ local function on_attach(client, bufnr)
   local opts = assert(M.options)
   local ghost = M.ghost_text(opts)
     and client:supports_method('textDocument/inlineCompletion', bufnr)
+  local enabled = M.buffer_enabled(bufnr) -- a buffer switched off stays off on re-attach
   if ghost then
-    vim.lsp.inline_completion.enable(true, { bufnr = bufnr })
+    vim.lsp.inline_completion.enable(enabled, { bufnr = bufnr })
     if opts.keymaps then
       set_keymaps(bufnr, opts.keymaps)
     end
   elseif opts.fallback_completion and vim.lsp.completion then
     -- No ghost text (Neovim 0.11): the server answers textDocument/completion instead.
-    vim.lsp.completion.enable(true, client.id, bufnr, { autotrigger = true })
+    vim.lsp.completion.enable(enabled, client.id, bufnr, { autotrigger = true })
     if opts.keymaps then
       set_menu_keymaps(bufnr, opts.keymaps)
     end

@@ -1,0 +1,276 @@
+"""The workspace index: every source file's outline, built in the background, kept fresh lazily.
+
+Context sources ask "where is ``compute_discount`` defined?" and "which file is ``pkg.pricing``?"
+on every completion, for files the editor never opened. Answering from disk each time would cost
+milliseconds per file, so one background pass outlines the workspace (bounded: file count, file
+size, symbols per file) and later changes cost one file each: a saved or edited open document
+is re-outlined when a query touches it, and a file on disk is re-read when its mtime moved.
+Nothing here ever re-scans the workspace on a keystroke.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from spark_lsp.engine.symbols import FileOutline, Symbol, outline
+
+#: File name endings the index reads, with the language id each is parsed as.
+LANGUAGE_BY_SUFFIX: dict[str, str] = {
+    ".py": "python",
+    ".pyi": "python",
+    ".js": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+    ".jsx": "javascriptreact",
+    ".ts": "typescript",
+    ".mts": "typescript",
+    ".tsx": "typescriptreact",
+    ".go": "go",
+    ".rs": "rust",
+    ".java": "java",
+    ".c": "c",
+    ".h": "c",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".hpp": "cpp",
+    ".rb": "ruby",
+    ".lua": "lua",
+    ".kt": "kotlin",
+    ".swift": "swift",
+    ".php": "php",
+    ".cs": "csharp",
+    ".scala": "scala",
+}
+#: Directories never worth indexing (dependencies, build output, caches, VCS data).
+SKIPPED_DIRECTORIES = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".tox",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        "dist",
+        "build",
+        "target",
+        "out",
+        ".next",
+        ".cache",
+    }
+)
+MAX_FILES = 5_000
+MAX_FILE_BYTES = 512 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedFile:
+    """One file's outline, with what tells whether it is still current."""
+
+    relative: str
+    language_id: str
+    mtime_ns: int
+    outline: FileOutline
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """A symbol and the file that defines it."""
+
+    file: IndexedFile
+    symbol: Symbol
+
+
+Excluded = Callable[[Path], str | None]
+
+
+class WorkspaceIndex:
+    """Relative path → outline, plus name → definitions, for one workspace root."""
+
+    def __init__(self, root: Path, excluded: Excluded, *, max_files: int = MAX_FILES) -> None:
+        self.root = root
+        self._excluded = excluded
+        self._max_files = max_files
+        self._lock = threading.Lock()
+        self._files: dict[str, IndexedFile] = {}
+        self._names: dict[str, list[Definition]] = {}
+        self._modules: dict[str, str] = {}
+        self.generation = 0
+        self.ready = False
+        self.truncated = False
+
+    # -- building --------------------------------------------------------------------------
+
+    def build(self) -> int:
+        """Outline every source file under the root (run in a worker thread); returns the count."""
+        count = 0
+        for relative, language_id in self._walk():
+            if count >= self._max_files:
+                self.truncated = True
+                break
+            if self.refresh(relative, language_id):
+                count += 1
+        self.ready = True
+        return count
+
+    def _walk(self) -> Iterator[tuple[str, str]]:
+        stack = [self.root]
+        while stack:
+            directory = stack.pop()
+            try:
+                entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in SKIPPED_DIRECTORIES and not entry.name.startswith("."):
+                        stack.append(Path(entry.path))
+                    continue
+                language_id = LANGUAGE_BY_SUFFIX.get(Path(entry.name).suffix)
+                if language_id is not None and entry.is_file(follow_symlinks=False):
+                    yield Path(entry.path).relative_to(self.root).as_posix(), language_id
+
+    def refresh(
+        self, relative: str, language_id: str | None = None, text: str | None = None
+    ) -> bool:
+        """Re-outline one file (from ``text`` when given, else from disk if its mtime moved).
+
+        Excluded files are dropped, never read. Returns whether the file is in the index.
+        """
+        path = self.root / relative
+        language_id = language_id or LANGUAGE_BY_SUFFIX.get(PurePosixPath(relative).suffix)
+        if language_id is None or self._excluded(path) is not None:
+            self.remove(relative)
+            return False
+        try:
+            stat = path.stat()
+        except OSError:
+            stat = None
+        if text is None:
+            if stat is None or stat.st_size > MAX_FILE_BYTES:
+                self.remove(relative)
+                return False
+            known = self._files.get(relative)
+            if known is not None and known.mtime_ns == stat.st_mtime_ns:
+                return True
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                self.remove(relative)
+                return False
+        mtime = stat.st_mtime_ns if stat is not None else -1
+        self._store(IndexedFile(relative, language_id, mtime, outline(language_id, text)))
+        return True
+
+    def _store(self, entry: IndexedFile) -> None:
+        with self._lock:
+            self._drop(entry.relative)
+            self._files[entry.relative] = entry
+            for symbol in entry.outline.symbols:
+                self._names.setdefault(symbol.name, []).append(Definition(entry, symbol))
+            module = _module_name(entry.relative)
+            if module:
+                self._modules[module] = entry.relative
+            self.generation += 1
+
+    def remove(self, relative: str) -> None:
+        """Forget a file (deleted, excluded, or too large)."""
+        with self._lock:
+            if self._drop(relative):
+                self.generation += 1
+
+    def _drop(self, relative: str) -> bool:
+        old = self._files.pop(relative, None)
+        if old is None:
+            return False
+        for symbol in old.outline.symbols:
+            found = self._names.get(symbol.name)
+            if found is not None:
+                found[:] = [d for d in found if d.file is not old]
+                if not found:
+                    del self._names[symbol.name]
+        module = _module_name(relative)
+        if module and self._modules.get(module) == relative:
+            del self._modules[module]
+        return True
+
+    # -- queries -----------------------------------------------------------------------------
+
+    def file(self, relative: str) -> IndexedFile | None:
+        """The outline of one file, or None when it is not indexed."""
+        return self._files.get(relative)
+
+    def files(self) -> list[IndexedFile]:
+        """A snapshot of every indexed file."""
+        with self._lock:
+            return list(self._files.values())
+
+    def definitions(self, name: str) -> list[Definition]:
+        """Every definition of ``name`` in the workspace (a snapshot)."""
+        with self._lock:
+            return list(self._names.get(name, ()))
+
+    def defines(self, name: str) -> bool:
+        """Whether any indexed file defines ``name``."""
+        return name in self._names
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def resolve_import(self, spec: str, importer: str) -> str | None:
+        """The indexed file an import spec names, from the importing file's place."""
+        if spec.startswith((".", "/")) and ("/" in spec or spec.startswith("./")):
+            return self._resolve_path(spec, importer)
+        return self._resolve_module(spec, importer)
+
+    def _resolve_module(self, spec: str, importer: str) -> str | None:
+        dotted = spec.replace("::", ".").replace("/", ".")
+        if dotted.startswith("."):
+            level = len(dotted) - len(dotted.lstrip("."))
+            package = PurePosixPath(importer).parts[:-1]
+            base = package[: len(package) - (level - 1)] if level - 1 <= len(package) else ()
+            dotted = ".".join((*base, dotted.lstrip(".")))
+        with self._lock:
+            found = self._modules.get(dotted)
+            if found is not None:
+                return found
+            tail = "." + dotted  # src/ layouts: ``pkg.mod`` is ``src.pkg.mod``
+            matches = [rel for mod, rel in self._modules.items() if mod.endswith(tail)]
+        return min(matches, key=len) if matches else None
+
+    def _resolve_path(self, spec: str, importer: str) -> str | None:
+        base = PurePosixPath(importer).parent
+        joined = os.path.normpath(str(base / spec)).replace(os.sep, "/")
+        candidates = [joined] + [joined + s for s in _SCRIPT_SUFFIXES]
+        candidates += [f"{joined}/index{s}" for s in _SCRIPT_SUFFIXES]
+        return next((c for c in candidates if c in self._files), None)
+
+    def outlines(self, relatives: Iterable[str]) -> list[IndexedFile]:
+        """The indexed files among ``relatives``, in order."""
+        return [f for r in relatives if (f := self._files.get(r)) is not None]
+
+
+_SCRIPT_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts")
+
+
+#: Files that stand for their directory (``import pkg`` reads ``pkg/__init__.py``).
+_PACKAGE_FILES = frozenset(
+    {"__init__.py", "__init__.pyi", "index.js", "index.ts", "index.tsx", "index.jsx", "mod.rs"}
+)
+
+
+def _module_name(relative: str) -> str:
+    """``pkg/sub/mod.py`` → ``pkg.sub.mod``; ``pkg/__init__.py`` → ``pkg``."""
+    path = PurePosixPath(relative)
+    parts = list(path.parts[:-1])
+    if path.name not in _PACKAGE_FILES:
+        parts.append(path.stem)
+    return ".".join(parts)

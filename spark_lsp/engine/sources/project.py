@@ -1,0 +1,362 @@
+"""Project context: the workspace sources of a completion prompt, each with a priority and budget.
+
+The sources split by how fast they change. Far, slow ones (imported files' interfaces, the
+working-tree diff, the repository map) form stable prompt parts: they are recomputed only when
+the index, the diff or the current file's imports move, and are byte-for-byte the same keystroke
+after keystroke, so the session warms them once and chains. Near ones (definitions of the names
+around the cursor, recent edits and visits in other files) ride in the volatile message. Every
+source skips excluded files, and the caller redacts everything before it is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import Counter as Tally
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from spark_lsp.engine.sources import definitions, imports, log_failure, repomap
+from spark_lsp.engine.sources.diff import WorkingTreeDiff
+from spark_lsp.engine.sources.index import LANGUAGE_BY_SUFFIX, WorkspaceIndex
+from spark_lsp.engine.sources.near import names_near
+from spark_lsp.engine.sources.recent import RecentActivity
+from spark_lsp.engine.sources.render import CachedCounter
+from spark_lsp.engine.store import DocumentStore, uri_to_path
+from spark_lsp.engine.symbols import FileOutline, outline
+from spark_lsp.engine.tokens import TokenCounter
+
+if TYPE_CHECKING:
+    from spark_lsp.engine.query import CompletionQuery
+    from spark_lsp.engine.sources.render import Counter
+
+log = logging.getLogger(__name__)
+
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
+#: An edited open document is re-outlined at most this often (typing must stay cheap).
+REOUTLINE_SECONDS = 1.0
+#: Characters of the current file scanned for names the repository map ranks by.
+MENTION_SCAN_CHARS = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """A context source: its place in the prompt, its order and its share of the budget."""
+
+    name: str
+    stable: bool
+    priority: int
+    share: float
+
+
+#: The project sources. Within each part, higher priority is filled first and what a source
+#: leaves unused passes to the next.
+SOURCES: tuple[SourceSpec, ...] = (
+    SourceSpec("imports", True, 1, 0.40),
+    SourceSpec("diff", True, 2, 0.20),
+    SourceSpec("map", True, 3, 0.40),
+    SourceSpec("definitions", False, 1, 0.25),
+    SourceSpec("recent", False, 2, 0.10),
+)
+
+
+def allocations(stable: bool, budget: int) -> list[tuple[str, int]]:
+    """Each source's token share of ``budget`` for one part, in priority order."""
+    specs = sorted((s for s in SOURCES if s.stable == stable), key=lambda s: s.priority)
+    return [(s.name, int(budget * s.share)) for s in specs]
+
+
+@dataclass
+class _CurrentFile:
+    """What the project sources need from the file being edited, refreshed at most each second."""
+
+    version: int
+    at: float
+    outline: FileOutline
+    imported: list[str]
+    mentioned: frozenset[str]
+
+
+@dataclass
+class ProjectStats:
+    """Figures for ``spark/stats`` and the benchmark."""
+
+    indexed_files: int = 0
+    build_ms: float | None = None
+    names_referenced: int = 0
+    names_resolved: int = 0
+    parts: dict[str, int] = field(default_factory=dict)
+
+
+class ProjectContext:
+    """Owns the workspace index, the diff and the activity ring; renders the project sources."""
+
+    def __init__(
+        self,
+        store: DocumentStore,
+        excluded: Callable[[Path], str | None],
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._store = store
+        self._excluded = excluded
+        self._timer = timer
+        self.index: WorkspaceIndex | None = None
+        self.diff: WorkingTreeDiff | None = None
+        self.activity = RecentActivity(timer)
+        self.stats = ProjectStats()
+        self._current: dict[str, _CurrentFile] = {}
+        self._indexed_versions: dict[str, tuple[int, float]] = {}
+        self._relatives: dict[str, str | None] = {}
+        self._counter: tuple[str, CachedCounter] | None = None
+        self._refreshing: dict[str, asyncio.Task[None]] = {}
+        self._stable_memo: tuple[tuple[object, ...], tuple[tuple[str, ...], int]] | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def build(self, root: Path) -> None:
+        """Index the workspace in a worker thread, then read the diff (the server owns the task)."""
+        resolved = await asyncio.to_thread(root.resolve)
+        index = WorkspaceIndex(resolved, self._excluded)
+        self.index, self.diff = index, WorkingTreeDiff(resolved, self._timer)
+        began = time.perf_counter()
+        count = await asyncio.to_thread(index.build)
+        self.stats.build_ms = (time.perf_counter() - began) * 1000
+        self.stats.indexed_files = count
+        log.info("indexed %d files in %.0f ms", count, self.stats.build_ms)
+        await self.diff.refresh()
+
+    def note_closed(self, uri: str) -> None:
+        """A closed document's disk text is the truth again (unsaved edits are gone)."""
+        self._current.pop(uri, None)
+        self._indexed_versions.pop(uri, None)
+        relative = self._relative(uri)
+        if self.index is not None and relative is not None:
+            self.index.refresh(relative)
+
+    # -- the two parts -----------------------------------------------------------------------
+
+    def stable_parts(
+        self, query: CompletionQuery, budget: int, counter: TokenCounter
+    ) -> tuple[tuple[str, ...], int]:
+        """Imports, diff and repository map: recomputed only when their inputs moved."""
+        index = self.index
+        if index is None or not index.ready or budget <= 0:
+            return (), 0
+        self._sync_open_documents(query.uri)
+        current = self._current_file(query)
+        relative = self._relative(query.uri)
+        diff = self.diff
+        if diff is not None:
+            diff.maybe_refresh()
+        key = (
+            relative,
+            index.generation,
+            diff.version if diff else 0,
+            budget,
+            tuple(current.imported),
+            current.mentioned,
+        )
+        if self._stable_memo is not None and self._stable_memo[0] == key:
+            return self._stable_memo[1]
+        result = self._render_stable(index, current, relative, budget, self._count(counter))
+        self._stable_memo = (key, result)
+        return result
+
+    def _render_stable(
+        self,
+        index: WorkspaceIndex,
+        current: _CurrentFile,
+        relative: str | None,
+        budget: int,
+        count: Counter,
+    ) -> tuple[tuple[str, ...], int]:
+        texts: dict[str, str] = {}
+        spent = carry = 0
+        for name, share in allocations(True, budget):
+            allowed = share + carry
+            if name == "imports":
+                text, used, _ = imports.render(
+                    index, current.imported, allowed, count, self._excluded
+                )
+            elif name == "diff" and self.diff is not None:
+                text, used = self.diff.render(allowed, count, self._excluded, relative)
+            elif name == "map":
+                mentions = Tally(current.mentioned)
+                text, used = repomap.render(
+                    index,
+                    mentions,
+                    current.imported,
+                    relative,
+                    allowed,
+                    count,
+                    self._excluded,
+                )
+            else:
+                text, used = "", 0
+            texts[name], spent, carry = text, spent + used, allowed - used
+            self.stats.parts[name] = used
+        # Slowest-changing first: the map moves with the index, imports with import lines,
+        # the diff with every save.
+        ordered = (texts.get("map", ""), texts.get("imports", ""), texts.get("diff", ""))
+        return tuple(t for t in ordered if t), spent
+
+    def volatile_part(
+        self, query: CompletionQuery, budget: int, counter: TokenCounter
+    ) -> tuple[str, int]:
+        """Definitions of the names near the cursor and recent places in other files."""
+        self.activity.visit(query.uri, query.line)
+        index = self.index
+        if index is None or budget <= 0:
+            return "", 0
+        current = self._current_file(query)
+        relative = self._relative(query.uri)
+        count = self._count(counter)
+        texts: list[str] = []
+        spent = carry = 0
+        for name, share in allocations(False, budget):
+            allowed = share + carry
+            if name == "definitions":
+                text, used = self._definitions(index, query, current, relative, allowed, count)
+            else:
+                text, used = self.activity.render(
+                    self._store, query.uri, allowed, count, self._excluded_uri
+                )
+            texts.append(text)
+            spent, carry = spent + used, allowed - used
+            self.stats.parts[name] = used
+        return "".join(texts), spent
+
+    def _definitions(
+        self,
+        index: WorkspaceIndex,
+        query: CompletionQuery,
+        current: _CurrentFile,
+        relative: str | None,
+        budget: int,
+        count: Counter,
+    ) -> tuple[str, int]:
+        near = names_near(query.doc, query.line)
+        defined_here = {s.name for s in current.outline.top_level()}
+        found = definitions.resolve(index, near, current.imported, defined_here, relative)
+        found = [
+            (n, [d for d in ds if self._excluded(index.root / d.file.relative) is None])
+            for n, ds in found
+        ]
+        result = definitions.render(found, budget, count)
+        self.stats.names_referenced += result.referenced
+        self.stats.names_resolved += result.resolved
+        return result.text, result.tokens
+
+    def _count(self, counter: TokenCounter) -> CachedCounter:
+        """Remembered counts, started afresh when the counter becomes exact."""
+        if self._counter is None or self._counter[0] != counter.kind:
+            self._counter = (counter.kind, CachedCounter(counter.count))
+        return self._counter[1]
+
+    # -- keeping up with the editor ------------------------------------------------------------
+
+    def _current_file(self, query: CompletionQuery) -> _CurrentFile:
+        """The current file's outline: computed now the first time, then refreshed in a worker
+        thread at most once a second while the user types (a large file's parse takes tens of
+        milliseconds, which must not land on a keystroke's request)."""
+        known = self._current.get(query.uri)
+        version = query.doc.version
+        if known is None:
+            known = self._outline_current(query.uri, query.language_id, query.doc.text, version)
+            self._current[query.uri] = known
+        elif known.version != version and self._timer() - known.at >= REOUTLINE_SECONDS:
+            self._refresh_in_background(query, version)
+        return known
+
+    def _refresh_in_background(self, query: CompletionQuery, version: int) -> None:
+        if query.uri in self._refreshing:
+            return
+        text, uri, language_id = query.doc.text, query.uri, query.language_id
+
+        async def refresh() -> None:
+            try:
+                fresh = await asyncio.to_thread(
+                    self._outline_current, uri, language_id, text, version
+                )
+                if uri in self._current:
+                    self._current[uri] = fresh
+            finally:
+                self._refreshing.pop(uri, None)
+
+        task = asyncio.get_running_loop().create_task(refresh(), name="outline-current-file")
+        task.add_done_callback(log_failure)
+        self._refreshing[uri] = task
+
+    def _outline_current(self, uri: str, language_id: str, text: str, version: int) -> _CurrentFile:
+        began = self._timer()
+        file_outline = outline(language_id, text)
+        relative = self._relative(uri)
+        index = self.index
+        imported = imports.resolved_imports(index, file_outline.imports, relative) if index else []
+        names = set(IDENTIFIER.findall(text[:MENTION_SCAN_CHARS]))
+        # Only names the workspace defines: typing a new local name leaves the map's key alone.
+        mentioned = frozenset(n for n in names if index is not None and index.defines(n))
+        return _CurrentFile(version, began, file_outline, imported, mentioned)
+
+    def _sync_open_documents(self, current_uri: str) -> None:
+        """Re-outline edited open documents into the index (each at most once a second)."""
+        if self.index is None:
+            return
+        now = self._timer()
+        for doc in self._store:
+            relative = self._relative(doc.uri)
+            if relative is None or doc.uri == current_uri:
+                continue
+            seen = self._indexed_versions.get(doc.uri)
+            if seen is not None and (
+                seen[0] == doc.index.version or now - seen[1] < REOUTLINE_SECONDS
+            ):
+                continue
+            language = doc.language_id if doc.language_id in LANGUAGE_BY_SUFFIX.values() else None
+            self.index.refresh(relative, language, doc.index.text)
+            self._indexed_versions[doc.uri] = (doc.index.version, now)
+
+    def _relative(self, uri: str) -> str | None:
+        """The workspace-relative path of a ``file:`` URI (remembered: it costs system calls)."""
+        if self.index is None:
+            return None
+        if uri not in self._relatives:
+            if len(self._relatives) > 4096:
+                self._relatives.clear()
+            path = uri_to_path(uri)
+            try:
+                relative = path.resolve().relative_to(self.index.root).as_posix() if path else None
+            except (ValueError, OSError):
+                relative = None
+            self._relatives[uri] = relative
+        return self._relatives[uri]
+
+    def _excluded_uri(self, uri: str) -> str | None:
+        path = uri_to_path(uri)
+        return self._excluded(path) if path is not None else None
+
+    def snapshot(self) -> dict[str, object]:
+        """Index and resolution figures for ``spark/stats`` (no file contents)."""
+        index, diff = self.index, self.diff
+        return {
+            "indexReady": index is not None and index.ready,
+            "indexedFiles": len(index) if index is not None else 0,
+            "indexTruncated": index is not None and index.truncated,
+            "buildMs": None if self.stats.build_ms is None else round(self.stats.build_ms, 1),
+            "diffReady": diff is not None and diff.ready,
+            "diffHunks": len(diff.hunks) if diff is not None else 0,
+            "namesReferenced": self.stats.names_referenced,
+            "namesResolved": self.stats.names_resolved,
+            "partTokens": dict(self.stats.parts),
+        }
+
+    async def close(self) -> None:
+        """Stop background work."""
+        for task in list(self._refreshing.values()):
+            task.cancel()
+        if self.diff is not None:
+            await self.diff.close()
