@@ -95,6 +95,7 @@ class CompletionSettings:
     multiline: bool = True
     languages: Mapping[str, bool] = field(default_factory=_default_languages)
     context_tokens: int = 2048
+    prefetch_on_accept: bool = True
     trigger: Literal["automatic", "manual"] = "automatic"
 
 

@@ -110,7 +110,7 @@ async def run_doctor(out: Callable[[str], None], env: Mapping[str, str] | None =
             return 1
         out(f"  transport: {describe_transport(session)}")
         store = DocumentStore(TokenCounter())
-        service = SparkService(store, lambda: settings, lambda: session)
+        service = SparkService(store, lambda: settings, lambda: session, prefetch=False)
         result = await probe(service, session)
     except SparkError as exc:
         out(f"error: {exc}")

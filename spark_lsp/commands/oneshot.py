@@ -65,7 +65,7 @@ async def run_complete(location: str, out: Callable[[str], None]) -> int:
     store = DocumentStore(counter)
     store.root = workspace_root(path)
     runtime = ModelRuntime(settings, dict(os.environ), store.root)
-    service = SparkService(store, lambda: settings, lambda: runtime.session)
+    service = SparkService(store, lambda: settings, lambda: runtime.session, prefetch=False)
     service.open(path.as_uri(), LANGUAGES.get(path.suffix, "plaintext"), text, 0)
     request = _request(store, path.as_uri(), line, col)
     refused = service.completion_refusal(request)

@@ -8,8 +8,10 @@ served with zero model calls.
 Keys are BLAKE2b digests of (uri, the last ``before_chars`` of text before the cursor, the first
 ``after_chars`` after it): equal windows mean equal context for the model's purposes, a far
 edit does not invalidate the cache needlessly, and no 2000-character prefix is kept alive per
-entry. Values are ``(suggestion, offset)`` pairs sharing one string, so 64 seeds of a long
-suggestion cost 64 small tuples, not 64 copies.
+entry. Values are ``(suggestion, offset, origin)`` tuples sharing one string, so 64 seeds of a
+long suggestion cost 64 small tuples, not 64 copies. ``origin`` says who put the suggestion there
+(the model answering a request, or a prefetch for the text as it reads once a suggestion is
+accepted), so statistics can tell what the prefetch saved.
 """
 
 from __future__ import annotations
@@ -17,17 +19,27 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from hashlib import blake2b
+from typing import NamedTuple
 
 from cachetools import TTLCache
 
-__all__ = ["CompletionCache"]
+__all__ = ["CacheHit", "CompletionCache"]
 
 BEFORE_CHARS = 2000
 AFTER_CHARS = 200
 MAX_SEEDS = 64
 
+
+class CacheHit(NamedTuple):
+    """What a lookup found: the untyped rest, who stored it, and how much was typed since."""
+
+    text: str
+    origin: str
+    typed: int
+
+
 _Key = tuple[str, bytes]
-_Value = tuple[str, int]
+_Value = tuple[str, int, str]
 
 
 def _digest(before: str, after: str) -> bytes:
@@ -86,22 +98,33 @@ class CompletionCache:
     def _key(self, uri: str, before: str, after: str) -> _Key:
         return uri, _digest(self._tail(before), after[: self._after_chars])
 
-    def put(self, uri: str, before: str, after: str, suggestion: str) -> None:
+    def put(
+        self, uri: str, before: str, after: str, suggestion: str, origin: str = "model"
+    ) -> None:
         """Remember ``suggestion`` at this cursor, and its rest after each typed prefix."""
         if not suggestion:
             return
         tail = self._tail(before)
-        self._entries[self._key(uri, tail, after)] = (suggestion, 0)
+        self._entries[self._key(uri, tail, after)] = (suggestion, 0, origin)
         for k in _seed_ends(suggestion, self._max_seeds):
-            self._entries[self._key(uri, tail + suggestion[:k], after)] = (suggestion, k)
+            self._entries[self._key(uri, tail + suggestion[:k], after)] = (suggestion, k, origin)
 
     def get(self, uri: str, before: str, after: str) -> str | None:
         """The suggestion (or its untyped rest) for this cursor context, if still fresh."""
+        found = self.lookup(uri, before, after)
+        return None if found is None else found.text
+
+    def lookup(self, uri: str, before: str, after: str) -> CacheHit | None:
+        """Like :meth:`get`, with where the entry came from."""
         found = self._entries.get(self._key(uri, before, after))
         if found is None:
             return None
-        suggestion, offset = found
-        return suggestion[offset:]
+        suggestion, offset, origin = found
+        return CacheHit(suggestion[offset:], origin, offset)
+
+    def holds(self, uri: str, before: str, after: str) -> bool:
+        """Whether an entry exists for this exact context (no seed lookup, no TTL refresh)."""
+        return self._key(uri, before, after) in self._entries
 
     def invalidate(self, uri: str) -> None:
         """Forget every entry of ``uri`` (document closed or replaced)."""

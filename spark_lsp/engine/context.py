@@ -111,12 +111,19 @@ class ContextBuilder:
 
     # -- completion prompt -------------------------------------------------------------------
 
-    def completion_prompt(self, query: CompletionQuery, budget: int) -> Prompt:
-        """Stable-first prompt of an inline completion, within ``budget`` and the hard cap."""
+    def completion_prompt(
+        self, query: CompletionQuery, budget: int, typed_ahead: str = ""
+    ) -> Prompt:
+        """Stable-first prompt of an inline completion, within ``budget`` and the hard cap.
+
+        ``typed_ahead`` is text taken as already inserted at the cursor (a suggestion about to
+        be accepted, for the ready-on-accept prefetch); its tokens come out of the budget.
+        """
         options = self._options()
         counter = query.doc.counter
         cap = hard_cap(options.max_tokens, options.max_output_tokens)
-        budget = max(64, min(budget, cap - counter.count(COMPLETION_INSTRUCTIONS)))
+        ahead = counter.count(typed_ahead) if typed_ahead else 0
+        budget = max(64, min(budget, cap - counter.count(COMPLETION_INSTRUCTIONS)) - ahead)
         snippets, snippet_tokens = ("", 0)
         if options.cross_file and self._store is not None:
             snippets, snippet_tokens = self._snippets(query, int(budget * options.snippet_share))
@@ -141,7 +148,7 @@ class ContextBuilder:
             for part in (*project, snippets, _far_message(query, far, far_first))
             if part
         )
-        volatile = redact_secrets(nearby + heading + near + CURSOR + window.suffix)
+        volatile = redact_secrets(nearby + heading + near + typed_ahead + CURSOR + window.suffix)
         self.last_prompt_tokens = (
             project_tokens
             + nearby_tokens

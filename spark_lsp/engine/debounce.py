@@ -10,18 +10,36 @@ came by then, the user has most likely paused and wants a suggestion.
 
 The numbers (all seconds):
 
-* rhythm = 90th percentile of the last 32 inter-key gaps, x 1.3: the wait must outlast
+* rhythm = 90th percentile of the last 32 inter-key gaps, x 1.05: the wait must outlast
   nearly every gap inside a burst, or each early-firing request is a model call thrown away
   (measured: with the 75th percentile x 1.25 and a fast-model discount, a 60-key burst at
-  40 ms/key made 41 model calls; with this rule it makes 1-3). A percentile, not a mean,
-  because one slow key in a burst should not stretch every wait.
+  40 ms/key made 41 model calls; with the 90th percentile it makes 1-3). A percentile, not a
+  mean, because one slow key in a burst should not stretch every wait. x 1.05 rather than the
+  earlier x 1.3: the trailing wait is pure latency after the last key (x 1.3 cost ~60 ms at
+  40 ms/key), and the burst budget below bounds what a too-short wait can cost.
+* leading edge (:meth:`AdaptiveDelay.wait_for`): the first key after a pause (a gap longer
+  than twice the wait and than 0.3 s, or the first key in a document) asks at once: nothing
+  suggests another key is coming, and the user who paused is the one waiting. Twice, and a
+  floor: a gap just over the wait is a hiccup inside a burst (a loaded machine, a slow key),
+  not a pause. Keys that follow inside the rhythm are debounced and supersede it. The trailing
+  wait counts from the last key, not from the request, so the editor's own delay between
+  change and request is not waited twice.
+* burst budget: a burst (the keys from one pause to the next) may make 3 model calls: the
+  leading edge, one misfire (a wait that ran out just before the next key: jitter), and the
+  final request. Once two have been spent, the rest of the burst waits x1.5, and at least
+  x1.25 the longest of the last 8 gaps: a third misfire then needs a gap well beyond the
+  recent ones, while a one-off hiccup (a stall of the machine) stops stretching the wait 8
+  keys later, so the final suggestion of the burst is not held back by it for long; the next
+  pause resets the budget. Measured on a loaded 2-core machine (load 5-9): misfires come from
+  stalls of 70-190 ms, mostly in the first keys a fresh server handles.
 * gaps over 1 s are pauses (thinking, reading), not rhythm, and are ignored; so is the gap
   across a switch of document, which measures navigation, not typing.
 * cold start (fewer than 4 gaps): 0.075 s, a fast typist's gap, so the first suggestions of
   a session are not slow while the rhythm is learned.
-* model latency only ever lengthens the wait, by up to x1.25 for a slow model (>= 0.4 s):
-  there every wasted call is expensive and the wait a small part of the total. A fast model
-  never shortens it below the rhythm; its speed is spent on answering sooner after the pause.
+* model latency only ever lengthens the wait, by up to x1.25 for a slow model (from 0.2 s
+  to >= 0.4 s): there every wasted call is expensive and the wait a small part of the total. A
+  fast model never shortens it below the rhythm; its speed is spent on answering sooner after
+  the pause.
   (Subtracting the latency from the wait, as some clients do, gets this backwards: the slower
   the model, the more calls it would waste.)
 * the result is clamped to [0.015, 0.35]: below 15 ms the editor's own change events race
@@ -37,7 +55,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 
 __all__ = ["AdaptiveDelay", "Supersession", "Ticket"]
@@ -46,11 +64,18 @@ PAUSE_SECONDS = 1.0
 WINDOW = 32
 MIN_SAMPLES = 4
 RHYTHM_QUANTILE = 0.9
-RHYTHM_FACTOR = 1.3
+RHYTHM_FACTOR = 1.05
+PAUSE_FACTOR = 2.0
+PAUSE_FLOOR = 0.3
+BURST_CALLS = 3
+SPENT_STRETCH = 1.5
+RECENT_GAPS = 8
+RECENT_GAP_FACTOR = 1.25
 COLD_DELAY = 0.075
 MIN_DELAY = 0.015
 MAX_DELAY = 0.35
 ASSUMED_LATENCY = 0.15
+FAST_LATENCY = 0.2
 SLOW_LATENCY = 0.4
 LATENCY_EWMA_ALPHA = 0.3
 FAILURE_GROWTH = 1.5
@@ -77,6 +102,8 @@ class AdaptiveDelay:
         self._timer = timer
         self._gaps: deque[float] = deque(maxlen=WINDOW)
         self._last: tuple[str, float] | None = None
+        self._leading = False
+        self._burst_calls = 0
         self._latency = ASSUMED_LATENCY
         self._failures = 0
 
@@ -84,10 +111,11 @@ class AdaptiveDelay:
         """Note a document change; ``key`` says where (e.g. the document URI)."""
         now = self._timer()
         last, self._last = self._last, (key, now)
-        if last is None or last[0] != key:
-            return
-        gap = now - last[1]
-        if 0 <= gap <= PAUSE_SECONDS:
+        gap = None if last is None or last[0] != key else now - last[1]
+        self._leading = gap is None or gap > max(PAUSE_FLOOR, PAUSE_FACTOR * self.delay())
+        if self._leading:
+            self._burst_calls = 0
+        if gap is not None and 0 <= gap <= PAUSE_SECONDS:
             self._gaps.append(gap)
 
     def record_model_latency(self, seconds: float) -> None:
@@ -99,6 +127,28 @@ class AdaptiveDelay:
     def record_failure(self) -> None:
         """Note a failed model call: the next waits grow a little."""
         self._failures = min(self._failures + 1, MAX_FAILURE_STEPS)
+
+    def record_call(self) -> None:
+        """Note an automatic request that went to the model: it spends the burst's budget."""
+        self._burst_calls += 1
+
+    def wait_for(self, key: str) -> float:
+        """Seconds an automatic request for ``key`` made now should still wait.
+
+        0 on the leading edge (no key typed in ``key`` yet, or the last key came after a pause,
+        and the burst has not called yet) and once the wait has already passed since the last
+        key; else the rest of the wait (stretched once the burst spent its budget).
+        """
+        wait = self.delay()
+        if self.fixed is not None:
+            return wait
+        last = self._last
+        if last is None or last[0] != key or (self._leading and not self._burst_calls):
+            return 0.0
+        if self._burst_calls >= BURST_CALLS - 1:
+            recent = max(list(self._gaps)[-RECENT_GAPS:], default=0.0)
+            wait = min(self._max, max(wait * SPENT_STRETCH, recent * RECENT_GAP_FACTOR))
+        return max(0.0, wait - (self._timer() - last[1]))
 
     @property
     def rhythm(self) -> float | None:
@@ -118,7 +168,8 @@ class AdaptiveDelay:
         return min(base * FAILURE_GROWTH**self._failures, max(FAILURE_CEILING, self._max))
 
     def _learned(self, rhythm: float) -> float:
-        speed = 1.0 + 0.25 * min(1.0, self._latency / SLOW_LATENCY)
+        slowness = (self._latency - FAST_LATENCY) / (SLOW_LATENCY - FAST_LATENCY)
+        speed = 1.0 + 0.25 * min(1.0, max(0.0, slowness))
         return min(self._max, max(self._min, rhythm * RHYTHM_FACTOR * speed))
 
 
@@ -160,6 +211,31 @@ class Ticket:
         finally:
             timer.cancel()
             self._waiter = None
+
+    async def race(self, awaitable: Awaitable[object], timeout: float | None) -> bool:
+        """Await ``awaitable`` until it is done (True), the timeout passes or this ticket is
+        superseded (False; the awaitable is then cancelled). For the rare waits that are not a
+        plain delay, such as a model session still connecting."""
+        if self._superseded:
+            if asyncio.iscoroutine(awaitable):
+                awaitable.close()  # never started: no "never awaited" warning
+            return False
+        loop = asyncio.get_running_loop()
+        task = asyncio.ensure_future(awaitable)
+        waiter: asyncio.Future[bool] = loop.create_future()
+        task.add_done_callback(lambda _: _resolve(waiter, True))
+        timer = None
+        if timeout is not None:
+            timer = loop.call_later(max(0.0, timeout), _resolve, waiter, False)
+        self._waiter = waiter
+        try:
+            return await waiter and not self._superseded
+        finally:
+            if timer is not None:
+                timer.cancel()
+            self._waiter = None
+            if not task.done():
+                task.cancel()
 
     def done(self) -> None:
         """Release the key; call when the request has finished, however it finished."""

@@ -328,6 +328,26 @@ class DocumentIndex:
         block, offset = self._locate(index)
         return self._blocks[block].lines[offset]
 
+    def text_around(
+        self, line: int, column: int, before_chars: int, after_chars: int
+    ) -> tuple[str, str]:
+        """Up to ``before_chars`` characters before ``(line, column)`` and ``after_chars`` from
+        it (``column`` indexes the line's string); read line by line, never the whole text."""
+        raw = self.raw_line(line)
+        before, first, size = [raw[:column]], line, column
+        while size < before_chars and first > 0:
+            first -= 1
+            before.append(self.raw_line(first))
+            size += len(before[-1])
+        after, last = [raw[column:]], line
+        size = len(after[0])
+        while size < after_chars and last + 1 < self._line_count:
+            last += 1
+            after.append(self.raw_line(last))
+            size += len(after[-1])
+        head = "".join(reversed(before))
+        return head[max(0, len(head) - before_chars) :], "".join(after)[:after_chars]
+
     def line_tokens(self, index: int) -> int:
         """Token count of line ``index`` (with terminator); IndexError when out of range."""
         if not 0 <= index < self._line_count:

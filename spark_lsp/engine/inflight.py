@@ -119,6 +119,11 @@ def typed_since(old_before: str, new_before: str, max_typed: int = MAX_TYPED) ->
 
 
 def _agrees(streamed: str, typed: str) -> bool:
+    """Whether the call's output so far and the typing agree. A call that has streamed nothing
+    yet is joined only by an identical request: with nothing to compare, a request that typed
+    more would wait a full model call on a guess (a burst typed past a leading-edge call)."""
+    if typed and not streamed:
+        return False
     return streamed.startswith(typed) or typed.startswith(streamed)
 
 

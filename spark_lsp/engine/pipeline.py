@@ -4,10 +4,18 @@ Each stage exists to avoid work the next one would do: a suggestion the user is 
 comes from the cache, a call already streaming the right text is joined, a burst of keystrokes
 is debounced into one call, and a newer request for the same document supersedes older ones at
 every stage, including the model stream, which goes back to the session to drain.
+
+Two stages exist to be ready before the user waits: the first key after a pause asks the model
+at once (the leading edge, see :mod:`spark_lsp.engine.debounce`), and a suggestion that goes out
+starts a prefetch of what follows it once accepted (:mod:`spark_lsp.engine.prefetch`). A request
+made while the model session is still connecting waits for it (up to
+:data:`SESSION_WAIT_SECONDS`, and a newer request still supersedes it) rather than answering
+empty: the editor's first request, made as a file opens, is the one the user notices.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -15,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from spark_lsp.engine.anchors import Anchors
-from spark_lsp.engine.cache import AFTER_CHARS, BEFORE_CHARS, CompletionCache
+from spark_lsp.engine.cache import AFTER_CHARS, BEFORE_CHARS, CacheHit, CompletionCache
 from spark_lsp.engine.context import ContextBuilder
 from spark_lsp.engine.debounce import AdaptiveDelay, Supersession, Ticket
 from spark_lsp.engine.documents import DocumentIndex
@@ -27,6 +35,7 @@ from spark_lsp.engine.postprocess import (
     postprocess,
     suffix_allows_multiline,
 )
+from spark_lsp.engine.prefetch import AcceptTarget, Prefetcher, accepted_context
 from spark_lsp.engine.prompts import Prompt
 from spark_lsp.engine.query import CompletionQuery
 from spark_lsp.engine.stats import PipelineStats
@@ -38,6 +47,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: How long a request made while the model session connects waits for it: a cold start of the
+#: bundled model server plus a handshake, with room to spare; never longer.
+SESSION_WAIT_SECONDS = 5.0
 #: Lines above the cursor the filters see: echoes of them are cut, and the parser reads them
 #: to know which strings, comments and blocks are open at the cursor.
 CONTEXT_LINES_ABOVE = 24
@@ -50,7 +62,7 @@ class Suggestion:
     """Text to insert at the cursor, and where it came from."""
 
     text: str
-    source: Literal["model", "cache", "shared"]
+    source: Literal["model", "cache", "shared", "prefetch"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +74,7 @@ class CompletionOptions:
     context_tokens: int
     multiline: bool
     prompt_cache_key: str | None = None
+    prefetch: bool = True
     #: Sent as ``reasoning.effort``; ``None`` sends no reasoning field.
     reasoning_effort: str | None = None
     #: Output tokens for reasoning, added to ``max_output_tokens`` in the request (the stream
@@ -93,49 +106,80 @@ class CompletionPipeline:
         self.delay = AdaptiveDelay(timer=timer)
         self.supersession = Supersession()
         self.anchors = Anchors(session)
+        self.prefetcher = Prefetcher()
+        self._session_arrived: asyncio.Event | None = None
 
-    def note_edit(self, uri: str) -> None:
-        """Feed the typing rhythm; called on every document change."""
+    def note_edit(self, uri: str, doc: DocumentIndex | None = None) -> None:
+        """Feed the typing rhythm and drop a prefetch the edit makes useless; called on every
+        document change (``doc`` is the document after it)."""
         self.delay.record_keystroke(uri)
+        self.prefetcher.on_edit(uri, doc)
+
+    def note_session(self) -> None:
+        """The model session was (re)created: wake requests waiting for one."""
+        if self._session_arrived is not None:
+            self._session_arrived.set()
 
     def forget(self, uri: str) -> None:
         """Drop cached suggestions of a closed document."""
         self.cache.invalidate(uri)
+        self.prefetcher.on_edit(uri, None)
 
     async def complete(self, query: CompletionQuery) -> Suggestion | None:
         """Answer one query; None when there is nothing useful (or a newer query won)."""
         started = self._timer()
         self.stats.count("requests")
         before, after = _cache_key_parts(query)
-        cached = self.cache.get(query.uri, before, after)
-        if cached is not None:
-            self.stats.count("cache_hits")
+        hit = self.cache.lookup(query.uri, before, after)
+        suggestion: Suggestion | None
+        if hit is not None:
+            suggestion = self._from_cache(hit)
             self._timed("total", started)
-            return Suggestion(cached, "cache")
-        ticket = self.supersession.begin(query.uri)
-        try:
-            return await self._fresh(query, ticket, before, after, started)
-        except Superseded:
-            self.stats.count("superseded")
-            return None
-        finally:
-            ticket.done()
+        else:
+            ticket = self.supersession.begin(query.uri)
+            try:
+                suggestion = await self._fresh(query, ticket, before, after, started)
+            except Superseded:
+                self.stats.count("superseded")
+                return None
+            finally:
+                ticket.done()
+        if suggestion is not None:
+            self._offer_prefetch(query, before, after, suggestion.text)
+        return suggestion
+
+    def _from_cache(self, hit: CacheHit) -> Suggestion:
+        self.stats.count("cache_hits")
+        if hit.origin != "prefetch":
+            return Suggestion(hit.text, "cache")
+        if not hit.typed:
+            self.stats.count("prefetch_hits")
+        return Suggestion(hit.text, "prefetch")
 
     async def _fresh(
         self, query: CompletionQuery, ticket: Ticket, before: str, after: str, started: float
     ) -> Suggestion | None:
+        joined = 0.0
         shared = self.inflight.join(query.uri, before, after)
         if shared is not None:
-            return await self._shared(*shared, started)
-        waited = await self._debounce(query, ticket)
+            found = await self._shared(*shared, ticket, started)
+            if found is not None or ticket.superseded:
+                return found
+            joined = self._timer() - started
+        waited, trailing = await self._debounce(query, ticket)
+        waited += joined
+        session, waited_session = await self._ready_session(ticket)
+        waited += waited_session
         prompt, ctx = self._build(query)
         handle = self.inflight.start(query.uri, before, after)
         try:
             model_began = self._timer()
-            raw = await self._stream(prompt, ctx, ticket, handle)
+            raw = await self._stream(session, prompt, ctx, ticket, handle)
             waited += self._timer() - model_began
         except BaseException as exc:
             handle.fail(exc if isinstance(exc, Exception) else Superseded("cancelled"))
+            if trailing and isinstance(exc, Superseded):
+                self.stats.count("misfires")
             raise
         text = self._filter(raw, ctx)
         handle.finish(text)
@@ -146,24 +190,115 @@ class CompletionPipeline:
         self.cache.put(query.uri, before, after, text)
         return Suggestion(text, "model")
 
-    async def _shared(self, call: SharedCall, typed: str, started: float) -> Suggestion | None:
+    async def _shared(
+        self, call: SharedCall, typed: str, ticket: Ticket, started: float
+    ) -> Suggestion | None:
+        """The rest of a joined call's result; None if it does not continue what was typed
+        (the caller then asks on its own) or a newer request won meanwhile."""
         self.stats.count("shared_calls")
-        result = await call.result()
+        result = await call.result_after(typed)
         self._timed("total", started)
-        if result is None or not result.startswith(typed) or len(result) == len(typed):
+        if result is None or ticket.superseded:
             return None
-        return Suggestion(result[len(typed) :], "shared")
+        return Suggestion(result, "shared")
 
-    async def _debounce(self, query: CompletionQuery, ticket: Ticket) -> float:
-        """Wait out the typing rhythm (automatic requests only); returns seconds waited."""
+    async def _debounce(self, query: CompletionQuery, ticket: Ticket) -> tuple[float, bool]:
+        """Wait out the typing rhythm (automatic requests only, none on the leading edge).
+
+        Returns the seconds waited and whether this request waited at all (a trailing one).
+        """
         if query.invoked:
-            return 0.0
-        delay = self.delay.delay()
+            return 0.0, False
+        delay = self.delay.wait_for(query.uri)
+        if delay <= 0:
+            self.stats.count("leading_edge")
+            self.delay.record_call()
+            return 0.0, False
         began = self._timer()
         if not await ticket.wait(delay):
             raise Superseded("a newer request arrived while debouncing")
+        # One more turn of the event loop before calling: if the loop was held up (a busy
+        # machine), the keys that arrived meanwhile are read now and supersede this request
+        # here, instead of one model call later.
+        await asyncio.sleep(0)
+        if ticket.superseded:
+            raise Superseded("a newer request was waiting behind this one")
+        self.delay.record_call()
         self._timed("debounce", began)
-        return self._timer() - began
+        return self._timer() - began, True
+
+    async def _ready_session(self, ticket: Ticket) -> tuple[ModelSession, float]:
+        """The model session, once there is one; returns it and the seconds waited.
+
+        A request made before the model side has started (the editor asks as the file opens,
+        while settings are pulled and the bundled server starts) waits for it, bounded and
+        superseded by a newer request, instead of answering empty. A session that exists but
+        is still connecting is waited for by the session itself (``connect_timeout``).
+        """
+        session = self._session()
+        if session is not None:
+            return session, 0.0
+        began = self._timer()
+        deadline = began + SESSION_WAIT_SECONDS
+        while session is None:
+            if self._session_arrived is None:
+                self._session_arrived = asyncio.Event()
+            self._session_arrived.clear()
+            arrived = await ticket.race(self._session_arrived.wait(), deadline - self._timer())
+            if ticket.superseded:
+                raise Superseded("a newer request arrived while the model side started")
+            session = self._session()
+            if session is None and not arrived:
+                raise ModelUnavailable("the model session is still starting")
+        self.stats.count("waited_for_session")
+        self._timed("session_wait", began)
+        return session, self._timer() - began
+
+    def _offer_prefetch(self, query: CompletionQuery, before: str, after: str, text: str) -> None:
+        """Start preparing what follows ``text`` once accepted, unless already there."""
+        options = self._options()
+        if not options.prefetch or not text:
+            return
+        target = AcceptTarget(
+            uri=query.uri,
+            version=query.doc.version,
+            line=query.line,
+            column=query.doc.to_column(query.line, query.character),
+            before=before,
+            after=after,
+            suggestion=text,
+            before_chars=BEFORE_CHARS,
+        )
+        if self.prefetcher.covers(target):
+            return
+        if self.cache.holds(query.uri, target.accepted_before, after):
+            return
+        self.prefetcher.start(target, lambda ticket: self._prefetch(query, target, ticket))
+
+    async def _prefetch(self, query: CompletionQuery, target: AcceptTarget, ticket: Ticket) -> None:
+        """Ask for the continuation after ``target``'s suggestion; cache it as a prefetch."""
+        await asyncio.sleep(0)  # the suggestion goes to the editor first
+        session = self._session()
+        if ticket.superseded or query.doc.version != target.version or session is None:
+            return
+        self.stats.count("prefetch_calls")
+        options = self._options()
+        prompt = self._context.completion_prompt(
+            query, options.context_tokens, typed_ahead=target.suggestion
+        )
+        ctx = completion_context(query, multiline=options.multiline)
+        ctx = accepted_context(ctx, target.suggestion)
+        accepted = target.accepted_before
+        handle = self.inflight.start(query.uri, accepted, target.after)
+        try:
+            raw = await self._stream(session, prompt, ctx, ticket, handle)
+        except BaseException as exc:
+            handle.fail(exc if isinstance(exc, Exception) else Superseded("cancelled"))
+            raise
+        text = self._filter(raw, ctx)
+        handle.finish(text)
+        if text is not None:
+            self.cache.put(query.uri, accepted, target.after, text, origin="prefetch")
 
     def _build(self, query: CompletionQuery) -> tuple[Prompt, CompletionContext]:
         began = self._timer()
@@ -174,11 +309,13 @@ class CompletionPipeline:
         return prompt, ctx
 
     async def _stream(
-        self, prompt: Prompt, ctx: CompletionContext, ticket: Ticket, handle: SharedCall
+        self,
+        session: ModelSession,
+        prompt: Prompt,
+        ctx: CompletionContext,
+        ticket: Ticket,
+        handle: SharedCall,
     ) -> str:
-        session = self._session()
-        if session is None:
-            raise ModelUnavailable("the model session is still starting")
         options = self._options()
         request = self.anchors.request_for(
             prompt,
@@ -254,20 +391,7 @@ def _cache_key_parts(query: CompletionQuery) -> tuple[str, str]:
     doc = query.doc
     line = min(query.line, doc.line_count - 1)
     column = doc.to_column(line, query.character)
-    raw = doc.raw_line(line)
-    before, first = [raw[:column]], line
-    size = column
-    while size < BEFORE_CHARS and first > 0:
-        first -= 1
-        before.append(doc.raw_line(first))
-        size += len(before[-1])
-    after, last = [raw[column:]], line
-    size = len(after[0])
-    while size < AFTER_CHARS and last + 1 < doc.line_count:
-        last += 1
-        after.append(doc.raw_line(last))
-        size += len(after[-1])
-    return "".join(reversed(before))[-BEFORE_CHARS:], "".join(after)[:AFTER_CHARS]
+    return doc.text_around(line, column, BEFORE_CHARS, AFTER_CHARS)
 
 
 def completion_context(query: CompletionQuery, *, multiline: bool) -> CompletionContext:

@@ -153,12 +153,16 @@ class SparkService:
         events: ServiceEvents | None = None,
         *,
         timer: Callable[[], float] = time.monotonic,
+        prefetch: bool = True,
     ) -> None:
         self.store = store
         self._settings = settings
+        # A host that exits after one answer (``complete``, ``doctor``) has no accept to
+        # prepare for: ``prefetch=False`` spares it the call, whatever the setting says.
+        self._prefetch = prefetch
         self._events: ServiceEvents = events if events is not None else NoEvents()
         self.completions_on = True
-        self.policy = ExclusionPolicy(store.root, settings().context.exclude)
+        self.policy = self._policy()
         self.custom_actions: list[CustomAction] = custom_actions(settings().actions.custom)
         self.project = ProjectContext(store, lambda path: self.policy.reason(path))
         self.context = ContextBuilder(
@@ -197,11 +201,12 @@ class SparkService:
 
     def settings_changed(self, *, model_changed: bool) -> None:
         """Adopt new settings: a fresh privacy policy; a new model invalidates cached text."""
-        self.policy = ExclusionPolicy(self.store.root, self._settings().context.exclude)
+        self.policy = self._policy()
         self.custom_actions = custom_actions(self._settings().actions.custom)
         self.pipeline.delay.fixed = self._fixed_delay()
         if model_changed:
             self.pipeline.cache.clear()
+            self.pipeline.prefetcher.cancel()
 
     def open(self, uri: str, language_id: str, text: str, version: int) -> None:
         """A document was opened."""
@@ -214,18 +219,23 @@ class SparkService:
         history and a prediction is scheduled for after the typing pause.
         """
         if not self._next_edit_on():
-            if self.store.change(uri, version, changes) is None:
+            changed = self.store.change(uri, version, changes)
+            if changed is None:
                 return False
-            self.pipeline.note_edit(uri)
+            self.pipeline.note_edit(uri, changed.index)
             return True
         applied = self.next_edits.apply_changes(self.store, uri, version, changes)
         if applied is None:
             return False
-        self.pipeline.note_edit(uri)
         doc, cursor = applied
+        self.pipeline.note_edit(uri, doc.index)
         if cursor is not None and self._next_edit_refusal(doc) is None:
             self.next_edits.schedule(_next_edit_query(doc, cursor, invoked=False))
         return True
+
+    def session_changed(self) -> None:
+        """The model session was (re)created: requests waiting for one can go on."""
+        self.pipeline.note_session()
 
     def close(self, uri: str) -> None:
         """A document was closed: forget everything kept for it."""
@@ -457,6 +467,7 @@ class SparkService:
             context_tokens=min(completion.context_tokens, settings.context.max_tokens),
             multiline=completion.multiline,
             prompt_cache_key=self.prompt_cache_key,
+            prefetch=self._prefetch and completion.prefetch_on_accept,
             reasoning_effort=settings.model.reasoning_effort,
             reasoning_tokens=settings.model.reasoning_tokens,
         )
@@ -471,6 +482,9 @@ class SparkService:
             project=settings.context.project,
             project_tokens=settings.context.project_tokens,
         )
+
+    def _policy(self) -> ExclusionPolicy:
+        return ExclusionPolicy(self.store.root, self._settings().context.exclude)
 
     def _fixed_delay(self) -> float | None:
         debounce_ms = self._settings().completion.debounce_ms

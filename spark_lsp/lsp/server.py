@@ -164,6 +164,7 @@ class SparkServer(LanguageServer):
             self.runtime = runtime
             self.reporter.endpoint_kind = runtime.kind
             await runtime.start(self._on_session_status)
+            self.service.session_changed()
         except SparkError as exc:
             self.reporter.set_state("error", str(exc))
             self.reporter.problem("start", f"spark-lsp: {exc}", popup=True)

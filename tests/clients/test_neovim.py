@@ -92,6 +92,14 @@ def test_code_action_resolves_and_applies(client_env: dict[str, str], workspace:
     assert "ok: the server showed no error message" in output
 
 
+def test_partial_accept_by_word_and_line(client_env: dict[str, str], workspace: Path) -> None:
+    output = run_lua(
+        "partial_accept_test", client_env, workspace, SPARK_EXPECT_COMPLETION=COMPLETION
+    )
+    assert "ok: accepted word:     return a" in output
+    assert "ok: the rest shows again:  * b" in output
+
+
 def test_next_edit_is_shown_jumped_to_and_accepted(
     client_env: dict[str, str], workspace: Path
 ) -> None:

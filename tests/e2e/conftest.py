@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
@@ -153,6 +153,11 @@ def fix_code_action_parsing(client: LanguageClient) -> None:
     )
 
 
+#: initializationOptions that turn the ready-on-accept prefetch off (tested on its own in
+#: tests/e2e/test_prefetch.py).
+NO_PREFETCH = {"completion": {"prefetchOnAccept": False}}
+
+
 async def start_editor(
     tmp_path: Path,
     engine: ScriptedEngine,
@@ -163,11 +168,18 @@ async def start_editor(
     env: dict[str, str] | None = None,
     model_config: dict[str, Any] | None = None,
     server_args: tuple[str, ...] = ("--log-level", "WARNING"),
+    on_client: Callable[[LanguageClient], None] | None = None,
+    prefetch: bool = False,
 ) -> Editor:
     """A real server process + pytest-lsp client + in-process scripted model server.
 
     ``env`` overrides the server's environment; a value of "" leaves that variable out.
+    ``on_client`` may add client handlers before ``initialize`` (e.g. a slow configuration).
+    ``prefetch`` leaves the ready-on-accept prefetch on: most tests count the model calls and
+    read the prompts of their own requests, which the prefetch's extra calls would blur.
     """
+    if not prefetch:
+        init_options = {**NO_PREFETCH, **(init_options or {})}
     model = ModelServer(ServerConfig(token=TOKEN, **(model_config or {})), engine)
     await model.start()
     # With an HTTP port, the editor is pointed at the HTTP base URL (a self-hosted server).
@@ -196,6 +208,8 @@ async def start_editor(
 
     if configuration is not None:
         client.set_configuration(configuration)
+    if on_client is not None:
+        on_client(client)
     result = await client.initialize_session(
         types.InitializeParams(
             capabilities=capabilities(profile),

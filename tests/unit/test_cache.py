@@ -101,7 +101,7 @@ def test_only_windows_around_cursor_matter() -> None:
 def test_keys_are_hashes_not_prefixes() -> None:
     cache, _ = _cache()
     cache.put(URI, "p" * 5000, "", "s")
-    (key,) = [k for k in cache._entries if cache._entries[k] == ("s", 0)]
+    (key,) = [k for k in cache._entries if cache._entries[k] == ("s", 0, "model")]
     uri, digest = key
     assert uri == URI and isinstance(digest, bytes) and len(digest) == 16
 
@@ -137,3 +137,13 @@ def test_any_typed_prefix_hits(
     cache.put(URI, before, after, suggestion)
     k = data.draw(st.integers(min_value=0, max_value=min(len(suggestion) - 1, 64)))
     assert cache.get(URI, before + suggestion[:k], after) == suggestion[k:]
+
+
+def test_lookup_tells_origin_and_typed_length() -> None:
+    cache, _ = _cache()
+    cache.put(URI, "x = ", "\n", "compute()", origin="prefetch")
+    assert cache.lookup(URI, "x = ", "\n") == ("compute()", "prefetch", 0)
+    assert cache.lookup(URI, "x = com", "\n") == ("pute()", "prefetch", 3)
+    cache.put(URI, "y = ", "\n", "1")
+    assert cache.lookup(URI, "y = ", "\n") == ("1", "model", 0)
+    assert cache.holds(URI, "y = ", "\n") and not cache.holds(URI, "y =", "\n")

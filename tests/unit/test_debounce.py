@@ -206,3 +206,104 @@ async def test_begin_creates_no_tasks() -> None:
     tickets = [session.begin(f"doc{i}") for i in range(50)]
     assert len(asyncio.all_tasks()) == before
     assert len(tickets) == len(session) == 50
+
+
+# --- Leading edge and trailing wait ------------------------------------------------------
+
+
+def test_first_key_in_a_document_goes_at_once() -> None:
+    delay, _ = _typed([])
+    assert delay.wait_for("a") == 0.0
+    assert delay.wait_for("b") == 0.0  # no key typed there at all (a cursor move)
+
+
+def test_first_key_after_a_pause_goes_at_once() -> None:
+    delay, clock = _typed([0.05] * 10)
+    clock.now += 0.6
+    delay.record_keystroke("a")
+    assert delay.wait_for("a") == 0.0
+
+
+def test_keys_inside_the_rhythm_wait_from_the_last_key() -> None:
+    delay, clock = _typed([0.05] * 10)
+    clock.now += 0.004  # the editor's request comes a few ms after its change
+    assert delay.wait_for("a") == pytest.approx(delay.delay() - 0.004)
+    clock.now += delay.delay()
+    assert delay.wait_for("a") == 0.0  # the wait already passed: nothing left to wait
+
+
+def test_a_hiccup_inside_a_burst_is_not_a_pause() -> None:
+    delay, clock = _typed([0.05] * 10)
+    clock.now += delay.delay() * 1.5  # slower than the rhythm, far from a pause
+    delay.record_keystroke("a")
+    assert delay.wait_for("a") == pytest.approx(delay.delay())
+
+
+def test_fixed_delay_has_no_leading_edge() -> None:
+    delay, _ = _typed([])
+    delay.fixed = 0.2
+    assert delay.wait_for("a") == 0.2
+
+
+def test_a_burst_that_spent_its_budget_waits_longer() -> None:
+    delay, clock = _typed([0.05] * 10)
+    normal = delay.delay()
+    delay.record_call()  # the leading edge
+    delay.record_keystroke("a")
+    assert delay.wait_for("a") == pytest.approx(normal)
+    delay.record_call()  # a misfire: only the final call is left
+    delay.record_keystroke("a")
+    assert delay.wait_for("a") == pytest.approx(normal * debounce.SPENT_STRETCH)
+    clock.now += 0.2  # a hiccup inside the spent burst: the waits outlast it for a while
+    delay.record_keystroke("a")
+    assert delay.wait_for("a") == pytest.approx(0.2 * debounce.RECENT_GAP_FACTOR)
+    for _ in range(debounce.RECENT_GAPS):
+        clock.now += 0.05
+        delay.record_keystroke("a")
+    assert delay.wait_for("a") == pytest.approx(normal * debounce.SPENT_STRETCH)
+
+
+def test_a_pause_starts_a_new_budget_and_a_new_leading_edge() -> None:
+    delay, clock = _typed([0.05] * 10)
+    delay.record_call()
+    delay.record_call()
+    clock.now += 0.6
+    delay.record_keystroke("a")
+    assert delay.wait_for("a") == 0.0
+    delay.record_call()
+    clock.now += 0.05
+    delay.record_keystroke("a")
+    assert delay.wait_for("a") == pytest.approx(delay.delay())
+
+
+def test_the_leading_edge_fires_once_per_burst() -> None:
+    delay, clock = _typed([])
+    assert delay.wait_for("a") == 0.0
+    delay.record_call()
+    assert delay.wait_for("a") > 0.0  # the same key asking again waits
+
+
+# --- Ticket.race --------------------------------------------------------------------------
+
+
+async def test_race_returns_when_the_awaitable_finishes() -> None:
+    ticket = Supersession().begin("doc")
+    assert await asyncio.wait_for(ticket.race(asyncio.sleep(0.01), LONG), EARLY) is True
+
+
+async def test_race_times_out_and_cancels_the_awaitable() -> None:
+    ticket = Supersession().begin("doc")
+    slow = asyncio.ensure_future(asyncio.sleep(LONG))
+    assert await asyncio.wait_for(ticket.race(slow, 0.01), EARLY) is False
+    await asyncio.sleep(0)
+    assert slow.cancelled()
+
+
+async def test_race_ends_when_superseded() -> None:
+    session = Supersession()
+    ticket = session.begin("doc")
+    racing = asyncio.ensure_future(ticket.race(asyncio.sleep(LONG), None))
+    await asyncio.sleep(0)
+    session.begin("doc")
+    assert await asyncio.wait_for(racing, EARLY) is False
+    assert await ticket.race(asyncio.sleep(0), None) is False

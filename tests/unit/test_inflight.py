@@ -147,3 +147,13 @@ def test_bounded_per_uri() -> None:
     assert registry.join(URI, "a", "") is None
     first.finish("x")  # evicted entries finish harmlessly
     assert len(registry) == 3
+
+
+def test_typing_past_a_call_that_streamed_nothing_does_not_join() -> None:
+    """With nothing streamed there is nothing to agree with: waiting on it is a guess."""
+    registry = InflightCompletions()
+    call = registry.start(URI, "x = ", "")
+    assert registry.join(URI, "x = c", "") is None
+    assert registry.join(URI, "x = ", "") == (call, "")
+    call.append("c")
+    assert registry.join(URI, "x = c", "") == (call, "c")

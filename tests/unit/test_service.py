@@ -53,7 +53,9 @@ class Host:
     """A service over a workspace, with settings a test may change."""
 
     def __init__(self, root: Path, server: ModelServer) -> None:
-        self.settings = Settings()
+        # The ready-on-accept prefetch would add model calls after every suggestion; these
+        # tests count the calls of their own requests (the prefetch has its own tests).
+        self.settings = Settings(completion=CompletionSettings(prefetch_on_accept=False))
         self.store = DocumentStore(loaded_counter())
         self.store.root = root
         options = SessionOptions(

@@ -22,7 +22,7 @@ H.run(function()
   expect_error({ settings = 'x' }, 'spark_lsp: option settings:', 'settings must be a table')
   expect_error({ keymaps = { accept = 1 } }, 'keymaps.accept: expected a key string or false, got 1',
     'a keymap must be a string or false')
-  expect_error({ keymaps = { acept = '<Tab>' } }, 'option keymaps: expected actions among accept, dismiss, next, prev, got "acept"',
+  expect_error({ keymaps = { acept = '<Tab>' } }, 'option keymaps: expected actions among accept, accept_line, accept_word, dismiss, next, prev, got "acept"',
     'an unknown keymap action is refused')
   expect_error({ inline_completion = 'yes' }, 'spark_lsp: option inline_completion:',
     'inline_completion must be a boolean')

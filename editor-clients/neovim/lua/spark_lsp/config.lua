@@ -9,6 +9,8 @@ local M = {}
 --- <Tab>) or with insert-mode defaults.
 M.default_keymaps = {
   accept = '<M-l>',
+  accept_word = '<M-w>',
+  accept_line = '<M-j>',
   next = '<M-]>',
   prev = '<M-[>',
   dismiss = '<M-e>',

@@ -278,6 +278,48 @@ end
 
 -- Attaching ----------------------------------------------------------------------------------
 
+--- The part of a suggestion a partial accept inserts: its next word (with the blanks before
+--- it; a run of punctuation counts as a word) or its first line (with the line break when
+--- more follows). The server serves the rest from its typing-through cache, at once.
+---@param text string
+---@param unit 'word'|'line'
+---@return string
+function M.partial_text(text, unit)
+  local part
+  if unit == 'line' then
+    part = text:match('^[^\n]*\n') or text
+  else
+    part = text:match('^%s*[%w_]+') or text:match('^%s*[^%w_%s]+') or text
+  end
+  return part
+end
+
+--- A keymap function inserting part of the shown suggestion at its range (Neovim's own
+--- accept inserts all of it); false when nothing is shown, so the key types itself.
+---@param bufnr integer
+---@param unit 'word'|'line'
+local function accept_part(bufnr, unit)
+  return function()
+    return vim.lsp.inline_completion.get({
+      bufnr = bufnr,
+      on_accept = function(item)
+        local text = item.insert_text
+        text = type(text) == 'string' and text or text.value
+        local lines = vim.split(M.partial_text(text, unit), '\n')
+        local row, col = unpack(vim.api.nvim_win_get_cursor(0))
+        row = row - 1
+        local end_row, end_col = row, col
+        if item.range then
+          row, col = item.range.start.row, item.range.start.col
+          end_row, end_col = item.range.end_.row, item.range.end_.col
+        end
+        vim.api.nvim_buf_set_text(bufnr, row, col, end_row, end_col, lines)
+        vim.api.nvim_win_set_cursor(0, { row + #lines, (#lines == 1 and col or 0) + #lines[#lines] })
+      end,
+    })
+  end
+end
+
 --- Insert-mode keys: each falls back to its own key when there is no suggestion, so mapping
 --- e.g. <Tab> keeps <Tab> working.
 ---@param bufnr integer
@@ -296,6 +338,8 @@ local function set_keymaps(bufnr, keymaps)
   end
   local actions = {
     accept = { 'Accept the Spark suggestion', function() return inline.get() end },
+    accept_word = { 'Accept the next word of the Spark suggestion', accept_part(bufnr, 'word') },
+    accept_line = { 'Accept the next line of the Spark suggestion', accept_part(bufnr, 'line') },
     dismiss = {
       'Dismiss the Spark suggestion',
       function() return inline.get({ on_accept = function() end }) end,

@@ -1,0 +1,151 @@
+"""Latency features end to end: ready on accept, the first request, the leading edge."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from spark_lsp.modelserver.engines.scripted import Reply, Script, ScriptedEngine
+from spark_lsp.shared.prompt_format import CURSOR
+
+from .conftest import NO_PREFETCH, Editor, start_editor, stop_editor
+
+TEXT = "def total(price, quantity):\n    \n"
+FIRST = "subtotal = price"
+THEN = " * quantity"
+
+
+def chained_engine() -> ScriptedEngine:
+    """Answers FIRST, and THEN when the prompt shows FIRST accepted before the cursor."""
+    return ScriptedEngine(
+        Script(replies=(Reply(text=THEN, when=FIRST + CURSOR),), default=Reply(text=FIRST))
+    )
+
+
+async def counters(editor: Editor) -> dict[str, int]:
+    found: dict[str, int] = (await editor.stats())["pipeline"]["counters"]
+    return found
+
+
+def request_calls(found: dict[str, int]) -> int:
+    return found.get("model_calls", 0) - found.get("prefetch_calls", 0)
+
+
+async def prefetched(editor: Editor, n: int) -> None:
+    """Wait until ``n`` prefetches have finished at the model server."""
+    for _ in range(200):
+        found = await counters(editor)
+        if found.get("prefetch_calls", 0) >= n and editor.model_calls() >= request_calls(
+            found
+        ) + found.get("prefetch_calls", 0):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"no prefetch: {await counters(editor)}")
+
+
+async def test_accepting_a_suggestion_is_answered_by_the_prefetch(tmp_path: Path) -> None:
+    editor = await start_editor(tmp_path, chained_engine(), prefetch=True)
+    try:
+        await editor.wait_state("ready")
+        uri = editor.open("shop.py", TEXT)
+        items = await editor.inline(uri, 1, 4, invoked=True)
+        assert items[0].insert_text == FIRST
+        await prefetched(editor, 1)
+        before = await counters(editor)
+        editor.insert(uri, 1, 4, FIRST)  # the editor accepts, then asks at the new cursor
+        items = await editor.inline(uri, 1, 4 + len(FIRST))
+        assert [item.insert_text for item in items] == [THEN]
+        after = await counters(editor)
+        assert request_calls(after) == request_calls(before)
+        assert after["prefetch_hits"] == 1
+    finally:
+        await stop_editor(editor)
+
+
+async def test_partial_accept_types_through_then_lands_on_the_prefetch(tmp_path: Path) -> None:
+    editor = await start_editor(tmp_path, chained_engine(), profile="neovim", prefetch=True)
+    try:
+        await editor.wait_state("ready")
+        uri = editor.open("shop.py", TEXT)
+        assert (await editor.inline(uri, 1, 4, invoked=True))[0].insert_text == FIRST
+        await prefetched(editor, 1)
+        before = await counters(editor)
+        editor.insert(uri, 1, 4, "subtotal")  # accept word
+        items = await editor.inline(uri, 1, 12)
+        assert [item.insert_text for item in items] == [" = price"]
+        editor.insert(uri, 1, 12, " = price")  # accept the rest
+        items = await editor.inline(uri, 1, 4 + len(FIRST))
+        assert [item.insert_text for item in items] == [THEN]
+        assert request_calls(await counters(editor)) == request_calls(before)
+    finally:
+        await stop_editor(editor)
+
+
+async def test_prefetch_can_be_turned_off(tmp_path: Path) -> None:
+    editor = await start_editor(tmp_path, chained_engine(), init_options=NO_PREFETCH, prefetch=True)
+    try:
+        await editor.wait_state("ready")
+        uri = editor.open("shop.py", TEXT)
+        assert (await editor.inline(uri, 1, 4, invoked=True))[0].insert_text == FIRST
+        await asyncio.sleep(0.3)
+        assert editor.model_calls() == 1
+        assert (await counters(editor)).get("prefetch_calls", 0) == 0
+    finally:
+        await stop_editor(editor)
+
+
+def slow_configuration(gate: asyncio.Event) -> Any:
+    """A client that answers workspace/configuration only once ``gate`` is set: until then
+    the server has no model session (it starts the model with the merged settings)."""
+
+    def install(client: LanguageClient) -> None:
+        async def configuration(params: types.ConfigurationParams) -> list[Any]:
+            await gate.wait()
+            return [None for _ in params.items]
+
+        # pytest-lsp registers a configuration handler of its own: replace it.
+        client.protocol.fm.features[types.WORKSPACE_CONFIGURATION] = configuration
+
+    return install
+
+
+async def test_a_request_before_the_session_is_ready_waits_for_it(tmp_path: Path) -> None:
+    gate = asyncio.Event()
+    editor = await start_editor(
+        tmp_path,
+        ScriptedEngine.reply("return price * quantity"),
+        on_client=slow_configuration(gate),
+    )
+    try:
+        uri = editor.open("first.py", TEXT)
+        older = asyncio.create_task(editor.inline(uri, 1, 4, invoked=True))
+        newer = asyncio.create_task(editor.inline(uri, 1, 4, invoked=True))
+        await asyncio.sleep(0.3)
+        assert not newer.done() and editor.model_calls() == 0
+        assert await asyncio.wait_for(older, 5) == []  # superseded while waiting: empty, at once
+        gate.set()
+        items = await asyncio.wait_for(newer, 10)
+        assert [item.insert_text for item in items] == ["return price * quantity"]
+        assert (await counters(editor))["waited_for_session"] == 1
+    finally:
+        gate.set()
+        await stop_editor(editor)
+
+
+async def test_first_key_after_a_pause_asks_without_debounce(tmp_path: Path) -> None:
+    editor = await start_editor(tmp_path, ScriptedEngine.reply("return price * quantity"))
+    try:
+        await editor.wait_state("ready")
+        uri = editor.open("lead.py", TEXT)
+        editor.insert(uri, 1, 4, "r")
+        items = await editor.inline(uri, 1, 5)
+        assert items and items[0].insert_text
+        stats = (await editor.stats())["pipeline"]
+        assert stats["counters"]["leading_edge"] == 1
+        assert "debounce" not in stats["stages"]
+    finally:
+        await stop_editor(editor)
