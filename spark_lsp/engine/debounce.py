@@ -26,12 +26,12 @@ The numbers (all seconds):
   change and request is not waited twice.
 * burst budget: a burst (the keys from one pause to the next) may make 3 model calls: the
   leading edge, one misfire (a wait that ran out just before the next key: jitter), and the
-  final request. Once two have been spent, the rest of the burst waits x1.5, and at least
-  x1.25 the longest of the last 8 gaps: a third misfire then needs a gap well beyond the
-  recent ones, while a one-off hiccup (a stall of the machine) stops stretching the wait 8
-  keys later, so the final suggestion of the burst is not held back by it for long; the next
-  pause resets the budget. Measured on a loaded 2-core machine (load 5-9): misfires come from
-  stalls of 70-190 ms, mostly in the first keys a fresh server handles.
+  final request. Once two have been spent, the last call waits for a pause: the gap after
+  which the next key would start a new burst anyway. So the budget holds whatever the
+  machine does (an earlier stretch of x1.5 the wait still let a loaded 2-core machine, load
+  5-9, make a fourth call: its stalls of 70-190 ms outlast any stretch that keeps the final
+  suggestion quick), and the price, a pause-length wait, is paid only by a burst that
+  already misfired. The next pause resets the budget.
 * gaps over 1 s are pauses (thinking, reading), not rhythm, and are ignored; so is the gap
   across a switch of document, which measures navigation, not typing.
 * cold start (fewer than 4 gaps): 0.075 s, a fast typist's gap, so the first suggestions of
@@ -68,9 +68,6 @@ RHYTHM_FACTOR = 1.05
 PAUSE_FACTOR = 2.0
 PAUSE_FLOOR = 0.3
 BURST_CALLS = 3
-SPENT_STRETCH = 1.5
-RECENT_GAPS = 8
-RECENT_GAP_FACTOR = 1.25
 COLD_DELAY = 0.075
 MIN_DELAY = 0.015
 MAX_DELAY = 0.35
@@ -112,7 +109,7 @@ class AdaptiveDelay:
         now = self._timer()
         last, self._last = self._last, (key, now)
         gap = None if last is None or last[0] != key else now - last[1]
-        self._leading = gap is None or gap > max(PAUSE_FLOOR, PAUSE_FACTOR * self.delay())
+        self._leading = gap is None or gap > self.pause_gap()
         if self._leading:
             self._burst_calls = 0
         if gap is not None and 0 <= gap <= PAUSE_SECONDS:
@@ -137,7 +134,7 @@ class AdaptiveDelay:
 
         0 on the leading edge (no key typed in ``key`` yet, or the last key came after a pause,
         and the burst has not called yet) and once the wait has already passed since the last
-        key; else the rest of the wait (stretched once the burst spent its budget).
+        key; else the rest of the wait (a pause-length one for the burst's last call).
         """
         wait = self.delay()
         if self.fixed is not None:
@@ -146,9 +143,16 @@ class AdaptiveDelay:
         if last is None or last[0] != key or (self._leading and not self._burst_calls):
             return 0.0
         if self._burst_calls >= BURST_CALLS - 1:
-            recent = max(list(self._gaps)[-RECENT_GAPS:], default=0.0)
-            wait = min(self._max, max(wait * SPENT_STRETCH, recent * RECENT_GAP_FACTOR))
+            wait = self.pause_gap()
         return max(0.0, wait - (self._timer() - last[1]))
+
+    def pause_gap(self) -> float:
+        """The gap after which the next key starts a new burst (and asks at once).
+
+        Twice the wait, and a floor: a gap just over the wait is a hiccup inside a burst (a
+        loaded machine, a slow key), not a pause.
+        """
+        return max(PAUSE_FLOOR, PAUSE_FACTOR * self.delay())
 
     @property
     def rhythm(self) -> float | None:

@@ -245,7 +245,7 @@ def test_fixed_delay_has_no_leading_edge() -> None:
     assert delay.wait_for("a") == 0.2
 
 
-def test_a_burst_that_spent_its_budget_waits_longer() -> None:
+def test_the_last_call_of_a_burst_waits_for_a_pause() -> None:
     delay, clock = _typed([0.05] * 10)
     normal = delay.delay()
     delay.record_call()  # the leading edge
@@ -253,14 +253,34 @@ def test_a_burst_that_spent_its_budget_waits_longer() -> None:
     assert delay.wait_for("a") == pytest.approx(normal)
     delay.record_call()  # a misfire: only the final call is left
     delay.record_keystroke("a")
-    assert delay.wait_for("a") == pytest.approx(normal * debounce.SPENT_STRETCH)
-    clock.now += 0.2  # a hiccup inside the spent burst: the waits outlast it for a while
+    assert delay.wait_for("a") == pytest.approx(delay.pause_gap())
+    clock.now += 0.2  # a stall of the machine inside the spent burst: still no call
     delay.record_keystroke("a")
-    assert delay.wait_for("a") == pytest.approx(0.2 * debounce.RECENT_GAP_FACTOR)
-    for _ in range(debounce.RECENT_GAPS):
-        clock.now += 0.05
+    assert delay.wait_for("a") == pytest.approx(delay.pause_gap())
+    clock.now += delay.pause_gap() + 0.001  # a real pause: the next key is a new burst
+    delay.record_keystroke("a")
+    assert delay.wait_for("a") == 0.0
+
+
+def test_a_burst_never_makes_more_than_its_budget_of_calls() -> None:
+    """Whatever the gaps inside a burst (a loaded machine's stalls included), the leading edge,
+    the misfires and the final request stay within the budget."""
+    delay, clock = _typed([0.04] * 10)
+    gaps = [0.04, 0.09, 0.04, 0.19, 0.04, 0.04, 0.12, 0.07, 0.29, 0.04] * 5
+    clock.now += 1.0
+    delay.record_keystroke("a")
+    assert delay.wait_for("a") == 0.0
+    delay.record_call()  # the leading edge
+    calls = 1
+    for gap in gaps:
+        if delay.wait_for("a") < gap:  # the wait ran out before the next key: a misfire
+            delay.record_call()
+            calls += 1
+        clock.now += gap
         delay.record_keystroke("a")
-    assert delay.wait_for("a") == pytest.approx(normal * debounce.SPENT_STRETCH)
+        assert delay.wait_for("a") > 0.0, "every gap here is inside the burst"
+    calls += 1  # the final request, after the last key
+    assert calls <= debounce.BURST_CALLS
 
 
 def test_a_pause_starts_a_new_budget_and_a_new_leading_edge() -> None:
