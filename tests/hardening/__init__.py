@@ -68,3 +68,11 @@ async def restart_model(editor: Editor, port: int, engine: ScriptedEngine) -> No
         except OSError:
             await asyncio.sleep(0.1)
     raise AssertionError(f"could not rebind port {port}")
+
+
+def shown_to_the_user(editor: Editor, stats: object, log_text: str, stderr: str) -> list[str]:
+    """Everything a person could read after a session: stats, the log file, stderr, popups,
+    log messages and statuses (where a secret must never appear)."""
+    written = [str(stats), log_text, stderr]
+    written += [m.message for m in editor.client.messages + editor.client.log_messages]
+    return written + [str(s) for s in editor.statuses]

@@ -10,7 +10,7 @@ import pytest
 
 from spark_lsp.modelserver.engines.scripted import ScriptedEngine
 
-from . import launch, stop_editor
+from . import launch, shown_to_the_user, stop_editor
 from .test_security import run_doctor
 
 BODY = "sk-proj-AbCdEfGhIjKlMnOpQrStUvWx0123456789"
@@ -39,9 +39,9 @@ async def test_a_damaged_key_is_refused_by_name_and_never_shown(
         await stop_editor(editor)
     popups = [m.message for m in editor.client.messages]
     assert any("OPENAI_API_KEY" in m and "character" in m for m in popups), popups
-    written = [str(stats), log.read_text(encoding="utf-8"), capfd.readouterr().err]
-    written += popups + [m.message for m in editor.client.log_messages]
-    written += [str(s) for s in editor.statuses]
+    written = shown_to_the_user(
+        editor, stats, log.read_text(encoding="utf-8"), capfd.readouterr().err
+    )
     for text in written:
         assert leaked(text, key) == []
 
@@ -58,9 +58,9 @@ async def test_credentials_in_the_endpoint_url_are_never_shown(
         stats = await editor.stats()
     finally:
         await stop_editor(editor)
-    written = [str(stats), log.read_text(encoding="utf-8"), capfd.readouterr().err]
-    written += [m.message for m in editor.client.messages + editor.client.log_messages]
-    written += [str(s) for s in editor.statuses]
+    written = shown_to_the_user(
+        editor, stats, log.read_text(encoding="utf-8"), capfd.readouterr().err
+    )
     assert "127.0.0.1:9" in written[0]  # the endpoint is still shown, without its secrets
     for text in written:
         assert "hunter2-pass" not in text and "QUERYSECRET42" not in text

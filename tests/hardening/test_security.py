@@ -20,7 +20,7 @@ from spark_lsp.modelserver.engines.scripted import ErrorSpec, FaultSpec, Scripte
 from spark_lsp.modelserver.server import ModelServer, ServerConfig
 from tests.clients.lsp_stdio import LspProcess
 
-from . import TOKEN, launch, stop_editor
+from . import TOKEN, launch, shown_to_the_user, stop_editor
 
 KEY = TOKEN  # "e2e-secret-token-…": the key the language server sends as its bearer token
 
@@ -44,9 +44,9 @@ async def test_the_key_never_appears_in_anything_the_server_writes(
         stats = await editor.stats()
     finally:
         await stop_editor(editor)
-    written = [str(stats), log.read_text(encoding="utf-8"), capfd.readouterr().err]
-    written += [m.message for m in editor.client.messages + editor.client.log_messages]
-    written += [str(s) for s in editor.statuses]
+    written = shown_to_the_user(
+        editor, stats, log.read_text(encoding="utf-8"), capfd.readouterr().err
+    )
     assert "Authorization: [redacted]" in written[1]  # the DEBUG log did try to print the header
     for text in written:
         assert KEY not in text
