@@ -19,7 +19,7 @@ import math
 import os
 import re
 import typing
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -521,10 +521,3 @@ def resolve_endpoint(
         return ResolvedEndpoint(OPENAI_ENDPOINT, api_key)
     return ResolvedEndpoint(None, None, bundled=True)
 
-
-def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """Replace every occurrence of each secret in ``text`` with ``***`` (longest first, so a
-    secret containing another is hidden whole). Empty or None secrets are skipped."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text

@@ -348,13 +348,6 @@ class DocumentIndex:
         head = "".join(reversed(before))
         return head[max(0, len(head) - before_chars) :], "".join(after)[:after_chars]
 
-    def line_tokens(self, index: int) -> int:
-        """Token count of line ``index`` (with terminator); IndexError when out of range."""
-        if not 0 <= index < self._line_count:
-            raise IndexError(f"line {index} out of range (0..{self._line_count - 1})")
-        block, offset = self._locate(index)
-        return self._blocks[block].counts[offset]
-
     def lines(self, start: int = 0, stop: int | None = None) -> list[str]:
         """Lines ``[start, stop)`` with their terminators (clamped)."""
         return list(self._iter_slice(start, stop, _Block.raw_lines))

@@ -113,12 +113,6 @@ def parse(language_id: str, text: str) -> Tree | None:
     return parser.parse(text.encode("utf-8", "surrogatepass"))
 
 
-def loaded_languages() -> list[str]:
-    """The languages whose grammar is loaded in this process (for stats and benchmarks)."""
-    with _lock:
-        return sorted(key for key, language in _languages.items() if language is not None)
-
-
 def _load(key: str, source: GrammarSource) -> Language | None:
     try:
         from tree_sitter import Language

@@ -15,11 +15,11 @@ from spark_lsp.config import (
     Settings,
     language_enabled,
     load_settings,
-    redact,
     resolve_endpoint,
     settings_schema,
     settings_to_wire,
 )
+from spark_lsp.shared.scrub import REDACTED, Scrubber
 
 NO_ENV: dict[str, str] = {}
 KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyz"
@@ -260,13 +260,21 @@ def test_key_pasted_into_a_setting_is_not_echoed() -> None:
 @pytest.mark.parametrize(
     ("text", "secrets", "expected"),
     [
-        (f"auth {KEY} failed", [KEY], "auth *** failed"),
-        ("abcd abc", ["abc", "abcd", None, ""], "*** ***"),
+        (f"auth {KEY} failed", [KEY], f"auth {REDACTED} failed"),
+        ("abcdefghij abcdefghi", ["abcdefghi", "abcdefghij", None, ""],
+         f"{REDACTED} {REDACTED}"),
         ("nothing here", [], "nothing here"),
     ],
 )
-def test_redact(text: str, secrets: list[str | None], expected: str) -> None:
-    assert redact(text, secrets) == expected
+def test_registered_secrets_are_scrubbed(
+    text: str, secrets: list[str | None], expected: str
+) -> None:
+    """The configured key is hidden by the one scrubber (longest first, so a secret that
+    contains another is hidden whole; empty and missing secrets are skipped)."""
+    scrubber = Scrubber()
+    for secret in secrets:
+        scrubber.register(secret)
+    assert scrubber.scrub(text) == expected
 
 
 # --- helpers -------------------------------------------------------------------------------------

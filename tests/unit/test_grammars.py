@@ -55,4 +55,4 @@ def test_aliases_resolve(sent: str, canonical: str) -> None:
 def test_unknown_language_has_no_grammar() -> None:
     assert grammars.language_for("cobol") is None
     assert grammars.parse("plaintext", "anything") is None
-    assert "cobol" not in grammars.loaded_languages()
+    assert "cobol" not in grammars.GRAMMARS

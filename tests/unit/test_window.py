@@ -47,9 +47,9 @@ def check_window(doc: DocumentIndex, line: int, character: int, budget: int, w: 
         # Unused share flows across: a side that reached the file's edge leaves no line
         # on the other side that would still have fit.
         if not w.truncated_below and w.truncated_above:
-            assert w.tokens + doc.line_tokens(w.first_line - 1) > budget
+            assert w.tokens + line_tokens(doc, w.first_line - 1) > budget
         if not w.truncated_above and w.truncated_below:
-            assert w.tokens + doc.line_tokens(w.end_line) > budget
+            assert w.tokens + line_tokens(doc, w.end_line) > budget
 
 
 PIECES = ["def f(x):", "    return x", " + 1", "é", "中文", "😀", " ", "\t", "\n", "\n", "\r\n"]
@@ -167,3 +167,6 @@ def test_long_head_short_tail_takes_the_suffix_share(counter: TokenCounter) -> N
     assert window.suffix == "end\n" and window.prefix_tokens > 480
 
 
+def line_tokens(doc: DocumentIndex, line: int) -> int:
+    """The token count of one line, from the index's prefix sums."""
+    return doc.tokens_before(line + 1) - doc.tokens_before(line)
