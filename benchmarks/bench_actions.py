@@ -19,7 +19,7 @@ from lsprotocol import types
 from benchmarks.bench_completion import last_request, model_stats, model_time, start_server
 from benchmarks.common import loaded_counter, scripted_server, summary, table
 from spark_lsp.config import Settings
-from spark_lsp.engine.actions import DiagnosticInfo
+from spark_lsp.engine.messages import DiagnosticInfo
 from spark_lsp.engine.service import SparkService
 from spark_lsp.engine.store import DocumentStore
 

@@ -120,6 +120,7 @@ async def start_server(url: str, token: str, root: Path) -> tuple[LanguageClient
     )
     spawned = time.perf_counter()
     client = await config.start()
+    client.feature("spark/status")(lambda params: None)  # shown by editors; not measured here
     caps = client_capabilities("visual-studio-code")
     assert caps.text_document is not None
     caps.text_document.inline_completion = types.InlineCompletionClientCapabilities()

@@ -13,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from spark_lsp.config import Settings, load_settings
-from spark_lsp.engine.service import CompletionRequest, SparkService
+from spark_lsp.engine.messages import CompletionRequest
+from spark_lsp.engine.service import SparkService
 from spark_lsp.engine.store import DocumentStore
 from spark_lsp.engine.tokens import TokenCounter
 from spark_lsp.errors import ConfigError, SparkError

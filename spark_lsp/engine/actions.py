@@ -10,30 +10,32 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from spark_lsp.engine.context import MODEL_CONTEXT_TOKENS, hard_cap
 from spark_lsp.engine.custom_actions import CustomAction, fill_selection
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.edits import OffsetEdit, reply_edits
+from spark_lsp.engine.messages import (
+    SYNTAX_SOURCE,
+    ActionKind,
+    ActionSpec,
+    DiagnosticInfo,
+    OfferedAction,
+    StaleEdit,
+)
 from spark_lsp.engine.prompts import EDIT_INSTRUCTIONS, Prompt, file_heading
-from spark_lsp.errors import ConfigError, ModelUnavailable, SparkError
+from spark_lsp.errors import ConfigError, ModelUnavailable
 from spark_lsp.model.protocol import CreateRequest
 from spark_lsp.shared.privacy import redact_secrets
 
 if TYPE_CHECKING:
     from spark_lsp.model.session import ModelSession
 
-ActionKind = Literal["fix", "syntax", "edit", "docstring", "simplify", "regex", "custom"]
-ACTION_KINDS: tuple[str, ...] = get_args(ActionKind)
 REGEX_HINT = re.compile(r"\b(regex|regexp|regular expression|pattern|matches?)\b", re.IGNORECASE)
 COMMENT_OR_STRING = re.compile(r"^\s*(#|//|/\*|\*|--|;)|[\"'`]")
 MAX_SYNTAX_CHECK_CHARS = 400_000
-#: The ``source`` of the syntax diagnostics we publish ourselves: their fix is a syntax fix,
-#: which rewrites the neighbouring lines too.
-SYNTAX_SOURCE = "spark"
-
 TASKS: dict[str, str] = {
     "fix": "Fix this problem{source}: {message}",
     "syntax": "Fix this syntax error: {message}",
@@ -48,73 +50,6 @@ TASKS: dict[str, str] = {
 TASK_TOKENS = 2048
 #: The most an edit may write back; the prompt's cap leaves room for it.
 MAX_EDIT_OUTPUT_TOKENS = 4096
-
-
-class StaleEdit(SparkError):
-    """The document changed since the action was listed; its edit would land on other text."""
-
-
-@dataclass(frozen=True, slots=True)
-class ActionSpec:
-    """Everything needed to compute an action later; travels in the action's ``data``."""
-
-    kind: ActionKind
-    uri: str
-    version: int
-    start_line: int
-    start_character: int
-    end_line: int
-    end_character: int
-    message: str = ""
-    source: str = ""
-    instruction: str = ""
-
-    def to_data(self) -> dict[str, Any]:
-        """JSON for ``CodeAction.data`` / command arguments."""
-        return {"spark": asdict(self)}
-
-    @staticmethod
-    def from_data(data: Any) -> ActionSpec:
-        """Rebuild from ``data``; a client that mangled it gets a clear error, not a crash."""
-        try:
-            fields = dict(data["spark"])
-            if fields.get("kind") not in ACTION_KINDS:
-                raise ValueError(fields.get("kind"))
-            spec = ActionSpec(**fields)
-            numbers = (
-                spec.version,
-                spec.start_line,
-                spec.start_character,
-                spec.end_line,
-                spec.end_character,
-            )
-            if not all(isinstance(n, int) and n >= 0 for n in numbers[1:]):
-                raise ValueError("negative or non-integer position")
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"this code action's data is not spark-lsp's ({exc})") from None
-        return spec
-
-
-@dataclass(frozen=True, slots=True)
-class OfferedAction:
-    """One listed action: a title, an LSP kind, and its spec."""
-
-    title: str
-    lsp_kind: str
-    spec: ActionSpec
-    diagnostic_index: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DiagnosticInfo:
-    """The parts of an LSP diagnostic a quick-fix needs."""
-
-    start_line: int
-    start_character: int
-    end_line: int
-    end_character: int
-    message: str
-    source: str = ""
 
 
 def _short(message: str, limit: int = 60) -> str:
@@ -231,6 +166,7 @@ def _python_syntax_error(text: str) -> DiagnosticInfo | None:
     if len(text) > MAX_SYNTAX_CHECK_CHARS:
         return None
     import ast  # loaded on first use, not at start-up
+
     try:
         ast.parse(text)
     except SyntaxError as exc:
@@ -325,15 +261,7 @@ def edit_prompt(
             f"about {room + region_tokens}); select less"
         )
     before, after = map(redact_secrets, _context_lines(doc, region, min(budget, room)))
-    volatile = (
-        heading
-        + framing[0]
-        + before
-        + framing[1]
-        + region.text
-        + framing[2]
-        + after
-    )
+    volatile = heading + framing[0] + before + framing[1] + region.text + framing[2] + after
     return Prompt(EDIT_INSTRUCTIONS, (), volatile)
 
 
@@ -408,9 +336,7 @@ class ActionEngine:
         ]
         return ComputedEdit(spec.version, edits)
 
-    async def _ask(
-        self, prompt: Prompt, region: Region, effort: str | None, allowance: int
-    ) -> str:
+    async def _ask(self, prompt: Prompt, region: Region, effort: str | None, allowance: int) -> str:
         session = self._session()
         if session is None:
             raise ModelUnavailable("the model is not connected yet")

@@ -219,10 +219,12 @@ class CompletionPipeline:
             raise Superseded("a newer request arrived while debouncing")
         # One more turn of the event loop before calling: if the loop was held up (a busy
         # machine), the keys that arrived meanwhile are read now and supersede this request
-        # here, instead of one model call later.
+        # here, instead of one model call later. A key read without its request yet (the
+        # editor sends the change first) still makes this one stale: its position points
+        # into older text, and the editor asks again for the new one.
         await asyncio.sleep(0)
-        if ticket.superseded:
-            raise Superseded("a newer request was waiting behind this one")
+        if ticket.superseded or query.stale:
+            raise Superseded("a newer key or request was waiting behind this one")
         self.delay.record_call()
         self._timed("debounce", began)
         return self._timer() - began, True

@@ -5,7 +5,7 @@ Its own module so that the context stage need not import the pipeline that calls
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from spark_lsp.engine.documents import DocumentIndex
 
@@ -21,3 +21,14 @@ class CompletionQuery:
     line: int
     character: int
     invoked: bool
+    #: The document's version when asked: a request whose document has moved on since is
+    #: stale (its position points into older text).
+    version: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "version", self.doc.version)
+
+    @property
+    def stale(self) -> bool:
+        """Whether the document changed since this query was made."""
+        return self.doc.version != self.version

@@ -15,21 +15,25 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from spark_lsp.config import Settings, language_enabled
-from spark_lsp.engine.actions import (
-    ActionEngine,
-    ActionSpec,
-    DiagnosticInfo,
-    OfferedAction,
-    custom_offers,
-    list_actions,
-    syntax_error,
-)
+from spark_lsp.engine.actions import ActionEngine, custom_offers, list_actions, syntax_error
 from spark_lsp.engine.context import ContextBuilder, ContextOptions
 from spark_lsp.engine.custom_actions import CustomAction, custom_actions
+from spark_lsp.engine.messages import (
+    EXCLUDED_NOTE,
+    ActionSpec,
+    CompletionRequest,
+    CompletionResult,
+    DiagnosticInfo,
+    EditResult,
+    LineEdit,
+    OfferedAction,
+    Refused,
+    Selection,
+    StaleVersion,
+)
 from spark_lsp.engine.next_edit import (
     NextEditEngine,
     NextEditOptions,
@@ -41,27 +45,13 @@ from spark_lsp.engine.pipeline import CompletionOptions, CompletionPipeline
 from spark_lsp.engine.query import CompletionQuery
 from spark_lsp.engine.sources.project import ProjectContext
 from spark_lsp.engine.store import Change, DocumentStore, OpenDocument
-from spark_lsp.errors import ConfigError, SparkError
+from spark_lsp.errors import SparkError
 from spark_lsp.shared.privacy import ExclusionPolicy
 
 if TYPE_CHECKING:
     from spark_lsp.model.session import ModelSession
 
-#: How an exclusion is worded in the status, in error messages and by ``spark-lsp complete``.
-EXCLUDED_NOTE = "this file is not sent to the model: "
-
-Selection = tuple[int, int, int, int]
-
-
-class Refused(ConfigError):
-    """The service declined a request before asking the model; the message says why."""
-
-
 log = logging.getLogger(__name__)
-
-
-class StaleVersion(SparkError):
-    """A request named a document version older than the text the server holds."""
 
 
 class ServiceEvents(Protocol):
@@ -101,45 +91,6 @@ class NoEvents:
     def notice(self, message: str) -> None:
         """Logged only."""
         log.warning("%s", message)
-
-
-@dataclass(frozen=True, slots=True)
-class CompletionRequest:
-    """A suggestion wanted at a position (0-based line, character in the store's encoding)."""
-
-    uri: str
-    line: int
-    character: int
-    invoked: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class CompletionResult:
-    """The suggestion, or why there is none: refused before the model, or failed in it."""
-
-    text: str | None
-    refused: str | None = None
-    failed: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class LineEdit:
-    """Replace the text between two positions (0-based, the store's position encoding)."""
-
-    start_line: int
-    start_character: int
-    end_line: int
-    end_character: int
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class EditResult:
-    """Edits for one document, valid only for the version they were computed against."""
-
-    uri: str
-    version: int
-    edits: tuple[LineEdit, ...]
 
 
 class SparkService:

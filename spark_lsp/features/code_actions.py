@@ -16,8 +16,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from spark_lsp.engine.actions import ActionSpec, DiagnosticInfo
-from spark_lsp.engine.service import EditResult, LineEdit
+from spark_lsp.engine.messages import ActionSpec, DiagnosticInfo, EditResult, LineEdit
 from spark_lsp.errors import SparkError
 from spark_lsp.lsp.server import SparkServer
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from spark_lsp.engine.service import CompletionRequest
+from spark_lsp.engine.messages import CompletionRequest
 from spark_lsp.lsp.server import SparkServer
 
 EMPTY = types.CompletionList(is_incomplete=True, items=[])

@@ -11,7 +11,7 @@ import asyncio
 
 from lsprotocol import types
 
-from spark_lsp.engine.actions import SYNTAX_SOURCE
+from spark_lsp.engine.messages import SYNTAX_SOURCE
 from spark_lsp.lsp.server import SparkServer
 
 #: Wait this long after the last change before parsing: a file mid-edit rarely parses.

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from lsprotocol import types
@@ -26,6 +27,8 @@ def register(server: SparkServer) -> None:
         ls.store.position_encoding = str(getattr(encoding, "value", encoding) or "utf-16")
         ls.store.root = workspace_root(ls)
         ls.reload_settings()
+        # The engine loads once this result is out (the response is written when we return).
+        asyncio.get_running_loop().call_soon(ls.warm_up)
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: SparkServer, params: types.InitializedParams) -> None:

@@ -13,14 +13,17 @@ apply them only to that version.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pygls.exceptions import JsonRpcContentModified, JsonRpcInvalidParams
 
 from spark_lsp.config import client_supports
-from spark_lsp.engine.service import EditResult, LineEdit, StaleVersion
+from spark_lsp.engine.messages import EditResult, LineEdit, StaleVersion
 from spark_lsp.errors import SparkError
 from spark_lsp.lsp.server import SparkServer
+
+if TYPE_CHECKING:
+    from spark_lsp.engine.service import SparkService
 
 REQUEST = "spark/nextEdit"
 AVAILABLE = "spark/nextEditAvailable"
@@ -87,6 +90,10 @@ async def next_edit(ls: SparkServer, params: Any) -> dict[str, Any] | None:
 def register(server: SparkServer) -> None:
     """Attach ``spark/nextEdit``, announce the extension, route ready proposals."""
     server.experimental_capabilities[EXTENSION] = CAPABILITY
-    server.service.next_edit_client = lambda: client_supports(server.init_options, EXTENSION)
-    server.service.on_next_edit = lambda result: _announce(server, result)
+    server.when_service(lambda service: _route(server, service))
     server.feature(REQUEST)(next_edit)
+
+
+def _route(server: SparkServer, service: SparkService) -> None:
+    service.next_edit_client = lambda: client_supports(server.init_options, EXTENSION)
+    service.on_next_edit = lambda result: _announce(server, result)

@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -28,7 +28,6 @@ from pygls.lsp.server import LanguageServer
 
 from spark_lsp import __version__
 from spark_lsp.config import Settings, load_settings
-from spark_lsp.engine.service import SparkService
 from spark_lsp.engine.store import DocumentStore
 from spark_lsp.engine.tokens import TokenCounter
 from spark_lsp.errors import SparkError
@@ -37,6 +36,7 @@ from spark_lsp.lsp.protocol import SparkProtocol, describe_invalid
 from spark_lsp.lsp.status import StatusReporter
 
 if TYPE_CHECKING:
+    from spark_lsp.engine.service import SparkService
     from spark_lsp.model.session import ModelSession, SessionStatus
     from spark_lsp.runtime import ModelRuntime
 
@@ -71,11 +71,39 @@ class SparkServer(LanguageServer):
             self.window_show_message,
             self.window_log_message,
         )
-        self.service = SparkService(
-            self.store, lambda: self.settings, self.model_session, self.reporter
-        )
+        self._service: SparkService | None = None
+        self._service_hooks: list[Callable[[SparkService], None]] = []
         #: LSP extensions announced under ``capabilities.experimental.spark`` (name → details).
         self.experimental_capabilities: dict[str, Any] = {}
+
+    @property
+    def service(self) -> SparkService:
+        """The one door to the model, built on first use.
+
+        Lazy because the engine (parsers, prompts, the completion pipeline) is most of what
+        spark-lsp imports: the editor's ``initialize`` is answered without it, and
+        :meth:`warm_up` builds it right after, before the first document arrives.
+        """
+        if self._service is None:
+            from spark_lsp.engine.service import SparkService
+
+            service = SparkService(
+                self.store, lambda: self.settings, self.model_session, self.reporter
+            )
+            for hook in self._service_hooks:
+                hook(service)
+            self._service = service
+        return self._service
+
+    def when_service(self, hook: Callable[[SparkService], None]) -> None:
+        """Run ``hook`` on the service as it is built (at once if it already is)."""
+        self._service_hooks.append(hook)
+        if self._service is not None:
+            hook(self._service)
+
+    def warm_up(self) -> None:
+        """Build the service now; scheduled by ``initialize`` to run once its result is out."""
+        _ = self.service
 
     # -- transport ------------------------------------------------------------------------------
 
@@ -143,7 +171,8 @@ class SparkServer(LanguageServer):
         old = self.settings
         self.settings = settings
         model_changed = old.model != settings.model
-        self.service.settings_changed(model_changed=model_changed)
+        if self._service is not None:  # a service built later reads the settings itself
+            self._service.settings_changed(model_changed=model_changed)
         self.reporter.warn_settings(warnings)
         self.reporter.model = settings.model.name
         return model_changed

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from lsprotocol import types
 
-from spark_lsp.engine.service import EXCLUDED_NOTE
+from spark_lsp.engine.messages import EXCLUDED_NOTE
 from spark_lsp.errors import AuthError, ConfigError, SparkError
 from spark_lsp.shared.scrub import SCRUBBER
 

@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from spark_lsp.engine.actions import ActionEngine, ActionSpec
+from spark_lsp.engine.actions import ActionEngine
 from spark_lsp.engine.context import ContextBuilder
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.edits import apply_edits
+from spark_lsp.engine.messages import ActionSpec
 from spark_lsp.engine.pipeline import CompletionOptions, CompletionPipeline
 from spark_lsp.engine.query import CompletionQuery
 from spark_lsp.model.protocol import CreateRequest

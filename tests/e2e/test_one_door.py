@@ -15,7 +15,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from spark_lsp.engine.actions import ActionSpec
+from spark_lsp.engine.messages import ActionSpec
 from spark_lsp.modelserver.engines.scripted import ScriptedEngine
 from spark_lsp.modelserver.server import ModelServer
 from spark_lsp.shared.privacy import RECHECK_IGNORE_FILES_S

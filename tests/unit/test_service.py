@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from spark_lsp.config import CompletionSettings, ContextSettings, Settings
-from spark_lsp.engine.actions import ActionSpec
+from spark_lsp.engine.messages import ActionSpec
 from spark_lsp.engine.service import (
     EXCLUDED_NOTE,
     CompletionRequest,
@@ -206,6 +207,27 @@ async def test_settings_change_the_policy_and_the_debounce(host: Host) -> None:
     host.service.settings_changed(model_changed=False)
     assert host.service.excluded(uri) == "excluded by spark.context.exclude"
     assert host.service.pipeline.delay.delay() == pytest.approx(0.005)
+
+
+async def test_a_key_typed_while_an_automatic_request_waits_makes_it_stale(
+    host: Host, engine: RecordingEngine
+) -> None:
+    # The editor sends each change before its request: a change read while an older request
+    # still waits means that request's position points into older text. It must not call the
+    # model (a call thrown away) even before the newer request arrives.
+    host.settings = dataclasses.replace(
+        host.settings, completion=CompletionSettings(debounce_ms=300, prefetch_on_accept=False)
+    )
+    host.service.settings_changed(model_changed=False)
+    uri = host.open("app.py")
+    host.service.change(uri, 2, [((5, 4, 5, 4), "r")])
+    waiting = asyncio.ensure_future(host.service.complete(CompletionRequest(uri, 5, 5)))
+    await asyncio.sleep(0.05)
+    host.service.change(uri, 3, [((5, 5, 5, 5), "e")])
+    assert (await waiting).text is None
+    assert engine.requests == []
+    asked_again = await host.service.complete(CompletionRequest(uri, 5, 6, invoked=True))
+    assert asked_again.text == "turn 42" and len(engine.requests) == 1  # "re" was typed
 
 
 async def test_closing_forgets_what_was_kept_for_the_document(host: Host) -> None:
