@@ -8,8 +8,10 @@
 // Optional: SPARK_E2E_TIMEOUT_S (default 300), SPARK_E2E_KEEP=1 (keep the temp dir on success).
 //
 // What it checks, in order: the extension installs; the server starts and its `spark/status`
-// reaches the status bar ("Spark: ready"); typing shows the server's ghost text and Tab accepts
-// it into the file; if the server advertises codeActionProvider, Ctrl+. on a syntax error lists
+// reaches the status bar ("Spark: ready"); typing shows the server's ghost text, Ctrl+Right
+// (Spark: Accept Next Word of Suggestion) inserts its first word and keeps the rest shown, and Tab
+// accepts the rest into the file; Ctrl+Down (Spark: Accept Next Line of Suggestion) takes a
+// two-line suggestion line by line; if the server advertises codeActionProvider, Ctrl+. on a syntax error lists
 // a "Spark: Fix…" quick-fix and applying it rewrites the file; Spark: Edit Selection (input box,
 // then the server's spark.editSelection) rewrites the selected line; the language toggle switches
 // python off (status bar, user settings, no suggestion) and on again; Spark: Toggle Completions
@@ -41,6 +43,9 @@ const TIMEOUT_S = Number(process.env.SPARK_E2E_TIMEOUT_S ?? 300);
 
 const COMPLETION_TRIGGER = 'spark_e2e_total(values):';
 const COMPLETION_REPLY = 'return sum(values)';
+// Two lines, as a chat model writes them: the second indented as in the file.
+const LINES_TRIGGER = 'spark_e2e_mean(values):';
+const LINES_REPLY = 'total = sum(values)\n    return total / len(values)';
 const BROKEN = 'def broken(x)\n    return x + 1\n';
 const FIXED = 'def broken(x):\n    return x + 1\n';
 const MAIN = 'import math\n\n\n';
@@ -70,6 +75,7 @@ function writeFiles() {
   fs.writeFileSync(path.join(dirs.workspace, 'main.py'), MAIN);
   fs.writeFileSync(path.join(dirs.workspace, 'broken.py'), BROKEN);
   fs.writeFileSync(path.join(dirs.workspace, 'area.py'), AREA);
+  fs.writeFileSync(path.join(dirs.workspace, 'mean.py'), MAIN);
   // The extension must find the server by itself, as in a developer's checkout: the workspace's
   // .venv/bin/spark-lsp. (PATH cannot carry it: VS Code's server replaces PATH with the login
   // shell's.)
@@ -88,6 +94,7 @@ function writeFiles() {
       // instruction typed by the test is in the request text. First match wins.
       { when: EDIT_INSTRUCTION, text: '    return 2 * (x + 1)\n' },
       { when: 'spark-task: edit', text: FIXED },
+      { when: LINES_TRIGGER, text: LINES_REPLY },
       { when: COMPLETION_TRIGGER, text: COMPLETION_REPLY },
     ],
     default: { text: '' },
@@ -280,6 +287,33 @@ async function ghostText() {
   return page.evaluate(readGhostText);
 }
 
+/** The active editor's rendered lines without the ghost text in them: the document's text. */
+function readEditorLines() {
+  const lines = Array.from(document.querySelectorAll('.editor-instance .monaco-editor .view-lines .view-line'));
+  lines.sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
+  return lines.map((line) => {
+    const copy = line.cloneNode(true);
+    copy.querySelectorAll('[class*="ghost-text"]').forEach((node) => node.remove());
+    return (copy.textContent ?? '').replace(/\u00a0/g, ' ');
+  });
+}
+
+/** Poll the page until `check(lines, ghost)` holds; on timeout say what was on screen. */
+async function waitForEditor(what, check, timeout = 10_000) {
+  const until = Date.now() + timeout;
+  for (;;) {
+    const lines = await page.evaluate(readEditorLines);
+    const ghost = await ghostText();
+    if (check(lines, ghost)) {
+      return { lines, ghost };
+    }
+    if (Date.now() > until) {
+      throw new Error(`${what}: not within ${timeout} ms; lines ${JSON.stringify(lines)}, ghost text ${JSON.stringify(ghost)}`);
+    }
+    await page.waitForTimeout(100);
+  }
+}
+
 async function saveAndRead(name) {
   await page.keyboard.press('Control+S');
   const file = path.join(dirs.workspace, name);
@@ -306,11 +340,43 @@ async function testInlineCompletion() {
     { timeout: 20_000 },
   );
   step(`ghost text shown ${Date.now() - shownAt} ms after Enter: ${JSON.stringify(await ghostText())}`);
+  // Spark: Accept Next Word of Suggestion (Ctrl+Right): VS Code takes the reply's first word and
+  // keeps the rest on screen, now answered by the server from its typing-through cache.
+  const word = COMPLETION_REPLY.match(/^\w+/)[0];
+  const rest = COMPLETION_REPLY.slice(word.length);
+  await page.keyboard.press('Control+ArrowRight');
+  const afterWord = await waitForEditor(
+    `Ctrl+Right should insert "${word}" and leave "${rest}" as ghost text`,
+    (lines, ghost) => lines.includes(`    ${word}`) && ghost === rest,
+  );
+  step(`Ctrl+Right accepted the first word: line ${JSON.stringify(`    ${word}`)}, ghost text ${JSON.stringify(afterWord.ghost)}`);
   await page.keyboard.press('Tab');
   await page.waitForFunction(() => document.querySelectorAll('.monaco-editor .ghost-text-decoration').length === 0);
   const text = await saveAndRead('main.py');
   expectEqual(text, `${MAIN}def ${COMPLETION_TRIGGER}\n    ${COMPLETION_REPLY}`, 'main.py after Tab and save');
-  step('Tab accepted the ghost text into main.py');
+  step('Tab accepted the rest of the ghost text into main.py');
+}
+
+async function testLineAccept() {
+  const editor = await openFile('mean.py', 'import math');
+  await editor.locator('.view-lines').click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type(`def ${LINES_TRIGGER}`, { delay: 15 });
+  await page.keyboard.press('Enter');
+  const [first, second] = LINES_REPLY.split('\n');
+  await waitForEditor('the two-line suggestion', (_lines, ghost) => ghost.includes(first) && ghost.includes(second.trim()), 20_000);
+  // Spark: Accept Next Line of Suggestion (Ctrl+Down): the first line and its line break go in,
+  // the second line stays as ghost text on the new line; Ctrl+Down again takes it too.
+  await page.keyboard.press('Control+ArrowDown');
+  const afterLine = await waitForEditor(
+    `Ctrl+Down should insert "${first}" and leave "${second.trim()}" as ghost text`,
+    (lines, ghost) => lines.includes(`    ${first}`) && ghost.trim() === second.trim() && !ghost.includes(first),
+  );
+  step(`Ctrl+Down accepted the first line; ghost text ${JSON.stringify(afterLine.ghost)}`);
+  await page.keyboard.press('Control+ArrowDown');
+  await waitForEditor(`Ctrl+Down should insert "${second}"`, (lines) => lines.includes(second));
+  expectEqual(await saveAndRead('mean.py'), `${MAIN}def ${LINES_TRIGGER}\n    ${LINES_REPLY}`, 'mean.py after Ctrl+Down, Ctrl+Down and save');
+  step('two Ctrl+Down accepted the suggestion line by line into mean.py');
 }
 
 /** Move the action widget's focus to the first row matching `pattern` and run it. */
@@ -542,6 +608,7 @@ async function main() {
   step('status bar: Spark: ready (server found in the workspace .venv)');
   await testInlineCompletion();
   await screenshot('after-completion');
+  await testLineAccept();
   if (codeActions) {
     await testQuickFix();
   } else {

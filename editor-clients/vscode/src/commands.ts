@@ -4,6 +4,7 @@ import { SparkClient, STATS_REQUEST, currentServerCommand } from './client';
 import { editArguments, editRange, parseSelectionArgument, Range } from './edit';
 import { doctorCommand } from './serverCommand';
 import { toggleActiveLanguage } from './languageToggle';
+import { PARTIAL_ACCEPT_COMMANDS, PARTIAL_ACCEPTS } from './partialAccept';
 import { StatusBar } from './statusBar';
 
 export const COMMANDS = {
@@ -15,6 +16,7 @@ export const COMMANDS = {
   runDoctor: 'sparkLsp.runDoctor',
   showStats: 'sparkLsp.showStats',
   showMenu: 'sparkLsp.showMenu',
+  ...PARTIAL_ACCEPT_COMMANDS,
   /** Run by the server's "Spark: Edit selection…" code action: ask, then edit. */
   promptEdit: 'spark.promptEdit',
 } as const;
@@ -47,6 +49,7 @@ export function registerCommands(client: SparkClient, statusBar: StatusBar, log:
     guarded(COMMANDS.runDoctor, async () => runDoctor()),
     guarded(COMMANDS.showStats, () => showStats(client)),
     guarded(COMMANDS.showMenu, () => showMenu(statusBar)),
+    ...PARTIAL_ACCEPTS.map(({ command, builtin }) => guarded(command, async () => vscode.commands.executeCommand(builtin))),
   ];
 }
 
