@@ -21,6 +21,7 @@ from spark_lsp.config import Settings, language_enabled
 from spark_lsp.engine.actions import ActionEngine, custom_offers, list_actions, syntax_error
 from spark_lsp.engine.context import ContextBuilder, ContextOptions
 from spark_lsp.engine.custom_actions import CustomAction, custom_actions
+from spark_lsp.engine.grammars import language_for
 from spark_lsp.engine.messages import (
     EXCLUDED_NOTE,
     ActionSpec,
@@ -160,8 +161,10 @@ class SparkService:
             self.pipeline.prefetcher.cancel()
 
     def open(self, uri: str, language_id: str, text: str, version: int) -> None:
-        """A document was opened."""
+        """A document was opened; its language's parser is loaded now (once per language),
+        not by the first completion in it, which would wait 5-20 ms for it."""
         self.store.open(uri, language_id, text, version)
+        language_for(language_id)
 
     def change(self, uri: str, version: int, changes: list[Change]) -> bool:
         """A document changed; False when it is not open.

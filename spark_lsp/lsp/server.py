@@ -62,6 +62,8 @@ class SparkServer(LanguageServer):
         self.counter = TokenCounter()
         self.store = DocumentStore(self.counter)
         self.runtime: ModelRuntime | None = None
+        #: Set by ``shutdown``: nothing starts the model side after it.
+        self.closing = False
         self.key_retried = False
         self.indexing = False
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -130,6 +132,10 @@ class SparkServer(LanguageServer):
     async def _serve_stdio(self, stdin: BinaryIO) -> None:
         chunks = StdinChunks(stdin, asyncio.get_running_loop())
         await serve_frames(chunks.read, self.protocol, self._on_message_error)
+        # The editor went away without ``shutdown``: stop the model side while the loop runs
+        # (a child process still being created must not be cancelled: see EmbeddedModelServer).
+        self.closing = True
+        await self.stop_model()
 
     def _on_message_error(self, error: Exception) -> None:
         self._report_server_error(error, JsonRpcException)
@@ -187,6 +193,8 @@ class SparkServer(LanguageServer):
         from spark_lsp.runtime import ModelRuntime  # websockets & co. load after initialize
 
         await self.stop_model()
+        if self.closing:  # e.g. the settings arrived after the editor asked us to shut down
+            return
         self.reporter.model = self.settings.model.name
         try:
             runtime = ModelRuntime(self.settings, self.env, self.store.root)
@@ -195,6 +203,8 @@ class SparkServer(LanguageServer):
             await runtime.start(self._on_session_status)
             self.service.session_changed()
         except SparkError as exc:
+            if self.closing:  # stopped by shutdown while starting: nothing went wrong
+                return
             self.reporter.set_state("error", str(exc))
             self.reporter.problem("start", f"spark-lsp: {exc}", popup=True)
         finally:

@@ -42,6 +42,7 @@ class EmbeddedModelServer:
         self.token: str | None = None
         self._process: asyncio.subprocess.Process | None = None
         self._readers: list[asyncio.Task[None]] = []
+        self._creating: asyncio.Future[asyncio.subprocess.Process] | None = None
         self._stderr: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
 
     @property
@@ -96,16 +97,28 @@ class EmbeddedModelServer:
             args += ["--workspace", str(workspace)]
             args += [f"{EXCLUDE_OPTION}={pattern}" for pattern in exclude]
         env = {**os.environ, TOKEN_ENV: token}
-        try:
-            process = await asyncio.create_subprocess_exec(
+        # Cancelling a creation in flight hangs Python 3.11's event loop for good (it kills the
+        # child, then waits for pipes that never connected), so ``stop`` waits for it instead,
+        # and a cancelled start lets it finish and ends the child like any other.
+        creating = self._creating = asyncio.ensure_future(
+            asyncio.create_subprocess_exec(
                 *args,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 env=env,
             )
+        )
+        try:
+            process = await asyncio.shield(creating)
         except OSError as exc:
             raise ModelUnavailable(f"Cannot start the bundled model server: {exc}") from None
+        except asyncio.CancelledError:
+            await self._end_created(creating)
+            raise
+        finally:
+            if self._creating is creating:
+                self._creating = None
         assert process.stderr is not None  # created with PIPE
         self._readers.append(asyncio.create_task(_drain(process.stderr, self._stderr)))
         return process
@@ -122,6 +135,9 @@ class EmbeddedModelServer:
 
     async def stop(self) -> None:
         """Stop the child: close its stdin, terminate, kill if it lingers. Idempotent."""
+        creating, self._creating = self._creating, None
+        if creating is not None:
+            await self._end_created(creating)
         process, self._process = self._process, None
         self.url = self.token = None
         if process is not None:
@@ -132,6 +148,18 @@ class EmbeddedModelServer:
                 await asyncio.wait_for(asyncio.shield(reader), 1.0)
             reader.cancel()
         await asyncio.gather(*readers, return_exceptions=True)
+
+    async def _end_created(self, creating: asyncio.Future[asyncio.subprocess.Process]) -> None:
+        """Let a creation in flight finish (milliseconds), then end the child it made."""
+        try:
+            process = await asyncio.shield(creating)
+        except asyncio.CancelledError:
+            if creating.cancelled():  # by the loop's own shutdown: nothing was made
+                return
+            raise
+        except Exception:  # it failed: nothing to end
+            return
+        await self._end(process)
 
     async def _end(self, process: asyncio.subprocess.Process) -> None:
         if process.stdin is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,45 @@ def test_requests_after_shutdown_are_invalid_request_and_exit_is_zero(
     assert reply_to(server, 60)["error"]["code"] == INVALID_REQUEST
     server.notify("exit", None)
     assert server.proc.wait(10) == 0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_settings_that_arrive_after_shutdown_start_nothing(tmp_path: Path) -> None:
+    # An editor that quits right after starting us answers our settings request only after
+    # its ``shutdown``. Starting the bundled model server then, with ``exit`` landing while
+    # its process was being created, used to hang the language server for good (Python 3.11
+    # cannot cancel a process creation): the editor had to kill it.
+    process = LspProcess([sys.executable, "-m", "spark_lsp", "--stdio"], _env(), tmp_path)
+    try:
+        capabilities = {"workspace": {"configuration": True}}
+        process.request("initialize", {"processId": None, "rootUri": tmp_path.as_uri(),
+                                       "capabilities": capabilities})
+        process.notify("initialized", {})
+        pull = process.receive(10)
+        while pull.get("method") != "workspace/configuration":
+            pull = process.receive(10)
+        process.send({"id": 90, "method": "shutdown", "params": None})
+        process.send({"id": pull["id"], "result": [None]})  # read with the shutdown
+        assert reply_to(process, 90).get("result", "error") is None
+        deadline = time.monotonic() + 2  # a child would be forked within this (none now)
+        while time.monotonic() < deadline and not _children(process.proc.pid):
+            time.sleep(0.001)
+        process.notify("exit", None)
+        assert process.proc.wait(20) == 0
+    finally:
+        process.close()
 
 
 def test_exit_without_shutdown_exits_one(server: LspProcess) -> None:
