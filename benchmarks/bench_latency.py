@@ -53,7 +53,7 @@ FIRST = "subtotal = price"
 AFTER_FIRST = " * quantity + shipping(price)"
 SPAWNS = 7
 WARM_BURSTS = 5
-FRESH_SERVERS = 3
+FRESH_SERVERS = 5
 PAUSED_KEYS = 10
 ACCEPTS = 6
 
