@@ -49,8 +49,7 @@ def register(server: SparkServer) -> None:
 
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: SparkServer, params: Any) -> None:
-        ls.closing = True
-        await ls.stop_model()
+        await ls.close_model_side()
 
 
 async def _start(ls: SparkServer) -> None:

@@ -133,22 +133,25 @@ async def _tcp_session(
 ) -> None:
     parser = FrameParser()
     admitted = False
-    while chunk := await reader.read(65536):
-        for item in parser.feed(chunk):
-            if isinstance(item, BrokenFrame):
-                continue
-            if not admitted:
-                reason = gate.admit(item)
-                if reason is not None:
-                    body = refusal(item, reason)
-                    writer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-                    await writer.drain()
-                    return
-                admitted = gate.busy = True
-                gate.server.protocol.set_writer(_TcpWriter(writer))
-            dispatch(item, gate.server.protocol, gate.on_error)
-    if admitted:
-        gate.done.set()
+    try:
+        while chunk := await reader.read(65536):
+            for item in parser.feed(chunk):
+                if isinstance(item, BrokenFrame):
+                    continue
+                if not admitted:
+                    reason = gate.admit(item)
+                    if reason is not None:
+                        body = refusal(item, reason)
+                        writer.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+                        await writer.drain()
+                        return
+                    admitted = gate.busy = True
+                    gate.server.protocol.set_writer(_TcpWriter(writer))
+                dispatch(item, gate.server.protocol, gate.on_error)
+    finally:  # the client left or sent ``exit`` (raised through here)
+        if admitted:
+            await gate.server.close_model_side()
+            gate.done.set()
 
 
 class _TcpWriter:
@@ -201,6 +204,7 @@ async def serve_ws(server: SparkServer, host: str, port: int, token: str) -> Non
         except ConnectionClosed:
             pass
         finally:
+            await server.close_model_side()
             gate.done.set()
 
     async with serve(on_connection, host, port, process_request=_refuse_browsers):

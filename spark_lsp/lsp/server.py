@@ -131,11 +131,10 @@ class SparkServer(LanguageServer):
 
     async def _serve_stdio(self, stdin: BinaryIO) -> None:
         chunks = StdinChunks(stdin, asyncio.get_running_loop())
-        await serve_frames(chunks.read, self.protocol, self._on_message_error)
-        # The editor went away without ``shutdown``: stop the model side while the loop runs
-        # (a child process still being created must not be cancelled: see EmbeddedModelServer).
-        self.closing = True
-        await self.stop_model()
+        try:
+            await serve_frames(chunks.read, self.protocol, self._on_message_error)
+        finally:  # ``exit`` (raised through here), EOF or a broken stream
+            await self.close_model_side()
 
     def _on_message_error(self, error: Exception) -> None:
         self._report_server_error(error, JsonRpcException)
@@ -232,6 +231,16 @@ class SparkServer(LanguageServer):
             return
         self.indexing = True
         self.run_task(self.service.project.build(self.store.root), "index-workspace")
+
+    async def close_model_side(self) -> None:
+        """Stop the model side for good: called by ``shutdown`` and whenever serving ends.
+
+        Run while the event loop still runs, so that a bundled-server process still being
+        created is waited for: the loop's own shutdown would cancel its creation, which hangs
+        Python 3.11 for good (see EmbeddedModelServer).
+        """
+        self.closing = True
+        await self.stop_model()
 
     async def stop_model(self) -> None:
         """Close the session and the bundled model server, if running."""

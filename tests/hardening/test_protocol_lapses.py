@@ -144,6 +144,26 @@ def test_settings_that_arrive_after_shutdown_start_nothing(tmp_path: Path) -> No
         process.close()
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_exit_without_shutdown_while_the_bundled_server_starts_ends_cleanly(
+    tmp_path: Path,
+) -> None:
+    # ``exit`` lands just as the bundled model server's process is being created: the loop's
+    # own shutdown would cancel that creation and hang for good; it is waited for instead.
+    process = LspProcess([sys.executable, "-m", "spark_lsp", "--stdio"], _env(), tmp_path)
+    try:
+        process.request("initialize", {"processId": None, "rootUri": tmp_path.as_uri(),
+                                       "capabilities": {}})
+        process.notify("initialized", {})
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not _children(process.proc.pid):
+            time.sleep(0.001)
+        process.notify("exit", None)
+        assert process.proc.wait(20) == 1
+    finally:
+        process.close()
+
+
 def test_exit_without_shutdown_exits_one(server: LspProcess) -> None:
     server.notify("exit", None)
     assert server.proc.wait(10) == 1
