@@ -250,6 +250,10 @@ def _unquoted_is_code(match: re.Match[str], inner: str) -> bool:
     lowered = inner.lower()
     if any(noun in lowered for noun in ("pass", "pwd", "secret", "token", "key")):
         return True  # ``password=password``, ``token: user_token``: a variable
+    if separator.strip() == "=" and not line[: match.start()]:
+        # ``password = correcthorse`` at the margin is how INI and .conf files write it; a
+        # program rarely sets a secret-named name from a bare variable there. Unsure: redact.
+        return False
     if separator.strip() == ":":
         # ``password: hunter`` (YAML) is a literal; ``password: str`` or ``token: Token``
         # (annotations) and ``apiKey: userKey`` (an object field) are code.

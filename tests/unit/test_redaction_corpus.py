@@ -26,6 +26,8 @@ SECRETS: list[tuple[str, str, str]] = [
     ("shell", "curl -H 'Authorization: Basic dXNlcjpwYXNzd29yZA==' https://x", "dXNlcjpwYXNzd29yZA"),
     # INI / properties
     ("ini", "password = s3cr3t!pw", "s3cr3t!pw"),
+    ("ini", "password = correcthorse", "correcthorse"),
+    ("conf", "db_password = batterystaple", "batterystaple"),
     ("ini", "db_password=tigerlily", "tigerlily"),
     ("ini", "passwd=opensesame", "opensesame"),
     ("properties", "spring.datasource.password=hunter2", "hunter2"),
@@ -88,6 +90,7 @@ LOOK_ALIKES: list[tuple[str, str]] = [
     ("python", "def login(user: str, password: str) -> bool:"),
     ("python", "MAX_TOKENS = 4096"),
     ("python", "secret = None"),
+    ("python", "    password = hunter"),  # indented: a variable (at the margin it reads as INI)
     ("python", "connect(host=host, password=password)"),
     ("python", 'PASSWORD_PROMPT = "Enter your password: "'),
     ("python", 'tokenizer = "o200k_base"'),
