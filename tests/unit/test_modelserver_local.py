@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spark_lsp.modelserver.engines.base import EngineRequest
+from spark_lsp.modelserver.engines.base import EngineRequest, Fail
 from spark_lsp.modelserver.engines.local import (
     MAX_FILE_BYTES,
     CursorPrompt,
@@ -50,6 +52,42 @@ def test_tokens_rebuild_the_text(text: str) -> None:
 
 def test_continues_a_function_defined_twice() -> None:
     assert complete(TWICE + "def read_config(path):\n") == BODY
+
+
+def test_a_cancelled_completion_stops_at_its_next_token() -> None:
+    prompt = CursorPrompt(TWICE + "def read_config(path):\n", "", ())
+    whole = LocalEngine().complete(prompt, 64)
+    cancelled = threading.Event()
+    cancelled.set()
+    assert len(whole) > 3 and len(LocalEngine().complete(prompt, 64, cancelled)) <= 1
+
+
+async def test_cancelling_a_request_stops_its_worker_thread() -> None:
+    seen: list[threading.Event | None] = []
+    loop = asyncio.get_running_loop()
+    started = asyncio.Event()
+
+    class Blocking(LocalEngine):
+        def complete(
+            self,
+            prompt: CursorPrompt,
+            max_output_tokens: int | None = None,
+            cancelled: threading.Event | None = None,
+        ) -> list[str]:
+            seen.append(cancelled)
+            loop.call_soon_threadsafe(started.set)
+            if cancelled is not None:
+                cancelled.wait(10)
+            return []
+
+    plan = Blocking().plan(request("x = 1\n" + CURSOR))
+    assert not isinstance(plan, Fail)
+    step = asyncio.ensure_future(anext(plan))
+    await asyncio.wait_for(started.wait(), 10)
+    step.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await step
+    assert seen[0] is not None and seen[0].is_set()
 
 
 def test_completes_a_partial_identifier_and_the_rest_of_the_block() -> None:

@@ -220,9 +220,17 @@ class CursorPrompt:
 class Completer:
     """One completion: greedy copying from the best match, with the stop rules of a block."""
 
-    def __init__(self, prompt: CursorPrompt, workspace: Corpus | None, limit: int) -> None:
+    def __init__(
+        self,
+        prompt: CursorPrompt,
+        workspace: Corpus | None,
+        limit: int,
+        cancelled: threading.Event | None = None,
+    ) -> None:
         self.prompt = prompt
         self.limit = limit
+        #: Set when nobody waits for the answer any more (the client moved on): stop early.
+        self.cancelled = cancelled or threading.Event()
         before = tokenize(prompt.before)
         extendable = bool(before) and _EXTENDABLE.fullmatch(before[-1]) is not None
         #: The token the cursor may be inside of; kept out of the corpus so that the text before
@@ -248,7 +256,7 @@ class Completer:
         out = self._first()
         if out is None:
             return []
-        while len(out) < self.limit:
+        while len(out) < self.limit and not self.cancelled.is_set():
             match = self._next()
             if match is None or self._stops(match):
                 return _trim_trailing_blanks(out)
@@ -447,16 +455,33 @@ class LocalEngine(Engine):
             return Fail("unsupported_task", UNSUPPORTED_TASK_MESSAGE, status=400)
         return self._stream(prompt, request.max_output_tokens)
 
-    def complete(self, prompt: CursorPrompt, max_output_tokens: int | None = None) -> list[str]:
-        """The completion's pieces; one more than ``max_output_tokens`` signals truncation."""
+    def complete(
+        self,
+        prompt: CursorPrompt,
+        max_output_tokens: int | None = None,
+        cancelled: threading.Event | None = None,
+    ) -> list[str]:
+        """The completion's pieces; one more than ``max_output_tokens`` signals truncation.
+
+        Stops at its next token once ``cancelled`` is set (what it has is then thrown away).
+        """
         limit = (max_output_tokens or DEFAULT_LIMIT) + 1
         workspace = self.index.corpus if self.index is not None else None
-        return Completer(prompt, workspace, limit).run()
+        return Completer(prompt, workspace, limit, cancelled).run()
 
     async def _stream(
         self, prompt: CursorPrompt, max_output_tokens: int | None
     ) -> AsyncGenerator[Action, None]:
-        """Compute off the event loop (big prompts take a while), then send at full speed."""
-        pieces = await asyncio.to_thread(self.complete, prompt, max_output_tokens)
+        """Compute off the event loop (big prompts take a while), then send at full speed.
+
+        A cancelled request (superseded by the editor's next key, or its client gone) stops
+        the worker thread too: run to its cap, it would take the CPU from the next request.
+        """
+        cancelled = threading.Event()
+        try:
+            pieces = await asyncio.to_thread(self.complete, prompt, max_output_tokens, cancelled)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
         for piece in pieces:
             yield Text(piece)
