@@ -45,6 +45,8 @@ __all__ = [
 
 #: A reply line must be this similar to a region line to stand for it when it covers part.
 _MIN_LINE_SIMILARITY = 0.5
+#: At most this many lines above the region are read as echoed with changes (headers, mostly).
+_MAX_CHANGED_ECHO = 4
 _REGION_MARKERS = re.compile(r"^\s*</?region>\s*$")
 
 
@@ -116,10 +118,35 @@ def _keys(lines: Sequence[str]) -> list[str]:
     return [line.strip() for line in lines]
 
 
-def _echo_above(reply: list[str], before: list[str]) -> int:
+def _echo_above(reply: list[str], before: list[str], region: list[str]) -> int:
     """How many of the lines above the region the reply starts by repeating."""
     for count in range(min(len(before), len(reply) - 1), 0, -1):
         if _keys(reply[:count]) == _keys(before[-count:]) and any(reply[:count]):
+            return count
+    return _changed_echo_above(reply, before, region)
+
+
+def _similarity(a: str, b: str) -> float:
+    import difflib
+
+    return difflib.SequenceMatcher(None, a.strip(), b.strip()).ratio()
+
+
+def _changed_echo_above(reply: list[str], before: list[str], region: list[str]) -> int:
+    """How many lines just above the region the reply starts by repeating *with changes*.
+
+    A fix that also renames a parameter rewrites the header above the line it was asked
+    about; read as new lines, that header would be doubled. Each such line must resemble its
+    line above more than any line of the region, so that a rewritten region (whose first line
+    may look like the line above it) is never taken for context.
+    """
+    for count in range(min(len(before), len(reply) - 1, _MAX_CHANGED_ECHO), 0, -1):
+        if all(
+            line.strip()
+            and _similarity(line, above) >= _MIN_LINE_SIMILARITY
+            and _similarity(line, above) > max((_similarity(line, r) for r in region), default=0)
+            for line, above in zip(reply[:count], before[-count:], strict=True)
+        ):
             return count
     return 0
 
@@ -134,13 +161,9 @@ def _echo_below(reply: list[str], after: list[str], taken: int) -> int:
 
 def _best_offset(reply: list[str], region: list[str]) -> int | None:
     """Where a reply shorter than the region fits it best, if each line resembles its match."""
-    import difflib
 
     def score(offset: int) -> list[float]:
-        return [
-            difflib.SequenceMatcher(None, a.strip(), b.strip()).ratio()
-            for a, b in zip(reply, region[offset:], strict=False)
-        ]
+        return [_similarity(a, b) for a, b in zip(reply, region[offset:], strict=False)]
 
     scores = {offset: score(offset) for offset in range(len(region) - len(reply) + 1)}
     best = max(scores, key=lambda offset: sum(scores[offset]))
@@ -159,12 +182,14 @@ def anchor_reply(
 
     The reply's first lines are matched against the lines above the region and its last lines
     against the lines below (indentation-insensitive); echoed lines widen what is replaced, so
-    the diff sees them unchanged instead of inserting them twice. With ``keep_unmentioned``
-    (the region holds lines added only as context, like a syntax fix's neighbours), a reply
-    shorter than the region replaces only the lines it resembles and the others are kept.
+    the diff sees them unchanged instead of inserting them twice. Lines just above the region
+    echoed with changes (a header the fix also edited) widen it too, and the change is kept.
+    With ``keep_unmentioned`` (the region holds lines added only as context, like a syntax
+    fix's neighbours), a reply shorter than the region replaces only the lines it resembles
+    and the others are kept.
     """
     lines = list(reply)
-    above = _echo_above(lines, list(before))
+    above = _echo_above(lines, list(before), list(region))
     below = _echo_below(lines, list(after), above)
     if above or below or not keep_unmentioned or len(lines) >= len(region) or not lines:
         return Anchor(-above, len(region) + below)

@@ -146,5 +146,8 @@ EDITS: list[E] = [
     E("docstring: function echoed with docstring", "python", _SIMPLIFY_DOC, "docstring", 0, 4, 'def f(xs):\n    """Double every item."""\n    out = []\n    for x in xs:\n        out.append(x * 2)\n    return out', _SIMPLIFY_DOC.replace("(xs):\n", '(xs):\n    """Double every item."""\n')),
     E("edit: body only with trailing prose", "python", _SIMPLIFY_DOC, "edit", 3, 3, "        out.append(x * 3)\n\nThis triples each item.", _SIMPLIFY_DOC.replace("x * 2", "x * 3")),
     E("edit: last line without newline", "python", "x = 1\ny = 2", "edit", 1, 1, "y = 3", "x = 1\ny = 3"),
+    E("fix: the line above changed too", "python", "def area(w, h):\n    return width * h\n", "fix", 1, 1, "def area(width, h):\n    return width * h", "def area(width, h):\n    return width * h\n"),
+    E("js: fix with the header above changed", "javascript", "function f(a) {\n  return b;\n}\n", "fix", 1, 1, "function f(b) {\n  return b;", "function f(b) {\n  return b;\n}\n"),
+    E("edit: a line added after one like the line above", "python", "x = 0\nx = 1\n", "edit", 1, 1, "x = 1\ny = 2", "x = 0\nx = 1\ny = 2\n"),
     E("edit: non-ASCII kept", "python", "name = 'café'\nprint(nme)\n", "fix", 1, 1, "print(name)", "name = 'café'\nprint(name)\n"),
 ]
