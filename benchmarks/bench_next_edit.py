@@ -28,7 +28,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from benchmarks.bench_completion import model_time, replay_of
-from benchmarks.common import summary, table, to_plain
+from benchmarks.common import set_default_reply, summary, table, to_plain
 from spark_lsp.modelserver.engines.scripted import Reply, Script, ScriptedEngine
 from spark_lsp.modelserver.server import ModelServer, ServerConfig
 
@@ -145,7 +145,7 @@ async def renames(model: ModelServer, engine: ScriptedEngine, root: Path) -> dic
         await doc.type(line, column, new[:-1], KEY_GAP_S)
         # What the model will answer once the last key is in: the window, use renamed too.
         doc.replace(line, column + len(new) - 1, column + len(new) - 1, new[-1])
-        engine.with_default(doc.window_reply(line, "v", new))
+        set_default_reply(engine, doc.window_reply(line, "v", new))
         await asyncio.sleep(KEY_GAP_S)
         last_key = time.perf_counter() - KEY_GAP_S
         while True:
@@ -172,7 +172,7 @@ async def renames(model: ModelServer, engine: ScriptedEngine, root: Path) -> dic
 
 
 async def session_calls(model: ModelServer, engine: ScriptedEngine, root: Path) -> dict[str, Any]:
-    engine.with_default("NO_EDIT")
+    set_default_reply(engine, "NO_EDIT")
     client = await start(model.url, root, {})
     doc = open_document(client, root, "session.py")
     before = model.stats.generate_requests

@@ -11,6 +11,7 @@ import statistics
 import subprocess
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from pytest_lsp import LanguageClient
 from spark_lsp.engine.stats import percentile
 from spark_lsp.engine.tokens import TokenCounter
 from spark_lsp.modelserver.embedded import EmbeddedModelServer
+from spark_lsp.modelserver.engines.scripted import FaultSpec, Reply, ScriptedEngine
 
 
 def self_signed_cert(folder: Path) -> tuple[str, str]:
@@ -116,3 +118,8 @@ def loaded_counter() -> TokenCounter:
     counter = TokenCounter()
     counter.start_loading()
     return counter
+
+
+def set_default_reply(engine: ScriptedEngine, text: str, fault: FaultSpec | None = None) -> None:
+    """Replace ``engine``'s default reply, keeping its timing and its other replies."""
+    engine.script = replace(engine.script, default=Reply(text=text, fault=fault))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
+from benchmarks.common import set_default_reply
 from spark_lsp.modelserver.engines.scripted import Reply, Script, ScriptedEngine
 
 from .conftest import Editor, start_editor, stop_editor
@@ -43,7 +44,7 @@ async def engine() -> ScriptedEngine:
 
 async def test_reply_shapes_become_the_right_ghost_text(editor: Editor) -> None:
     for name, language, text, line, column, reply, expected in SHAPES:
-        editor.engine.with_default(reply)
+        set_default_reply(editor.engine, reply)
         uri = editor.open(name, text, language)
         items = await editor.inline(uri, line, column, invoked=True)
         assert [item.insert_text for item in items] == [expected], name

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
+from benchmarks.common import set_default_reply
 from spark_lsp.modelserver.engines.scripted import ErrorSpec, FaultSpec, ScriptedEngine
 
 from . import (
@@ -73,7 +74,7 @@ async def test_a_faulty_response_fails_alone_and_completions_resume(
     editor = await ready_editor(tmp_path, engine, configuration=FAST_STALL)
     try:
         uri = editor.open("calc.py", DOC)
-        engine.with_default(REPLY, fault)
+        set_default_reply(engine, REPLY, fault)
         assert await editor.inline(uri, 1, 4, invoked=True) == []
         assert last_prompt(editor).endswith(expected_view(DOC, 1, 4))
         await assert_alive(editor)
@@ -119,7 +120,7 @@ async def test_401_on_upgrade_is_one_error_no_retry_loop_and_a_fixed_key_recover
         assert stats["status"]["state"] == "error" and "401" in stats["status"]["detail"]
         assert editor.statuses[-1]["state"] == "error"
         # The user points spark.model.apiKeyEnv at the right variable: the model side restarts.
-        engine.with_default(REPLY)
+        set_default_reply(engine, REPLY)
         editor.client.set_configuration({"spark": {"model": {"apiKeyEnv": "SPARK_GOOD_KEY"}}})
         editor.client.workspace_did_change_configuration(
             types.DidChangeConfigurationParams(settings=None)
@@ -184,7 +185,7 @@ async def test_connection_age_limit_is_routine(tmp_path: Path) -> None:
         await eventually(lambda: answers(editor, uri, 1, 4, REPLY))
         assert popups(editor) == []
         # The scripted age-limit fault mid-session: the request is retried on a fresh socket.
-        engine.with_default(REPLY, FaultSpec(age_limit=True, times=1))
+        set_default_reply(engine, REPLY, FaultSpec(age_limit=True, times=1))
         await eventually(lambda: answers(editor, uri, 1, 4, REPLY))
         assert popups(editor) == []
     finally:

@@ -15,6 +15,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from benchmarks.common import set_default_reply
 from spark_lsp.modelserver.engines.local import workspace_files
 from spark_lsp.modelserver.engines.scripted import ErrorSpec, FaultSpec, ScriptedEngine
 from spark_lsp.modelserver.server import ModelServer, ServerConfig
@@ -37,7 +38,8 @@ async def test_the_key_never_appears_in_anything_the_server_writes(
         await editor.wait_state("ready")
         uri = editor.open("calc.py", "def mul(a, b):\n    \n")
         assert (await editor.inline(uri, 1, 4, invoked=True))[0].insert_text == "return a * b"
-        engine.with_default("x", FaultSpec(error=ErrorSpec(status=401, code="invalid_api_key")))
+        rejected = FaultSpec(error=ErrorSpec(status=401, code="invalid_api_key"))
+        set_default_reply(engine, "x", rejected)
         editor.insert(uri, 0, 0, "# c\n")  # a new context: not served from the cache
         assert await editor.inline(uri, 2, 4, invoked=True) == []
         await editor.wait_state("error")

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from benchmarks.common import set_default_reply
 from spark_lsp.errors import AuthError, ModelNotAvailable, ModelUnavailable, RateLimited
 from spark_lsp.model.connection import ConnectOptions
 from spark_lsp.model.protocol import CreateRequest
@@ -123,7 +124,7 @@ async def test_http_errors_keep_their_meaning(engine: ScriptedEngine) -> None:
     )
     await server.start()
     try:
-        engine.with_default("later", FaultSpec(error=ErrorSpec(
+        set_default_reply(engine, "later", FaultSpec(error=ErrorSpec(
             status=429, code="rate_limit_exceeded", retry_after_s=3), times=1))  # fmt: skip
         session = await open_session(server.http_url, transport="http")
         with pytest.raises(RateLimited) as limited:
@@ -153,7 +154,7 @@ async def test_a_drop_mid_stream_fails_that_request_only(
 ) -> None:
     session = await open_session(server.http_url, transport="http", api="chat")
     try:
-        engine.with_default("abcdefgh " * 4, FaultSpec(drop_after_deltas=2, times=1))
+        set_default_reply(engine, "abcdefgh " * 4, FaultSpec(drop_after_deltas=2, times=1))
         with pytest.raises(ModelUnavailable):
             await session.complete(request())
         assert await session.wait_ready(5)

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed, ConnectionClosedError, InvalidStatus
 
+from benchmarks.common import set_default_reply
 from spark_lsp.errors import AuthError, ConfigError, RateLimited
 from spark_lsp.model.protocol import ErrorEvent, decode_event
 from spark_lsp.modelserver.engines.scripted import (
@@ -105,7 +106,7 @@ async def test_the_script_can_be_changed_between_requests() -> None:
     engine = ScriptedEngine.reply("first")
     async with running(engine) as server, client(server) as ws:
         assert text_of(await ask(ws)) == "first"
-        engine.with_default("second")
+        set_default_reply(engine, "second")
         assert text_of(await ask(ws)) == "second"
 
 
@@ -171,9 +172,9 @@ async def test_an_error_after_deltas_fails_the_response_and_evicts_its_parent() 
     async with running(engine) as server, client(server) as ws:
         parent = response_id(await ask(ws))
         fail = ErrorSpec(status=500, code="server_error", after_deltas=1)
-        engine.with_default("a b c", FaultSpec(error=fail))
+        set_default_reply(engine, "a b c", FaultSpec(error=fail))
         events = await ask(ws, previous_response_id=parent)
-        engine.with_default("a b c")
+        set_default_reply(engine, "a b c")
         [error] = await ask(ws, previous_response_id=parent)
     assert types(events)[-1] == "response.failed"
     assert events[-1]["response"]["error"]["code"] == "server_error"

@@ -12,6 +12,7 @@ import pytest
 from websockets.asyncio.server import ServerConnection
 from websockets.asyncio.server import serve as ws_serve
 
+from benchmarks.common import set_default_reply
 from spark_lsp.errors import (
     AuthError,
     ModelNotAvailable,
@@ -140,7 +141,7 @@ async def test_cancelled_consumer_does_not_block_the_next(
 
 
 async def test_reconnects_after_a_drop(engine: ScriptedEngine, session: ModelSession) -> None:
-    engine.with_default("abcdefgh " * 4, FaultSpec(drop_after_deltas=2, times=1))
+    set_default_reply(engine, "abcdefgh " * 4, FaultSpec(drop_after_deltas=2, times=1))
     with pytest.raises(ModelUnavailable):
         await session.complete(request())
     assert await session.wait_ready(5)
@@ -155,10 +156,11 @@ async def test_stall_times_out_and_session_recovers(
     session.start()
     try:
         assert await session.wait_ready(5)
-        engine.with_default("one two three", FaultSpec(stall_after_deltas=1, stall_s=3, times=1))
+        stall = FaultSpec(stall_after_deltas=1, stall_s=3, times=1)
+        set_default_reply(engine, "one two three", stall)
         with pytest.raises(ModelTimeout):
             await session.complete(request())
-        engine.with_default("recovered")
+        set_default_reply(engine, "recovered")
         assert await session.complete(request()) == "recovered"
     finally:
         await session.close()
@@ -167,10 +169,10 @@ async def test_stall_times_out_and_session_recovers(
 async def test_garbage_frame_fails_the_request_cleanly(
     engine: ScriptedEngine, session: ModelSession
 ) -> None:
-    engine.with_default("one two three", FaultSpec(garbage_after_deltas=1, times=1))
+    set_default_reply(engine, "one two three", FaultSpec(garbage_after_deltas=1, times=1))
     with pytest.raises(ProtocolError):
         await session.complete(request())
-    engine.with_default("clean")
+    set_default_reply(engine, "clean")
     assert await session.complete(request()) == "clean"
 
 
@@ -192,7 +194,7 @@ async def test_auth_failure_is_not_retried() -> None:
 
 
 async def test_rate_limit_backs_off(engine: ScriptedEngine, session: ModelSession) -> None:
-    engine.with_default(
+    set_default_reply(engine,
         "later",
         FaultSpec(
             error=ErrorSpec(status=429, code="rate_limit_exceeded", retry_after_s=0.5), times=1
@@ -311,7 +313,7 @@ async def test_chaining_resumes_after_a_rotation_and_after_a_drop(
         after_rotation = [await chained_completion(session, anchor) for _ in range(2)]
         assert after_rotation[1] == (True, chained_bytes)
 
-        engine.with_default("x = 1 + 2 + 3", FaultSpec(drop_after_deltas=1, times=1))
+        set_default_reply(engine, "x = 1 + 2 + 3", FaultSpec(drop_after_deltas=1, times=1))
         with pytest.raises(ModelUnavailable):
             await chained_completion(session, anchor)
         after_drop = [await chained_completion(session, anchor) for _ in range(2)]

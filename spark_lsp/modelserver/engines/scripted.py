@@ -173,10 +173,6 @@ class ScriptedEngine(Engine):
         self._script = script
         self._fired.clear()
 
-    def with_default(self, text: str, fault: FaultSpec | None = None) -> None:
-        """Replace the default reply, keeping timing and the other replies."""
-        self.script = replace(self._script, default=Reply(text=text, fault=fault))
-
     def handshake_status(self) -> int | None:
         """Only the default's fault can refuse upgrades: no request exists at handshake time."""
         default = self._script.default
