@@ -14,6 +14,7 @@ strings and lines, so any feature (quick-fixes, rewrites, next-edit) can use the
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -127,8 +128,6 @@ def _echo_above(reply: list[str], before: list[str], region: list[str]) -> int:
 
 
 def _similarity(a: str, b: str) -> float:
-    import difflib
-
     return difflib.SequenceMatcher(None, a.strip(), b.strip()).ratio()
 
 
@@ -141,14 +140,19 @@ def _changed_echo_above(reply: list[str], before: list[str], region: list[str]) 
     may look like the line above it) is never taken for context.
     """
     for count in range(min(len(before), len(reply) - 1, _MAX_CHANGED_ECHO), 0, -1):
-        if all(
-            line.strip()
-            and _similarity(line, above) >= _MIN_LINE_SIMILARITY
-            and _similarity(line, above) > max((_similarity(line, r) for r in region), default=0)
-            for line, above in zip(reply[:count], before[-count:], strict=True)
-        ):
+        pairs = zip(reply[:count], before[-count:], strict=True)
+        if all(_echoes_with_changes(line, above, region) for line, above in pairs):
             return count
     return 0
+
+
+def _echoes_with_changes(line: str, above: str, region: Sequence[str]) -> bool:
+    if not line.strip():
+        return False
+    likeness = _similarity(line, above)
+    return likeness >= _MIN_LINE_SIMILARITY and likeness > max(
+        (_similarity(line, other) for other in region), default=0.0
+    )
 
 
 def _echo_below(reply: list[str], after: list[str], taken: int) -> int:

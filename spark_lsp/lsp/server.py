@@ -62,7 +62,7 @@ class SparkServer(LanguageServer):
         self.counter = TokenCounter()
         self.store = DocumentStore(self.counter)
         self.runtime: ModelRuntime | None = None
-        #: Set by ``shutdown``: nothing starts the model side after it.
+        #: Set by ``shutdown`` or the end of serving (close_model_side): nothing starts after.
         self.closing = False
         self.key_retried = False
         self.indexing = False

@@ -19,7 +19,7 @@ def _crlf(text: str | None) -> str | None:
     return None if text is None else text.replace("\n", "\r\n")
 
 
-def _completion_variants(cases: list[CompletionCase]) -> list[object]:
+def _variants(cases: list[CompletionCase] | list[EditCase]) -> list[object]:
     out: list[object] = []
     for case in cases:
         out.append(pytest.param(case, id=f"LF {case.name}"))
@@ -28,26 +28,17 @@ def _completion_variants(cases: list[CompletionCase]) -> list[object]:
     return out
 
 
-def _edit_variants(cases: list[EditCase]) -> list[object]:
-    out: list[object] = []
-    for case in cases:
-        out.append(pytest.param(case, id=f"LF {case.name}"))
-        crlf = replace(case, document=_crlf(case.document), expected=_crlf(case.expected))
-        out.append(pytest.param(crlf, id=f"CRLF {case.name}"))
-    return out
-
-
-@pytest.mark.parametrize("case", _completion_variants(COMPLETIONS))
+@pytest.mark.parametrize("case", _variants(COMPLETIONS))
 def test_reply_shape_completion(case: CompletionCase) -> None:
     assert run_completion(case) == case.expected
 
 
-@pytest.mark.parametrize("case", _edit_variants(EDITS))
+@pytest.mark.parametrize("case", _variants(EDITS))
 def test_reply_shape_edit(case: EditCase) -> None:
     assert run_edit(case) == case.expected
 
 
-@pytest.mark.parametrize("case", _completion_variants(LANGUAGE_CASES))
+@pytest.mark.parametrize("case", _variants(LANGUAGE_CASES))
 def test_language_case(case: CompletionCase) -> None:
     assert run_completion(case) == case.expected
 

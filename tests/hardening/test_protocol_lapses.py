@@ -117,6 +117,13 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _wait_for_a_child(process: LspProcess, seconds: float) -> None:
+    """Until the server has forked a child (the bundled model server), at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not _children(process.proc.pid):
+        time.sleep(0.001)
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 def test_settings_that_arrive_after_shutdown_start_nothing(tmp_path: Path) -> None:
     # An editor that quits right after starting us answers our settings request only after
@@ -135,9 +142,7 @@ def test_settings_that_arrive_after_shutdown_start_nothing(tmp_path: Path) -> No
         process.send({"id": 90, "method": "shutdown", "params": None})
         process.send({"id": pull["id"], "result": [None]})  # read with the shutdown
         assert reply_to(process, 90).get("result", "error") is None
-        deadline = time.monotonic() + 2  # a child would be forked within this (none now)
-        while time.monotonic() < deadline and not _children(process.proc.pid):
-            time.sleep(0.001)
+        _wait_for_a_child(process, 2)  # one would be forked within this (none is now)
         process.notify("exit", None)
         assert process.proc.wait(20) == 0
     finally:
@@ -155,9 +160,7 @@ def test_exit_without_shutdown_while_the_bundled_server_starts_ends_cleanly(
         process.request("initialize", {"processId": None, "rootUri": tmp_path.as_uri(),
                                        "capabilities": {}})
         process.notify("initialized", {})
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not _children(process.proc.pid):
-            time.sleep(0.001)
+        _wait_for_a_child(process, 20)
         process.notify("exit", None)
         assert process.proc.wait(20) == 1
     finally:
