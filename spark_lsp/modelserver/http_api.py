@@ -25,9 +25,8 @@ from spark_lsp.model.protocol import (
     DEFAULT_MODEL,
     JSON,
     MIN_OUTPUT_TOKENS,
-    encode_error,
-    error_type_for,
 )
+from spark_lsp.modelserver.encoder import encode_error, error_type_for
 
 LOGGER = logging.getLogger("spark_lsp.modelserver")
 MAX_BODY_BYTES = 16 * 2**20

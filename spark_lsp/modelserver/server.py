@@ -35,13 +35,11 @@ from spark_lsp.model.protocol import (
     JSON,
     MIN_OUTPUT_TOKENS,
     STREAM_ID_PATTERN,
-    ResponseEncoder,
     Usage,
     decode_client_message,
-    encode_error,
-    error_type_for,
     input_texts_of,
 )
+from spark_lsp.modelserver.encoder import ResponseEncoder, encode_error, error_type_for
 from spark_lsp.modelserver.engines.base import (
     Action,
     AgeLimit,

@@ -22,8 +22,9 @@ from websockets.asyncio.server import ServerConnection, serve
 
 from spark_lsp.errors import AuthError, ProtocolError, RateLimited, SparkError
 from spark_lsp.model.connection import ConnectOptions
-from spark_lsp.model.protocol import CreateRequest, ResponseEncoder, Usage, decode_event
+from spark_lsp.model.protocol import CreateRequest, Usage, decode_event
 from spark_lsp.model.session import ModelSession, SessionOptions
+from spark_lsp.modelserver.encoder import ResponseEncoder
 from spark_lsp.modelserver.engines.scripted import ScriptedEngine
 from spark_lsp.shared.prompt_format import CURSOR
 from tests.clients.lsp_stdio import LspProcess

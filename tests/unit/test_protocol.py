@@ -19,16 +19,15 @@ from spark_lsp.model.protocol import (
     CreateRequest,
     ErrorEvent,
     OtherEvent,
-    ResponseEncoder,
     ResponseFinished,
     ResponseStarted,
     TextDelta,
     Usage,
     decode_event,
     encode_create,
-    encode_error,
     input_texts_of,
 )
+from spark_lsp.modelserver.encoder import ResponseEncoder, encode_error
 
 
 def test_create_carries_only_documented_fields() -> None:
