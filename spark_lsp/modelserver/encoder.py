@@ -3,19 +3,29 @@
 The client (``spark_lsp/model/protocol.py``) only decodes these events; keeping the encoders
 here leaves the client's codec free of code it never runs. The shared parts (``Usage``, the
 ``JSON`` alias) are imported from the client's codec, so both sides agree on one shape.
+
+Every event carries the fields the official SDK's types require (checked in strict mode by
+``tests/unit/test_modelserver_sdk.py``), so any client written against the real API can use the
+bundled server. Those fields are constants or computed once per response: the server sits on
+every keystroke's path, so a delta costs only its ``logprobs: []`` beyond the text.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from spark_lsp.model.protocol import JSON, Usage
 
+#: One encoder for every event: ``json.dumps`` with non-default options builds a new one per call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_STRING = _ENCODER.encode
+
 
 def _dump(message: JSON) -> str:
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(message)
 
 
 def _laned(message: JSON, stream_id: str | None) -> JSON:
@@ -41,20 +51,50 @@ def encode_error(
     error_type: str = "invalid_request_error",
     param: str | None = None,
     stream_id: str | None = None,
-    headers: JSON | None = None,
-    sequence_number: int | None = None,
+    headers: dict[str, str] | None = None,
+    sequence_number: int = 0,
 ) -> str:
-    """Encode an ``error`` event in the nested WebSocket-mode shape."""
+    """Encode an ``error`` event: the nested WebSocket-mode shape, valid as the flat one too.
+
+    The SDK reads a WebSocket error from ``error`` (headers inside it) and a stream error from
+    the top level (``code``, ``message``, ``param``, ``sequence_number``); both are sent, so one
+    event is valid whichever way it arrives. Errors outside any response are numbered 0.
+    """
+    error: JSON = {"type": error_type, "code": code, "message": message, "param": param}
     body: JSON = {
         "type": "error",
         "status": status,
-        "error": {"type": error_type, "code": code, "message": message, "param": param},
+        "error": error,
+        "code": code,
+        "message": message,
+        "param": param,
+        "sequence_number": sequence_number,
     }
-    if sequence_number is not None:
-        body["sequence_number"] = sequence_number
     if headers:
-        body["headers"] = headers
+        error["headers"] = headers
+        body["headers"] = headers  # where some clients (the Codex CLI) look for them
     return _dump(_laned(body, stream_id))
+
+
+#: Echoed in every ``response`` object: we offer no tools, as a plain completion model does.
+_NO_TOOLS: JSON = {"parallel_tool_calls": True, "tool_choice": "auto", "tools": []}
+
+PartKind = Literal["output_text", "refusal"]
+
+
+@dataclass(slots=True)
+class _Part:
+    """One content part of the message: text, or a refusal (the API never mixes them in one)."""
+
+    kind: PartKind
+    index: int
+    pieces: list[str] = field(default_factory=list)
+
+    def body(self, *, done: bool) -> JSON:
+        text = "".join(self.pieces) if done else ""
+        if self.kind == "refusal":
+            return {"type": "refusal", "refusal": text}
+        return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
 
 
 @dataclass(slots=True)
@@ -62,18 +102,33 @@ class ResponseEncoder:
     """Produces the ordered events of one response, numbering them as it goes.
 
     The server creates one per response; ``sequence_number`` rises across all events of it.
+    A content part is opened by its first piece, so a refusal gets a ``refusal`` part.
     """
 
     response_id: str
     model: str
     stream_id: str | None = None
     item_id: str = ""
+    created_at: int = 0
     _seq: int = 0
-    _text: list[str] = field(default_factory=list)
+    _parts: list[_Part] = field(default_factory=list)
+    #: The constant JSON around a text delta's sequence number and text (see ``delta``).
+    _delta_head: str = '{"type":"response.output_text.delta","sequence_number":'
+    _delta_middle: str = ""
+    _delta_tail: str = ""
 
     def __post_init__(self) -> None:
         if not self.item_id:
             self.item_id = "msg_" + self.response_id.removeprefix("resp_")
+        if not self.created_at:
+            self.created_at = int(time.time())
+        lane = "" if self.stream_id is None else ',"stream_id":' + _STRING(self.stream_id)
+        self._delta_tail = ',"logprobs":[]' + lane + "}"
+
+    @property
+    def text(self) -> str:
+        """The text sent so far (refusals excluded)."""
+        return "".join("".join(p.pieces) for p in self._parts if p.kind == "output_text")
 
     def _event(self, kind: str, **fields: Any) -> str:
         body: JSON = {"type": kind, "sequence_number": self._seq, **fields}
@@ -84,54 +139,91 @@ class ResponseEncoder:
         return {
             "id": self.response_id,
             "object": "response",
+            "created_at": self.created_at,
             "status": status,
             "model": self.model,
+            "output": [],
+            **_NO_TOOLS,
             **extra,
         }
 
     def _message_item(self, status: str) -> JSON:
-        content = [{"type": "output_text", "text": "".join(self._text), "annotations": []}]
+        content = [] if status == "in_progress" else [p.body(done=True) for p in self._parts]
         return {
             "id": self.item_id,
             "type": "message",
             "role": "assistant",
             "status": status,
-            "content": content if status == "completed" else [],
+            "content": content,
         }
 
+    def _at(self, part: _Part) -> JSON:
+        return {"item_id": self.item_id, "output_index": 0, "content_index": part.index}
+
     def opening(self, *, generate: bool = True) -> list[str]:
-        """Events before the first delta (``created``, ``in_progress``, the item and part)."""
+        """Events before the first piece (``created``, ``in_progress``, the message item)."""
         events = [
             self._event("response.created", response=self._response("in_progress")),
             self._event("response.in_progress", response=self._response("in_progress")),
         ]
         if generate:
-            events += [
+            events.append(
                 self._event(
                     "response.output_item.added",
                     output_index=0,
                     item=self._message_item("in_progress"),
-                ),
-                self._event(
-                    "response.content_part.added",
-                    item_id=self.item_id,
-                    output_index=0,
-                    content_index=0,
-                    part={"type": "output_text", "text": "", "annotations": []},
-                ),
-            ]
+                )
+            )
         return events
 
-    def delta(self, text: str) -> str:
-        """One ``response.output_text.delta`` event."""
-        self._text.append(text)
-        return self._event(
-            "response.output_text.delta",
-            item_id=self.item_id,
-            output_index=0,
-            content_index=0,
-            delta=text,
+    def open_part(self, kind: PartKind) -> list[str]:
+        """The events that end the current part if it is of another kind and open a ``kind`` one.
+
+        Empty when a part of that kind is already open (the common case: one check per delta).
+        """
+        if self._parts and self._parts[-1].kind == kind:
+            return []
+        events = self._close_part() if self._parts else []
+        part = _Part(kind, len(self._parts))
+        self._parts.append(part)
+        at = _dump(self._at(part))[1:-1]  # "item_id":…,"output_index":0,"content_index":N
+        self._delta_middle = "," + at + ',"delta":'
+        events.append(
+            self._event("response.content_part.added", **self._at(part), part=part.body(done=False))
         )
+        return events
+
+    def _open(self, kind: PartKind) -> _Part:
+        if not self._parts or self._parts[-1].kind != kind:
+            raise RuntimeError(f"no {kind} part is open: call open_part({kind!r}) first")
+        return self._parts[-1]
+
+    def delta(self, text: str) -> str:
+        """One ``response.output_text.delta`` event (after ``open_part("output_text")``)."""
+        self._open("output_text").pieces.append(text)
+        seq = self._seq
+        self._seq = seq + 1
+        # The hot path (one call per token): only the number and the text vary, so the event
+        # is joined from pre-encoded pieces instead of dumping a fresh dict each time.
+        return f"{self._delta_head}{seq}{self._delta_middle}{_STRING(text)}{self._delta_tail}"
+
+    def refusal_delta(self, text: str) -> str:
+        """One ``response.refusal.delta`` event (after ``open_part("refusal")``)."""
+        part = self._open("refusal")
+        part.pieces.append(text)
+        return self._event("response.refusal.delta", **self._at(part), delta=text)
+
+    def _close_part(self) -> list[str]:
+        part = self._parts[-1]
+        whole = "".join(part.pieces)
+        if part.kind == "refusal":
+            done = self._event("response.refusal.done", **self._at(part), refusal=whole)
+        else:
+            done = self._event(
+                "response.output_text.done", **self._at(part), text=whole, logprobs=[]
+            )
+        body = part.body(done=True)
+        return [done, self._event("response.content_part.done", **self._at(part), part=body)]
 
     def closing(
         self,
@@ -139,39 +231,33 @@ class ResponseEncoder:
         *,
         generate: bool = True,
         incomplete_reason: str | None = None,
+        reasoning_tokens: int = 0,
+        cache_write_tokens: int = 0,
     ) -> list[str]:
-        """Events after the last delta, ending in the terminal event."""
-        text = "".join(self._text)
+        """Events after the last piece, ending in the terminal event.
+
+        ``usage.output_tokens`` counts the text; ``reasoning_tokens`` are added to it (the API
+        bills reasoning as output) and reported in ``output_tokens_details``.
+        """
         events: list[str] = []
+        status = "completed" if incomplete_reason is None else "incomplete"
+        output: list[JSON] = []
         if generate:
-            events += [
-                self._event(
-                    "response.output_text.done",
-                    item_id=self.item_id,
-                    output_index=0,
-                    content_index=0,
-                    text=text,
-                ),
-                self._event(
-                    "response.content_part.done",
-                    item_id=self.item_id,
-                    output_index=0,
-                    content_index=0,
-                    part={"type": "output_text", "text": text, "annotations": []},
-                ),
-                self._event(
-                    "response.output_item.done",
-                    output_index=0,
-                    item=self._message_item("completed"),
-                ),
-            ]
+            events += self.open_part("output_text") if not self._parts else []
+            events += self._close_part()
+            output = [self._message_item(status)]
+            events.append(self._event("response.output_item.done", output_index=0, item=output[0]))
+        output_tokens = usage.output_tokens + reasoning_tokens
         usage_body = {
             "input_tokens": usage.input_tokens,
-            "input_tokens_details": {"cached_tokens": usage.cached_tokens},
-            "output_tokens": usage.output_tokens,
-            "total_tokens": usage.input_tokens + usage.output_tokens,
+            "input_tokens_details": {
+                "cached_tokens": usage.cached_tokens,
+                "cache_write_tokens": cache_write_tokens,
+            },
+            "output_tokens": output_tokens,
+            "output_tokens_details": {"reasoning_tokens": reasoning_tokens},
+            "total_tokens": usage.input_tokens + output_tokens,
         }
-        output = [self._message_item("completed")] if generate else []
         if incomplete_reason is not None:
             terminal = self._response(
                 "incomplete",
@@ -193,7 +279,7 @@ class ResponseEncoder:
         status: int = 400,
         error_type: str = "invalid_request_error",
         param: str | None = None,
-        headers: JSON | None = None,
+        headers: dict[str, str] | None = None,
     ) -> str:
         """An ``error`` event that refuses this response, numbered and laned like its events."""
         event = encode_error(

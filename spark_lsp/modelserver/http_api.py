@@ -2,8 +2,10 @@
 
 So every transport the client has can be tested on loopback, the server also listens for plain
 HTTP/1.1 (keep-alive, chunked event streams) as vLLM, Ollama or llama.cpp's server would:
-``POST /v1/responses`` (``stream: true``), ``POST /v1/chat/completions`` (``stream: true``),
-``GET /v1/models``. A WebSocket upgrade here is answered 426, like an HTTP-only endpoint.
+``POST /v1/responses``, ``POST /v1/chat/completions``, ``GET /v1/models``. With ``stream: true``
+the answer is an event stream; without it, one JSON body (a ``Response`` or a
+``ChatCompletion``) built from the same events once the turn ends. A WebSocket upgrade here is
+answered 426, like an HTTP-only endpoint.
 
 Turns run through the same ``_Turn`` code as WebSocket mode (validation, engine, faults, usage);
 only the framing differs. An error before the first event becomes an HTTP status with a JSON
@@ -32,7 +34,7 @@ LOGGER = logging.getLogger("spark_lsp.modelserver")
 MAX_BODY_BYTES = 16 * 2**20
 REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
            413: "Payload Too Large", 426: "Upgrade Required", 429: "Too Many Requests",
-           500: "Internal Server Error"}  # fmt: skip
+           500: "Internal Server Error", 502: "Bad Gateway"}  # fmt: skip
 CHAT_FIELDS = frozenset(
     {"model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens",
      "temperature", "top_p", "stop", "n", "user", "seed", "presence_penalty",
@@ -102,8 +104,21 @@ class Backend(Protocol):
     def model_names(self) -> list[str]:
         """The models the key may use."""
 
-    async def run_http_turn(self, sink: SseSink, message: JSON) -> None:
+    async def run_http_turn(self, sink: TurnSink, message: JSON) -> None:
         """Run one request's turn, writing its events through ``sink``."""
+
+
+class TurnSink(Protocol):
+    """Where one HTTP request's events go: an event stream, or one whole JSON body."""
+
+    async def send(self, event: str) -> None:
+        """One event of the turn (a JSON text, or garbage when a fault asks for it)."""
+
+    def abort(self) -> None:
+        """Cut the TCP connection (a crashed server)."""
+
+    async def end(self) -> None:
+        """The turn is over: finish the answer."""
 
 
 class HttpApi:
@@ -153,11 +168,17 @@ class HttpApi:
             raise BadRequest(404, "not_found", f"No route for {request.method} {request.path}.")
 
     async def _turn(self, body: JSON, writer: asyncio.StreamWriter, *, chat: bool) -> None:
-        if body.get("stream") is not True:
-            raise BadRequest(400, "invalid_value", "Only 'stream': true is supported.", "stream")
+        stream = body.get("stream", False)
+        if not isinstance(stream, bool):
+            raise BadRequest(400, "invalid_type", "Invalid type for 'stream': expected a boolean.",
+                             "stream")  # fmt: skip
         message = chat_to_create(body) if chat else {"type": "response.create", **body}
         self.server.stats.record(message)
-        sink = ChatSink(writer, body) if chat else SseSink(writer)
+        sink: TurnSink
+        if stream:
+            sink = ChatSink(writer, body) if chat else SseSink(writer)
+        else:
+            sink = WholeReply(writer, body, chat=chat)
         try:
             await self.server.run_http_turn(sink, message)
         except ConnectionError:
@@ -204,11 +225,7 @@ class SseSink:
     async def _refuse(self, error: JSON) -> None:
         """An error before the stream began: an HTTP status, as real servers answer."""
         self.started = self.ended = True
-        raw_status = error.get("status")
-        status = raw_status if isinstance(raw_status, int) else 400
-        headers = error.get("headers") if isinstance(error.get("headers"), dict) else {}
-        body = {"error": error.get("error")}
-        await _send_json(self.writer, status, body, headers)
+        await _send_error_event(self.writer, error, 400)
 
     async def _open(self) -> None:
         if not self.started:
@@ -253,25 +270,20 @@ class ChatSink(SseSink):
             await self._delta({"role": "assistant", "content": ""})
         elif kind == "response.output_text.delta":
             await self._delta({"content": parsed.get("delta", "")})
+        elif kind == "response.refusal.delta":
+            await self._delta({"refusal": parsed.get("delta", "")})
         elif kind in ("response.completed", "response.incomplete"):
-            await self._close(parsed.get("response") or {}, kind)
+            await self._close(parsed.get("response") or {})
         elif kind == "response.failed":
             error = (parsed.get("response") or {}).get("error")
             await self._data({"error": error})
 
-    async def _close(self, response: JSON, kind: str) -> None:
-        finish = "length" if kind == "response.incomplete" else "stop"
-        await self._data(self._chunk_body([{"index": 0, "delta": {}, "finish_reason": finish}]))
-        usage = response.get("usage") or {}
+    async def _close(self, response: JSON) -> None:
+        choice = {"index": 0, "delta": {}, "finish_reason": finish_reason(response)}
+        await self._data(self._chunk_body([choice]))
         if self.include_usage:
-            details = usage.get("input_tokens_details") or {}
             body = self._chunk_body([])
-            body["usage"] = {
-                "prompt_tokens": usage.get("input_tokens", 0),
-                "completion_tokens": usage.get("output_tokens", 0),
-                "total_tokens": usage.get("total_tokens", 0),
-                "prompt_tokens_details": {"cached_tokens": details.get("cached_tokens", 0)},
-            }
+            body["usage"] = chat_usage(response.get("usage") or {})
             await self._data(body)
         await self._chunk("data: [DONE]\n\n")
 
@@ -284,6 +296,113 @@ class ChatSink(SseSink):
 
     async def _data(self, body: Any) -> None:
         await self._chunk(f"data: {json.dumps(body, separators=(',', ':'))}\n\n")
+
+
+class WholeReply:
+    """A request without ``stream``: its events are collected and answered as one JSON body.
+
+    The body is the terminal event's ``response`` (a ``Response``) or, for Chat Completions,
+    a ``ChatCompletion`` made from it. Errors become HTTP statuses as in streaming mode before
+    the first event; a failure later in the turn is a 500, as real servers answer it.
+    """
+
+    def __init__(self, writer: asyncio.StreamWriter, body: JSON, *, chat: bool) -> None:
+        self.writer = writer
+        self.chat = chat
+        model = body.get("model")
+        self.model = model if isinstance(model, str) else DEFAULT_MODEL
+        self.response: JSON | None = None
+        self.error: JSON | None = None
+        self.garbage = self.aborted = False
+
+    async def send(self, event: str) -> None:
+        """Keep the first error or the terminal response; everything else is in the latter."""
+        try:
+            parsed = json.loads(event)
+        except ValueError:
+            self.garbage = True
+            return
+        kind = parsed.get("type")
+        if kind == "error" and self.error is None:
+            self.error = parsed
+        elif kind in ("response.completed", "response.incomplete", "response.failed"):
+            self.response = parsed.get("response")
+
+    def abort(self) -> None:
+        """Cut the TCP connection without an answer (a crashed server)."""
+        self.aborted = True
+        self.writer.transport.abort()
+
+    async def end(self) -> None:
+        """Answer with the collected result."""
+        response = self.response
+        if self.aborted:
+            return
+        if self.garbage:  # what a broken gateway answers in place of JSON
+            page = b"<html>502 Bad Gateway</html>"
+            head = {"Content-Type": "text/html", "Content-Length": str(len(page))}
+            self.writer.write(_head(502, head) + page)
+            await self.writer.drain()
+        elif self.error is not None:
+            await _send_error_event(self.writer, self.error, 500)
+        elif response is None or response.get("status") == "failed":
+            error = (response or {}).get("error") or {}
+            message = error.get("message") or "The model server ended the response without one."
+            await _send_error(self.writer, 500, error.get("code") or "server_error", message, None)
+        elif self.chat:
+            await _send_json(self.writer, 200, chat_completion(response, self.model))
+        else:
+            await _send_json(self.writer, 200, response)
+
+
+def finish_reason(response: JSON) -> str:
+    """A Responses terminal ``response`` as a Chat Completions ``finish_reason``."""
+    details = response.get("incomplete_details") or {}
+    if response.get("status") != "incomplete":
+        return "stop"
+    return "content_filter" if details.get("reason") == "content_filter" else "length"
+
+
+def chat_usage(usage: JSON) -> JSON:
+    """A Responses ``usage`` object in Chat Completions terms."""
+    details = usage.get("input_tokens_details") or {}
+    output_details = usage.get("output_tokens_details") or {}
+    return {
+        "prompt_tokens": usage.get("input_tokens", 0),
+        "completion_tokens": usage.get("output_tokens", 0),
+        "total_tokens": usage.get("total_tokens", 0),
+        "prompt_tokens_details": {"cached_tokens": details.get("cached_tokens", 0)},
+        "completion_tokens_details": {
+            "reasoning_tokens": output_details.get("reasoning_tokens", 0)
+        },
+    }
+
+
+def chat_completion(response: JSON, model: str) -> JSON:
+    """A terminal ``response`` as a non-streaming ``ChatCompletion`` (text, or a refusal)."""
+    texts: list[str] = []
+    refusals: list[str] = []
+    for item in response.get("output") or []:
+        for part in item.get("content") or []:
+            if part.get("type") == "output_text":
+                texts.append(part.get("text", ""))
+            elif part.get("type") == "refusal":
+                refusals.append(part.get("refusal", ""))
+    message = {
+        "role": "assistant",
+        "content": "".join(texts) if texts else None,
+        "refusal": "".join(refusals) if refusals else None,
+    }
+    choice = {"index": 0, "message": message, "finish_reason": finish_reason(response),
+              "logprobs": None}  # fmt: skip
+    return {
+        "id": "chatcmpl-" + uuid.uuid4().hex,
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [choice],
+        "usage": chat_usage(response.get("usage") or {}),
+    }
 
 
 def chat_to_create(body: JSON) -> JSON:
@@ -346,6 +465,16 @@ async def _send_json(
     headers.update({name: str(value) for name, value in (extra or {}).items()})
     writer.write(_head(status, headers) + data)
     await writer.drain()
+
+
+async def _send_error_event(writer: asyncio.StreamWriter, event: JSON, default_status: int) -> None:
+    """An ``error`` event as an HTTP error: its status, its ``error`` body, its headers."""
+    raw_status = event.get("status")
+    status = raw_status if isinstance(raw_status, int) else default_status
+    error = event.get("error")
+    error = error if isinstance(error, dict) else {}
+    headers = error.get("headers") if isinstance(error.get("headers"), dict) else {}
+    await _send_json(writer, status, {"error": error}, headers)
 
 
 async def _send_error(

@@ -39,7 +39,7 @@ from spark_lsp.model.protocol import (
     decode_client_message,
     input_texts_of,
 )
-from spark_lsp.modelserver.encoder import ResponseEncoder, encode_error, error_type_for
+from spark_lsp.modelserver.encoder import PartKind, ResponseEncoder, encode_error, error_type_for
 from spark_lsp.modelserver.engines.base import (
     Action,
     AgeLimit,
@@ -49,6 +49,8 @@ from spark_lsp.modelserver.engines.base import (
     EngineRequest,
     Fail,
     Garbage,
+    Reasoning,
+    Refusal,
     Text,
 )
 from spark_lsp.shared.token_estimate import estimate_tokens
@@ -204,19 +206,23 @@ class PrefixCache:
         self._capacity = capacity
         self._digests: OrderedDict[bytes, None] = OrderedDict()
 
-    def cached_tokens(self, prompt: str) -> int:
-        """How many leading tokens of ``prompt`` were cached; remembers the prompt's blocks."""
+    def lookup(self, prompt: str) -> tuple[int, int]:
+        """How many leading tokens of ``prompt`` were cached, and how many it newly writes.
+
+        Remembers the prompt's blocks: those that missed are the cache writes of this request.
+        """
         if estimate_tokens(prompt) < CACHE_MIN_TOKENS:
-            return 0
+            return 0, 0
         size = CACHE_BLOCK_TOKENS * CHARS_PER_TOKEN
-        digest, hits, hitting = b"", 0, True
+        digest, hits, blocks, hitting = b"", 0, 0, True
         for start in range(0, len(prompt) - size + 1, size):
             block = prompt[start : start + size].encode("utf-8", "surrogatepass")
             digest = blake2b(digest + block, digest_size=16).digest()
             hitting = hitting and digest in self._digests
             hits += hitting
+            blocks += 1
             self._remember(digest)
-        return hits * CACHE_BLOCK_TOKENS
+        return hits * CACHE_BLOCK_TOKENS, (blocks - hits) * CACHE_BLOCK_TOKENS
 
     def _remember(self, digest: bytes) -> None:
         self._digests[digest] = None
@@ -564,6 +570,10 @@ class _Turn:
             stream_id=lane.name,
         )
         self.started = False
+        #: Output tokens the engine spent reasoning (billed to the limit, never shown).
+        self.reasoning_tokens = 0
+        #: Pieces sent as a refusal (output tokens too, but no text to chain on).
+        self.refusal_pieces = 0
 
     @property
     def parent_id(self) -> str | None:
@@ -631,18 +641,34 @@ class _Turn:
         """Send the engine's pieces, collecting them in ``pieces``.
 
         Returns None when the engine finished, ``"max_output_tokens"`` when it had more to say
-        than the limit allows, ``"directive"`` when a fault ended the response.
+        (or to think) than the limit allows, ``"directive"`` when a fault ended the response.
+        Refusal pieces are sent as such and not collected: they are no answer to chain on.
         """
+        encoder = self.encoder
         async with aclosing(actions):
             async for action in actions:
-                if not isinstance(action, Text):
+                if isinstance(action, Reasoning):
+                    spent = self.reasoning_tokens + action.tokens
+                    self.reasoning_tokens = spent if limit is None else min(spent, limit)
+                    if limit is not None and spent >= limit:
+                        return "max_output_tokens"
+                    continue
+                if not isinstance(action, Text | Refusal):
                     if await self._execute(action):
                         return "directive"
                     continue
-                if limit is not None and len(pieces) >= limit:
+                spent = len(pieces) + self.refusal_pieces + self.reasoning_tokens
+                if limit is not None and spent >= limit:
                     return "max_output_tokens"
-                pieces.append(action.text)
-                await self.session.send(self.encoder.delta(action.text))
+                kind: PartKind = "output_text" if isinstance(action, Text) else "refusal"
+                for event in encoder.open_part(kind):
+                    await self.session.send(event)
+                if kind == "output_text":
+                    pieces.append(action.text)
+                    await self.session.send(encoder.delta(action.text))
+                else:
+                    self.refusal_pieces += 1
+                    await self.session.send(encoder.refusal_delta(action.text))
         return None
 
     async def _execute(self, directive: Directive) -> bool:
@@ -685,13 +711,18 @@ class _Turn:
     ) -> None:
         """Send the closing events with usage and make the response chainable."""
         prompt = "\x1e".join((request.instructions or "", *request.input_texts))
+        cached, written = self.session.server.prefix_cache.lookup(prompt)
         usage = Usage(
             input_tokens=estimate_tokens(prompt),
-            cached_tokens=self.session.server.prefix_cache.cached_tokens(prompt),
-            output_tokens=len(pieces),
+            cached_tokens=cached,
+            output_tokens=len(pieces) + self.refusal_pieces,
         )
         for event in self.encoder.closing(
-            usage, generate=generate, incomplete_reason=incomplete_reason
+            usage,
+            generate=generate,
+            incomplete_reason=incomplete_reason,
+            reasoning_tokens=self.reasoning_tokens,
+            cache_write_tokens=written,
         ):
             await self.session.send(event)
         text = "".join(pieces)

@@ -393,6 +393,7 @@ class RawModel:
                     await ws.send(event)
                 for frame in bad:
                     await ws.send(frame)
+                encoder.open_part("output_text")  # only the delta is sent after the bad frames
                 await ws.send(encoder.delta("ok"))
                 for event in encoder.closing(Usage()):
                     await ws.send(event)

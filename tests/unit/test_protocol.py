@@ -68,7 +68,8 @@ def test_unchained_drops_parent_and_sends_full_input() -> None:
 
 def test_encoder_events_decode_in_order_with_rising_sequence_numbers() -> None:
     encoder = ResponseEncoder(response_id="resp_1", model="m", stream_id="l3")
-    frames = encoder.opening() + [encoder.delta("he"), encoder.delta("llo")]
+    frames = encoder.opening() + encoder.open_part("output_text")
+    frames += [encoder.delta("he"), encoder.delta("llo")]
     frames += encoder.closing(Usage(input_tokens=5, cached_tokens=2, output_tokens=2))
     kinds = [json.loads(frame)["type"] for frame in frames]
     assert kinds == [

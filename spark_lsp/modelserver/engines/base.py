@@ -34,6 +34,24 @@ class Text:
     text: str
 
 
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """One piece of a refusal: sent as ``refusal`` content (a chat ``delta.refusal``), not text."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reasoning:
+    """Hidden reasoning: ``tokens`` output tokens spent on the budget, with nothing shown.
+
+    A reasoning model bills its thinking to ``max_output_tokens``; when it spends all of it the
+    response ends ``incomplete`` before any text, which is what clients must explain.
+    """
+
+    tokens: int
+
+
 class Directive:
     """Base of the faults an engine asks the connection handler to carry out."""
 
@@ -64,7 +82,7 @@ class Fail(Directive):
     retry_after_s: float | None = None
 
 
-Action = Text | Drop | Garbage | AgeLimit | Fail
+Action = Text | Refusal | Reasoning | Drop | Garbage | AgeLimit | Fail
 
 #: What an engine returns for a request: a directive *instead of* a response (refusals that
 #: real servers send before ``response.created``) or the stream of the response's actions.

@@ -27,6 +27,8 @@ from spark_lsp.modelserver.engines.base import (
     Fail,
     Garbage,
     Plan,
+    Reasoning,
+    Refusal,
     Text,
 )
 
@@ -56,6 +58,10 @@ class FaultSpec:
     error: ErrorSpec | None = None
     reject_upgrade: int | None = None
     age_limit: bool = False
+    #: Reason this many output tokens before the text (a budget below it gets no text at all).
+    reasoning_tokens: int = 0
+    #: Refuse with these words (a ``refusal`` part) instead of answering with the reply's text.
+    refusal: str | None = None
     times: int | None = None
 
 
@@ -189,7 +195,8 @@ class ScriptedEngine(Engine):
             refusal = _refusal(fault)
             if refusal is not None:
                 return refusal
-        pieces = split_pieces(reply.text)
+        text = reply.text if fault is None or fault.refusal is None else fault.refusal
+        pieces = split_pieces(text)
         return self._play(pieces, _clamped(fault, len(pieces)) if fault else None)
 
     def _choose(self, request: EngineRequest) -> tuple[int, Reply]:
@@ -217,6 +224,9 @@ class ScriptedEngine(Engine):
         script = self._script
         rate = script.tokens_per_second
         start = loop.time() + script.ttft_ms / 1000
+        if fault is not None and fault.reasoning_tokens:
+            yield Reasoning(fault.reasoning_tokens)
+        piece: type[Text | Refusal] = Text if fault is None or fault.refusal is None else Refusal
         for index in range(len(pieces) + 1):
             for action in _due_directives(fault, index):
                 yield action
@@ -228,7 +238,7 @@ class ScriptedEngine(Engine):
             delay = start + (index / rate if rate > 0 else 0.0) - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            yield Text(pieces[index])
+            yield piece(pieces[index])
 
 
 def _clamped(fault: FaultSpec, count: int) -> FaultSpec:
