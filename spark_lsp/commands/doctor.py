@@ -15,7 +15,7 @@ from pathlib import Path
 from spark_lsp import __version__
 from spark_lsp.config import load_settings
 from spark_lsp.engine.messages import CompletionRequest
-from spark_lsp.engine.service import SparkService
+from spark_lsp.engine.service import NoEvents, SparkService
 from spark_lsp.engine.store import DocumentStore
 from spark_lsp.engine.tokens import TokenCounter
 from spark_lsp.errors import SparkError
@@ -40,6 +40,9 @@ class Probe:
     total_ms: float
     pieces: int
     text: str
+    #: What the service noticed while the sample ran (why it is empty: the budget went to
+    #: reasoning, the model refused…); the editor logs these, doctor makes them its verdict.
+    notices: tuple[str, ...] = ()
 
     @property
     def tokens_per_s(self) -> float | None:
@@ -49,7 +52,18 @@ class Probe:
         return (self.pieces - 1) / ((self.total_ms - self.ttft_ms) / 1000)
 
 
-async def probe(service: SparkService, session: ModelSession) -> Probe:
+class ProbeEvents(NoEvents):
+    """The service's events during the probe: notices are kept for the verdict, not logged."""
+
+    def __init__(self) -> None:
+        self.notices: list[str] = []
+
+    def notice(self, message: str) -> None:
+        """Kept: an empty sample with a notice is a failure, and the notice says why."""
+        self.notices.append(message.removeprefix("spark-lsp: "))
+
+
+async def probe(service: SparkService, session: ModelSession, events: ProbeEvents) -> Probe:
     """Run one small completion through the service, as an editor would, and time it."""
     service.open(PROBE_URI, "python", PROBE_FILE, 1)
     line = PROBE_FILE.count("\n")
@@ -66,6 +80,7 @@ async def probe(service: SparkService, session: ModelSession) -> Probe:
         total_ms=_last(stats.stages.get("model")) or 0.0,
         pieces=stats.counters["model_deltas"] - deltas_before,
         text=result.text or "",
+        notices=tuple(events.notices),
     )
 
 
@@ -111,8 +126,9 @@ async def run_doctor(out: Callable[[str], None], env: Mapping[str, str] | None =
             return 1
         out(f"  transport: {describe_transport(session)}")
         store = DocumentStore(TokenCounter())
-        service = SparkService(store, lambda: settings, lambda: session, prefetch=False)
-        result = await probe(service, session)
+        events = ProbeEvents()
+        service = SparkService(store, lambda: settings, lambda: session, events, prefetch=False)
+        result = await probe(service, session, events)
     except SparkError as exc:
         out(f"error: {exc}")
         return 1
@@ -124,5 +140,8 @@ async def run_doctor(out: Callable[[str], None], env: Mapping[str, str] | None =
     out(f"  time to first token: {_fmt(result.ttft_ms, 'ms')}")
     out(f"  tokens/s:            {_fmt(result.tokens_per_s, 'tok/s')}")
     out(f"  sample completion:   {result.text.splitlines()[0] if result.text else '(empty)'!r}")
+    if not result.text and result.notices:  # e.g. reasoning spent the whole output budget
+        out(f"error: the sample completion is empty: {result.notices[-1]}")
+        return 1
     out("ok: the model answers")
     return 0

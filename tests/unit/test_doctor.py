@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from spark_lsp import errors
 from spark_lsp.commands.doctor import run_doctor
-from spark_lsp.modelserver.engines.scripted import ScriptedEngine
+from spark_lsp.modelserver.engines.scripted import FaultSpec, ScriptedEngine
 from spark_lsp.modelserver.server import ModelServer, ServerConfig
 
 TOKEN = "doctor-token"
@@ -46,3 +47,44 @@ async def test_doctor_names_the_model_and_the_setting_when_the_key_cannot_use_it
         "error: model 'gpt-x' is not available to this key: set spark.model.name"
     )
     assert TOKEN not in "\n".join(lines)
+
+
+@pytest.mark.parametrize(("endpoint", "api"), [("ws", "responses"), ("http", "chat")])
+async def test_doctor_fails_naming_the_settings_when_reasoning_spends_the_whole_budget(
+    endpoint: str, api: str
+) -> None:
+    """The sample stops at the output limit before any text: every completion would be empty."""
+    engine = ScriptedEngine.reply("a * b", fault=FaultSpec(reasoning_tokens=100_000))
+    async with ModelServer(ServerConfig(token=TOKEN, http_port=0), engine) as server:
+        url = server.url if endpoint == "ws" else server.http_url
+        code, lines = await doctor({"SPARK_LSP_ENDPOINT": url, "SPARK_LSP_API": api})
+    assert code == 1, lines
+    verdict = lines[-1]
+    assert verdict.startswith("error: the sample completion is empty"), lines
+    assert "spark.model.reasoningTokens (now 512)" in verdict
+    assert "spark.model.reasoningEffort (now 'low')" in verdict
+    assert not any(line.startswith("ok:") for line in lines)
+
+
+async def test_doctor_is_ok_when_the_model_reasons_within_its_budget() -> None:
+    engine = ScriptedEngine.reply("a * b", fault=FaultSpec(reasoning_tokens=100))
+    async with ModelServer(ServerConfig(token=TOKEN), engine) as server:
+        code, lines = await doctor({"SPARK_LSP_ENDPOINT": server.url})
+    assert code == 0, lines
+    assert "sample completion:   'a * b'" in "\n".join(lines)
+    assert lines[-1] == "ok: the model answers"
+
+
+@pytest.mark.skipif(
+    not hasattr(errors, "ModelRefused"),
+    reason="needs the model client's refusal signal (issue 23 item 4, being added alongside)",
+)
+@pytest.mark.parametrize(("endpoint", "api"), [("ws", "responses"), ("http", "chat")])
+async def test_doctor_says_the_model_refused_in_its_own_words(endpoint: str, api: str) -> None:
+    engine = ScriptedEngine.reply("a * b", fault=FaultSpec(refusal="I can't help with that."))
+    async with ModelServer(ServerConfig(token=TOKEN, http_port=0), engine) as server:
+        url = server.url if endpoint == "ws" else server.http_url
+        code, lines = await doctor({"SPARK_LSP_ENDPOINT": url, "SPARK_LSP_API": api})
+    assert code == 1, lines
+    assert lines[-1].startswith("error: ") and "refused" in lines[-1], lines
+    assert "I can't help with that." in lines[-1]
