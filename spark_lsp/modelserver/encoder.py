@@ -7,7 +7,8 @@ here leaves the client's codec free of code it never runs. The shared parts (``U
 Every event carries the fields the official SDK's types require (checked in strict mode by
 ``tests/unit/test_modelserver_sdk.py``), so any client written against the real API can use the
 bundled server. Those fields are constants or computed once per response: the server sits on
-every keystroke's path, so a delta costs only its ``logprobs: []`` beyond the text.
+every keystroke's path, so a text delta (one per token) is joined from pre-encoded pieces and
+only its number and text are encoded per call.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ def encode_error(
 _NO_TOOLS: JSON = {"parallel_tool_calls": True, "tool_choice": "auto", "tools": []}
 
 PartKind = Literal["output_text", "refusal"]
+_DELTA_HEAD = '{"type":"response.output_text.delta","sequence_number":'
 
 
 @dataclass(slots=True)
@@ -112,8 +114,7 @@ class ResponseEncoder:
     created_at: int = 0
     _seq: int = 0
     _parts: list[_Part] = field(default_factory=list)
-    #: The constant JSON around a text delta's sequence number and text (see ``delta``).
-    _delta_head: str = '{"type":"response.output_text.delta","sequence_number":'
+    #: The constant JSON between a text delta's sequence number and its text, and after it.
     _delta_middle: str = ""
     _delta_tail: str = ""
 
@@ -124,11 +125,6 @@ class ResponseEncoder:
             self.created_at = int(time.time())
         lane = "" if self.stream_id is None else ',"stream_id":' + _STRING(self.stream_id)
         self._delta_tail = ',"logprobs":[]' + lane + "}"
-
-    @property
-    def text(self) -> str:
-        """The text sent so far (refusals excluded)."""
-        return "".join("".join(p.pieces) for p in self._parts if p.kind == "output_text")
 
     def _event(self, kind: str, **fields: Any) -> str:
         body: JSON = {"type": kind, "sequence_number": self._seq, **fields}
@@ -205,7 +201,7 @@ class ResponseEncoder:
         self._seq = seq + 1
         # The hot path (one call per token): only the number and the text vary, so the event
         # is joined from pre-encoded pieces instead of dumping a fresh dict each time.
-        return f"{self._delta_head}{seq}{self._delta_middle}{_STRING(text)}{self._delta_tail}"
+        return f"{_DELTA_HEAD}{seq}{self._delta_middle}{_STRING(text)}{self._delta_tail}"
 
     def refusal_delta(self, text: str) -> str:
         """One ``response.refusal.delta`` event (after ``open_part("refusal")``)."""

@@ -644,7 +644,6 @@ class _Turn:
         (or to think) than the limit allows, ``"directive"`` when a fault ended the response.
         Refusal pieces are sent as such and not collected: they are no answer to chain on.
         """
-        encoder = self.encoder
         async with aclosing(actions):
             async for action in actions:
                 if isinstance(action, Reasoning):
@@ -652,24 +651,27 @@ class _Turn:
                     self.reasoning_tokens = spent if limit is None else min(spent, limit)
                     if limit is not None and spent >= limit:
                         return "max_output_tokens"
-                    continue
-                if not isinstance(action, Text | Refusal):
-                    if await self._execute(action):
-                        return "directive"
-                    continue
-                spent = len(pieces) + self.refusal_pieces + self.reasoning_tokens
-                if limit is not None and spent >= limit:
-                    return "max_output_tokens"
-                kind: PartKind = "output_text" if isinstance(action, Text) else "refusal"
-                for event in encoder.open_part(kind):
-                    await self.session.send(event)
-                if kind == "output_text":
-                    pieces.append(action.text)
-                    await self.session.send(encoder.delta(action.text))
-                else:
-                    self.refusal_pieces += 1
-                    await self.session.send(encoder.refusal_delta(action.text))
+                elif isinstance(action, Text | Refusal):
+                    spent = len(pieces) + self.refusal_pieces + self.reasoning_tokens
+                    if limit is not None and spent >= limit:
+                        return "max_output_tokens"
+                    await self._send_piece(action, pieces)
+                elif await self._execute(action):
+                    return "directive"
         return None
+
+    async def _send_piece(self, piece: Text | Refusal, pieces: list[str]) -> None:
+        """One piece of the answer (or of a refusal), opening its content part if needed."""
+        encoder = self.encoder
+        kind: PartKind = "output_text" if isinstance(piece, Text) else "refusal"
+        for event in encoder.open_part(kind):
+            await self.session.send(event)
+        if kind == "output_text":
+            pieces.append(piece.text)
+            await self.session.send(encoder.delta(piece.text))
+        else:
+            self.refusal_pieces += 1
+            await self.session.send(encoder.refusal_delta(piece.text))
 
     async def _execute(self, directive: Directive) -> bool:
         """Carry out a fault; True when it ended the response."""
