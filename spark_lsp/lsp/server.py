@@ -27,7 +27,13 @@ from pygls.exceptions import (
 from pygls.lsp.server import LanguageServer
 
 from spark_lsp import __version__
-from spark_lsp.config import Settings, load_settings
+from spark_lsp.config import (
+    LoadedSettings,
+    Settings,
+    ignored_machine_warning,
+    load_settings,
+    load_settings_traced,
+)
 from spark_lsp.engine.store import DocumentStore
 from spark_lsp.engine.tokens import TokenCounter
 from spark_lsp.errors import SparkError
@@ -56,7 +62,11 @@ class SparkServer(LanguageServer):
         self.env: dict[str, str] = dict(os.environ)
         self.exit_code = 0
         self.init_options: Any = None
+        #: The ``workspace/configuration`` answer (or pushed settings): never trusted with a
+        #: machine-scoped key, since a repository can supply it.
         self.client_settings: Any = None
+        #: Machine-scoped keys already warned about (one warning each per session).
+        self.ignored_warned: set[str] = set()
         # Warnings wait for initialize: the settings are merged (and warned about) again there.
         self.settings, _ = load_settings(env=self.env)
         self.counter = TokenCounter()
@@ -184,8 +194,16 @@ class SparkServer(LanguageServer):
 
     def reload_settings(self) -> bool:
         """Re-merge every source; True when the model side must restart."""
-        settings, warnings = load_settings(self.init_options, self.client_settings, env=self.env)
-        return self.apply_settings(settings, warnings)
+        loaded = load_settings_traced(
+            self.init_options, workspace=self.client_settings, env=self.env
+        )
+        return self.apply_settings(loaded.settings, loaded.warnings + self._ignored(loaded))
+
+    def _ignored(self, loaded: LoadedSettings) -> list[str]:
+        """One warning for machine-scoped keys the workspace tried to set, new ones only."""
+        new = [key for key in loaded.ignored if key not in self.ignored_warned]
+        self.ignored_warned.update(new)
+        return [ignored_machine_warning(new, loaded.user_config)] if new else []
 
     async def start_model(self) -> None:
         """(Re)start the model side for the current settings; failures become status."""
