@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from spark_lsp.errors import ConfigError
 from spark_lsp.shared.scrub import MAX_KEY_CHARS, key_problem, register_secret
-from spark_lsp.user_config import read_user_config
+from spark_lsp.shared.user_config import read_user_config
 
 PREFIX = "spark"
 SCHEMA_FILE = "settings_schema.json"
