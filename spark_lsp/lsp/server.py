@@ -75,6 +75,8 @@ class SparkServer(LanguageServer):
         #: Set by ``shutdown`` or the end of serving (close_model_side): nothing starts after.
         self.closing = False
         self.key_retried = False
+        self._start_lock = asyncio.Lock()
+        self._start_generation = 0
         self.indexing = False
         self.tasks: set[asyncio.Task[Any]] = set()
         self.diagnostic_tasks: dict[str, asyncio.Task[Any]] = {}
@@ -206,7 +208,20 @@ class SparkServer(LanguageServer):
         return [ignored_machine_warning(new, loaded.user_config)] if new else []
 
     async def start_model(self) -> None:
-        """(Re)start the model side for the current settings; failures become status."""
+        """(Re)start the model side for the current settings; failures become status.
+
+        Starts are serialised, and a start asked for while another runs supersedes every
+        request queued before it: a slow ``apiKeyCommand`` with six settings changes behind
+        it ends in one restart for the latest settings, and at most one session lives.
+        """
+        self._start_generation += 1
+        generation = self._start_generation
+        async with self._start_lock:
+            if generation != self._start_generation:
+                return  # a newer request is queued behind this one and will do the work
+            await self._start_model()
+
+    async def _start_model(self) -> None:
         from spark_lsp.runtime import ModelRuntime  # websockets & co. load after initialize
 
         await self.stop_model()
@@ -215,18 +230,28 @@ class SparkServer(LanguageServer):
         self.reporter.model = self.settings.model.name
         try:
             runtime = ModelRuntime(self.settings, self.env, self.store.root)
-            self.runtime = runtime
+        except SparkError as exc:
+            self._start_failed(exc)
+            return
+        self.runtime = runtime
+        try:
             self.reporter.endpoint_kind = runtime.kind
             await runtime.start(self._on_session_status)
+            if self.runtime is not runtime:  # shut down while it started: it must not live on
+                await runtime.close()
+                return
             self.service.session_changed()
         except SparkError as exc:
-            if self.closing:  # stopped by shutdown while starting: nothing went wrong
-                return
-            self.reporter.set_state("error", str(exc))
-            self.reporter.problem("start", f"spark-lsp: {exc}", popup=True)
+            if not self.closing and self.runtime is runtime:  # else stopped while starting
+                self._start_failed(exc)
         finally:
-            self.reporter.endpoint_kind = runtime.kind
-            self.reporter.endpoint_url = runtime.display_url
+            if self.runtime is runtime:
+                self.reporter.endpoint_kind = runtime.kind
+                self.reporter.endpoint_url = runtime.display_url
+
+    def _start_failed(self, exc: SparkError) -> None:
+        self.reporter.set_state("error", str(exc))
+        self.reporter.problem("start", f"spark-lsp: {exc}", popup=True)
 
     def _on_session_status(self, status: SessionStatus) -> None:
         if status.state == "ready":
