@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from spark_lsp.commands.doctor import run_doctor
@@ -46,3 +49,20 @@ async def test_doctor_names_the_model_and_the_setting_when_the_key_cannot_use_it
         "error: model 'gpt-x' is not available to this key: set spark.model.name"
     )
     assert TOKEN not in "\n".join(lines)
+
+
+async def test_doctor_says_where_each_machine_scoped_setting_comes_from(tmp_path: Path) -> None:
+    config = tmp_path / "spark-lsp" / "config.json"
+    config.parent.mkdir()
+    config.write_text(json.dumps({"spark": {"model": {"apiKeyCommand": f"echo {TOKEN}"}}}))
+    async with ModelServer(ServerConfig(token=TOKEN), ScriptedEngine.reply("a * b")) as server:
+        url = server.url
+        code, lines = await doctor({"SPARK_LSP_ENDPOINT": url, "XDG_CONFIG_HOME": str(tmp_path)})
+    assert code == 0, lines
+    shown = "\n".join(lines)
+    assert f"user config: {config} (in use)" in shown
+    assert f'spark.model.apiKeyCommand = "(set; hidden)"  (from {config})' in shown
+    assert f"spark.model.endpoint = {json.dumps(url)}  (from $SPARK_LSP_ENDPOINT)" in shown
+    assert 'spark.model.apiKeyEnv = "OPENAI_API_KEY"  (from default)' in shown
+    assert "(from spark.model.apiKeyCommand)" in shown  # the key line names its source
+    assert TOKEN not in shown
