@@ -135,3 +135,20 @@ def test_a_tracked_path_swapped_for_a_fifo_or_symlink_is_skipped(tmp_path: Path)
     (root / "other.py").unlink()
     (root / "other.py").symlink_to("/dev/zero")
     assert hunks_of(root) == []  # returns at all: neither blocked on the FIFO nor read /dev/zero
+
+
+def test_changed_text_kept_per_refresh_is_capped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from spark_lsp.engine.sources import worktree
+
+    root = repository(tmp_path / "repo")
+    for n in range(5):
+        (root / f"f{n}.txt").write_text(lines(50, f"old {n}"))
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "two")
+    for n in range(5):
+        (root / f"f{n}.txt").write_text(lines(50, f"new {n}"))
+    size = len(lines(50, "new 0"))
+    monkeypatch.setattr(worktree, "MAX_CHANGED_BYTES", 2 * size + 10)
+    assert {h.path for h in hunks_of(root)} == {"f0.txt", "f1.txt"}

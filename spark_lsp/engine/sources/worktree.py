@@ -34,8 +34,10 @@ log = logging.getLogger(__name__)
 
 #: Files larger than this (committed or in the working tree) are left out of the diff.
 MAX_FILE_BYTES = 1_000_000
-#: Committed text read per refresh, at most.
+#: Committed text read per refresh, and changed working-tree text kept per refresh, at most
+#: (a checkout where everything changed must not hold the whole tree in memory).
 MAX_BLOB_BYTES = 8_000_000
+MAX_CHANGED_BYTES = 8_000_000
 #: Output of a listing (ls-tree/ls-files): a repository of about 200k files.
 MAX_LISTING_BYTES = 32_000_000
 GIT_TIMEOUT_S = 10.0
@@ -228,11 +230,12 @@ class ChangeReader:
         if head is None or tracked is None:
             return []
         changed: dict[str, bytes] = {}  # path -> working-tree bytes
+        budget = MAX_CHANGED_BYTES
         for path in sorted(tracked):
-            entry = head.get(path)
-            working = self._changed_file(path, entry)
-            if working is not None:
+            working = self._changed_file(path, head.get(path))
+            if working is not None and len(working) <= budget:
                 changed[path] = working
+                budget -= len(working)
         self._seen = {p: s for p, s in self._seen.items() if p in tracked}
         return list(self._hunks(changed, head))
 
