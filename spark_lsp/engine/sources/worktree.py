@@ -23,12 +23,12 @@ import difflib
 import hashlib
 import logging
 import os
-import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from spark_lsp.shared.bounded_run import RunTimeout, run_bounded
+from spark_lsp.shared.regular_file import read_regular
 
 log = logging.getLogger(__name__)
 
@@ -159,23 +159,12 @@ def read_blobs(root: Path, wanted: dict[str, int]) -> dict[str, bytes]:
 
 
 def read_working_file(path: Path) -> tuple[bytes, os.stat_result] | None:
-    """A working-tree file's bytes if it is a regular file within the cap (never a symlink,
-    never a FIFO or device: opened without following links and without blocking)."""
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    """A working-tree file's bytes if it is a regular file within the cap (never through a
+    symlink, never a FIFO or device)."""
     try:
-        fd = os.open(path, flags)
+        return read_regular(path, MAX_FILE_BYTES, follow_symlinks=False)
     except OSError:
         return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
-            return None
-        data = os.read(fd, MAX_FILE_BYTES + 1)
-        return (data, info) if len(data) <= MAX_FILE_BYTES else None
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
 
 
 def blob_id(data: bytes, oid_length: int) -> str:
