@@ -19,15 +19,17 @@ import math
 import os
 import re
 import typing
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
 from spark_lsp.errors import ConfigError
-from spark_lsp.shared.scrub import key_problem, register_secret
+from spark_lsp.shared.scrub import MAX_KEY_CHARS, key_problem, register_secret
+from spark_lsp.shared.user_config import read_user_config
 
 PREFIX = "spark"
 SCHEMA_FILE = "settings_schema.json"
@@ -42,6 +44,9 @@ ENV_OVERRIDES: Mapping[str, str] = MappingProxyType(
         "SPARK_LSP_API": "spark.model.api",
     }
 )
+
+#: How a key read by ``spark.model.apiKeyCommand`` is named in messages about it.
+KEY_COMMAND_SOURCE = "the output of spark.model.apiKeyCommand"
 
 #: The ``initializationOptions`` key under which a client names the spark extensions it
 #: supports (``{"experimental": {"nextEdit": true}}``); it holds no settings.
@@ -179,6 +184,16 @@ def settings_schema() -> dict[str, Any]:
 def _properties() -> Mapping[str, Mapping[str, Any]]:
     props: Mapping[str, Mapping[str, Any]] = _schema()["properties"]
     return props
+
+
+@cache
+def machine_keys() -> frozenset[str]:
+    """Settings with ``"scope": "machine"``: they run a program or decide where the key goes.
+
+    They are read only from the environment, ``initializationOptions`` and the user config
+    file, never from the workspace's settings, which a cloned repository can supply.
+    """
+    return frozenset(k for k, schema in _properties().items() if schema.get("scope") == "machine")
 
 
 @cache
@@ -385,6 +400,12 @@ def _suggest(key: str) -> str | None:
     return names[close[0]] if close else None
 
 
+#: Where a value came from, as ``doctor`` reports it.
+DEFAULT_ORIGIN = "default"
+INIT_ORIGIN = "initializationOptions"
+WORKSPACE_ORIGIN = "workspace settings"
+
+
 class _Merger:
     """Accumulates validated values layer by layer, collecting warnings instead of raising."""
 
@@ -392,23 +413,29 @@ class _Merger:
         self.values: dict[str, Any] = {
             key: _coerce(schema.get("default"), schema) for key, schema in _properties().items()
         }
+        self.origins: dict[str, str] = dict.fromkeys(self.values, DEFAULT_ORIGIN)
         self.warnings: list[str] = []
+        #: Machine-scoped values the workspace tried to set, judged once every layer is in.
+        self.from_workspace: dict[str, Any] = {}
 
-    def apply_layer(self, layer: Any) -> None:
+    def apply_layer(self, layer: Any, origin: str = INIT_ORIGIN, *, trusted: bool = True) -> None:
         if layer is None:
             return
         if not isinstance(layer, Mapping):
             self.warnings.append(f"Ignored settings: expected an object, got {_json_type(layer)}.")
             return
         for key, value in _entries(layer):
-            self.apply(key, value)
+            if not trusted and key in machine_keys():
+                self.from_workspace[key] = value
+                continue
+            self.apply(key, value, origin=origin)
 
     def apply_env(self, env: Mapping[str, str]) -> None:
         for var, key in ENV_OVERRIDES.items():
             if value := env.get(var, "").strip():
-                self.apply(key, value, origin=f" (from ${var})")
+                self.apply(key, value, origin=f"${var}", shown=f" (from ${var})")
 
-    def apply(self, key: str, value: Any, origin: str = "") -> None:
+    def apply(self, key: str, value: Any, origin: str = INIT_ORIGIN, shown: str = "") -> None:
         schema = _properties().get(key)
         if schema is None:
             self.warnings.append(self._unknown(key, value))
@@ -418,10 +445,27 @@ class _Merger:
         if reason := _check(value, schema):
             bad, kept = _show(value), _show(self.values[key])
             self.warnings.append(
-                f"Invalid value {bad} for {key}{origin}: {reason}; using {kept} instead."
+                f"Invalid value {bad} for {key}{shown}: {reason}; using {kept} instead."
             )
             return
         self.values[key] = self._merged(self.values[key], _coerce(value, schema))
+        self.origins[key] = origin
+
+    def ignored_from_workspace(self) -> tuple[str, ...]:
+        """The machine-scoped keys whose workspace value differs from the one in force.
+
+        A client that sends every setting (the user's own included) repeats the machine value:
+        that is no attempt to change it and deserves no warning. ``null`` means "not set".
+        """
+        ignored = []
+        for key, value in self.from_workspace.items():
+            if value is None:
+                continue
+            schema = _properties()[key]
+            same = _check(value, schema) is None and _coerce(value, schema) == self.values[key]
+            if not same:
+                ignored.append(key)
+        return tuple(sorted(ignored))
 
     @staticmethod
     def _merged(previous: Any, new: Any) -> Any:
@@ -450,29 +494,94 @@ class _Merger:
 # --- public API ----------------------------------------------------------------------------------
 
 
-def load_settings(
-    *layers: Mapping[str, Any] | None, env: Mapping[str, str] | None = None
-) -> tuple[Settings, list[str]]:
-    """Merge ``layers`` over the defaults, lowest priority first, then environment overrides.
+@dataclass(frozen=True)
+class LoadedSettings:
+    """The merged settings and what a person may need to know about them."""
 
-    Typical order: ``initializationOptions``, then the ``workspace/configuration`` answer for
-    section ``spark``. ``env`` defaults to ``os.environ``. Returns the settings and the
-    user-facing warnings (unknown keys, bad values); never raises on user input.
+    settings: Settings
+    warnings: list[str]
+    #: Full key -> where its value came from (``default``, the user config file's path,
+    #: ``initializationOptions``, ``workspace settings`` or ``$VARIABLE``).
+    origins: Mapping[str, str]
+    #: Machine-scoped keys the workspace's settings tried to change (ignored).
+    ignored: tuple[str, ...] = ()
+    user_config: Path | None = None
+
+
+def load_settings_traced(
+    *layers: Mapping[str, Any] | None,
+    workspace: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> LoadedSettings:
+    """Merge every source, lowest priority first, remembering where each value came from.
+
+    Order: defaults < the user config file (``$XDG_CONFIG_HOME/spark-lsp/config.json``) <
+    ``layers`` (``initializationOptions``) < ``workspace`` (the ``workspace/configuration``
+    answer) < environment overrides. ``workspace`` never sets a machine-scoped key (see
+    :func:`machine_keys`): one a repository could supply would run its program or send the key
+    to its server. ``env`` defaults to ``os.environ``; never raises on user input.
     """
+    environ = os.environ if env is None else env
     merger = _Merger()
+    user = read_user_config(environ)
+    if user.problem is not None:
+        merger.warnings.append(user.problem[0].upper() + user.problem[1:] + ".")
+    merger.apply_layer(user.layer, str(user.path))
     for layer in layers:
         merger.apply_layer(layer)
-    merger.apply_env(os.environ if env is None else env)
-    return merger.build(), merger.warnings
+    merger.apply_layer(workspace, WORKSPACE_ORIGIN, trusted=False)
+    merger.apply_env(environ)
+    return LoadedSettings(
+        merger.build(),
+        merger.warnings,
+        MappingProxyType(merger.origins),
+        merger.ignored_from_workspace(),
+        user.path,
+    )
+
+
+def load_settings(
+    *layers: Mapping[str, Any] | None,
+    workspace: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> tuple[Settings, list[str]]:
+    """:func:`load_settings_traced`, returning only the settings and the warnings."""
+    loaded = load_settings_traced(*layers, workspace=workspace, env=env)
+    return loaded.settings, loaded.warnings
+
+
+def ignored_machine_warning(keys: Iterable[str], user_config: Path | None) -> str:
+    """The one warning for workspace values of machine-scoped keys (never their values)."""
+    where = str(user_config) if user_config is not None else "~/.config/spark-lsp/config.json"
+    names = ", ".join(keys)
+    return (
+        f"Ignored {names} from the workspace settings: settings that run a program or decide "
+        "where your API key goes are read only from the environment, initializationOptions "
+        f"or {where}, never from a project's settings."
+    )
+
+
+#: Shown instead of the key command's text: it may carry a vault path or the key itself.
+HIDDEN_COMMAND = "(set; hidden)"
+_PROXY_USERINFO = re.compile(r"^((?:[A-Za-z][A-Za-z0-9+.-]*://)?)[^/@]*@")
 
 
 def settings_to_wire(settings: Settings) -> dict[str, Any]:
-    """The settings as nested camelCase JSON (``spark/stats``, ``doctor``); holds no secrets."""
+    """The settings as nested camelCase JSON (``spark/stats``, ``doctor``); holds no secrets.
+
+    The key command is replaced by a placeholder, and a proxy's ``user:password@`` is dropped
+    whether or not the proxy is written with a scheme (the scrubber only knows URLs with one).
+    """
     wire: dict[str, dict[str, Any]] = {}
     for key in _properties():
         _, group, name = key.split(".")
         value = getattr(getattr(settings, _snake(group)), _snake(name))
         wire.setdefault(group, {})[name] = _to_wire(value)
+    model = wire["model"]
+    if model["apiKeyCommand"] is not None:
+        model["apiKeyCommand"] = HIDDEN_COMMAND
+    if model["proxy"] is not None:
+        model["proxy"] = _PROXY_USERINFO.sub(r"\1[redacted]@", model["proxy"])
     return dict(wire)
 
 
@@ -507,14 +616,18 @@ def resolve_endpoint(
     """
     environ = os.environ if env is None else env
     if api_key is not None:
-        register_secret(api_key)  # a key from a command is hidden like one from the environment
+        source, raw_key = KEY_COMMAND_SOURCE, api_key
     else:
+        source = "$" + settings.model.api_key_env
         raw_key = environ.get(settings.model.api_key_env, "")
+    # One check for every source: too long, or a control/invisible character (named, never
+    # shown). A key too long to be one is not registered (that would cost seconds per MB).
+    problem = key_problem(source, raw_key)
+    if len(raw_key) <= MAX_KEY_CHARS:
         register_secret(raw_key)  # hidden from every message in every form, even a damaged one
-        problem = key_problem(settings.model.api_key_env, raw_key)
-        if problem is not None:
-            raise ConfigError(problem)
-        api_key = raw_key.strip() or None
+    if problem is not None:
+        raise ConfigError(problem)
+    api_key = raw_key.strip() or None
     if settings.model.endpoint:
         return ResolvedEndpoint(settings.model.endpoint, api_key)
     if api_key:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,6 +19,7 @@ from spark_lsp.model.connection import ConnectOptions
 from spark_lsp.model.netconfig import proxy_for
 from spark_lsp.model.session import ModelSession, SessionOptions, SessionStatus
 from spark_lsp.modelserver.embedded import EmbeddedModelServer
+from spark_lsp.shared.bounded_run import RunTimeout, run_bounded
 
 log = logging.getLogger(__name__)
 
@@ -31,24 +31,32 @@ log = logging.getLogger(__name__)
 
 KEY_COMMAND_TIMEOUT_S = 30.0
 KEY_COMMAND_SETTING = "spark.model.apiKeyCommand"
+#: A key is at most a few kB (scrub.MAX_KEY_CHARS); output past this is not a key, and holding
+#: or scanning megabytes of it would stall the server.
+KEY_COMMAND_MAX_OUTPUT = 65_536
 
 
 def read_key(command: str, timeout: float = KEY_COMMAND_TIMEOUT_S) -> str:
-    """Run ``command`` in a shell and return the first line of its output (the key)."""
+    """Run ``command`` in a shell and return the first line of its output (the key).
+
+    The command gets its own process group, killed as a whole on timeout or when it prints
+    more than :data:`KEY_COMMAND_MAX_OUTPUT` bytes: nothing it started outlives a failure.
+    The key is checked (length, invisible characters) where it is used: ``resolve_endpoint``.
+    """
     try:
-        done = subprocess.run(
-            command,
-            shell=True,
-            capture_output=True,
-            stdin=subprocess.DEVNULL,
-            timeout=timeout,
-            check=False,
+        done = run_bounded(
+            command, shell=True, timeout=timeout, max_output=KEY_COMMAND_MAX_OUTPUT
         )
-    except subprocess.TimeoutExpired:
+    except RunTimeout:
         limit = f"{timeout:.0f} s"
         raise ConfigError(f"{KEY_COMMAND_SETTING} did not finish within {limit}") from None
     except OSError as exc:
         raise ConfigError(f"{KEY_COMMAND_SETTING} could not run ({exc.strerror})") from None
+    if done.truncated:
+        raise ConfigError(
+            f"{KEY_COMMAND_SETTING} printed more than {KEY_COMMAND_MAX_OUTPUT // 1024} kB; "
+            "it should print only the key"
+        )
     if done.returncode != 0:
         status = done.returncode
         raise ConfigError(f"{KEY_COMMAND_SETTING} failed with exit status {status}") from None
@@ -100,7 +108,10 @@ class ModelRuntime:
         command = self.settings.model.api_key_command
         if command:
             key = await read_key_async(command)
-            self.endpoint = resolve_endpoint(self.settings, self.env, api_key=key)
+            # Checked and registered with the scrubber in the worker thread as well.
+            self.endpoint = await asyncio.to_thread(
+                resolve_endpoint, self.settings, self.env, api_key=key
+            )
             self.url = self.endpoint.url
         api_key = self.endpoint.api_key
         if self.endpoint.bundled:

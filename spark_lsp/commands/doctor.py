@@ -7,13 +7,20 @@ reports what a user needs to fix — never the key.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from spark_lsp import __version__
-from spark_lsp.config import load_settings
+from spark_lsp.config import (
+    DEFAULT_ORIGIN,
+    LoadedSettings,
+    load_settings_traced,
+    machine_keys,
+    settings_to_wire,
+)
 from spark_lsp.engine.messages import CompletionRequest
 from spark_lsp.engine.service import NoEvents, SparkService
 from spark_lsp.engine.store import DocumentStore
@@ -21,6 +28,7 @@ from spark_lsp.engine.tokens import TokenCounter
 from spark_lsp.errors import SparkError
 from spark_lsp.model.session import ModelSession
 from spark_lsp.runtime import ModelRuntime
+from spark_lsp.shared.scrub import scrub
 
 #: The probe document: a tiny Python file, completed at the end of its last line.
 PROBE_FILE = (
@@ -92,6 +100,29 @@ def describe_transport(session: ModelSession) -> str:
     return f"http ({api} over server-sent events, kept-alive connections)"
 
 
+def machine_settings_report(loaded: LoadedSettings) -> list[str]:
+    """Where each machine-scoped setting came from: these run a program or decide where the
+    key goes, so only the environment, ``initializationOptions`` and the user config file may
+    set them (an editor's initializationOptions are not seen by ``doctor``)."""
+    path = loaded.user_config
+    if path is None:
+        state = "none (no $XDG_CONFIG_HOME or $HOME)"
+    else:
+        if str(path) in loaded.origins.values():
+            state = f"{path} (in use)"
+        else:
+            state = f"{path} ({'found, sets nothing' if path.is_file() else 'not found'})"
+    lines = [f"  user config: {state}"]
+    lines.append("  machine-scoped settings (never taken from a workspace):")
+    wire = settings_to_wire(loaded.settings)
+    for key in sorted(machine_keys()):
+        _, group, name = key.split(".")
+        value = json.dumps(wire[group][name])
+        origin = loaded.origins.get(key, DEFAULT_ORIGIN)
+        lines.append(scrub(f"    {key} = {value}  (from {origin})"))
+    return lines
+
+
 def _last(samples: Sequence[float] | None) -> float | None:
     return samples[-1] if samples else None
 
@@ -103,11 +134,18 @@ def _fmt(value: float | None, unit: str) -> str:
 async def run_doctor(out: Callable[[str], None], env: Mapping[str, str] | None = None) -> int:
     """Print the report; 0 when the model answered, 1 (with one line saying why) otherwise."""
     env = dict(os.environ) if env is None else env
-    settings, warnings = load_settings(env=env)
-    runtime = ModelRuntime(settings, env, Path.cwd())
+    loaded = load_settings_traced(env=env)
+    settings = loaded.settings
     out(f"spark-lsp {__version__} doctor")
-    for warning in warnings:
+    for warning in loaded.warnings:
         out(f"  warning:  {warning}")
+    for line in machine_settings_report(loaded):
+        out(line)
+    try:
+        runtime = ModelRuntime(settings, env, Path.cwd())
+    except SparkError as exc:
+        out(f"error: {exc}")
+        return 1
     out(f"  model:    {settings.model.name}")
     command = settings.model.api_key_command
     out(

@@ -27,7 +27,13 @@ from pygls.exceptions import (
 from pygls.lsp.server import LanguageServer
 
 from spark_lsp import __version__
-from spark_lsp.config import Settings, load_settings
+from spark_lsp.config import (
+    LoadedSettings,
+    Settings,
+    ignored_machine_warning,
+    load_settings,
+    load_settings_traced,
+)
 from spark_lsp.engine.store import DocumentStore
 from spark_lsp.engine.tokens import TokenCounter
 from spark_lsp.errors import SparkError
@@ -56,7 +62,11 @@ class SparkServer(LanguageServer):
         self.env: dict[str, str] = dict(os.environ)
         self.exit_code = 0
         self.init_options: Any = None
+        #: The ``workspace/configuration`` answer (or pushed settings): never trusted with a
+        #: machine-scoped key, since a repository can supply it.
         self.client_settings: Any = None
+        #: Machine-scoped keys already warned about (one warning each per session).
+        self.ignored_warned: set[str] = set()
         # Warnings wait for initialize: the settings are merged (and warned about) again there.
         self.settings, _ = load_settings(env=self.env)
         self.counter = TokenCounter()
@@ -65,6 +75,8 @@ class SparkServer(LanguageServer):
         #: Set by ``shutdown`` or the end of serving (close_model_side): nothing starts after.
         self.closing = False
         self.key_retried = False
+        self._start_lock = asyncio.Lock()
+        self._start_generation = 0
         self.indexing = False
         self.tasks: set[asyncio.Task[Any]] = set()
         self.diagnostic_tasks: dict[str, asyncio.Task[Any]] = {}
@@ -184,11 +196,32 @@ class SparkServer(LanguageServer):
 
     def reload_settings(self) -> bool:
         """Re-merge every source; True when the model side must restart."""
-        settings, warnings = load_settings(self.init_options, self.client_settings, env=self.env)
-        return self.apply_settings(settings, warnings)
+        loaded = load_settings_traced(
+            self.init_options, workspace=self.client_settings, env=self.env
+        )
+        return self.apply_settings(loaded.settings, loaded.warnings + self._ignored(loaded))
+
+    def _ignored(self, loaded: LoadedSettings) -> list[str]:
+        """One warning for machine-scoped keys the workspace tried to set, new ones only."""
+        new = [key for key in loaded.ignored if key not in self.ignored_warned]
+        self.ignored_warned.update(new)
+        return [ignored_machine_warning(new, loaded.user_config)] if new else []
 
     async def start_model(self) -> None:
-        """(Re)start the model side for the current settings; failures become status."""
+        """(Re)start the model side for the current settings; failures become status.
+
+        Starts are serialised, and a start asked for while another runs supersedes every
+        request queued before it: a slow ``apiKeyCommand`` with six settings changes behind
+        it ends in one restart for the latest settings, and at most one session lives.
+        """
+        self._start_generation += 1
+        generation = self._start_generation
+        async with self._start_lock:
+            if generation != self._start_generation:
+                return  # a newer request is queued behind this one and will do the work
+            await self._start_model()
+
+    async def _start_model(self) -> None:
         from spark_lsp.runtime import ModelRuntime  # websockets & co. load after initialize
 
         await self.stop_model()
@@ -197,18 +230,28 @@ class SparkServer(LanguageServer):
         self.reporter.model = self.settings.model.name
         try:
             runtime = ModelRuntime(self.settings, self.env, self.store.root)
-            self.runtime = runtime
+        except SparkError as exc:
+            self._start_failed(exc)
+            return
+        self.runtime = runtime
+        try:
             self.reporter.endpoint_kind = runtime.kind
             await runtime.start(self._on_session_status)
+            if self.runtime is not runtime:  # shut down while it started: it must not live on
+                await runtime.close()
+                return
             self.service.session_changed()
         except SparkError as exc:
-            if self.closing:  # stopped by shutdown while starting: nothing went wrong
-                return
-            self.reporter.set_state("error", str(exc))
-            self.reporter.problem("start", f"spark-lsp: {exc}", popup=True)
+            if not self.closing and self.runtime is runtime:  # else stopped while starting
+                self._start_failed(exc)
         finally:
-            self.reporter.endpoint_kind = runtime.kind
-            self.reporter.endpoint_url = runtime.display_url
+            if self.runtime is runtime:
+                self.reporter.endpoint_kind = runtime.kind
+                self.reporter.endpoint_url = runtime.display_url
+
+    def _start_failed(self, exc: SparkError) -> None:
+        self.reporter.set_state("error", str(exc))
+        self.reporter.problem("start", f"spark-lsp: {exc}", popup=True)
 
     def _on_session_status(self, status: SessionStatus) -> None:
         if status.state == "ready":

@@ -85,14 +85,26 @@ def _pieces(secret: str) -> list[str]:
     return cleaned.split()
 
 
-def key_problem(variable: str, value: str) -> str | None:
-    """Why the key in ``variable`` cannot be right (naming the variable, never the value)."""
+#: Longer than any API key or gateway token; a longer "key" is a mistake (a file's content).
+MAX_KEY_CHARS = 8192
+
+
+def key_problem(source: str, value: str) -> str | None:
+    """Why the key from ``source`` (``$OPENAI_API_KEY``, a command's output) cannot be right.
+
+    The one check for keys from every source, naming the source, never the value.
+    """
     value = value.strip()
+    if len(value) > MAX_KEY_CHARS:
+        return (
+            f"{source} is {len(value)} characters long, more than any API key "
+            f"(at most {MAX_KEY_CHARS}); check that it holds only the key"
+        )
     for c in value:
         if unicodedata.category(c) in _INVISIBLE or c.isspace():
             name = unicodedata.name(c, f"U+{ord(c):04X}")
             return (
-                f"${variable} contains a control or invisible character ({name}), most likely a "
+                f"{source} contains a control or invisible character ({name}), most likely a "
                 "copy-paste accident; set it again without it"
             )
     return None

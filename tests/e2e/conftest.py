@@ -185,6 +185,8 @@ async def start_editor(
     # With an HTTP port, the editor is pointed at the HTTP base URL (a self-hosted server).
     endpoint = model.http_url if (model_config or {}).get("http_port") is not None else model.url
     server_env = {**os.environ, "SPARK_LSP_ENDPOINT": endpoint, "OPENAI_API_KEY": TOKEN}
+    # The developer's own ~/.config/spark-lsp/config.json must not steer the tests.
+    server_env["XDG_CONFIG_HOME"] = str(tmp_path.parent / f"{tmp_path.name}-no-user-config")
     server_env.update(env or {})
     server_env = {k: v for k, v in server_env.items() if v != ""}
     config = ClientServerConfig(

@@ -104,7 +104,9 @@ async def test_401_on_upgrade_is_one_error_no_retry_loop_and_a_fixed_key_recover
     tmp_path: Path,
 ) -> None:
     engine = CountingEngine(ScriptedEngine.reply(REPLY, fault=FaultSpec(reject_upgrade=401)).script)
-    editor = await launch(tmp_path, engine, env={"SPARK_GOOD_KEY": TOKEN})
+    config_home = tmp_path / "user-config"
+    env = {"SPARK_GOOD_KEY": TOKEN, "XDG_CONFIG_HOME": str(config_home)}
+    editor = await launch(tmp_path, engine, env=env)
     try:
         await editor.wait_state("error")
         uri = editor.open("calc.py", DOC)
@@ -119,9 +121,13 @@ async def test_401_on_upgrade_is_one_error_no_retry_loop_and_a_fixed_key_recover
         stats = await editor.stats()
         assert stats["status"]["state"] == "error" and "401" in stats["status"]["detail"]
         assert editor.statuses[-1]["state"] == "error"
-        # The user points spark.model.apiKeyEnv at the right variable: the model side restarts.
+        # The user points spark.model.apiKeyEnv at the right variable (a machine-scoped
+        # setting: in their config file, not the workspace's): the model side restarts.
         set_default_reply(engine, REPLY)
-        editor.client.set_configuration({"spark": {"model": {"apiKeyEnv": "SPARK_GOOD_KEY"}}})
+        (config_home / "spark-lsp").mkdir(parents=True)
+        (config_home / "spark-lsp" / "config.json").write_text(
+            '{"spark": {"model": {"apiKeyEnv": "SPARK_GOOD_KEY"}}}'
+        )
         editor.client.workspace_did_change_configuration(
             types.DidChangeConfigurationParams(settings=None)
         )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from spark_lsp import errors
@@ -88,3 +91,20 @@ async def test_doctor_says_the_model_refused_in_its_own_words(endpoint: str, api
     assert code == 1, lines
     assert lines[-1].startswith("error: ") and "refused" in lines[-1], lines
     assert "I can't help with that." in lines[-1]
+
+
+async def test_doctor_says_where_each_machine_scoped_setting_comes_from(tmp_path: Path) -> None:
+    config = tmp_path / "spark-lsp" / "config.json"
+    config.parent.mkdir()
+    config.write_text(json.dumps({"spark": {"model": {"apiKeyCommand": f"echo {TOKEN}"}}}))
+    async with ModelServer(ServerConfig(token=TOKEN), ScriptedEngine.reply("a * b")) as server:
+        url = server.url
+        code, lines = await doctor({"SPARK_LSP_ENDPOINT": url, "XDG_CONFIG_HOME": str(tmp_path)})
+    assert code == 0, lines
+    shown = "\n".join(lines)
+    assert f"user config: {config} (in use)" in shown
+    assert f'spark.model.apiKeyCommand = "(set; hidden)"  (from {config})' in shown
+    assert f"spark.model.endpoint = {json.dumps(url)}  (from $SPARK_LSP_ENDPOINT)" in shown
+    assert 'spark.model.apiKeyEnv = "OPENAI_API_KEY"  (from default)' in shown
+    assert "(from spark.model.apiKeyCommand)" in shown  # the key line names its source
+    assert TOKEN not in shown

@@ -45,6 +45,15 @@ H.run(function()
     'keymaps = false is accepted')
   H.check(vim.lsp.config.spark_lsp.settings.spark.model.name == 'm',
     'settings are passed as settings.spark')
+  H.check(setup_error({ settings = { model = { name = 'm', endpoint = 'wss://h/v1' },
+    ['model.apiKeyCommand'] = 'pass show k' } }) == nil, 'machine-scoped settings are accepted')
+  local sent = vim.lsp.config.spark_lsp
+  H.check(sent.settings.spark.model.endpoint == nil
+    and sent.settings.spark['model.apiKeyCommand'] == nil,
+    'machine-scoped settings stay out of workspace/configuration', sent.settings)
+  H.check(sent.init_options.spark.model.endpoint == 'wss://h/v1'
+    and sent.init_options.spark.model.apiKeyCommand == 'pass show k',
+    'machine-scoped settings are sent as initializationOptions', sent.init_options)
 
   -- :SparkEdit's range: exact characters after a charwise selection (UTF-16 offsets), whole
   -- lines otherwise.

@@ -13,7 +13,7 @@ import {
   TransportKind,
 } from 'vscode-languageclient/node';
 import { ServerCommand, resolveServerCommand } from './serverCommand';
-import { isSparkSection, serverSection } from './settings';
+import { affectsMachineSettings, isSparkSection, machineOptions, serverSection } from './settings';
 import { parseStatus } from './status';
 import { StatusBar } from './statusBar';
 
@@ -58,6 +58,10 @@ export class SparkClient implements vscode.Disposable {
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration('spark.server')) {
           this.log.info('spark.server settings changed: restarting the server');
+          void this.restart();
+        } else if (affectsMachineSettings((section) => event.affectsConfiguration(section))) {
+          // Passed at start-up only (initializationOptions): a restart applies them.
+          this.log.info('a machine-scoped spark setting changed: restarting the server');
           void this.restart();
         }
       }),
@@ -147,8 +151,12 @@ export class SparkClient implements vscode.Disposable {
       synchronize: { configurationSection: 'spark' },
       outputChannel: this.log,
       revealOutputChannelOn: RevealOutputChannelOn.Never, // errors reach the status bar instead
-      // This client shows next-edit proposals (spark.nextEdit.enabled turns them off).
-      initializationOptions: { experimental: { nextEdit: true } },
+      // This client shows next-edit proposals (spark.nextEdit.enabled turns them off); the
+      // machine-scoped settings go here, from the user's settings only (see settings.ts).
+      initializationOptions: {
+        experimental: { nextEdit: true },
+        ...machineOptions((key) => vscode.workspace.getConfiguration('spark').inspect(key)?.globalValue),
+      },
       middleware: {
         workspace: {
           configuration: async (params, token, next) => {

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { serverSection } from '../src/settings';
+import { affectsMachineSettings, machineOptions, serverSection } from '../src/settings';
+import { MACHINE_SETTINGS } from '../src/machineSettings';
 
 // out/test/*.js → the extension folder is two levels up.
 const EXTENSION = path.resolve(__dirname, '..', '..');
@@ -14,9 +15,41 @@ describe('serverSection', () => {
     assert.deepEqual(serverSection(section), { model: { name: 'm' } });
   });
 
+  it('removes the machine-scoped settings, nested or dotted', () => {
+    const section = {
+      model: { name: 'm', endpoint: 'http://evil', apiKeyCommand: 'touch x' },
+      'model.proxy': 'http://p:1',
+      completion: { enabled: true },
+    };
+    assert.deepEqual(serverSection(section), { model: { name: 'm' }, completion: { enabled: true } });
+  });
+
   it('passes through what is not an object', () => {
     assert.equal(serverSection(null), null);
     assert.deepEqual(serverSection([1]), [1]);
+  });
+});
+
+describe('machine-scoped settings', () => {
+  it('are sent as initializationOptions from the user settings only', () => {
+    const user: Record<string, unknown> = { 'model.endpoint': 'wss://h/v1', 'model.apiKeyEnv': 'K' };
+    assert.deepEqual(machineOptions((key) => user[key]), {
+      spark: { model: { endpoint: 'wss://h/v1', apiKeyEnv: 'K' } },
+    });
+    assert.deepEqual(machineOptions(() => undefined), {});
+  });
+
+  it('restart the server when one changes', () => {
+    assert.equal(affectsMachineSettings((s) => s === 'spark.model.apiKeyCommand'), true);
+    assert.equal(affectsMachineSettings((s) => s === 'spark.model.name'), false);
+  });
+
+  it('are exactly the schema entries with scope machine', () => {
+    const schema = read(path.join(EXTENSION, '..', '..', 'spark_lsp', 'settings_schema.json')).properties;
+    const machine = Object.entries(schema)
+      .filter(([, spec]) => (spec as { scope?: string }).scope === 'machine')
+      .map(([key]) => key.replace(/^spark\./, ''));
+    assert.deepEqual([...MACHINE_SETTINGS], machine);
   });
 });
 

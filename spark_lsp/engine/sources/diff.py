@@ -2,9 +2,10 @@
 
 Uncommitted work says what the user is in the middle of. A unified diff would teach the model to
 answer in ``+``/``-`` lines, and those would leak into a suggestion, so hunks are re-rendered as
-"these lines now read" with the new text only, and removals as a count. ``git`` runs in a worker
-thread at most every few seconds, never on the request path; a workspace without git (or
-without commits) simply has no diff.
+"these lines now read" with the new text only, and removals as a count. The changes are read
+(:mod:`.worktree`: git plumbing that runs no program the repository names, plus the files
+themselves) in a worker thread at most every few seconds, never on the request path; a
+workspace without git (or without commits) simply has no diff.
 """
 
 from __future__ import annotations
@@ -12,38 +13,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from spark_lsp.engine.prompts import section_heading
 from spark_lsp.engine.sources import log_failure
 from spark_lsp.engine.sources.index import LANGUAGE_BY_SUFFIX
 from spark_lsp.engine.sources.render import Counter, Packer
+from spark_lsp.engine.sources.worktree import ChangeReader, Hunk
+
+__all__ = ["Hunk", "WorkingTreeDiff", "hunk_text", "parse_diff"]
 
 log = logging.getLogger(__name__)
 
 HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 MAX_HUNK_LINES = 12
-MAX_DIFF_BYTES = 2_000_000
 REFRESH_SECONDS = 5.0
-GIT_TIMEOUT_S = 10.0
-
-
-@dataclass(frozen=True, slots=True)
-class Hunk:
-    """One changed place: the new lines starting at ``first`` (1-based), and removals."""
-
-    path: str
-    first: int
-    new_lines: tuple[str, ...]
-    removed: int
 
 
 def parse_diff(text: str) -> list[Hunk]:
-    """Hunks of a ``git diff --unified=0`` output (deleted files have none).
+    """Hunks of a ``git diff --unified=0`` output (deleted files have none); the reference the
+    tests hold :class:`.worktree.ChangeReader` to.
 
     ``+++``/``---`` are headers only between ``diff --git`` and the first ``@@``: inside a hunk,
     ``+++ x`` is an added line that reads ``++ x``.
@@ -104,6 +95,7 @@ class WorkingTreeDiff:
         self.version = 0
         self._refreshed_at: float | None = None
         self._task: asyncio.Task[None] | None = None
+        self._reader = ChangeReader(root)
 
     @property
     def ready(self) -> bool:
@@ -121,27 +113,12 @@ class WorkingTreeDiff:
         self._task.add_done_callback(log_failure)
 
     async def refresh(self) -> None:
-        """Read the diff in a worker thread (git can take a while on a large repository)."""
-        text = await asyncio.to_thread(self._run_git)
-        hunks = parse_diff(text)
+        """Read the changes in a worker thread (a large repository takes a while)."""
+        hunks = await asyncio.to_thread(self._reader.read)
         if hunks != self.hunks:
             self.hunks = hunks
             self.version += 1
         self._refreshed_at = self._timer()
-
-    def _run_git(self) -> str:
-        command = ["git", "-C", str(self.root), "diff", "--no-color", "--no-ext-diff"]
-        # --relative: paths (and the diff) relative to the workspace, which may be a
-        # subdirectory of the repository.
-        command += ["--unified=0", "--relative", "HEAD", "--"]
-        try:
-            done = subprocess.run(command, capture_output=True, timeout=GIT_TIMEOUT_S, check=False)
-        except (OSError, subprocess.SubprocessError) as exc:
-            log.debug("no working-tree diff: %s", exc)
-            return ""
-        if done.returncode != 0:
-            return ""
-        return done.stdout[:MAX_DIFF_BYTES].decode("utf-8", "replace")
 
     def render(
         self,

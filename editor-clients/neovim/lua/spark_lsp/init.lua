@@ -5,6 +5,7 @@
 --- and adds the few commands that need an editor (status, edit selection, toggles).
 
 local config = require('spark_lsp.config')
+local machine_settings = require('spark_lsp.machine_settings')
 local next_edit = require('spark_lsp.next_edit')
 
 local M = {}
@@ -420,10 +421,39 @@ local function on_attach(client, bufnr)
   end
 end
 
---- initializationOptions: the user's, plus the opt-in to spark-lsp's next-edit extension.
----@param opts spark_lsp.Options
+--- Split the `spark` settings into what the server may read from workspace/configuration and
+--- the machine-scoped part (the endpoint, the key command...: `machine_settings`), which it
+--- takes only from initializationOptions, so that a project's settings cannot redirect the key.
+---@param settings table
+---@return table workspace, table machine
+function M.split_settings(settings)
+  local workspace = vim.deepcopy(settings or {})
+  local machine = {}
+  for _, key in ipairs(machine_settings) do
+    local group, name = key:match('^([^.]+)%.(.+)$')
+    local value = workspace[key]
+    workspace[key] = nil
+    local nested = workspace[group]
+    if type(nested) == 'table' and nested[name] ~= nil then
+      value = nested[name]
+      nested[name] = nil
+    end
+    if value ~= nil then
+      machine[group] = machine[group] or {}
+      machine[group][name] = value
+    end
+  end
+  return workspace, machine
+end
+
+--- initializationOptions: the user's, the machine-scoped settings from `settings`, plus the
+--- opt-in to spark-lsp's next-edit extension.
 function M.init_options(opts)
   local init = vim.deepcopy(opts.init_options or {})
+  local _, machine = M.split_settings(opts.settings)
+  if next(machine) then
+    init.spark = vim.tbl_deep_extend('force', init.spark or {}, machine)
+  end
   if opts.next_edit then
     init.experimental = vim.tbl_extend('force', init.experimental or {}, { nextEdit = true })
   end
@@ -438,12 +468,13 @@ function M.setup(user_opts)
   end
   local opts = config.resolve(user_opts)
   M.options = opts
+  local workspace_settings = M.split_settings(opts.settings)
   vim.lsp.config(opts.name, {
     cmd = opts.cmd,
     cmd_env = opts.cmd_env,
     filetypes = opts.filetypes,
     root_markers = opts.root_markers,
-    settings = { spark = next(opts.settings) and opts.settings or vim.empty_dict() },
+    settings = { spark = next(workspace_settings) and workspace_settings or vim.empty_dict() },
     init_options = M.init_options(opts),
     handlers = { [M.STATUS_METHOD] = on_status, [next_edit.AVAILABLE] = next_edit.on_available },
     commands = { [M.PROMPT_EDIT_COMMAND] = prompt_edit_command },
