@@ -332,8 +332,7 @@ _IgnoreFile = list[IgnoreRule] | str
 
 
 def as_roots(roots: Path | Sequence[Path] | None) -> tuple[Path, ...]:
-    """The workspace folders as resolved paths, innermost first (a nested folder is the root of
-    the files inside it, as git's nested repositories are)."""
+    """The workspace folders as resolved paths, innermost first."""
     if roots is None:
         return ()
     listed = [roots] if isinstance(roots, Path) else list(roots)
@@ -398,21 +397,26 @@ class ExclusionPolicy:
                 self._builtin, candidate.as_posix(), is_dir
             ):
                 return f"{path.name} looks like a secrets file"
-        found = self._relative(path)
-        if found is None:
-            return None
-        root, relative = found
-        if matches(self._setting, relative, is_dir):
-            return "excluded by spark.context.exclude"
-        return self._ignored_by_files(root, relative, is_dir)
-
-    def _relative(self, path: Path) -> tuple[Path, str] | None:
-        """The root holding ``path`` (the innermost) and the path relative to it."""
-        resolved = _resolved(path)
-        for root in self.roots:
-            if resolved.is_relative_to(root):
-                return root, resolved.relative_to(root).as_posix()
+        for root, relative in self._containing(path):
+            if matches(self._setting, relative, is_dir):
+                return "excluded by spark.context.exclude"
+            reason = self._ignored_by_files(root, relative, is_dir)
+            if reason is not None:
+                return reason
         return None
+
+    def _containing(self, path: Path) -> list[tuple[Path, str]]:
+        """Each root holding ``path``, innermost first, with the path relative to it.
+
+        A folder nested in another is judged by both: whatever either's ignore files exclude
+        stays back (excluding too much costs a suggestion; too little, a secret).
+        """
+        resolved = _resolved(path)
+        return [
+            (root, resolved.relative_to(root).as_posix())
+            for root in self.roots
+            if resolved.is_relative_to(root)
+        ]
 
     def _ignored_by_files(self, root: Path, relative: str, is_dir: bool) -> str | None:
         """Apply ``.git/info/exclude``, root ``.sparkignore`` and each ``.gitignore`` down."""

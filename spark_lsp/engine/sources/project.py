@@ -116,6 +116,7 @@ class ProjectContext:
         self._counter: tuple[str, CachedCounter] | None = None
         self._refreshing: dict[str, asyncio.Task[None]] = {}
         self._stable_memo: tuple[tuple[object, ...], tuple[tuple[str, ...], int]] | None = None
+        self._builds = 0
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -126,7 +127,11 @@ class ProjectContext:
         listed = [roots] if isinstance(roots, Path) else list(roots)
         if not listed:
             return
+        self._builds += 1
+        build = self._builds
         resolved = await in_daemon_thread(lambda: [root.resolve() for root in listed])
+        if build != self._builds:  # the folders changed again meanwhile: the later call builds
+            return
         if self.index is not None:
             self.index.stop()
         index = WorkspaceIndex(resolved, self._excluded)
@@ -208,7 +213,8 @@ class ProjectContext:
                     index, current.imported, allowed, count, self._excluded
                 )
             elif name == "diff" and self.diff is not None:
-                text, used = self.diff.render(allowed, count, self._excluded, relative)
+                here = _relative_to(index.path_of(relative), self.diff.root) if relative else None
+                text, used = self.diff.render(allowed, count, self._excluded, here)
             elif name == "map":
                 mentions = Tally(current.mentioned)
                 text, used = repomap.render(
@@ -383,6 +389,11 @@ class ProjectContext:
             task.cancel()
         if self.diff is not None:
             await self.diff.close()
+
+
+def _relative_to(path: Path, root: Path) -> str | None:
+    """``path`` relative to ``root`` (the diff's folder), None outside it."""
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else None
 
 
 async def in_daemon_thread(work: Callable[[], T], name: str = "spark-index") -> T:
