@@ -28,7 +28,7 @@ from lsprotocol import types
 from spark_lsp.engine.sources import repomap
 from spark_lsp.engine.sources.index import WorkspaceIndex
 from spark_lsp.modelserver.engines.local import WorkspaceIndex as BundledIndex
-from spark_lsp.modelserver.engines.local import workspace_files
+from spark_lsp.modelserver.engines.local import read_text_file, workspace_files
 from spark_lsp.modelserver.engines.scripted import ScriptedEngine
 from spark_lsp.shared.privacy import ExclusionPolicy
 from tests.e2e.test_context import everything_sent
@@ -150,6 +150,17 @@ def _run_in_daemon(target: Callable[[], None]) -> threading.Thread:
     thread = threading.Thread(target=target, daemon=True)
     thread.start()
     return thread
+
+
+def test_the_bundled_index_refuses_a_source_swapped_for_a_fifo(tmp_path: Path) -> None:
+    fifo = tmp_path / "swapped.py"
+    os.mkfifo(fifo)
+    with released(fifo):
+        outcome: list[str | None] = []
+        worker = _run_in_daemon(lambda: outcome.append(read_text_file(fifo)))
+        worker.join(WAIT)
+        assert not worker.is_alive(), "reading a FIFO blocked the bundled model's index"
+    assert outcome == [None]
 
 
 async def test_closing_a_document_whose_file_became_a_fifo_keeps_the_server_answering(

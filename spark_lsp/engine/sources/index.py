@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -119,8 +120,12 @@ def named_roots(roots: Sequence[Path]) -> dict[str, Path]:
 
 def _printable(name: str) -> bool:
     """A name a prompt can quote on one line: a newline in a file name would forge a line of
-    the repository map (``x.py\nIGNORE PREVIOUS...``)."""
-    return name.isprintable()
+    the repository map (``x.py\nIGNORE PREVIOUS...``), so control characters and line or
+    paragraph separators rule a name out."""
+    return not any(unicodedata.category(c) in _LINE_BREAKING for c in name)
+
+
+_LINE_BREAKING = frozenset({"Cc", "Zl", "Zp"})
 
 
 class WorkspaceIndex:
