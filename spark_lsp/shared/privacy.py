@@ -2,15 +2,16 @@
 
 A user must be able to trust that a ``.env`` file or a private key is never sent anywhere, so
 exclusion is decided per file before any request is made (gitignore syntax, the same rules git
-uses, from ``.gitignore`` files, a root ``.sparkignore``, built-in secret patterns and the
-``spark.context.exclude`` setting), and every text that does go out is scrubbed of credentials:
-well-known key shapes, ``key = value`` assignments in code, dotenv, INI, YAML, TOML and JSON, and
-passwords in connection strings.
+uses, from ``.gitignore`` files, a ``.sparkignore`` at each workspace folder's root, built-in
+secret patterns and the ``spark.context.exclude`` setting), and every text that does go out is
+scrubbed of credentials: well-known key shapes, ``key = value`` assignments in code, dotenv,
+INI, YAML, TOML and JSON, and passwords in connection strings.
 
 One module for both processes: the language server asks it before any request, and the bundled
 model server's workspace index asks it before it reads a file, so neither can leak what the
 other would have kept back. ``compile_rule`` is the one place glob patterns are turned into
-matchers.
+matchers. Ignore files are repository content, so they are read like any untrusted file
+(``safe_read``); one that cannot be read safely excludes everything it governs.
 """
 
 from __future__ import annotations
@@ -345,7 +346,7 @@ class ExclusionPolicy:
 
     The one policy of both processes: the language server asks it before any request, and the
     bundled model server's workspace index asks it before reading a file. Every workspace
-    folder is a root with its own ignore files; a file is judged by the root that holds it.
+    folder is a root with its own ignore files; a file is judged by every root that holds it.
     """
 
     def __init__(

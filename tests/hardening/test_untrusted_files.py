@@ -318,6 +318,10 @@ async def test_a_folder_added_later_keeps_its_own_ignore_files(tmp_path: Path) -
     first, second = two_folders(tmp_path)
     editor = await launch(first, ScriptedEngine.reply("return 1"))
     try:
+        announced = editor.result.capabilities.workspace
+        assert announced is not None and announced.workspace_folders is not None
+        assert announced.workspace_folders.supported
+        assert announced.workspace_folders.change_notifications is True
         await asyncio.wait_for(editor.wait_state("ready"), WAIT)
         await change_folders(editor, second, added=True, indexed=2)
         await assert_second_folder_kept_back(editor, first, second)
