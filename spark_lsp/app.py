@@ -14,6 +14,7 @@ from spark_lsp.features import (
     lifecycle,
     next_edit,
     stats,
+    workspace_folders,
 )
 from spark_lsp.lsp.server import SparkServer
 
@@ -21,7 +22,16 @@ from spark_lsp.lsp.server import SparkServer
 def create_server() -> SparkServer:
     """Build the server with every feature registered."""
     server = SparkServer()
-    features = (lifecycle, documents, inline_completion, completion, code_actions, stats, next_edit)
+    features = (
+        lifecycle,
+        workspace_folders,
+        documents,
+        inline_completion,
+        completion,
+        code_actions,
+        stats,
+        next_edit,
+    )
     for feature in features:
         feature.register(server)
     return server

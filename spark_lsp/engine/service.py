@@ -438,7 +438,7 @@ class SparkService:
         )
 
     def _policy(self) -> ExclusionPolicy:
-        return ExclusionPolicy(self.store.root, self._settings().context.exclude)
+        return ExclusionPolicy(self.store.roots, self._settings().context.exclude)
 
     def _fixed_delay(self) -> float | None:
         debounce_ms = self._settings().completion.debounce_ms

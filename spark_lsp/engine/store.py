@@ -59,7 +59,16 @@ class DocumentStore:
         self.counter = counter
         self.position_encoding = position_encoding
         self.root: Path | None = None
+        #: Every workspace folder, ``root`` first (empty: ``root`` alone, as one-shot hosts set).
+        self.folders: list[Path] = []
         self._docs: dict[str, OpenDocument] = {}
+
+    @property
+    def roots(self) -> list[Path]:
+        """The workspace folders, each a root with its own ignore files."""
+        if self.folders:
+            return list(self.folders)
+        return [self.root] if self.root is not None else []
 
     def open(self, uri: str, language_id: str, text: str, version: int) -> OpenDocument:
         """Index a newly opened document (re-opening replaces it)."""

@@ -12,7 +12,7 @@ from typing import Any
 from lsprotocol import types
 
 from spark_lsp.lsp.listen import TOKEN_OPTION
-from spark_lsp.lsp.server import SparkServer, workspace_root
+from spark_lsp.lsp.server import SparkServer, workspace_roots
 
 CONFIG_SECTION = "spark"
 
@@ -25,7 +25,7 @@ def register(server: SparkServer) -> None:
         ls.init_options = _without_token(params.initialization_options)
         encoding = ls.workspace.position_encoding
         ls.store.position_encoding = str(getattr(encoding, "value", encoding) or "utf-16")
-        ls.store.root = workspace_root(ls)
+        ls.set_roots(workspace_roots(ls))
         ls.reload_settings()
         # The engine loads once this result is out (the response is written when we return).
         asyncio.get_running_loop().call_soon(ls.warm_up)

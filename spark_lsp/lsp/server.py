@@ -25,6 +25,7 @@ from pygls.exceptions import (
     JsonRpcMethodNotFound,
 )
 from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
 
 from spark_lsp import __version__
 from spark_lsp.config import (
@@ -270,10 +271,25 @@ class SparkServer(LanguageServer):
 
     def start_indexing(self) -> None:
         """Index the workspace in the background (project context), once per session."""
-        if self.indexing or self.store.root is None or not self.settings.context.project:
+        if self.indexing or not self.store.roots or not self.settings.context.project:
             return
         self.indexing = True
-        self.run_task(self.service.project.build(self.store.root), "index-workspace")
+        self.run_task(self.service.project.build(self.store.roots), "index-workspace")
+
+    def set_roots(self, roots: list[Path]) -> None:
+        """Adopt the workspace folders (at ``initialize`` and on every folder change).
+
+        Each folder is a root with its own ignore files: the privacy policy is rebuilt here,
+        before the next message is handled, so a file of a folder just added is judged by its
+        folder's ``.gitignore`` from its first request; a running index is rebuilt to cover
+        the new set.
+        """
+        self.store.folders = list(roots)
+        self.store.root = roots[0] if roots else None
+        if self._service is not None:
+            self._service.settings_changed(model_changed=False)
+        if self.indexing and not self.closing and roots:
+            self.run_task(self.service.project.build(roots), "index-workspace")
 
     async def close_model_side(self) -> None:
         """Stop the model side for good: called by ``shutdown`` and whenever serving ends.
@@ -294,5 +310,18 @@ class SparkServer(LanguageServer):
 
 def workspace_root(server: SparkServer) -> Path | None:
     """The first workspace folder (or root URI) as a path."""
-    root = server.workspace.root_path
-    return Path(root) if root else None
+    roots = workspace_roots(server)
+    return roots[0] if roots else None
+
+
+def workspace_roots(server: SparkServer) -> list[Path]:
+    """Every workspace folder on disk, in the client's order; the root URI when none is given
+    (clients that predate multi-root workspaces)."""
+    roots: list[Path] = []
+    for folder in server.workspace.folders.values():
+        path = to_fs_path(folder.uri) if folder.uri.startswith("file:") else None
+        if path and Path(path) not in roots:
+            roots.append(Path(path))
+    if not roots and server.workspace.root_path:
+        roots.append(Path(server.workspace.root_path))
+    return roots

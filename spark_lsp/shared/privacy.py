@@ -2,23 +2,25 @@
 
 A user must be able to trust that a ``.env`` file or a private key is never sent anywhere, so
 exclusion is decided per file before any request is made (gitignore syntax, the same rules git
-uses, from ``.gitignore`` files, a root ``.sparkignore``, built-in secret patterns and the
-``spark.context.exclude`` setting), and every text that does go out is scrubbed of credentials:
-well-known key shapes, ``key = value`` assignments in code, dotenv, INI, YAML, TOML and JSON, and
-passwords in connection strings.
+uses, from ``.gitignore`` files, a ``.sparkignore`` at each workspace folder's root, built-in
+secret patterns and the ``spark.context.exclude`` setting), and every text that does go out is
+scrubbed of credentials: well-known key shapes, ``key = value`` assignments in code, dotenv,
+INI, YAML, TOML and JSON, and passwords in connection strings.
 
 One module for both processes: the language server asks it before any request, and the bundled
 model server's workspace index asks it before it reads a file, so neither can leak what the
 other would have kept back. ``compile_rule`` is the one place glob patterns are turned into
-matchers.
+matchers. Ignore files are repository content, so they are read like any untrusted file
+(``safe_read``); one that cannot be read safely excludes everything it governs.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -31,6 +33,7 @@ from spark_lsp.shared.ignore_patterns import (
     compile_glob,
     time_budget,
 )
+from spark_lsp.shared.safe_read import UnsafeFile, read_text, with_deadline
 
 log = logging.getLogger(__name__)
 
@@ -322,27 +325,47 @@ def _resolved(path: Path) -> Path:
         return path
 
 
+#: Larger ignore files are not read (git has no limit; 1 MiB is tens of thousands of rules).
+MAX_IGNORE_FILE_BYTES = 1024 * 1024
+#: What an ignore file yields: its rules, or why it could not be read (then every path it
+#: governs is excluded: what it meant to keep back is unknown, so nothing is sent).
+_IgnoreFile = list[IgnoreRule] | str
+
+
+def as_roots(roots: Path | Sequence[Path] | None) -> tuple[Path, ...]:
+    """The workspace folders as resolved paths, innermost first."""
+    if roots is None:
+        return ()
+    listed = [roots] if isinstance(roots, Path) else list(roots)
+    resolved = dict.fromkeys(_resolved(root) for root in listed)
+    return tuple(sorted(resolved, key=lambda root: -len(root.parts)))
+
+
 class ExclusionPolicy:
     """Decides, per file, whether its content may be sent to the model (and why not).
 
     The one policy of both processes: the language server asks it before any request, and the
-    bundled model server's workspace index asks it before reading a file.
+    bundled model server's workspace index asks it before reading a file. Every workspace
+    folder is a root with its own ignore files; a file is judged by every root that holds it.
     """
 
     def __init__(
         self,
-        root: Path | None,
+        roots: Path | Sequence[Path] | None,
         extra_patterns: Iterable[str] = (),
         *,
         recheck_s: float = RECHECK_IGNORE_FILES_S,
         timer: Callable[[], float] = time.monotonic,
         budget_s: float = 0.5,
     ) -> None:
-        self.root = root.resolve() if root is not None else None
+        self.roots = as_roots(roots)
+        first = roots if isinstance(roots, Path) else next(iter(roots or ()), None)
+        #: The first workspace folder (the one ``rootUri`` names), resolved.
+        self.root = _resolved(first) if first is not None else None
         self._budget_s = budget_s
         self._builtin = rules_from(SECRET_FILE_PATTERNS)
         self._setting = rules_from(extra_patterns, "spark.context.exclude")
-        self._ignore_files: dict[Path, tuple[int | None, list[IgnoreRule]]] = {}
+        self._ignore_files: dict[Path, tuple[int | None, _IgnoreFile]] = {}
         self._verdicts: dict[tuple[Path, bool], str | None] = {}
         self._recheck_s = recheck_s
         self._timer = timer
@@ -375,48 +398,72 @@ class ExclusionPolicy:
                 self._builtin, candidate.as_posix(), is_dir
             ):
                 return f"{path.name} looks like a secrets file"
-        relative = self._relative(path)
-        if relative is None:
-            return None
-        if matches(self._setting, relative, is_dir):
-            return "excluded by spark.context.exclude"
-        if self._ignored_by_files(relative, is_dir):
-            return "excluded by .gitignore/.sparkignore"
+        for root, relative in self._containing(path):
+            if matches(self._setting, relative, is_dir):
+                return "excluded by spark.context.exclude"
+            reason = self._ignored_by_files(root, relative, is_dir)
+            if reason is not None:
+                return reason
         return None
 
-    def _relative(self, path: Path) -> str | None:
-        if self.root is None:
-            return None
-        try:
-            return path.resolve().relative_to(self.root).as_posix()
-        except (ValueError, OSError):
-            return None
+    def _containing(self, path: Path) -> list[tuple[Path, str]]:
+        """Each root holding ``path``, innermost first, with the path relative to it.
 
-    def _ignored_by_files(self, relative: str, is_dir: bool) -> bool:
+        A folder nested in another is judged by both: whatever either's ignore files exclude
+        stays back (excluding too much costs a suggestion; too little, a secret).
+        """
+        resolved = _resolved(path)
+        return [
+            (root, resolved.relative_to(root).as_posix())
+            for root in self.roots
+            if resolved.is_relative_to(root)
+        ]
+
+    def _ignored_by_files(self, root: Path, relative: str, is_dir: bool) -> str | None:
         """Apply ``.git/info/exclude``, root ``.sparkignore`` and each ``.gitignore`` down."""
-        assert self.root is not None
         parts = PurePosixPath(relative).parts
         verdict: bool | None = None
-        for ignore_file in (self.root / ".git" / "info" / "exclude", self.root / ".sparkignore"):
-            found = matches(self._rules(ignore_file), relative, is_dir)
-            verdict = found if found is not None else verdict
+        governing = [(root / ".git" / "info" / "exclude", relative)]
+        governing.append((root / ".sparkignore", relative))
         for depth in range(len(parts)):
+            governing.append((root.joinpath(*parts[:depth], ".gitignore"), "/".join(parts[depth:])))
+        for ignore_file, local in governing:
             check_budget()  # a path thousands of levels deep: one ignore-file lookup per level
-            base = self.root.joinpath(*parts[:depth])
-            local = "/".join(parts[depth:])
-            found = matches(self._rules(base / ".gitignore"), local, is_dir)
+            rules = self._rules(ignore_file)
+            if isinstance(rules, str):
+                shown = ignore_file.relative_to(root).as_posix()
+                return f"its ignore file {shown} is {rules}, so it cannot be applied"
+            found = matches(rules, local, is_dir)
             verdict = found if found is not None else verdict
-        return bool(verdict)
+        return "excluded by .gitignore/.sparkignore" if verdict else None
 
-    def _rules(self, ignore_file: Path) -> list[IgnoreRule]:
+    def _rules(self, ignore_file: Path) -> _IgnoreFile:
         if ignore_file not in self._ignore_files:
             stamp = _stamp(ignore_file)
-            try:
-                lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
-            except OSError:
-                lines = []
-            self._ignore_files[ignore_file] = (stamp, rules_from(lines, str(ignore_file)))
+            self._ignore_files[ignore_file] = (stamp, self._read_rules(ignore_file))
         return self._ignore_files[ignore_file][1]
+
+    @staticmethod
+    def _read_rules(ignore_file: Path) -> _IgnoreFile:
+        """The file's rules; [] when it is absent; why not when it cannot be read safely.
+
+        Read on a daemon thread with a deadline: the policy is also asked on the event loop.
+        """
+        if not os.path.lexists(ignore_file):
+            return []
+        try:
+            text = with_deadline(
+                lambda: read_text(ignore_file, max_bytes=MAX_IGNORE_FILE_BYTES), ignore_file
+            )
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        except UnsafeFile as exc:
+            log.warning("ignore file %s not read: %s", ignore_file, exc)
+            return exc.why
+        except OSError as exc:
+            log.warning("ignore file %s not read: %s", ignore_file, exc)
+            return f"unreadable ({exc.strerror or exc})"
+        return rules_from(text.splitlines(), str(ignore_file))
 
     def _reload_if_changed(self) -> None:
         """Forget rules and verdicts when an ignore file was created, edited or deleted."""

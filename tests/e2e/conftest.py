@@ -170,6 +170,7 @@ async def start_editor(
     server_args: tuple[str, ...] = ("--log-level", "WARNING"),
     on_client: Callable[[LanguageClient], None] | None = None,
     prefetch: bool = False,
+    folders: list[Path] | None = None,
 ) -> Editor:
     """A real server process + pytest-lsp client + in-process scripted model server.
 
@@ -177,6 +178,7 @@ async def start_editor(
     ``on_client`` may add client handlers before ``initialize`` (e.g. a slow configuration).
     ``prefetch`` leaves the ready-on-accept prefetch on: most tests count the model calls and
     read the prompts of their own requests, which the prefetch's extra calls would blur.
+    ``folders`` makes a multi-root workspace (``tmp_path`` stays the root URI).
     """
     if not prefetch:
         init_options = {**NO_PREFETCH, **(init_options or {})}
@@ -216,7 +218,11 @@ async def start_editor(
         types.InitializeParams(
             capabilities=capabilities(profile),
             root_uri=tmp_path.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=tmp_path.as_uri(), name="ws")],
+            workspace_folders=[
+                types.WorkspaceFolder(uri=tmp_path.as_uri(), name="ws")
+            ] if folders is None else [
+                types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in folders
+            ],
             initialization_options=init_options,
         )
     )

@@ -46,6 +46,26 @@ def test_builtin_secret_files_are_excluded(tmp_path: Path, name: str) -> None:
     assert policy.reason(tmp_path / "sub" / name) is not None
 
 
+def test_every_root_has_its_own_ignore_files_and_nested_roots_add_up(
+    tmp_path: Path,
+) -> None:
+    outer, other = tmp_path / "outer", tmp_path / "other"
+    inner = outer / "inner"
+    for folder, pattern in ((outer, "*.gen.py\n"), (inner, "draft.py\n"), (other, "secret.py\n")):
+        folder.mkdir(parents=True)
+        (folder / ".sparkignore").write_text(pattern)
+    policy = ExclusionPolicy([outer, other, inner])
+    assert policy.root == outer.resolve()  # the first folder, as the client listed it
+    ignored = "excluded by .gitignore/.sparkignore"
+    assert policy.reason(other / "secret.py") == ignored
+    assert policy.reason(outer / "secret.py") is None  # another folder's rule does not apply
+    assert policy.reason(inner / "draft.py") == ignored
+    assert policy.reason(inner / "x.gen.py") == ignored  # the outer folder's rule holds too
+    assert policy.reason(outer / "draft.py") is None  # the inner one's does not reach out
+    assert policy.reason(outer / "x.gen.py") == ignored
+    assert policy.reason(tmp_path / "elsewhere" / "secret.py") is None  # in no folder
+
+
 def test_ignore_files_and_setting(tmp_path: Path) -> None:
     (tmp_path / ".gitignore").write_text("generated/\n*.tmp\n")
     (tmp_path / ".sparkignore").write_text("private/**\n")

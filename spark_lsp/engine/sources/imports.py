@@ -48,7 +48,7 @@ def render(
     packer = Packer(budget, count)
     shown: set[tuple[str, str]] = set()
     for indexed in index.outlines(imported):
-        if excluded(index.root / indexed.relative) is not None or not indexed.outline.symbols:
+        if excluded(index.path_of(indexed.relative)) is not None or not indexed.outline.symbols:
             continue
         if packer.add(file_summary(indexed)):
             shown.update((indexed.relative, s.name) for s in indexed.outline.symbols)

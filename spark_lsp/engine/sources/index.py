@@ -6,17 +6,28 @@ milliseconds per file, so one background pass outlines the workspace (bounded: f
 size, symbols per file) and later changes cost one file each: a saved or edited open document
 is re-outlined when a query touches it, and a file on disk is re-read when its mtime moved.
 Nothing here ever re-scans the workspace on a keystroke.
+
+Every workspace folder is a root. With one folder, a file's key is its path relative to it;
+with several, each key starts with its folder's name (``api/app.py``), as editors show files of
+a multi-root workspace, so keys stay unique and readable in prompts. Files are read through
+``spark_lsp.shared.safe_read`` (regular files only, size-capped, links only within their
+folder): the workspace is untrusted input, and a FIFO or ``/dev/zero`` must not stall the index.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from spark_lsp.engine.symbols import FileOutline, Symbol, outline
+from spark_lsp.shared.safe_read import read_text
+
+log = logging.getLogger(__name__)
 
 #: File name endings the index reads, with the language id each is parsed as.
 LANGUAGE_BY_SUFFIX: dict[str, str] = {
@@ -92,12 +103,46 @@ class Definition:
 Excluded = Callable[[Path], str | None]
 
 
-class WorkspaceIndex:
-    """Relative path → outline, plus name → definitions, for one workspace root."""
+def named_roots(roots: Sequence[Path]) -> dict[str, Path]:
+    """Key prefix → workspace folder: ``""`` for a lone folder, else each folder's name (a
+    second folder of the same name gets ``name~2``)."""
+    if len(roots) == 1:
+        return {"": roots[0]}
+    named: dict[str, Path] = {}
+    for root in roots:
+        name, n = root.name or "root", 1
+        while name in named:
+            n += 1
+            name = f"{root.name or 'root'}~{n}"
+        named[name] = root
+    return named
 
-    def __init__(self, root: Path, excluded: Excluded, *, max_files: int = MAX_FILES) -> None:
-        self.root = root
+
+def _printable(name: str) -> bool:
+    """A name a prompt can quote on one line: a newline in a file name would forge a line of
+    the repository map (``x.py\nIGNORE PREVIOUS...``), so control characters and line or
+    paragraph separators rule a name out."""
+    return not any(unicodedata.category(c) in _LINE_BREAKING for c in name)
+
+
+_LINE_BREAKING = frozenset({"Cc", "Zl", "Zp"})
+
+
+class WorkspaceIndex:
+    """Key (folder-relative path) → outline, plus name → definitions, for the workspace folders.
+
+    ``roots`` are resolved paths. The build runs in a worker thread and stops between files
+    once :meth:`stop` is called.
+    """
+
+    def __init__(
+        self, roots: Path | Sequence[Path], excluded: Excluded, *, max_files: int = MAX_FILES
+    ) -> None:
+        self.roots = named_roots([roots] if isinstance(roots, Path) else list(roots))
+        #: The first folder (the diff and single-folder callers use it).
+        self.root = next(iter(self.roots.values()))
         self._excluded = excluded
+        self._stop = threading.Event()
         self._max_files = max_files
         self._lock = threading.Lock()
         self._files: dict[str, IndexedFile] = {}
@@ -110,9 +155,14 @@ class WorkspaceIndex:
     # -- building --------------------------------------------------------------------------
 
     def build(self) -> int:
-        """Outline every source file under the root (run in a worker thread); returns the count."""
+        """Outline every source file under the roots (run in a worker thread); returns the count.
+
+        Checks the stop flag between files: shutdown never waits for a whole build.
+        """
         count = 0
         for relative, language_id in self._walk():
+            if self._stop.is_set():
+                break
             if count >= self._max_files:
                 self.truncated = True
                 break
@@ -121,38 +171,63 @@ class WorkspaceIndex:
         self.ready = True
         return count
 
+    def stop(self) -> None:
+        """Make a running build end at its next file."""
+        self._stop.set()
+
     def _walk(self) -> Iterator[tuple[str, str]]:
-        stack = [self.root]
-        while stack:
-            directory = stack.pop()
-            try:
-                entries = sorted(os.scandir(directory), key=lambda e: e.name)
-            except OSError:
-                continue
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    if entry.name not in SKIPPED_DIRECTORIES and not entry.name.startswith("."):
-                        stack.append(Path(entry.path))
-                    continue
-                language_id = LANGUAGE_BY_SUFFIX.get(Path(entry.name).suffix)
-                if language_id is not None and entry.is_file(follow_symlinks=False):
-                    yield Path(entry.path).relative_to(self.root).as_posix(), language_id
+        others = set(self.roots.values())
+        for prefix, root in self.roots.items():
+            for path, language_id in _sources(root, others - {root}):
+                yield self._key(prefix, path.relative_to(root).as_posix()), language_id
+
+    @staticmethod
+    def _key(prefix: str, relative: str) -> str:
+        return f"{prefix}/{relative}" if prefix else relative
+
+    def path_of(self, relative: str) -> Path:
+        """The file a key names."""
+        return self._locate(relative)[0]
+
+    def _locate(self, relative: str) -> tuple[Path, Path]:
+        """(the file a key names, the folder it belongs to)."""
+        if "" in self.roots:
+            return self.root / relative, self.root
+        prefix, _, rest = relative.partition("/")
+        root = self.roots.get(prefix)
+        if root is None:  # not a key of ours: read as the first folder's
+            return self.root / relative, self.root
+        return root / rest, root
+
+    def relative_of(self, path: Path) -> str | None:
+        """The key of a file (links resolved), or None when it is in no workspace folder."""
+        try:
+            resolved = path.resolve()
+        except (OSError, RuntimeError):  # a link loop: in no folder
+            return None
+        inside = [(p, r) for p, r in self.roots.items() if resolved.is_relative_to(r)]
+        if not inside:
+            return None
+        prefix, root = max(inside, key=lambda item: len(item[1].parts))  # the innermost
+        return self._key(prefix, resolved.relative_to(root).as_posix())
 
     def refresh(
         self, relative: str, language_id: str | None = None, text: str | None = None
     ) -> bool:
         """Re-outline one file (from ``text`` when given, else from disk if its mtime moved).
 
-        Excluded files are dropped, never read. Returns whether the file is in the index.
+        Excluded files are dropped, never read; a file that is not a small regular file in its
+        folder (a FIFO, a device, a link out) is dropped with a log line. Returns whether the
+        file is in the index.
         """
-        path = self.root / relative
+        path, root = self._locate(relative)
         language_id = language_id or LANGUAGE_BY_SUFFIX.get(PurePosixPath(relative).suffix)
         if language_id is None or self._excluded(path) is not None:
             self.remove(relative)
             return False
         try:
             stat = path.stat()
-        except OSError:
+        except (OSError, RuntimeError):
             stat = None
         if text is None:
             if stat is None or stat.st_size > MAX_FILE_BYTES:
@@ -162,8 +237,12 @@ class WorkspaceIndex:
             if known is not None and known.mtime_ns == stat.st_mtime_ns:
                 return True
             try:
-                text = path.read_text(encoding="utf-8", errors="replace")
-            except OSError:
+                text = read_text(path, max_bytes=MAX_FILE_BYTES, inside=root)
+            except FileNotFoundError:
+                self.remove(relative)
+                return False
+            except OSError as exc:
+                log.info("not indexed: %s", exc)
                 self.remove(relative)
                 return False
         mtime = stat.st_mtime_ns if stat is not None else -1
@@ -256,6 +335,31 @@ class WorkspaceIndex:
     def outlines(self, relatives: Iterable[str]) -> list[IndexedFile]:
         """The indexed files among ``relatives``, in order."""
         return [f for r in relatives if (f := self._files.get(r)) is not None]
+
+
+def _sources(root: Path, skipped: set[Path]) -> Iterator[tuple[Path, str]]:
+    """Source files under ``root``, by name; links, hidden and dependency directories, other
+    workspace folders nested inside and names that cannot be quoted on one line are skipped."""
+    stack = [root]
+    while stack:
+        directory = stack.pop()
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if not _printable(entry.name):
+                log.info("not indexed: %r (a control character in its name)", entry.path)
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                child = Path(entry.path)
+                if entry.name not in SKIPPED_DIRECTORIES and not entry.name.startswith("."):
+                    if child not in skipped:
+                        stack.append(child)
+                continue
+            language_id = LANGUAGE_BY_SUFFIX.get(Path(entry.name).suffix)
+            if language_id is not None and entry.is_file(follow_symlinks=False):
+                yield Path(entry.path), language_id
 
 
 _SCRIPT_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts")

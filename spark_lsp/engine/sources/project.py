@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import threading
 import time
 from collections import Counter as Tally
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from spark_lsp.engine.sources import definitions, imports, log_failure, repomap
 from spark_lsp.engine.sources.diff import WorkingTreeDiff
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from spark_lsp.engine.sources.render import Counter
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 #: An edited open document is re-outlined at most this often (typing must stay cheap).
@@ -114,28 +116,56 @@ class ProjectContext:
         self._counter: tuple[str, CachedCounter] | None = None
         self._refreshing: dict[str, asyncio.Task[None]] = {}
         self._stable_memo: tuple[tuple[object, ...], tuple[tuple[str, ...], int]] | None = None
+        self._builds = 0
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    async def build(self, root: Path) -> None:
-        """Index the workspace in a worker thread, then read the diff (the server owns the task)."""
-        resolved = await asyncio.to_thread(root.resolve)
+    async def build(self, roots: Path | Sequence[Path]) -> None:
+        """Index the workspace folders in a worker thread, then read the first one's diff (the
+        server owns the task). Called again when the folders change: the old index stops and a
+        new one covers the new set."""
+        listed = [roots] if isinstance(roots, Path) else list(roots)
+        if not listed:
+            return
+        self._builds += 1
+        build = self._builds
+        resolved = await in_daemon_thread(lambda: [root.resolve() for root in listed])
+        if build != self._builds:  # the folders changed again meanwhile: the later call builds
+            return
+        if self.index is not None:
+            self.index.stop()
         index = WorkspaceIndex(resolved, self._excluded)
-        self.index, self.diff = index, WorkingTreeDiff(resolved, self._timer)
+        self.index = index
+        self._relatives.clear()
+        self._current.clear()
+        self._indexed_versions.clear()
+        self._stable_memo = None
+        if self.diff is None or self.diff.root != resolved[0]:
+            if self.diff is not None:
+                await self.diff.close()
+            self.diff = WorkingTreeDiff(resolved[0], self._timer)
         began = time.perf_counter()
-        count = await asyncio.to_thread(index.build)
+        count = await in_daemon_thread(index.build)
+        if index is not self.index:  # replaced while it was built
+            return
         self.stats.build_ms = (time.perf_counter() - began) * 1000
         self.stats.indexed_files = count
         log.info("indexed %d files in %.0f ms", count, self.stats.build_ms)
         await self.diff.refresh()
 
     def note_closed(self, uri: str) -> None:
-        """A closed document's disk text is the truth again (unsaved edits are gone)."""
+        """A closed document's disk text is the truth again (unsaved edits are gone).
+
+        Re-read in a worker thread: the event loop never waits on a file from the workspace.
+        """
         self._current.pop(uri, None)
         self._indexed_versions.pop(uri, None)
         relative = self._relative(uri)
-        if self.index is not None and relative is not None:
-            self.index.refresh(relative)
+        index = self.index
+        if index is not None and relative is not None:
+            threading.Thread(
+                target=index.refresh, args=(relative,), name="spark-reindex", daemon=True
+            ).start()
 
     # -- the two parts -----------------------------------------------------------------------
 
@@ -183,7 +213,8 @@ class ProjectContext:
                     index, current.imported, allowed, count, self._excluded
                 )
             elif name == "diff" and self.diff is not None:
-                text, used = self.diff.render(allowed, count, self._excluded, relative)
+                here = _relative_to(index.path_of(relative), self.diff.root) if relative else None
+                text, used = self.diff.render(allowed, count, self._excluded, here)
             elif name == "map":
                 mentions = Tally(current.mentioned)
                 text, used = repomap.render(
@@ -243,7 +274,7 @@ class ProjectContext:
         defined_here = {s.name for s in current.outline.top_level()}
         found = definitions.resolve(index, near, current.imported, defined_here, relative)
         found = [
-            (n, [d for d in ds if self._excluded(index.root / d.file.relative) is None])
+            (n, [d for d in ds if self._excluded(index.path_of(d.file.relative)) is None])
             for n, ds in found
         ]
         result = definitions.render(found, budget, count)
@@ -321,18 +352,14 @@ class ProjectContext:
             self._indexed_versions[doc.uri] = (doc.index.version, now)
 
     def _relative(self, uri: str) -> str | None:
-        """The workspace-relative path of a ``file:`` URI (remembered: it costs system calls)."""
+        """The index key of a ``file:`` URI (remembered: it costs system calls)."""
         if self.index is None:
             return None
         if uri not in self._relatives:
             if len(self._relatives) > 4096:
                 self._relatives.clear()
             path = uri_to_path(uri)
-            try:
-                relative = path.resolve().relative_to(self.index.root).as_posix() if path else None
-            except (ValueError, OSError):
-                relative = None
-            self._relatives[uri] = relative
+            self._relatives[uri] = self.index.relative_of(path) if path else None
         return self._relatives[uri]
 
     def _excluded_uri(self, uri: str) -> str | None:
@@ -356,7 +383,46 @@ class ProjectContext:
 
     async def close(self) -> None:
         """Stop background work."""
+        if self.index is not None:
+            self.index.stop()
         for task in list(self._refreshing.values()):
             task.cancel()
         if self.diff is not None:
             await self.diff.close()
+
+
+def _relative_to(path: Path, root: Path) -> str | None:
+    """``path`` relative to ``root`` (the diff's folder), None outside it."""
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else None
+
+
+async def in_daemon_thread(work: Callable[[], T], name: str = "spark-index") -> T:
+    """``work()`` on a daemon thread of its own, awaited.
+
+    Not ``asyncio.to_thread``: the loop's shutdown joins the default executor, so one read
+    stuck there (a FIFO swapped in while indexing) kept the process alive after ``exit``. A
+    daemon thread never holds up exit.
+    """
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if done.done():
+            return
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            outcome: tuple[T | None, BaseException | None] = (work(), None)
+        except BaseException as exc:  # handed to the awaiting task
+            outcome = (None, exc)
+        try:
+            loop.call_soon_threadsafe(settle, *outcome)
+        except RuntimeError:  # the loop is gone: nobody waits any more
+            pass
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return await done

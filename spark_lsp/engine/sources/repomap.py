@@ -76,7 +76,7 @@ def render(
     packer = Packer(budget, count)
     misses = 0
     for _, indexed in rank_files(index, mentions, imported, current):
-        if excluded(index.root / indexed.relative) is not None:
+        if excluded(index.path_of(indexed.relative)) is not None:
             continue
         if not packer.add(entry(indexed, mentions)):
             misses += 1

@@ -11,6 +11,7 @@ model. Deterministic, so tests can state exactly what it answers.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import sys
@@ -30,6 +31,9 @@ from spark_lsp.modelserver.engines.base import (
 )
 from spark_lsp.shared.privacy import ExclusionPolicy, redact_secrets
 from spark_lsp.shared.prompt_format import CURSOR, TASK_EDIT, TASK_NEXT_EDIT
+from spark_lsp.shared.safe_read import read_bytes
+
+log = logging.getLogger(__name__)
 
 #: Identifiers, numbers, a newline with the next line's indentation, blank runs, one character.
 _TOKEN = re.compile(r"[^\W\d]\w*|\d+|\n[ \t]*|[ \t]+|.", re.DOTALL)
@@ -350,7 +354,7 @@ def workspace_files(root: Path, policy: ExclusionPolicy | None = None) -> Iterat
     The language server's policy, applied here too: what is gitignored, ``.sparkignore``d,
     excluded by the settings or looks like a secrets file (``.env``, ``id_ed25519``,
     ``credentials.json``) is never read, so its text can never come back as a suggestion.
-    Never leaves ``root`` (symlinks resolved).
+    Never leaves ``root`` (symlinks resolved); a link loop is skipped with a log line.
     """
     base = root.resolve()
     policy = policy if policy is not None else ExclusionPolicy(base)
@@ -364,17 +368,22 @@ def workspace_files(root: Path, policy: ExclusionPolicy | None = None) -> Iterat
             and policy.reason(here / d, is_dir=True) is None
         )
         for name in sorted(filenames):
-            path = (here / name).resolve()
+            try:
+                path = (here / name).resolve(strict=True)
+            except (OSError, RuntimeError) as exc:  # a link loop or a dangling link
+                log.info("workspace index: skipped %s (%s)", here / name, exc)
+                continue
             if path.is_relative_to(base) and path.is_file() and policy.reason(here / name) is None:
                 yield path
 
 
-def read_text_file(path: Path) -> str | None:
-    """The file's text if it is small, UTF-8 and not binary; None otherwise."""
+def read_text_file(path: Path, inside: Path | None = None) -> str | None:
+    """The file's text if it is a small regular file, UTF-8 and not binary; None otherwise.
+
+    Read through ``safe_read`` (a FIFO or device swapped in is refused, never waited on).
+    """
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            return None
-        data = path.read_bytes()
+        data = read_bytes(path, max_bytes=MAX_FILE_BYTES, inside=inside)
     except OSError:
         return None
     if b"\0" in data[:8192]:
@@ -417,8 +426,9 @@ class WorkspaceIndex:
         """Index files until done, stopped, or the byte budget is spent."""
         total = 0
         try:
-            for path in workspace_files(self.root, self.policy):
-                text = read_text_file(path)
+            base = self.root.resolve()
+            for path in workspace_files(base, self.policy):
+                text = read_text_file(path, base)
                 if self._stop.is_set() or (text and total + len(text) > self._max_total):
                     break
                 if text:
