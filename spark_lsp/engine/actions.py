@@ -23,6 +23,7 @@ from spark_lsp.engine.messages import (
     ActionSpec,
     DiagnosticInfo,
     OfferedAction,
+    Selection,
     StaleEdit,
 )
 from spark_lsp.engine.prompts import EDIT_INSTRUCTIONS, Prompt, file_heading
@@ -31,10 +32,11 @@ from spark_lsp.model.protocol import CreateRequest
 from spark_lsp.shared.privacy import redact_secrets
 
 if TYPE_CHECKING:
-    from spark_lsp.model.session import ModelSession
+    from spark_lsp.engine.breaker import ModelCalls
 
 REGEX_HINT = re.compile(r"\b(regex|regexp|regular expression|pattern|matches?)\b", re.IGNORECASE)
 COMMENT_OR_STRING = re.compile(r"^\s*(#|//|/\*|\*|--|;)|[\"'`]")
+WORD = re.compile(r"\w+")
 MAX_SYNTAX_CHECK_CHARS = 400_000
 TASKS: dict[str, str] = {
     "fix": "Fix this problem{source}: {message}",
@@ -107,7 +109,7 @@ def custom_offers(
 ) -> list[OfferedAction]:
     """The user's own actions (``spark.actions.custom``) that apply here, listed like the
     built-in ones: no model call; the templates filled in but for ``{selection}``."""
-    has_selection = selection[:2] != selection[2:]
+    has_selection = is_real_selection(doc, selection)
     diagnostic = diagnostics[0].message if diagnostics else ""
     return [
         OfferedAction(
@@ -129,9 +131,9 @@ def custom_offers(
 def _selection_actions(
     doc: DocumentIndex, uri: str, selection: tuple[int, int, int, int]
 ) -> list[OfferedAction]:
-    start_line, start_char, end_line, end_char = selection
+    start_line = selection[0]
     version = doc.version
-    if (start_line, start_char) != (end_line, end_char):
+    if is_real_selection(doc, selection):
         titles = [
             ("edit", "Spark: Edit selection…"),
             ("docstring", "Spark: Add docstring/comments"),
@@ -145,6 +147,23 @@ def _selection_actions(
         spec = ActionSpec("regex", uri, version, start_line, 0, start_line, 0)
         return [OfferedAction("Spark: Write regex", "refactor.rewrite", spec)]
     return []
+
+
+def is_real_selection(doc: DocumentIndex, selection: Selection) -> bool:
+    """Whether the range is something the user selected: wider than the word under it.
+
+    With nothing selected, Eglot sends the symbol at point as the range, VS Code and Neovim
+    an empty one: neither should bring the selection actions to every line.
+    """
+    start_line, start_char, end_line, end_char = selection
+    if (start_line, start_char) == (end_line, end_char):
+        return False
+    if start_line != end_line or start_line >= doc.line_count:
+        return True
+    start, end = doc.to_column(start_line, start_char), doc.to_column(end_line, end_char)
+    return not any(
+        word.start() <= start and end <= word.end() for word in WORD.finditer(doc.line(start_line))
+    )
 
 
 def looks_like_regex_request(line: str) -> bool:
@@ -298,7 +317,7 @@ class ActionEngine:
 
     def __init__(
         self,
-        session: Callable[[], ModelSession | None],
+        session: Callable[[], ModelCalls | None],
         model: Callable[[], str],
         budget: Callable[[], int],
         *,

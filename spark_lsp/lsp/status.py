@@ -62,6 +62,7 @@ class StatusReporter:
         self.endpoint_kind = ""
         self.endpoint_url = ""
         self.latency_ms: float | None = None
+        self._paused = False
 
     # Everything this class sends goes to a person: scrubbed once, here.
 
@@ -111,6 +112,19 @@ class StatusReporter:
     def notice(self, message: str) -> None:
         """A log message for the user (the service says it once, not per keystroke)."""
         self.problem("notice", message, popup=False)
+
+    def paused(self, detail: str | None) -> None:
+        """The engine's circuit breaker paused model calls (``detail``) or resumed them (None):
+        the status says so, the log once; the refused calls in between say nothing."""
+        if detail is None:
+            if self._paused:
+                self._paused = False
+                if self.state == "offline":
+                    self.set_state("ready", None)
+            return
+        self._paused = True
+        self.set_state("offline", detail)
+        self.problem("paused", f"spark-lsp: {detail}", popup=False)
 
     def excluded(self, reason: str | None) -> None:
         """Say in the status why the current document is not sent (or clear that note)."""
