@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from spark_lsp.engine.context import MODEL_CONTEXT_TOKENS, hard_cap
-from spark_lsp.engine.custom_actions import CustomAction, fill_selection
+from spark_lsp.engine.custom_actions import CustomAction, custom_task
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.edits import OffsetEdit, reply_edits
 from spark_lsp.engine.messages import (
@@ -50,6 +50,8 @@ TASKS: dict[str, str] = {
 }
 #: A diagnostic message or an instruction longer than this is cut (with a note).
 TASK_TOKENS = 2048
+#: A custom action's whole task (template, diagnostic and selection filled in) at most.
+CUSTOM_TASK_TOKENS = 3 * TASK_TOKENS
 #: The most an edit may write back; the prompt's cap leaves room for it.
 MAX_EDIT_OUTPUT_TOKENS = 4096
 
@@ -108,7 +110,8 @@ def custom_offers(
     custom: Sequence[CustomAction],
 ) -> list[OfferedAction]:
     """The user's own actions (``spark.actions.custom``) that apply here, listed like the
-    built-in ones: no model call; the templates filled in but for ``{selection}``."""
+    built-in ones: no model call; each carries its key and the diagnostic, not its template
+    (looked up and filled in when it is resolved)."""
     has_selection = is_real_selection(doc, selection)
     diagnostic = diagnostics[0].message if diagnostics else ""
     return [
@@ -116,11 +119,7 @@ def custom_offers(
             f"Spark: {action.title}",
             action.kind,
             ActionSpec(
-                "custom",
-                uri,
-                doc.version,
-                *selection,
-                instruction=action.task(language_id, diagnostic),
+                "custom", uri, doc.version, *selection, message=diagnostic, custom=action.key
             ),
         )
         for action in custom
@@ -257,13 +256,19 @@ def edit_prompt(
     largest edit reply plus ``reasoning_tokens``, since reasoning is billed to the same budget.
     """
     counter = doc.counter
-    task = TASKS[spec.kind].format(
-        message=_truncated(spec.message, TASK_TOKENS, counter.count),
-        instruction=_truncated(spec.instruction, TASK_TOKENS, counter.count),
-        source=f" reported by {spec.source[:200]}" if spec.source else "",
-    )
-    if spec.kind == "custom":  # the code once more in the task: bounded like the task
-        task = fill_selection(task, _truncated(region.text, TASK_TOKENS, counter.count))
+
+    def bound(text: str) -> str:
+        return _truncated(text, TASK_TOKENS, counter.count)
+
+    if spec.kind == "custom":  # the template (in ``instruction``), filled in one pass
+        filled = custom_task(spec.instruction, language_id, spec.message, region.text, bound)
+        task = _truncated(filled, CUSTOM_TASK_TOKENS, counter.count)
+    else:
+        task = TASKS[spec.kind].format(
+            message=bound(spec.message),
+            instruction=bound(spec.instruction),
+            source=f" reported by {spec.source[:200]}" if spec.source else "",
+        )
     if redact_secrets(region.text) != region.text:
         raise ConfigError(
             "the code to edit contains what looks like a secret (a key, token or password); "
@@ -275,13 +280,20 @@ def edit_prompt(
     fixed = sum(map(counter.count, (EDIT_INSTRUCTIONS, heading, *framing))) + region_tokens
     room = hard_cap(MODEL_CONTEXT_TOKENS, MAX_EDIT_OUTPUT_TOKENS + reasoning_tokens) - fixed
     if room < 0:
-        raise ConfigError(
-            f"the code to edit is too large for the model ({region_tokens} tokens; the limit is "
-            f"about {room + region_tokens}); select less"
-        )
+        raise ConfigError(_too_large(region_tokens, room + region_tokens))
     before, after = map(redact_secrets, _context_lines(doc, region, min(budget, room)))
     volatile = heading + framing[0] + before + framing[1] + region.text + framing[2] + after
     return Prompt(EDIT_INSTRUCTIONS, (), volatile)
+
+
+def _too_large(region_tokens: int, limit: int) -> str:
+    """Why an edit prompt does not fit; the limit is for the region, never shown below 1."""
+    if limit < 1:
+        return "the action's task and file name alone fill the model's context; shorten them"
+    return (
+        f"the code to edit is too large for the model ({region_tokens} tokens; the limit is "
+        f"about {limit}); select less"
+    )
 
 
 def _truncated(text: str, max_tokens: int, count: Callable[[str], int]) -> str:

@@ -16,6 +16,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
 from spark_lsp.config import Settings, language_enabled
@@ -129,7 +130,7 @@ class SparkService:
         self._events: ServiceEvents = events if events is not None else NoEvents()
         self.completions_on = True
         self.policy = self._policy()
-        self.custom_actions: list[CustomAction] = custom_actions(settings().actions.custom)
+        self.custom_actions: list[CustomAction] = self._custom_actions()
         #: Every model call passes the breaker: a failing endpoint is left alone for a while.
         self.breaker = CircuitBreaker(lambda detail: self._events.paused(detail))
         calls = guarded(session, self.breaker)
@@ -172,7 +173,7 @@ class SparkService:
     def settings_changed(self, *, model_changed: bool) -> None:
         """Adopt new settings: a fresh privacy policy; a new model invalidates cached text."""
         self.policy = self._policy()
-        self.custom_actions = custom_actions(self._settings().actions.custom)
+        self.custom_actions = self._custom_actions()
         self.pipeline.delay.fixed = self._fixed_delay()
         if model_changed:
             self.pipeline.cache.clear()
@@ -347,6 +348,8 @@ class SparkService:
 
     async def _resolve(self, spec: ActionSpec) -> EditResult:
         doc = self._editable(spec.uri)
+        if spec.kind == "custom":
+            spec = self._with_template(spec)
         if spec.start_line >= doc.index.line_count or spec.end_line < spec.start_line:
             raise Refused("the action's range is outside the document")
         if spec.uri in self._editing:
@@ -365,6 +368,13 @@ class SparkService:
             computed.version,
             tuple(_line_edit(doc, e.start, e.end, e.text) for e in computed.edits),
         )
+
+    def _with_template(self, spec: ActionSpec) -> ActionSpec:
+        """A listed custom action with its template (the listing carries only its key)."""
+        for action in self.custom_actions:
+            if action.key == spec.custom:
+                return replace(spec, instruction=action.instruction)
+        raise Refused("this custom action is no longer in spark.actions.custom; list them again")
 
     def _editable(self, uri: str) -> OpenDocument:
         doc = self.store.get(uri)
@@ -477,6 +487,13 @@ class SparkService:
             project=settings.context.project,
             project_tokens=settings.context.project_tokens,
         )
+
+    def _custom_actions(self) -> list[CustomAction]:
+        """The configured custom actions, capped; what was left out is said once, here."""
+        actions, warnings = custom_actions(self._settings().actions.custom)
+        for warning in warnings:
+            self._events.notice(f"spark-lsp settings: {warning}")
+        return actions
 
     def _policy(self) -> ExclusionPolicy:
         return ExclusionPolicy(self.store.root, self._settings().context.exclude)
