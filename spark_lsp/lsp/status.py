@@ -94,8 +94,10 @@ class StatusReporter:
         self._notify(STATUS_METHOD, self.payload())
 
     def on_session(self, state: str, detail: str | None) -> None:
-        """Mirror the model session's state; a lost connection is said once."""
-        self.set_state(STATE_NAMES[state], detail)
+        """Mirror the model session's state; a lost connection is said once. A reconnect
+        does not hide a pause of the breaker (calls stay paused until a trial succeeds)."""
+        if not (self._paused and state == "ready"):
+            self.set_state(STATE_NAMES[state], detail)
         if state in ("offline", "auth_failed") and detail:
             kind = "auth" if state == "auth_failed" else "offline"
             self.problem(kind, _session_message(state, detail), popup=True)

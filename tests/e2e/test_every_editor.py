@@ -111,6 +111,23 @@ async def test_a_dropping_endpoint_trips_the_breaker_and_is_said_once(tmp_path: 
         await stop_editor(editor)
 
 
+async def test_completions_stop_calling_a_dropping_endpoint(tmp_path: Path) -> None:
+    editor = await start_editor(tmp_path, ScriptedEngine.reply("x", fault=DROPPED),
+                                init_options={"completion": {"debounceMs": 0,
+                                                             "prefetchOnAccept": False}})
+    try:
+        await editor.wait_state("ready")
+        uri = editor.open("ops.py", "def sub(a, b):\n    return \n")
+        for _ in range(15):
+            assert await editor.inline(uri, 1, 11, invoked=True) == []
+        assert editor.model_calls() <= 6, editor.model_calls()
+        said = [m.message for m in editor.client.log_messages if "paused" in m.message]
+        assert len(said) == 1, said
+        assert (await editor.stats())["status"]["state"] in ("offline", "error")
+    finally:
+        await stop_editor(editor)
+
+
 # -- 3. actions that need a client command, and selections ---------------------------------------
 
 
