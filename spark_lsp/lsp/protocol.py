@@ -56,12 +56,10 @@ class SparkProtocol(LanguageServerProtocol):
         except JsonRpcInvalidParams as exc:
             msg_id, method = data.get("id"), data.get("method")
             if isinstance(msg_id, int | str) and isinstance(method, str):
-                self._send_response(
+                self._send_error(
                     msg_id,
-                    error=types.ResponseError(
-                        code=JsonRpcInvalidParams.CODE,
-                        message=f"invalid params for {method}: {describe_invalid(exc)}",
-                    ),
+                    JsonRpcInvalidParams.CODE,
+                    f"invalid params for {method}: {describe_invalid(exc)}",
                 )
             raise
 
@@ -109,6 +107,9 @@ class SparkProtocol(LanguageServerProtocol):
             return {**data, "params": None}
         return data
 
+    def _send_error(self, msg_id: Any, code: int, message: str) -> None:
+        self._send_response(msg_id, error=types.ResponseError(code=code, message=message))
+
     def send_parse_error(self, detail: str) -> None:
         """Answer a body that is not JSON (the spec's ParseError, with a null id)."""
         self._send_response(
@@ -126,21 +127,15 @@ class SparkProtocol(LanguageServerProtocol):
             self._initialize_seen = True
         elif not self._initialize_seen and method not in (None, types.EXIT):
             if msg_id is not None:
-                self._send_response(
+                self._send_error(
                     msg_id,
-                    error=types.ResponseError(
-                        code=JsonRpcServerNotInitialized.CODE,
-                        message=f"{method}: the server is not initialized yet",
-                    ),
+                    JsonRpcServerNotInitialized.CODE,
+                    f"{method}: the server is not initialized yet",
                 )
             return
         if self._shutdown and method not in (None, types.EXIT) and msg_id is not None:
-            self._send_response(
-                msg_id,
-                error=types.ResponseError(
-                    code=JsonRpcInvalidRequest.CODE,
-                    message=f"{method}: the server is shutting down",
-                ),
+            self._send_error(
+                msg_id, JsonRpcInvalidRequest.CODE, f"{method}: the server is shutting down"
             )
             return
         super().handle_message(message)

@@ -125,17 +125,21 @@ async def test_selection_rewrites_keep_unchanged_lines(editor: Editor) -> None:
     assert edits[0].range.start == edits[0].range.end == types.Position(line=4, character=0)
 
 
-async def test_edit_by_instruction_applies_through_the_editor(editor: Editor) -> None:
-    uri = editor.open("geo.py", BROKEN)
+async def edit_by_instruction(editor: Editor, uri: str) -> object:
+    """Run ``spark.editSelection`` on lines 3-4 of BROKEN; its result."""
     argument = {
         "uri": uri,
         "range": {"start": {"line": 3, "character": 0}, "end": {"line": 5, "character": 0}},
         "instruction": "make the name uppercase",
     }
-    done = await editor.client.workspace_execute_command_async(
+    return await editor.client.workspace_execute_command_async(
         types.ExecuteCommandParams(command="spark.editSelection", arguments=[argument])
     )
-    assert done is True
+
+
+async def test_edit_by_instruction_applies_through_the_editor(editor: Editor) -> None:
+    uri = editor.open("geo.py", BROKEN)
+    assert await edit_by_instruction(editor, uri) is True
     change = editor.applied[-1].document_changes[0]  # type: ignore[index]
     assert isinstance(change, types.TextDocumentEdit)
     assert [e.new_text for e in change.edits] == ["def AREA(w, h)\n"]

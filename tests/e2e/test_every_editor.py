@@ -27,7 +27,7 @@ from spark_lsp.modelserver.engines.scripted import (
 )
 
 from .conftest import Editor, start_editor, stop_editor
-from .test_code_actions import BROKEN, actions, diagnostic
+from .test_code_actions import BROKEN, actions, diagnostic, edit_by_instruction
 
 DECLINED = FaultSpec(
     error=ErrorSpec(status=400, code="unsupported_task", message="local model: no edits")
@@ -123,7 +123,9 @@ async def test_completions_stop_calling_a_dropping_endpoint(tmp_path: Path) -> N
         assert editor.model_calls() <= 6, editor.model_calls()
         said = [m.message for m in editor.client.log_messages if "paused" in m.message]
         assert len(said) == 1, said
-        assert (await editor.stats())["status"]["state"] in ("offline", "error")
+        stats = await editor.stats()
+        assert stats["status"]["state"] in ("offline", "error")
+        assert stats["breaker"]["open"] is True and stats["breaker"]["refused"] >= 9
     finally:
         await stop_editor(editor)
 
@@ -197,16 +199,7 @@ async def test_a_declined_edit_is_a_normal_outcome(
     try:
         await editor.wait_state("ready")
         _answer_apply_edit(editor, answer)
-        uri = editor.open("geo.py", BROKEN)
-        argument = {
-            "uri": uri,
-            "range": {"start": {"line": 3, "character": 0}, "end": {"line": 5, "character": 0}},
-            "instruction": "make the name uppercase",
-        }
-        done = await editor.client.workspace_execute_command_async(
-            types.ExecuteCommandParams(command="spark.editSelection", arguments=[argument])
-        )
-        assert done is False
+        assert await edit_by_instruction(editor, editor.open("geo.py", BROKEN)) is False
         await asyncio.sleep(0.2)  # a popup or a traceback would follow the reply
         assert editor.client.messages == []
         logged = [(m.type, m.message) for m in editor.client.log_messages]
