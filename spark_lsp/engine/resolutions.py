@@ -35,16 +35,23 @@ class Remembered(SparkError):
 
 
 class Resolutions(Generic[T]):
-    """Shares the running computation of a key and remembers its recent failure."""
+    """Shares the running computation of a key and remembers its recent failure.
+
+    Failures of the types in ``forget`` are not remembered: those made no model call (a
+    refusal that depends on other requests, a paused endpoint) or say nothing about the next
+    attempt (a superseded one).
+    """
 
     def __init__(
         self,
         remember_s: float = REMEMBER_FAILURE_S,
         max_remembered: int = MAX_REMEMBERED,
         *,
+        forget: tuple[type[SparkError], ...] = (Superseded,),
         timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self._remember_s = remember_s
+        self._forget = forget
         self._max = max_remembered
         self._timer = timer
         self._running: dict[Hashable, asyncio.Task[T]] = {}
@@ -68,9 +75,9 @@ class Resolutions(Generic[T]):
     async def _compute(self, key: Hashable, compute: Callable[[], Awaitable[T]]) -> T:
         try:
             return await compute()
-        except Superseded:
-            raise
         except SparkError as exc:
+            if isinstance(exc, self._forget):
+                raise
             self._failed[key] = (self._timer(), exc)
             while len(self._failed) > self._max:
                 self._failed.popitem(last=False)

@@ -36,6 +36,7 @@ from spark_lsp.engine.messages import (
     OfferedAction,
     Refused,
     Selection,
+    StaleEdit,
     StaleVersion,
 )
 from spark_lsp.engine.next_edit import (
@@ -50,7 +51,7 @@ from spark_lsp.engine.query import CompletionQuery
 from spark_lsp.engine.resolutions import Resolutions
 from spark_lsp.engine.sources.project import ProjectContext
 from spark_lsp.engine.store import Change, DocumentStore, OpenDocument
-from spark_lsp.errors import SparkError
+from spark_lsp.errors import SparkError, Superseded
 from spark_lsp.shared.privacy import ExclusionPolicy
 
 if TYPE_CHECKING:
@@ -134,7 +135,9 @@ class SparkService:
         #: Every model call passes the breaker: a failing endpoint is left alone for a while.
         self.breaker = CircuitBreaker(lambda detail: self._events.paused(detail))
         calls = guarded(session, self.breaker)
-        self._resolutions: Resolutions[EditResult] = Resolutions()
+        self._resolutions: Resolutions[EditResult] = Resolutions(
+            forget=(Refused, StaleEdit, CircuitOpen, Superseded)
+        )
         self.project = ProjectContext(store, lambda path: self.policy.reason(path))
         self.context = ContextBuilder(
             store, lambda: self.policy, self._context_options, self.project

@@ -168,3 +168,23 @@ async def test_a_cancelled_asker_leaves_the_others_their_answer() -> None:
     first.cancel()
     release.set()
     assert await second == "edit"
+
+
+async def test_refusals_made_without_a_model_call_are_not_remembered() -> None:
+    from spark_lsp.engine.messages import Refused
+
+    resolutions: Resolutions[str] = Resolutions(forget=(Refused, CircuitOpen))
+    outcomes: list[BaseException | str] = [
+        Refused("an edit of this file is still being computed"), CircuitOpen("paused"), "edit"]
+
+    async def compute() -> str:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    with pytest.raises(Refused):
+        await resolutions.run("a", compute)
+    with pytest.raises(CircuitOpen):
+        await resolutions.run("a", compute)
+    assert await resolutions.run("a", compute) == "edit"
