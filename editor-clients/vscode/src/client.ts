@@ -151,10 +151,11 @@ export class SparkClient implements vscode.Disposable {
       synchronize: { configurationSection: 'spark' },
       outputChannel: this.log,
       revealOutputChannelOn: RevealOutputChannelOn.Never, // errors reach the status bar instead
-      // This client shows next-edit proposals (spark.nextEdit.enabled turns them off); the
+      // This client shows next-edit proposals (spark.nextEdit.enabled turns them off) and
+      // implements spark.promptEdit ("Edit selection…" is offered only to clients that do); the
       // machine-scoped settings go here, from the user's settings only (see settings.ts).
       initializationOptions: {
-        experimental: { nextEdit: true },
+        experimental: { nextEdit: true, clientCommands: ['spark.promptEdit'] },
         ...machineOptions((key) => vscode.workspace.getConfiguration('spark').inspect(key)?.globalValue),
       },
       middleware: {
