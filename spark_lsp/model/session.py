@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
@@ -34,9 +35,11 @@ from spark_lsp.errors import (
     ModelUnavailable,
     PreviousResponseNotFound,
     RateLimited,
+    ReplyTooLarge,
     SparkError,
 )
 from spark_lsp.model.connection import ConnectOptions
+from spark_lsp.model.limits import response_deadline
 from spark_lsp.model.link import Inflight, Link
 from spark_lsp.model.maintainer import Maintainer
 from spark_lsp.model.pool import Pool
@@ -71,6 +74,9 @@ class SessionOptions:
     lanes: bool | None = None
     #: How long a request waits for a busy pool before asking for one more connection.
     pool_wait_s: float = 0.05
+    #: Seconds a whole response may take; None derives it from the request's output budget
+    #: (``model/limits.py``: the budget at the slowest rate we accept, plus a floor).
+    response_timeout_s: float | None = None
 
 
 @dataclass
@@ -290,11 +296,15 @@ class ModelSession:
             wait = error.retry_after if error.retry_after is not None else 1.0
             self._cooldown_until = max(self._cooldown_until, time.monotonic() + wait)
             self._set_status(
-                SessionStatus("rate_limited", f"rate limited; retrying in {wait:.0f} s")
+                SessionStatus("rate_limited", f"rate limited; retrying in {math.ceil(wait)} s")
             )
         elif isinstance(error, AuthError | ModelNotAvailable):
             self._fail_for_good(error)
         elif isinstance(error, ModelTimeout) and link is not None:
+            self._maintainer.close_later(link)
+        elif isinstance(error, ReplyTooLarge) and link is not None and link.can_chain:
+            # A WebSocket would drain the rest of the oversized reply: replace it instead.
+            # (HTTP already cut that response's socket when it was abandoned.)
             self._maintainer.close_later(link)
         return error
 
@@ -311,6 +321,12 @@ class ModelSession:
     def stall_timeout(self) -> float:
         """Seconds without an event after which a response counts as stalled."""
         return self.options.stall_timeout_s
+
+    def response_deadline(self, request: CreateRequest) -> float:
+        """Seconds a whole response to ``request`` may take (events arriving or not)."""
+        if self.options.response_timeout_s is not None:
+            return self.options.response_timeout_s
+        return response_deadline(request.max_output_tokens, self.stall_timeout)
 
     # -- MaintainerHooks --------------------------------------------------------------------
 
