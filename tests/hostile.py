@@ -161,7 +161,16 @@ class RawWebSocketServer:
                     if frame is CLOSE:
                         await ws.close()
                         return
-                    await ws.send(frame if isinstance(frame, str | bytes) else json.dumps(frame))
+                    await ws.send(_frame(frame))
+
+
+def _frame(frame: Any) -> Any:
+    """A frame as sent: text as is, a list of strings as one fragmented message, JSON else."""
+    if isinstance(frame, str | bytes):
+        return frame
+    if isinstance(frame, list):
+        return iter(frame)
+    return json.dumps(frame)
 
 
 async def replay(pieces: Iterable[Any], delay: float = 0.0) -> AsyncIterator[Any]:
@@ -170,6 +179,16 @@ async def replay(pieces: Iterable[Any], delay: float = 0.0) -> AsyncIterator[Any
         if delay:
             await asyncio.sleep(delay)
         yield piece
+
+
+def always(pieces: list[Any]) -> Any:
+    """A script answering every request with ``pieces``."""
+
+    async def script(index: int, body: dict[str, Any]) -> AsyncIterator[Any]:
+        async for piece in replay(pieces):
+            yield piece
+
+    return script
 
 
 async def open_session(url: str, **options: Any) -> ModelSession:

@@ -40,7 +40,7 @@ from spark_lsp.engine.query import CompletionQuery
 from spark_lsp.engine.stats import PipelineStats
 from spark_lsp.engine.stream_check import StreamCheck
 from spark_lsp.errors import ModelUnavailable, SparkError, Superseded
-from spark_lsp.model.protocol import CreateRequest
+from spark_lsp.model.protocol import CreateRequest, cut_by_budget
 
 if TYPE_CHECKING:
     from spark_lsp.model.session import ModelSession
@@ -346,6 +346,7 @@ class CompletionPipeline:
                         self.stats.count("early_stops")
                         break
                 self._note_empty(check.empty, response.status, response.incomplete_reason, options)
+                cut = cut_by_budget(response.status, response.incomplete_reason)
         except SparkError as exc:
             if not isinstance(exc, Superseded):
                 self.stats.count("model_errors")
@@ -354,6 +355,9 @@ class CompletionPipeline:
         finally:
             self._timed("model", began)
         self.delay.record_model_latency(self._timer() - began)
+        if cut:  # the budget ran out mid-thought: offer whole lines only (``{"`` is no help)
+            self.stats.count("cut_replies")
+            return check.text[: check.text.rfind("\n") + 1]
         return check.text
 
     def _note_empty(

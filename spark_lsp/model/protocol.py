@@ -36,6 +36,9 @@ MODEL_NOT_FOUND_CODES = frozenset({"model_not_found", "model_not_available"})
 RATE_LIMIT_CODES = frozenset({"rate_limit_exceeded", "rate_limited", "too_many_requests"})
 RATE_LIMIT_TYPES = frozenset({"rate_limit_error", "too_many_requests", "rate_limit_exceeded"})
 
+#: ``incomplete_details.reason`` values that mean "the output budget ran out" (Chat: length).
+CUT_REASONS = frozenset({"max_output_tokens", "length"})
+
 TERMINAL_TYPES = frozenset(
     {"response.completed", "response.failed", "response.incomplete", "response.done"}
 )
@@ -378,6 +381,11 @@ def decode_event(raw: str | bytes) -> ServerEvent:
     if kind == "error":
         return error_event_of(message)
     return OtherEvent(type=kind, stream_id=stream_id, sequence_number=seq)
+
+
+def cut_by_budget(status: str | None, incomplete_reason: str | None) -> bool:
+    """A response that ended because its output budget ran out: its text stops mid-thought."""
+    return status == "incomplete" and incomplete_reason in CUT_REASONS
 
 
 def error_to_exception(event: ErrorEvent) -> SparkError:

@@ -32,10 +32,8 @@ from spark_lsp.model.protocol import (
     ResponseFinished,
     TextDelta,
     Usage,
+    cut_by_budget,
 )
-
-#: ``incomplete_details.reason`` values that mean "the output budget ran out".
-CUT_REASONS = frozenset({"max_output_tokens", "length"})
 
 
 class StreamHost(Protocol):
@@ -91,7 +89,7 @@ class ResponseStream:
     @property
     def cut(self) -> bool:
         """The output budget ran out: the text ends mid-thought (offer whole lines only)."""
-        return self.status == "incomplete" and self.incomplete_reason in CUT_REASONS
+        return cut_by_budget(self.status, self.incomplete_reason)
 
     async def __aenter__(self) -> ResponseStream:
         return self
