@@ -20,8 +20,9 @@ a fully read one goes back to the pool, so the next request skips TCP and TLS ha
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -127,7 +128,7 @@ class HttpResponse:
     _client: HttpClient
     _done: bool = False
 
-    async def chunks(self) -> AsyncIterator[bytes]:
+    async def chunks(self) -> AsyncGenerator[bytes, None]:
         """The body, piece by piece as the server sends it (never more than one read's worth)."""
         while not self._done:
             event = await self._conn.next_event()
@@ -144,12 +145,13 @@ class HttpResponse:
         """The body's first ``limit`` bytes; the rest is not read (the socket is closed)."""
         parts: list[bytes] = []
         size = 0
-        async for chunk in self.chunks():
-            parts.append(chunk)
-            size += len(chunk)
-            if size >= limit:
-                self.close()
-                break
+        async with contextlib.aclosing(self.chunks()) as chunks:
+            async for chunk in chunks:
+                parts.append(chunk)
+                size += len(chunk)
+                if size >= limit:
+                    self.close()
+                    break
         return b"".join(parts)[:limit]
 
     def close(self) -> None:

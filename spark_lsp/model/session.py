@@ -43,8 +43,8 @@ from spark_lsp.model.limits import response_deadline
 from spark_lsp.model.link import Inflight, Link
 from spark_lsp.model.maintainer import Maintainer
 from spark_lsp.model.pool import Pool
-from spark_lsp.model.protocol import CreateRequest, ErrorEvent, ResponseFinished
-from spark_lsp.model.stream import ResponseStream
+from spark_lsp.model.protocol import CreateRequest, ResponseFinished
+from spark_lsp.model.stream import Deadline, ResponseStream, next_item
 from spark_lsp.model.transports import Dialer
 
 __all__ = ["ModelSession", "ResponseStream", "SessionOptions", "SessionStats", "SessionStatus"]
@@ -477,7 +477,7 @@ class ModelSession:
             self._evict(spot.evicted)
         inflight = await link.send(anchor.request, spot.lane)
         self.stats.bytes_sent += inflight.sent
-        finished = await self._await_terminal(link, inflight)
+        finished = await self._await_terminal(link, inflight, anchor.request)
         if finished.response_id is None:
             raise ModelRequestError("the model did not name the warmed response")
         self._pool.bind_anchor(link, spot.lane, finished.response_id)
@@ -515,18 +515,16 @@ class ModelSession:
             except SparkError as exc:
                 log.info("could not re-warm a context anchor: %s", exc)
 
-    async def _await_terminal(self, link: Link, inflight: Inflight) -> ResponseFinished:
+    async def _await_terminal(
+        self, link: Link, inflight: Inflight, request: CreateRequest
+    ) -> ResponseFinished:
+        """Wait for a warm-up's or probe's terminal event, under both clocks of a response."""
+        deadline = Deadline(time.monotonic(), self.response_deadline(request))
         try:
             while True:
-                item = await asyncio.wait_for(inflight.queue.get(), self.stall_timeout)
-                if isinstance(item, SparkError):
-                    raise item
-                if isinstance(item, ErrorEvent):
-                    raise item.to_exception()
+                item = await next_item(inflight, self.stall_timeout, deadline)
                 if isinstance(item, ResponseFinished):
                     return item
-        except TimeoutError:
-            raise ModelTimeout("the model did not answer in time") from None
         finally:
             if not inflight.finished.is_set():
                 link.abandon(inflight)
@@ -542,7 +540,7 @@ class ModelSession:
         probe = CreateRequest(input_texts=("ping",), model=self.options.model, generate=False)
         try:
             inflight = await link.send(probe, PROBE_LANE)
-            await self._await_terminal(link, inflight)
+            await self._await_terminal(link, inflight, probe)
         except ModelRequestError as exc:
             if exc.param == "stream_id" or "stream_id" in str(exc):
                 log.info("the model server has no stream_id lanes (%s); using a pool", exc)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 from typing import Protocol
 
 from spark_lsp.errors import (
@@ -30,6 +31,7 @@ from spark_lsp.model.protocol import (
     ErrorEvent,
     RefusalDelta,
     ResponseFinished,
+    ServerEvent,
     TextDelta,
     Usage,
     cut_by_budget,
@@ -63,6 +65,43 @@ class StreamHost(Protocol):
 
     def record(self, started: float, first_delta: float | None, sent: int) -> None:
         """Account one finished request."""
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When a whole response must have ended (``started + seconds``, monotonic clock)."""
+
+    started: float
+    seconds: float
+
+    @property
+    def left(self) -> float:
+        """Seconds until the deadline (negative once it passed)."""
+        return self.started + self.seconds - time.monotonic()
+
+
+async def next_item(inflight: Inflight, stall_s: float, deadline: Deadline) -> ServerEvent:
+    """A response's next event; a delivered failure or error event is raised.
+
+    Two clocks: nothing for ``stall_s`` is a stall (``ModelTimeout``); events that keep coming
+    without the response ending (a token every few seconds, endless ``in_progress``) meet the
+    whole-response deadline (``ResponseDeadline``).
+    """
+    left = deadline.left
+    try:
+        item = await asyncio.wait_for(inflight.queue.get(), max(0.0, min(stall_s, left)))
+    except TimeoutError:
+        if left <= stall_s:
+            raise ResponseDeadline(
+                f"the model's response did not finish within {deadline.seconds:.0f} s; "
+                "stopped waiting"
+            ) from None
+        raise ModelTimeout(f"the model sent nothing for {stall_s:.0f} s") from None
+    if isinstance(item, SparkError):
+        raise item
+    if isinstance(item, ErrorEvent):
+        raise item.to_exception()
+    return item
 
 
 class ResponseStream:
@@ -140,7 +179,7 @@ class ResponseStream:
         except SparkError as exc:
             raise session.note_failure(exc, None) from None
         started = time.monotonic()
-        deadline = started + session.response_deadline(request)
+        deadline = Deadline(started, session.response_deadline(request))
         inflight = await link.send(wire, lane)
         self.bytes_sent = inflight.sent
         first: float | None = None
@@ -180,24 +219,10 @@ class ResponseStream:
             )
 
     async def _next(
-        self, inflight: Inflight, deadline: float
+        self, inflight: Inflight, deadline: Deadline
     ) -> TextDelta | RefusalDelta | ResponseFinished:
-        stall = self._session.stall_timeout
         while True:
-            left = deadline - time.monotonic()
-            try:
-                item = await asyncio.wait_for(inflight.queue.get(), max(0.0, min(stall, left)))
-            except TimeoutError:
-                if left <= stall:
-                    raise ResponseDeadline(
-                        "the model's response did not finish within "
-                        f"{self._session.response_deadline(self._request):.0f} s; stopped waiting"
-                    ) from None
-                raise ModelTimeout(f"the model sent nothing for {stall:.0f} s") from None
-            if isinstance(item, SparkError):
-                raise item
-            if isinstance(item, ErrorEvent):
-                raise item.to_exception()
+            item = await next_item(inflight, self._session.stall_timeout, deadline)
             if isinstance(item, TextDelta | RefusalDelta | ResponseFinished):
                 return item
 

@@ -315,3 +315,34 @@ def test_the_stream_check_stops_where_the_whole_text_check_does(multiline: bool)
     flags = [check.feed(delta) for delta in deltas]
     expected = [is_complete("".join(deltas[: n + 1]), ctx) for n in range(len(deltas))]
     assert flags == expected and any(flags)
+
+
+async def test_a_lane_probe_answered_by_a_trickle_meets_the_deadline_too() -> None:
+    """The probe (and an anchor's warm-up) waits under the same deadline as a response."""
+
+    async def script(index: int, body: dict[str, Any]) -> AsyncIterator[Any]:
+        lane = {"stream_id": body["stream_id"]}  # the probe runs on a lane: answer on it
+        yield {**responses_events("")[0], **lane}
+        trickle = [{"type": "response.in_progress", **lane}] * 1000
+        async for frame in replay(trickle, delay=0.1):
+            yield frame
+
+    server = await RawWebSocketServer(script).start()
+    from spark_lsp.model.connection import ConnectOptions
+    from spark_lsp.model.session import SessionOptions
+
+    options = ConnectOptions(url=server.url, api_key="k", connect_timeout=2.0)
+    session = ModelSession(
+        SessionOptions(options, "m", lanes=None, stall_timeout_s=1.0, response_timeout_s=1.5)
+    )
+    session.start()
+    try:
+        for _ in range(100):
+            if "did not finish within 2 s" in (session.status.detail or ""):
+                break
+            await asyncio.sleep(0.05)
+        assert session.status.state == "offline", session.status
+        assert "did not finish within 2 s" in (session.status.detail or "")
+    finally:
+        await session.close()
+        await server.close()
