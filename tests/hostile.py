@@ -76,6 +76,8 @@ class RawHttpServer:
     script: HttpScript
     requests: list[dict[str, Any]] = field(default_factory=list)
     connections: int = 0
+    #: Connections the client closed while the script was still writing.
+    cut_off: int = 0
     _server: asyncio.Server | None = None
     _writers: set[asyncio.StreamWriter] = field(default_factory=set)
     _handlers: set[asyncio.Task[None]] = field(default_factory=set)
@@ -120,8 +122,10 @@ class RawHttpServer:
                         return
                     writer.write(piece)
                     await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
+        except asyncio.IncompleteReadError:
             return
+        except ConnectionError:
+            self.cut_off += 1
         finally:
             self._writers.discard(writer)
             writer.close()

@@ -119,21 +119,39 @@ class HttpLink(Link):
         finally:
             if response is not None:
                 response.close()  # a no-op once the body was read to its end
-            self._readers.pop(inflight.lane, None)
-            self._release(inflight.lane)
+            if self._readers.get(inflight.lane) is asyncio.current_task():
+                del self._readers[inflight.lane]
+            if self._owns(inflight):
+                self._release(inflight.lane)
 
     async def _read_stream(self, inflight: Inflight, response: HttpResponse) -> None:
         parser = SseParser()
         chat = ChatDecoder() if self.api == "chat" else None
+        trailing = 0
         async for chunk in response.chunks():
+            if not self._owns(inflight):
+                trailing += len(chunk)
             for _, data in parser.feed(chunk):
+                if not self._owns(inflight):
+                    if data.strip() == DONE:
+                        continue
+                    log.debug("cutting a body that goes on after its terminal event")
+                    response.close()
+                    return
                 for event in _decode(data, chat):
                     self._deliver(inflight, event)
-        if inflight.lane in self.inflight:
+            if trailing > MAX_ERROR_BODY_BYTES:  # endless comments after the end: stop
+                response.close()
+                return
+        if self._owns(inflight):
             raise ProtocolError("the model's event stream ended before the response did")
 
+    def _owns(self, inflight: Inflight) -> bool:
+        """The response still holds its lane (the pool reuses lane names once released)."""
+        return self.inflight.get(inflight.lane) is inflight
+
     def _fail_one(self, inflight: Inflight, error: SparkError) -> None:
-        if not inflight.abandoned and inflight.lane in self.inflight:
+        if not inflight.abandoned and self._owns(inflight):
             inflight.queue.put_nowait(error)
 
 

@@ -117,11 +117,8 @@ def bad_stream(head: bytes, body: AsyncIterator[bytes]) -> Any:
             yield good_http_reply(ANSWER)
             return
         yield head
-        try:
-            async for piece in body:
-                yield piece
-        except ConnectionError:
-            pass
+        async for piece in body:
+            yield piece
         yield CLOSE
 
     return script
@@ -162,6 +159,31 @@ async def _prefixed(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[b
     yield first
     async for piece in rest:
         yield piece
+
+
+async def test_events_after_the_terminal_event_are_not_read_on() -> None:
+    """A body that goes on after ``response.completed``: the answer is kept, the socket cut
+    (reading on would queue every late event for a consumer that has gone)."""
+    head = http_head(200, "Transfer-Encoding: chunked")
+    late = sse({"type": "response.in_progress"})
+    answer = sse(*responses_events(ANSWER))
+    body = _prefixed(
+        b"%x\r\n%s\r\n" % (len(answer), answer),
+        endless(b"%x\r\n%s\r\n" % (len(late), late), 500 << 20),
+    )
+    server = await RawHttpServer(bad_stream(head, body)).start()
+    session = await open_session(server.url, transport="http")
+    try:
+        assert await prompt(session.complete(request())) == ANSWER
+        for _ in range(100):
+            if server.cut_off:
+                break
+            await asyncio.sleep(0.05)
+        assert server.cut_off == 1
+        assert await prompt(session.complete(request())) == ANSWER
+    finally:
+        await session.close()
+        await server.close()
 
 
 # -- one large delta, many small ones (issue 21 item 5) --------------------------------------
