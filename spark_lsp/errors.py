@@ -100,3 +100,24 @@ class UnsupportedTask(ModelRequestError):
 
 class Superseded(SparkError):
     """A newer request for the same document replaced this one; answer empty, fast."""
+
+
+class ReplyTooLarge(ProtocolError):
+    """The model's reply broke a size cap (one message, event, line or delta, or its total).
+
+    No genuine reply comes near the caps (``model/limits.py`` derives them from the output
+    budget), so reading on would only let a broken or hostile endpoint freeze the server.
+    """
+
+
+class ResponseDeadline(ModelTimeout):
+    """A whole response took longer than its deadline, even though events kept arriving."""
+
+
+class ModelRefused(SparkError):
+    """The model declined the request; ``str(err)`` carries its words, to show once."""
+
+    def __init__(self, words: str) -> None:
+        said = " ".join(words.split())[:300] or "(no reason given)"
+        super().__init__(f"the model refused: {said}")
+        self.words = words

@@ -31,7 +31,6 @@ from spark_lsp.engine.inflight import InflightCompletions, SharedCall
 from spark_lsp.engine.languages import cursor_in_text, indent_unit
 from spark_lsp.engine.postprocess import (
     CompletionContext,
-    is_complete,
     postprocess,
     suffix_allows_multiline,
 )
@@ -39,8 +38,9 @@ from spark_lsp.engine.prefetch import AcceptTarget, Prefetcher, accepted_context
 from spark_lsp.engine.prompts import Prompt
 from spark_lsp.engine.query import CompletionQuery
 from spark_lsp.engine.stats import PipelineStats
+from spark_lsp.engine.stream_check import StreamCheck
 from spark_lsp.errors import ModelUnavailable, SparkError, Superseded
-from spark_lsp.model.protocol import CreateRequest
+from spark_lsp.model.protocol import CreateRequest, cut_by_budget
 
 if TYPE_CHECKING:
     from spark_lsp.engine.breaker import ModelCalls
@@ -332,21 +332,21 @@ class CompletionPipeline:
         )
         began = self._timer()
         self.stats.count("model_calls")
-        parts: list[str] = []
+        check = StreamCheck(ctx)
         try:
             async with session.stream(request, full_input=prompt.input_texts) as response:
                 async for delta in response:
-                    if not parts:
+                    if check.empty:
                         self._timed("model_first_token", began)
-                    parts.append(delta)
                     handle.append(delta)
                     self.stats.count("model_deltas")
                     if ticket.superseded and not handle.has_waiters:
                         raise Superseded("a newer request replaced this one")
-                    if is_complete("".join(parts), ctx):
+                    if check.feed(delta):
                         self.stats.count("early_stops")
                         break
-                self._note_empty(parts, response.status, response.incomplete_reason, options)
+                self._note_empty(check.empty, response.status, response.incomplete_reason, options)
+                cut = cut_by_budget(response.status, response.incomplete_reason)
         except SparkError as exc:
             if not isinstance(exc, Superseded):
                 self.stats.count("model_errors")
@@ -355,13 +355,16 @@ class CompletionPipeline:
         finally:
             self._timed("model", began)
         self.delay.record_model_latency(self._timer() - began)
-        return "".join(parts)
+        if cut:  # the budget ran out mid-thought: offer whole lines only (``{"`` is no help)
+            self.stats.count("cut_replies")
+            return check.text[: check.text.rfind("\n") + 1]
+        return check.text
 
     def _note_empty(
-        self, parts: list[str], status: str | None, reason: str | None, options: CompletionOptions
+        self, empty: bool, status: str | None, reason: str | None, options: CompletionOptions
     ) -> None:
         """An ``incomplete`` response with no text: say why once (not on every keystroke)."""
-        if parts:
+        if not empty:
             self._noticed_empty = False
             return
         if status != "incomplete" or self._noticed_empty:

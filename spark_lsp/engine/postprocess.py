@@ -17,6 +17,8 @@ the pipeline can stop reading the model as soon as the rest could only be thrown
 
 from __future__ import annotations
 
+import itertools
+import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -432,25 +434,41 @@ def limit_block_scope(text: str, ctx: CompletionContext) -> str:
 # --- runaway repetition ----------------------------------------------------------------------
 
 
-def _repeats_at(items: Sequence[str], start: int, size: int) -> int:
-    unit = items[start : start + size]
-    count = 1
-    while items[start + count * size : start + (count + 1) * size] == unit:
-        count += 1
-    return count
-
-
 def _first_run(
     items: Sequence[str], max_size: int, repeats: int, unit_ok: Callable[[Sequence[str]], bool]
 ) -> tuple[int, int] | None:
-    """Earliest (start, size) where a unit of ``size`` items repeats ``repeats`` times in a row."""
-    for start in range(len(items)):
-        for size in range(1, max_size + 1):
-            if start + size * repeats > len(items) or items[start + size] != items[start]:
-                continue
-            if _repeats_at(items, start, size) >= repeats and unit_ok(items[start : start + size]):
-                return start, size
-    return None
+    """Earliest (start, size) where a unit of ``size`` items repeats ``repeats`` times in a row.
+
+    Linear in ``items``: a unit repeats from ``start`` exactly when each of the next
+    ``size * (repeats - 1)`` items equals the item ``size`` further on. Those equalities are
+    computed per size in one C-level pass and searched as bytes; inside one such streak the
+    unit only rotates with period ``size``, so at most ``size`` starts per streak are judged
+    (a long ``)))`` whose unit is refused costs one search, not one walk per start). The
+    earliest start wins; at the same start, the smaller size.
+    """
+    best: tuple[int, int] | None = None
+    for size in range(1, max_size + 1):
+        span = size * (repeats - 1)
+        flags = bytes(map(operator.eq, items, itertools.islice(items, size, None)))
+        needle = b"\x01" * span
+        pos = flags.find(needle)
+        while pos >= 0 and (best is None or pos < best[0]):
+            end = flags.find(b"\x00", pos)
+            last = (len(flags) if end < 0 else end) - span
+            found = _first_ok(items, range(pos, min(last, pos + size - 1) + 1), size, unit_ok)
+            if found is not None:
+                best = (found, size) if best is None or found < best[0] else best
+                break
+            if end < 0:
+                break
+            pos = flags.find(needle, end)
+    return best
+
+
+def _first_ok(
+    items: Sequence[str], starts: range, size: int, unit_ok: Callable[[Sequence[str]], bool]
+) -> int | None:
+    return next((s for s in starts if unit_ok(items[s : s + size])), None)
 
 
 def _line_spans(text: str) -> list[tuple[int, str]]:
@@ -479,10 +497,11 @@ def _ngram_repetition_cut(text: str) -> int | None:
     Four, not three: ``Path(f).parent.parent.parent`` and ``vector<vector<vector<int>>>`` are
     real code. Units of bare punctuation or numbers (``)))``, ``0, 0, 0``) never count.
     """
-    matches = list(_TOKEN.finditer(text))
-    tokens = [m.group() for m in matches]
-    run = _first_run(tokens, _MAX_NGRAM, _NGRAM_REPEATS, _has_identifier)
-    return None if run is None else matches[run[0] + run[1]].start()
+    run = _first_run(_TOKEN.findall(text), _MAX_NGRAM, _NGRAM_REPEATS, _has_identifier)
+    if run is None:
+        return None
+    match = next(itertools.islice(_TOKEN.finditer(text), run[0] + run[1], None))
+    return match.start()
 
 
 def _repetition_cut(text: str) -> int | None:

@@ -15,10 +15,11 @@ import logging
 import ssl
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.datastructures import Headers
 from websockets.exceptions import (
     ConnectionClosed,
     InvalidHandshake,
@@ -26,6 +27,7 @@ from websockets.exceptions import (
     InvalidStatus,
     InvalidURI,
 )
+from websockets.frames import CloseCode
 
 from spark_lsp import __version__
 from spark_lsp.errors import (
@@ -33,9 +35,11 @@ from spark_lsp.errors import (
     ModelUnavailable,
     ProtocolError,
     RateLimited,
+    ReplyTooLarge,
     SparkError,
     UpgradeRequired,
 )
+from spark_lsp.model.limits import MAX_ERROR_BODY_BYTES, MAX_MESSAGE_BYTES
 from spark_lsp.model.link import Inflight, Link
 from spark_lsp.model.netconfig import Proxy, client_ssl_context
 from spark_lsp.model.protocol import (
@@ -46,13 +50,15 @@ from spark_lsp.model.protocol import (
     decode_event,
     encode_create,
 )
+from spark_lsp.model.retry import retry_after
 
 log = logging.getLogger(__name__)
 
 #: Error codes that end a whole connection rather than one response.
 CONNECTION_ERROR_CODES = frozenset({"websocket_connection_limit_reached"})
-#: Frames up to this size are accepted (websockets defaults to 1 MiB, too small for echoes).
-MAX_FRAME_BYTES = 64 * 1024 * 1024
+#: A message (after decompression) beyond this closes the connection: terminal events echo the
+#: whole reply, so websockets' 1 MiB default is too small; ``limits.py`` explains the size.
+MAX_FRAME_BYTES = MAX_MESSAGE_BYTES
 
 
 Transport = Literal["auto", "websocket", "http"]
@@ -140,7 +146,7 @@ class Connection(Link):
             self._shut(error)
             await self.ws.close(code=1002, reason="protocol error")
         except ConnectionClosed as exc:
-            error = ModelUnavailable(f"the model connection dropped ({_close_reason(exc)})")
+            error = _dropped(exc)
         except SparkError as exc:
             error = exc
         finally:
@@ -172,6 +178,16 @@ def _same_response(inflight: Inflight, event: ResponseFinished) -> bool:
     return inflight.response_id is None or event.response_id in (None, inflight.response_id)
 
 
+def _dropped(exc: ConnectionClosed) -> SparkError:
+    """The error for a closed socket; one we closed for an oversized message says so."""
+    sent = exc.sent
+    if sent is not None and sent.code == CloseCode.MESSAGE_TOO_BIG:
+        return ReplyTooLarge(
+            f"the model sent a message over {MAX_FRAME_BYTES} bytes; the connection was closed"
+        )
+    return ModelUnavailable(f"the model connection dropped ({_close_reason(exc)})")
+
+
 def _close_reason(exc: ConnectionClosed) -> str:
     frame = exc.rcvd or exc.sent
     if frame is None:
@@ -198,7 +214,9 @@ async def dial(options: ConnectOptions) -> Connection:
             close_timeout=1.0,
         )
     except InvalidStatus as exc:
-        raise _status_error(options.url, exc.response.status_code, exc.response.headers) from None
+        response = exc.response
+        body = (response.body or b"")[:MAX_ERROR_BODY_BYTES].decode("utf-8", "replace")
+        raise _status_error(options.url, response.status_code, response.headers, body) from None
     except InvalidURI:
         raise ModelUnavailable(
             f"{options.url!r} is not a ws:// or wss:// URL; fix spark.model.endpoint"
@@ -210,15 +228,15 @@ async def dial(options: ConnectOptions) -> Connection:
     return Connection(ws, time.monotonic() - started)
 
 
-def _status_error(url: str, status: int, headers: Any) -> SparkError:
+def _status_error(url: str, status: int, headers: Headers | None, body: str = "") -> SparkError:
     if status in (401, 403):
         return AuthError(
             f"the model endpoint {url} refused the API key (HTTP {status}); "
             "check OPENAI_API_KEY or spark.model.apiKeyEnv"
         )
     if status == 429:
-        retry = headers.get("Retry-After") if headers is not None else None
-        return RateLimited(f"the model endpoint {url} is rate limiting (HTTP 429)", _float(retry))
+        wait = retry_after(dict(headers.raw_items()) if headers is not None else {}, body)
+        return RateLimited(f"the model endpoint {url} is rate limiting (HTTP 429)", wait)
     if status == 426:
         return UpgradeRequired(
             f"{url} does not support the Responses WebSocket mode (HTTP 426); "
@@ -231,10 +249,3 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError):
         return "timed out"
     return str(exc) or type(exc).__name__
-
-
-def _float(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None

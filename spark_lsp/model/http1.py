@@ -1,11 +1,17 @@
 """A small asyncio HTTP/1.1 client: POST, streamed responses, keep-alive, CONNECT proxies.
 
-Why our own and not httpx: the HTTP transport needs one verb, a streamed body (chunked or with
-a length), a pool of kept-alive sockets and tunnelling through a proxy — about 200 lines on
-asyncio streams, with the same TLS context and proxy rules as the WebSocket dial. httpx would
-add httpcore, h11, anyio, certifi, idna and sniffio to every install and to start-up of the
-path that needs it, for HTTP/2 that the servers this path exists for (vLLM, Ollama, llama.cpp,
-LM Studio) do not speak. This module is imported only when an HTTP transport is in use.
+The framing (status line, headers, ``Content-Length``, chunked encoding, keep-alive rules) is
+``h11``'s: a pure-Python, dependency-free, sans-I/O parser that the wider ecosystem relies on.
+A peer that breaks framing (a text or negative ``Content-Length``, a bad chunk size, EOF inside
+a chunk) is an ``HttpFramingError`` at once, never a hang or a stray exception. What stays ours
+is the I/O around it: the pool of kept-alive sockets, TLS with the same context and proxy rules
+as the WebSocket dial, and ``CONNECT`` tunnels. Why not httpx: it would add httpcore, anyio,
+certifi, idna and sniffio to every install for HTTP/2 that the servers this path exists for
+(vLLM, Ollama, llama.cpp, LM Studio) do not speak. This module is imported only when an HTTP
+transport is in use.
+
+Nothing here buffers without a bound: headers are capped by h11, a body is streamed as it
+arrives (a huge chunk size is read piece by piece), and ``read`` takes a limit.
 
 Cancelling a streamed response closes its socket (HTTP/1.1 has no other way to stop a body);
 a fully read one goes back to the pool, so the next request skips TCP and TLS handshakes.
@@ -14,20 +20,37 @@ a fully read one goes back to the pool, so the next request skips TCP and TLS ha
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
+import h11
+
+from spark_lsp.model.limits import MAX_HEADER_BYTES
 from spark_lsp.model.netconfig import Proxy
 
-#: Refuse header blocks and chunk-size lines beyond this (a broken or hostile peer).
-MAX_HEADER_BYTES = 64 * 1024
 STREAM_LIMIT = 1 << 20
+#: Bytes asked of the socket per read.
+READ_SIZE = 65536
 
 
 class HttpError(OSError):
-    """The peer broke HTTP/1.1 framing, or the socket failed mid-exchange."""
+    """The socket failed mid-exchange, or the peer broke HTTP/1.1."""
+
+
+class HttpFramingError(HttpError):
+    """The peer's bytes are not valid HTTP/1.1 (headers, lengths, chunks)."""
+
+
+class HttpDropped(HttpError):
+    """The peer closed the socket in the middle of a response."""
+
+
+class _Closed(HttpError):
+    """The peer closed the socket before answering (a stale kept-alive socket, typically)."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +77,47 @@ class Origin:
         return f"{host}:{self.port}"
 
 
+@dataclass(eq=False)
+class _Conn:
+    """One socket and the h11 state machine of its current exchange."""
+
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    h11: h11.Connection = field(
+        default_factory=lambda: h11.Connection(
+            h11.CLIENT, max_incomplete_event_size=MAX_HEADER_BYTES
+        )
+    )
+
+    def close(self) -> None:
+        self.writer.close()
+
+    @property
+    def broken(self) -> bool:
+        return self.writer.is_closing() or self.reader.at_eof()
+
+    async def send(self, *events: Any) -> None:
+        data = b"".join(self.h11.send(event) or b"" for event in events)
+        self.writer.write(data)
+        await self.writer.drain()
+
+    async def next_event(self) -> Any:
+        """The peer's next HTTP event, reading the socket as h11 needs more bytes."""
+        while True:
+            try:
+                event = self.h11.next_event()
+            except h11.RemoteProtocolError as exc:
+                if self.reader.at_eof():
+                    raise HttpDropped("the server closed the connection mid-response") from None
+                raise HttpFramingError(f"the server broke HTTP/1.1 framing: {exc}") from None
+            if event is h11.NEED_DATA:
+                self.h11.receive_data(await self.reader.read(READ_SIZE))
+                continue
+            if event is h11.PAUSED:
+                raise HttpFramingError("the server sent bytes after its response")
+            return event
+
+
 @dataclass
 class HttpResponse:
     """A response whose body is read as it arrives."""
@@ -62,68 +126,39 @@ class HttpResponse:
     headers: dict[str, str]
     _conn: _Conn
     _client: HttpClient
-    _remaining: int | None = None
-    _chunked: bool = False
     _done: bool = False
-    _chunk_left: int = 0
-    _buffer: bytes = field(default=b"", repr=False)
 
-    async def chunks(self) -> AsyncIterator[bytes]:
-        """The body, piece by piece as the server flushes it."""
-        reader = self._conn.reader
+    async def chunks(self) -> AsyncGenerator[bytes, None]:
+        """The body, piece by piece as the server sends it (never more than one read's worth)."""
         while not self._done:
-            if self._chunked:
-                data = await self._next_chunk(reader)
-            elif self._remaining is None:  # until the server closes
-                data = await reader.read(65536)
-                self._done = not data
-            else:
-                data = await reader.read(min(65536, self._remaining)) if self._remaining else b""
-                self._remaining -= len(data)
-                self._done = self._remaining <= 0
-                if not data and not self._done:
-                    raise HttpError("the server closed the connection mid-body")
-            if data:
-                yield data
-        self._client.release(self._conn, reusable=self._remaining is not None or self._chunked)
+            event = await self._conn.next_event()
+            if isinstance(event, h11.Data):
+                if event.data:
+                    yield bytes(event.data)
+            elif isinstance(event, h11.EndOfMessage):
+                self._done = True
+                self._client.release(self._conn)
+            else:  # ConnectionClosed before the body's end
+                raise HttpDropped("the server closed the connection mid-response")
 
-    async def read(self) -> bytes:
-        """The whole body."""
-        return b"".join([chunk async for chunk in self.chunks()])
-
-    async def _next_chunk(self, reader: asyncio.StreamReader) -> bytes:
-        size_line = await reader.readline()
-        try:
-            size = int(size_line.split(b";")[0].strip(), 16)
-        except ValueError:
-            raise HttpError("bad chunk size in the response") from None
-        if size == 0:
-            while (await reader.readline()).strip():  # trailers
-                pass
-            self._done = True
-            return b""
-        data = await reader.readexactly(size)
-        await reader.readexactly(2)
-        return data
+    async def read(self, limit: int) -> bytes:
+        """The body's first ``limit`` bytes; the rest is not read (the socket is closed)."""
+        parts: list[bytes] = []
+        size = 0
+        async with contextlib.aclosing(self.chunks()) as chunks:
+            async for chunk in chunks:
+                parts.append(chunk)
+                size += len(chunk)
+                if size >= limit:
+                    self.close()
+                    break
+        return b"".join(parts)[:limit]
 
     def close(self) -> None:
         """Stop reading: the socket is closed (the only way to stop an HTTP/1.1 body)."""
         if not self._done:
             self._done = True
-            self._conn.close()
-
-
-@dataclass(eq=False)
-class _Conn:
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
-
-    def close(self) -> None:
-        self.writer.close()
-
-    @property
-    def broken(self) -> bool:
-        return self.writer.is_closing() or self.reader.at_eof()
+            self._client.discard(self._conn)
 
 
 class HttpClient:
@@ -156,33 +191,54 @@ class HttpClient:
 
     def wire_size(self, path: str, headers: dict[str, str], body: bytes) -> int:
         """Bytes a ``post`` puts on the wire (head and body), for per-request accounting."""
-        return len(self._post_head(path, headers, body)) + len(body)
+        probe = h11.Connection(h11.CLIENT)
+        return len(probe.send(self._request(path, headers, body)) or b"") + len(body)
 
     async def post(self, path: str, headers: dict[str, str], body: bytes) -> HttpResponse:
-        """Send a POST and return once the response's status and headers have arrived."""
-        head = self._post_head(path, headers, body)
-        for attempt in range(2):
-            conn = self._take() if attempt == 0 else await self._connect()
-            if conn is None:
-                conn = await self._connect()
-            try:
-                conn.writer.write(head + body)
-                await conn.writer.drain()
-                return await self._response(conn)
-            except (OSError, asyncio.IncompleteReadError) as exc:
-                conn.close()
-                self._open.discard(conn)
-                if attempt == 1:
-                    raise HttpError(str(exc) or type(exc).__name__) from None
-        raise AssertionError("unreachable")
+        """Send a POST and return once the response's status and headers have arrived.
 
-    def release(self, conn: _Conn, *, reusable: bool) -> None:
-        """A response was read to its end: keep its socket for the next request."""
+        A kept-alive socket the server closed meanwhile is retried once on a new socket;
+        a framing error is not (the server answered, wrongly).
+        """
+        request = self._request(path, headers, body)
+        pooled = self._take()
+        if pooled is not None:
+            try:
+                return await self._exchange(pooled, request, body)
+            except HttpFramingError:
+                raise
+            except (OSError, h11.LocalProtocolError):
+                pass  # the server closed the idle socket: try a fresh one
+        conn = await self._connect()
+        try:
+            return await self._exchange(conn, request, body)
+        except HttpFramingError:
+            raise
+        except (OSError, h11.LocalProtocolError) as exc:
+            raise HttpError(str(exc) or type(exc).__name__) from None
+
+    async def _exchange(self, conn: _Conn, request: h11.Request, body: bytes) -> HttpResponse:
+        try:
+            await conn.send(request, h11.Data(data=body), h11.EndOfMessage())
+            status, headers = await read_head(conn)
+        except BaseException:
+            self.discard(conn)
+            raise
+        return HttpResponse(status, headers, conn, self)
+
+    def release(self, conn: _Conn) -> None:
+        """A response was read to its end: keep its socket for the next request if allowed."""
+        reusable = conn.h11.our_state is h11.DONE and conn.h11.their_state is h11.DONE
         if reusable and not conn.broken:
+            conn.h11.start_next_cycle()
             self._idle.append(conn)
         else:
-            conn.close()
-            self._open.discard(conn)
+            self.discard(conn)
+
+    def discard(self, conn: _Conn) -> None:
+        """Close a socket for good."""
+        conn.close()
+        self._open.discard(conn)
 
     async def aclose(self) -> None:
         """Close every socket."""
@@ -199,17 +255,14 @@ class HttpClient:
             self._open.discard(conn)
         return None
 
-    def _post_head(self, path: str, headers: dict[str, str], body: bytes) -> bytes:
-        return self._head("POST", path, {**headers, "Content-Length": str(len(body))})
-
-    def _head(self, method: str, path: str, headers: dict[str, str]) -> bytes:
+    def _request(self, path: str, headers: dict[str, str], body: bytes) -> h11.Request:
         target = self.base_path + path
         if self.proxy is not None and self.origin.scheme == "http":
             target = f"http://{self.origin.authority}{target}"  # absolute form via a proxy
             headers = {**headers, **self.proxy.auth_header()}
-        lines = [f"{method} {target} HTTP/1.1", f"Host: {self.origin.authority}"]
-        lines += [f"{name}: {value}" for name, value in headers.items()]
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        fields = [("Host", self.origin.authority), *headers.items()]
+        fields.append(("Content-Length", str(len(body))))
+        return h11.Request(method="POST", target=target, headers=fields)
 
     async def _connect(self) -> _Conn:
         try:
@@ -229,55 +282,41 @@ class HttpClient:
         reader, writer = await asyncio.open_connection(
             self.proxy.host, self.proxy.port, limit=STREAM_LIMIT
         )
-        conn = _Conn(reader, writer)
         if origin.scheme == "https":
-            await tunnel(conn.reader, conn.writer, origin.authority, self.proxy)
+            await tunnel(reader, writer, origin.authority, self.proxy)
             await writer.start_tls(self.ssl_context or ssl.create_default_context(),
                                    server_hostname=origin.host)  # fmt: skip
-        return conn
-
-    async def _response(self, conn: _Conn) -> HttpResponse:
-        status, headers = await read_head(conn.reader)
-        response = HttpResponse(status, headers, conn, self)
-        if headers.get("transfer-encoding", "").lower() == "chunked":
-            response._chunked = True
-        elif "content-length" in headers:
-            response._remaining = int(headers["content-length"])
-            response._done = response._remaining == 0
-        if response._done:
-            self.release(conn, reusable=True)
-        return response
+        return _Conn(reader, writer)
 
 
-async def read_head(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
-    """Read a status line and headers (lower-cased names)."""
-    try:
-        raw = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.LimitOverrunError:
-        raise HttpError("the response headers are too large") from None
-    except asyncio.IncompleteReadError:
-        raise HttpError("the server closed the connection before answering") from None
-    lines = raw.decode("latin-1").split("\r\n")
-    parts = lines[0].split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
-        raise HttpError(f"not an HTTP/1.1 response: {lines[0][:80]!r}")
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if sep:
-            headers[name.strip().lower()] = value.strip()
-    return int(parts[1]), headers
+async def read_head(conn: _Conn) -> tuple[int, dict[str, str]]:
+    """Read a final status line and headers (lower-cased names), skipping 1xx answers."""
+    while True:
+        event = await conn.next_event()
+        if isinstance(event, h11.Response):
+            headers = {
+                name.decode("latin-1"): value.decode("latin-1") for name, value in event.headers
+            }
+            return event.status_code, headers
+        if isinstance(event, h11.ConnectionClosed):
+            raise _Closed("the server closed the connection before answering")
+        if not isinstance(event, h11.InformationalResponse):
+            raise HttpFramingError(f"unexpected {type(event).__name__} before the response")
 
 
 async def tunnel(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, authority: str, proxy: Proxy
 ) -> None:
     """Ask an HTTP proxy for a ``CONNECT`` tunnel to ``authority``."""
-    lines = [f"CONNECT {authority} HTTP/1.1", f"Host: {authority}"]
-    lines += [f"{name}: {value}" for name, value in proxy.auth_header().items()]
-    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
-    await writer.drain()
-    status, _ = await read_head(reader)
+    conn = _Conn(reader, writer)
+    fields = [("Host", authority), *proxy.auth_header().items()]
+    await conn.send(
+        h11.Request(method="CONNECT", target=authority, headers=fields), h11.EndOfMessage()
+    )
+    status, _ = await read_head(conn)
     if status != 200:
         writer.close()
         raise HttpError(f"the proxy {proxy.host}:{proxy.port} refused the tunnel (HTTP {status})")
+    if conn.h11.trailing_data[0]:
+        writer.close()
+        raise HttpFramingError("the proxy sent bytes before the tunnel was used")

@@ -10,12 +10,20 @@ the server the whole generation. There is no connection-local state, so nothing 
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 import time
 
 from spark_lsp import __version__
 from spark_lsp.errors import ModelUnavailable, ProtocolError, SparkError
-from spark_lsp.model.http1 import HttpClient, HttpError, HttpResponse
+from spark_lsp.model.http1 import (
+    HttpClient,
+    HttpDropped,
+    HttpError,
+    HttpFramingError,
+    HttpResponse,
+)
+from spark_lsp.model.limits import MAX_ERROR_BODY_BYTES
 from spark_lsp.model.link import Inflight, Link
 from spark_lsp.model.netconfig import Proxy
 from spark_lsp.model.protocol import (
@@ -25,7 +33,9 @@ from spark_lsp.model.protocol import (
     decode_event,
     dump_body,
 )
-from spark_lsp.model.sse import ChatDecoder, SseParser, encode_chat, http_error_event
+from spark_lsp.model.sse import DONE, ChatDecoder, SseParser, encode_chat, http_error_event
+
+log = logging.getLogger(__name__)
 
 PATHS = {"responses": "/responses", "chat": "/chat/completions"}
 
@@ -89,32 +99,59 @@ class HttpLink(Link):
         try:
             response = await self.client.post(PATHS[self.api], self._headers, body)
             if response.status != 200:
-                error = http_error_event(response.status, await response.read(), response.headers)
-                self._deliver(inflight, error)
+                body = await response.read(MAX_ERROR_BODY_BYTES)
+                self._deliver(inflight, http_error_event(response.status, body, response.headers))
                 return
             await self._read_stream(inflight, response)
+        except HttpFramingError as exc:
+            self._fail_one(inflight, ProtocolError(f"the model endpoint's reply is broken: {exc}"))
+        except HttpDropped as exc:
+            self._fail_one(inflight, ModelUnavailable(f"the model connection dropped ({exc})"))
         except HttpError as exc:
             self._shut(ModelUnavailable(f"the model endpoint cannot be reached ({exc})"))
         except SparkError as exc:
             self._fail_one(inflight, exc)
+        except Exception as exc:  # a reader task must never end in an unretrieved traceback
+            log.exception("the HTTP response reader failed")
+            self._fail_one(
+                inflight, ProtocolError(f"the model's response could not be read ({exc})")
+            )
         finally:
             if response is not None:
                 response.close()  # a no-op once the body was read to its end
-            self._readers.pop(inflight.lane, None)
-            self._release(inflight.lane)
+            if self._readers.get(inflight.lane) is asyncio.current_task():
+                del self._readers[inflight.lane]
+            if self._owns(inflight):
+                self._release(inflight.lane)
 
     async def _read_stream(self, inflight: Inflight, response: HttpResponse) -> None:
         parser = SseParser()
         chat = ChatDecoder() if self.api == "chat" else None
+        trailing = 0
         async for chunk in response.chunks():
+            if not self._owns(inflight):
+                trailing += len(chunk)
             for _, data in parser.feed(chunk):
+                if not self._owns(inflight):
+                    if data.strip() == DONE:
+                        continue
+                    log.debug("cutting a body that goes on after its terminal event")
+                    response.close()
+                    return
                 for event in _decode(data, chat):
                     self._deliver(inflight, event)
-        if inflight.lane in self.inflight:
+            if trailing > MAX_ERROR_BODY_BYTES:  # endless comments after the end: stop
+                response.close()
+                return
+        if self._owns(inflight):
             raise ProtocolError("the model's event stream ended before the response did")
 
+    def _owns(self, inflight: Inflight) -> bool:
+        """The response still holds its lane (the pool reuses lane names once released)."""
+        return self.inflight.get(inflight.lane) is inflight
+
     def _fail_one(self, inflight: Inflight, error: SparkError) -> None:
-        if not inflight.abandoned and inflight.lane in self.inflight:
+        if not inflight.abandoned and self._owns(inflight):
             inflight.queue.put_nowait(error)
 
 
@@ -123,8 +160,15 @@ def _responses_body(request: CreateRequest) -> str:
 
 
 def _decode(data: str, chat: ChatDecoder | None) -> list[ServerEvent]:
-    """Responses over SSE carries WebSocket-mode events verbatim; chat chunks are translated."""
-    return chat.feed(data) if chat is not None else [decode_event(data)]
+    """Responses over SSE carries WebSocket-mode events verbatim; chat chunks are translated.
+
+    A ``data: [DONE]`` after a Responses stream (OpenRouter and other gateways add the Chat
+    Completions terminator) is no event: skipped, the body is read to its end and the socket
+    stays kept alive.
+    """
+    if chat is not None:
+        return chat.feed(data)
+    return [] if data.strip() == DONE else [decode_event(data)]
 
 
 async def dial_http(

@@ -23,6 +23,7 @@ from spark_lsp.errors import (
     SparkError,
     UnsupportedTask,
 )
+from spark_lsp.model.retry import retry_after
 
 #: The API refuses ``max_output_tokens`` below this value (``integer_below_min_value``).
 MIN_OUTPUT_TOKENS = 16
@@ -30,6 +31,13 @@ STREAM_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
 
 #: Codes with which endpoints say "this key cannot use that model" (OpenAI: ``model_not_found``).
 MODEL_NOT_FOUND_CODES = frozenset({"model_not_found", "model_not_available"})
+
+#: Error codes and types with which endpoints say "slow down" (no HTTP status mid-stream).
+RATE_LIMIT_CODES = frozenset({"rate_limit_exceeded", "rate_limited", "too_many_requests"})
+RATE_LIMIT_TYPES = frozenset({"rate_limit_error", "too_many_requests", "rate_limit_exceeded"})
+
+#: ``incomplete_details.reason`` values that mean "the output budget ran out" (Chat: length).
+CUT_REASONS = frozenset({"max_output_tokens", "length"})
 
 TERMINAL_TYPES = frozenset(
     {"response.completed", "response.failed", "response.incomplete", "response.done"}
@@ -198,6 +206,15 @@ class TextDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class RefusalDelta:
+    """``response.refusal.delta`` (or a Chat ``delta.refusal``): the model declining, in words."""
+
+    delta: str
+    stream_id: str | None = None
+    sequence_number: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ResponseFinished:
     """A terminal event (``completed``, ``failed``, ``incomplete`` or ``done``)."""
 
@@ -208,6 +225,8 @@ class ResponseFinished:
     error: ErrorEvent | None = None
     stream_id: str | None = None
     sequence_number: int | None = None
+    #: The words of a ``refusal`` content part in the final output, if the model refused.
+    refusal: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +255,9 @@ class OtherEvent:
     sequence_number: int | None = None
 
 
-ServerEvent = ResponseStarted | TextDelta | ResponseFinished | ErrorEvent | OtherEvent
+ServerEvent = (
+    ResponseStarted | TextDelta | RefusalDelta | ResponseFinished | ErrorEvent | OtherEvent
+)
 
 
 def _opt_str(value: Any) -> str | None:
@@ -304,7 +325,24 @@ def _finished(kind: str, message: JSON) -> ResponseFinished:
         error=error,
         stream_id=_opt_str(message.get("stream_id")),
         sequence_number=_opt_int(message.get("sequence_number")),
+        refusal=_refusal_of(response.get("output")),
     )
+
+
+def _refusal_of(output: Any) -> str | None:
+    """The text of every ``refusal`` content part of a response's ``output`` items."""
+    if not isinstance(output, list):
+        return None
+    words = [
+        part["refusal"]
+        for item in output
+        if isinstance(item, dict) and isinstance(item.get("content"), list)
+        for part in item["content"]
+        if isinstance(part, dict)
+        and part.get("type") == "refusal"
+        and isinstance(part.get("refusal"), str)
+    ]
+    return "".join(words) or None
 
 
 def decode_event(raw: str | bytes) -> ServerEvent:
@@ -327,6 +365,11 @@ def decode_event(raw: str | bytes) -> ServerEvent:
         if not isinstance(delta, str):
             raise ProtocolError("response.output_text.delta without a string 'delta'")
         return TextDelta(delta=delta, stream_id=stream_id, sequence_number=seq)
+    if kind == "response.refusal.delta":
+        delta = message.get("delta")
+        if not isinstance(delta, str):
+            raise ProtocolError("response.refusal.delta without a string 'delta'")
+        return RefusalDelta(delta=delta, stream_id=stream_id, sequence_number=seq)
     if kind == "response.created":
         response = message.get("response")
         response_id = _opt_str(response.get("id")) if isinstance(response, dict) else None
@@ -340,6 +383,11 @@ def decode_event(raw: str | bytes) -> ServerEvent:
     return OtherEvent(type=kind, stream_id=stream_id, sequence_number=seq)
 
 
+def cut_by_budget(status: str | None, incomplete_reason: str | None) -> bool:
+    """A response that ended because its output budget ran out: its text stops mid-thought."""
+    return status == "incomplete" and incomplete_reason in CUT_REASONS
+
+
 def error_to_exception(event: ErrorEvent) -> SparkError:
     """Turn an error event into the exception type that says what the caller should do."""
     code = event.code or ""
@@ -349,8 +397,9 @@ def error_to_exception(event: ErrorEvent) -> SparkError:
             f"The model endpoint rejected the API key ({detail}). "
             "Check OPENAI_API_KEY or the variable named by spark.model.apiKeyEnv."
         )
-    if event.status == 429 or code in ("rate_limit_exceeded", "rate_limited"):
-        return RateLimited(f"Rate limited by the model endpoint: {detail}", _retry_after(event))
+    if event.status == 429 or code in RATE_LIMIT_CODES or event.error_type in RATE_LIMIT_TYPES:
+        wait = retry_after(event.headers, event.message)
+        return RateLimited(f"Rate limited by the model endpoint: {detail}", wait)
     if code in MODEL_NOT_FOUND_CODES or (event.status == 404 and event.param == "model"):
         return ModelNotAvailable(None, detail)
     if code == "previous_response_not_found":
@@ -365,12 +414,3 @@ def error_to_exception(event: ErrorEvent) -> SparkError:
     )
 
 
-def _retry_after(event: ErrorEvent) -> float | None:
-    for key, value in event.headers.items():
-        if key.lower() in ("retry-after", "retry-after-ms", "x-ratelimit-reset-requests"):
-            try:
-                seconds = float(str(value).rstrip("s"))
-            except ValueError:
-                continue
-            return seconds / 1000 if key.lower().endswith("-ms") else seconds
-    return None

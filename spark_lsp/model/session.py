@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
@@ -34,14 +35,16 @@ from spark_lsp.errors import (
     ModelUnavailable,
     PreviousResponseNotFound,
     RateLimited,
+    ReplyTooLarge,
     SparkError,
 )
 from spark_lsp.model.connection import ConnectOptions
+from spark_lsp.model.limits import response_deadline
 from spark_lsp.model.link import Inflight, Link
 from spark_lsp.model.maintainer import Maintainer
 from spark_lsp.model.pool import Pool
-from spark_lsp.model.protocol import CreateRequest, ErrorEvent, ResponseFinished
-from spark_lsp.model.stream import ResponseStream
+from spark_lsp.model.protocol import CreateRequest, ResponseFinished
+from spark_lsp.model.stream import Deadline, ResponseStream, next_item
 from spark_lsp.model.transports import Dialer
 
 __all__ = ["ModelSession", "ResponseStream", "SessionOptions", "SessionStats", "SessionStatus"]
@@ -71,6 +74,9 @@ class SessionOptions:
     lanes: bool | None = None
     #: How long a request waits for a busy pool before asking for one more connection.
     pool_wait_s: float = 0.05
+    #: Seconds a whole response may take; None derives it from the request's output budget
+    #: (``model/limits.py``: the budget at the slowest rate we accept, plus a floor).
+    response_timeout_s: float | None = None
 
 
 @dataclass
@@ -290,11 +296,15 @@ class ModelSession:
             wait = error.retry_after if error.retry_after is not None else 1.0
             self._cooldown_until = max(self._cooldown_until, time.monotonic() + wait)
             self._set_status(
-                SessionStatus("rate_limited", f"rate limited; retrying in {wait:.0f} s")
+                SessionStatus("rate_limited", f"rate limited; retrying in {math.ceil(wait)} s")
             )
         elif isinstance(error, AuthError | ModelNotAvailable):
             self._fail_for_good(error)
         elif isinstance(error, ModelTimeout) and link is not None:
+            self._maintainer.close_later(link)
+        elif isinstance(error, ReplyTooLarge) and link is not None and link.can_chain:
+            # A WebSocket would drain the rest of the oversized reply: replace it instead.
+            # (HTTP already cut that response's socket when it was abandoned.)
             self._maintainer.close_later(link)
         return error
 
@@ -311,6 +321,12 @@ class ModelSession:
     def stall_timeout(self) -> float:
         """Seconds without an event after which a response counts as stalled."""
         return self.options.stall_timeout_s
+
+    def response_deadline(self, request: CreateRequest) -> float:
+        """Seconds a whole response to ``request`` may take (events arriving or not)."""
+        if self.options.response_timeout_s is not None:
+            return self.options.response_timeout_s
+        return response_deadline(request.max_output_tokens, self.stall_timeout)
 
     # -- MaintainerHooks --------------------------------------------------------------------
 
@@ -461,7 +477,7 @@ class ModelSession:
             self._evict(spot.evicted)
         inflight = await link.send(anchor.request, spot.lane)
         self.stats.bytes_sent += inflight.sent
-        finished = await self._await_terminal(link, inflight)
+        finished = await self._await_terminal(link, inflight, anchor.request)
         if finished.response_id is None:
             raise ModelRequestError("the model did not name the warmed response")
         self._pool.bind_anchor(link, spot.lane, finished.response_id)
@@ -499,18 +515,16 @@ class ModelSession:
             except SparkError as exc:
                 log.info("could not re-warm a context anchor: %s", exc)
 
-    async def _await_terminal(self, link: Link, inflight: Inflight) -> ResponseFinished:
+    async def _await_terminal(
+        self, link: Link, inflight: Inflight, request: CreateRequest
+    ) -> ResponseFinished:
+        """Wait for a warm-up's or probe's terminal event, under both clocks of a response."""
+        deadline = Deadline(time.monotonic(), self.response_deadline(request))
         try:
             while True:
-                item = await asyncio.wait_for(inflight.queue.get(), self.stall_timeout)
-                if isinstance(item, SparkError):
-                    raise item
-                if isinstance(item, ErrorEvent):
-                    raise item.to_exception()
+                item = await next_item(inflight, self.stall_timeout, deadline)
                 if isinstance(item, ResponseFinished):
                     return item
-        except TimeoutError:
-            raise ModelTimeout("the model did not answer in time") from None
         finally:
             if not inflight.finished.is_set():
                 link.abandon(inflight)
@@ -526,7 +540,7 @@ class ModelSession:
         probe = CreateRequest(input_texts=("ping",), model=self.options.model, generate=False)
         try:
             inflight = await link.send(probe, PROBE_LANE)
-            await self._await_terminal(link, inflight)
+            await self._await_terminal(link, inflight, probe)
         except ModelRequestError as exc:
             if exc.param == "stream_id" or "stream_id" in str(exc):
                 log.info("the model server has no stream_id lanes (%s); using a pool", exc)

@@ -12,10 +12,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from spark_lsp.errors import ProtocolError
+from spark_lsp.errors import ProtocolError, ReplyTooLarge
+from spark_lsp.model.limits import MAX_MESSAGE_BYTES
 from spark_lsp.model.protocol import (
     CreateRequest,
     ErrorEvent,
+    RefusalDelta,
     ResponseFinished,
     ResponseStarted,
     ServerEvent,
@@ -30,33 +32,58 @@ DONE = "[DONE]"
 
 @dataclass
 class SseParser:
-    """Splits a byte stream into ``(event, data)`` pairs, per the EventSource rules we need."""
+    """Splits a byte stream into ``(event, data)`` pairs, per the EventSource rules we need.
 
-    _pending: bytes = b""
+    Linear in the bytes fed: a line arriving in many pieces is searched for its end only in
+    the new bytes, and consumed lines are cut off the buffer once per ``feed``. A line or an
+    event beyond ``max_bytes`` is a ``ReplyTooLarge``: no valid event is that large, and
+    buffering on would let an endpoint exhaust memory with one endless line.
+    """
+
+    max_bytes: int = MAX_MESSAGE_BYTES
+    _buffer: bytearray = field(default_factory=bytearray)
+    #: Leading bytes of ``_buffer`` already searched for a newline (none there).
+    _scanned: int = 0
     _event: str | None = None
     _data: list[str] = field(default_factory=list)
+    _size: int = 0
 
     def feed(self, chunk: bytes) -> list[tuple[str | None, str]]:
         """Add bytes; return every event they complete."""
-        self._pending += chunk
+        buffer = self._buffer
+        buffer += chunk
         events: list[tuple[str | None, str]] = []
-        while True:
-            end = self._pending.find(b"\n")
-            if end < 0:
-                return events
-            line = self._pending[:end].rstrip(b"\r").decode("utf-8", "replace")
-            self._pending = self._pending[end + 1 :]
-            if not line:
-                if self._data:
-                    events.append((self._event, "\n".join(self._data)))
-                self._event, self._data = None, []
-            elif not line.startswith(":"):
-                name, _, value = line.partition(":")
-                value = value.removeprefix(" ")
-                if name == "event":
-                    self._event = value
-                elif name == "data":
-                    self._data.append(value)
+        start = 0
+        while (end := buffer.find(b"\n", max(start, self._scanned))) >= 0:
+            self._line(bytes(buffer[start:end]).rstrip(b"\r"), events)
+            start = end + 1
+        del buffer[:start]
+        self._scanned = len(buffer)
+        if len(buffer) > self.max_bytes:
+            raise ReplyTooLarge(
+                f"the model sent an event-stream line over {self.max_bytes} bytes; stopped reading"
+            )
+        return events
+
+    def _line(self, raw: bytes, events: list[tuple[str | None, str]]) -> None:
+        if not raw:
+            if self._data:
+                events.append((self._event, "\n".join(self._data)))
+            self._event, self._data, self._size = None, [], 0
+            return
+        if raw.startswith(b":"):  # a comment (OpenRouter's ": PROCESSING" keep-alives)
+            return
+        name, _, value = raw.decode("utf-8", "replace").partition(":")
+        value = value.removeprefix(" ")
+        if name == "event":
+            self._event = value
+        elif name == "data":
+            self._size += len(raw)
+            if self._size > self.max_bytes:
+                raise ReplyTooLarge(
+                    f"the model sent an event over {self.max_bytes} bytes; stopped reading"
+                )
+            self._data.append(value)
 
 
 def encode_chat(request: CreateRequest) -> str:
@@ -110,13 +137,15 @@ class ChatDecoder:
         usage = chunk.get("usage")
         if isinstance(usage, dict):
             self._usage = _chat_usage(usage)
-        choices = chunk.get("choices")
-        if isinstance(choices, list) and choices and isinstance(choices[0], dict):
-            choice = choices[0]
+        for choice in _first_choices(chunk.get("choices")):
             delta = choice.get("delta")
-            content = delta.get("content") if isinstance(delta, dict) else None
-            if isinstance(content, str) and content:
+            delta = delta if isinstance(delta, dict) else {}
+            content = _content_text(delta.get("content"))
+            if content:
                 events.append(TextDelta(content))
+            refusal = delta.get("refusal")
+            if isinstance(refusal, str) and refusal:
+                events.append(RefusalDelta(refusal))
             if isinstance(choice.get("finish_reason"), str):
                 self._finish_reason = choice["finish_reason"]
         return events
@@ -128,6 +157,32 @@ class ChatDecoder:
                 "incomplete", self._id, self._usage, incomplete_reason="max_output_tokens"
             )
         return ResponseFinished("completed", self._id, self._usage)
+
+
+def _first_choices(choices: Any) -> list[dict[str, Any]]:
+    """The choices of index 0: spark-lsp asks for one, but a gateway may send several."""
+    if not isinstance(choices, list):
+        return []
+    return [c for c in choices if isinstance(c, dict) and c.get("index", 0) == 0]
+
+
+def _content_text(content: Any) -> str:
+    """A delta's text: a string, or (Mistral) a list of parts whose ``text`` parts count.
+
+    Mistral's reasoning models send ``[{"type": "thinking", ...}, {"type": "text", ...}]``;
+    the thinking parts are not the answer.
+    """
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return ""
+    return "".join(
+        part["text"]
+        for part in content
+        if isinstance(part, dict)
+        and part.get("type") == "text"
+        and isinstance(part.get("text"), str)
+    )
 
 
 def _chat_usage(raw: dict[str, Any]) -> Usage:

@@ -11,22 +11,30 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 from typing import Protocol
 
 from spark_lsp.errors import (
+    ModelRefused,
     ModelRequestError,
     ModelTimeout,
     ModelUnavailable,
     PreviousResponseNotFound,
+    ReplyTooLarge,
+    ResponseDeadline,
     SparkError,
 )
+from spark_lsp.model.limits import reply_cap
 from spark_lsp.model.link import Inflight, Link
 from spark_lsp.model.protocol import (
     CreateRequest,
     ErrorEvent,
+    RefusalDelta,
     ResponseFinished,
+    ServerEvent,
     TextDelta,
     Usage,
+    cut_by_budget,
 )
 
 
@@ -36,6 +44,9 @@ class StreamHost(Protocol):
     @property
     def stall_timeout(self) -> float:
         """Seconds without an event after which a response counts as stalled."""
+
+    def response_deadline(self, request: CreateRequest) -> float:
+        """Seconds a whole response to ``request`` may take (events arriving or not)."""
 
     async def acquire(self, request: CreateRequest) -> tuple[Link, str, CreateRequest]:
         """A link and lane for ``request``, and the request as it goes on the wire."""
@@ -56,6 +67,43 @@ class StreamHost(Protocol):
         """Account one finished request."""
 
 
+@dataclass(frozen=True)
+class Deadline:
+    """When a whole response must have ended (``started + seconds``, monotonic clock)."""
+
+    started: float
+    seconds: float
+
+    @property
+    def left(self) -> float:
+        """Seconds until the deadline (negative once it passed)."""
+        return self.started + self.seconds - time.monotonic()
+
+
+async def next_item(inflight: Inflight, stall_s: float, deadline: Deadline) -> ServerEvent:
+    """A response's next event; a delivered failure or error event is raised.
+
+    Two clocks: nothing for ``stall_s`` is a stall (``ModelTimeout``); events that keep coming
+    without the response ending (a token every few seconds, endless ``in_progress``) meet the
+    whole-response deadline (``ResponseDeadline``).
+    """
+    left = deadline.left
+    try:
+        item = await asyncio.wait_for(inflight.queue.get(), max(0.0, min(stall_s, left)))
+    except TimeoutError:
+        if left <= stall_s:
+            raise ResponseDeadline(
+                f"the model's response did not finish within {deadline.seconds:.0f} s; "
+                "stopped waiting"
+            ) from None
+        raise ModelTimeout(f"the model sent nothing for {stall_s:.0f} s") from None
+    if isinstance(item, SparkError):
+        raise item
+    if isinstance(item, ErrorEvent):
+        raise item.to_exception()
+    return item
+
+
 class ResponseStream:
     """Text deltas of one response; use as ``async with session.stream(req) as response``."""
 
@@ -73,6 +121,14 @@ class ResponseStream:
         self.chained = request.previous_response_id is not None
         #: Bytes this response's request took on the wire (after any fallback).
         self.bytes_sent = 0
+        #: UTF-8 bytes of reply text received; capped by ``reply_cap`` of the budget.
+        self.text_bytes = 0
+        self._refusal: list[str] = []
+
+    @property
+    def cut(self) -> bool:
+        """The output budget ran out: the text ends mid-thought (offer whole lines only)."""
+        return cut_by_budget(self.status, self.incomplete_reason)
 
     async def __aenter__(self) -> ResponseStream:
         return self
@@ -123,19 +179,24 @@ class ResponseStream:
         except SparkError as exc:
             raise session.note_failure(exc, None) from None
         started = time.monotonic()
+        deadline = Deadline(started, session.response_deadline(request))
         inflight = await link.send(wire, lane)
         self.bytes_sent = inflight.sent
         first: float | None = None
         try:
             while True:
-                event = await self._next(inflight)
+                event = await self._next(inflight, deadline)
                 if isinstance(event, TextDelta):
+                    self._count(event.delta, request)
                     if first is None:
                         first = time.monotonic()
                         self.status = "streaming"
                     yield event.delta
+                elif isinstance(event, RefusalDelta):
+                    self._count(event.delta, request)
+                    self._refusal.append(event.delta)
                 elif isinstance(event, ResponseFinished):
-                    self._finish(event)
+                    self._finish(event, answered=first is not None)
                     session.note_success()
                     return
         except PreviousResponseNotFound:
@@ -147,22 +208,25 @@ class ResponseStream:
                 link.abandon(inflight)
             session.record(started, first, inflight.sent)
 
-    async def _next(self, inflight: Inflight) -> TextDelta | ResponseFinished:
+    def _count(self, delta: str, request: CreateRequest) -> None:
+        """Add a delta to the reply's size; past the cap the reply is refused, not read on."""
+        self.text_bytes += len(delta.encode("utf-8", "surrogatepass"))
+        cap = reply_cap(request.max_output_tokens)
+        if self.text_bytes > cap:
+            raise ReplyTooLarge(
+                f"the model's reply exceeded {cap} bytes, more than its budget of "
+                f"{request.max_output_tokens or 'unlimited'} tokens can spell; stopped reading it"
+            )
+
+    async def _next(
+        self, inflight: Inflight, deadline: Deadline
+    ) -> TextDelta | RefusalDelta | ResponseFinished:
         while True:
-            try:
-                item = await asyncio.wait_for(inflight.queue.get(), self._session.stall_timeout)
-            except TimeoutError:
-                raise ModelTimeout(
-                    f"the model sent nothing for {self._session.stall_timeout:.0f} s"
-                ) from None
-            if isinstance(item, SparkError):
-                raise item
-            if isinstance(item, ErrorEvent):
-                raise item.to_exception()
-            if isinstance(item, TextDelta | ResponseFinished):
+            item = await next_item(inflight, self._session.stall_timeout, deadline)
+            if isinstance(item, TextDelta | RefusalDelta | ResponseFinished):
                 return item
 
-    def _finish(self, event: ResponseFinished) -> None:
+    def _finish(self, event: ResponseFinished, *, answered: bool) -> None:
         self.response_id = event.response_id
         self.usage = event.usage
         self.status = event.status
@@ -172,3 +236,6 @@ class ResponseStream:
             if error is not None:
                 raise error.to_exception()
             raise ModelRequestError("the model reported that the response failed")
+        refusal = "".join(self._refusal) or event.refusal
+        if refusal and not answered:
+            raise ModelRefused(refusal)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from spark_lsp.errors import RateLimited
 from spark_lsp.model.protocol import (
     CreateRequest,
@@ -82,3 +84,34 @@ def test_chat_requests_carry_one_user_message_and_a_budget() -> None:
     ]
     assert body["stream"] is True and body["max_tokens"] == 64
     assert body["stream_options"] == {"include_usage": True}
+
+
+LONG_LINE_FEED = """
+from spark_lsp.model.sse import SseParser
+parser = SseParser()
+events = []
+for _ in range(7000):
+    events += parser.feed(b"x" * 1024)
+events += parser.feed(b"\\n\\ndata: a\\n\\n")
+assert len(events) == 1 and events[0] == (None, "a"), events
+"""
+
+
+def test_a_long_line_arriving_in_small_pieces_is_split_in_linear_time() -> None:
+    """7 MB of one line in 1 kB pieces: each piece searched alone, not the whole line again
+    (searching from the start on every piece took minutes of CPU)."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c", LONG_LINE_FEED], check=True, timeout=20)
+
+
+def test_a_line_or_event_over_the_cap_is_refused() -> None:
+    from spark_lsp.errors import ReplyTooLarge
+
+    with pytest.raises(ReplyTooLarge, match="line over 100 bytes"):
+        SseParser(max_bytes=100).feed(b"data: " + b"x" * 200)
+    parser = SseParser(max_bytes=100)
+    with pytest.raises(ReplyTooLarge, match="event over 100 bytes"):
+        for _ in range(20):
+            parser.feed(b"data: " + b"y" * 10 + b"\n")
