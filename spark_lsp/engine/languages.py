@@ -36,6 +36,8 @@ __all__ = [
     "indent_unit",
     "indent_width",
     "line_comment",
+    "line_kind",
+    "net_depth",
     "opens_block",
     "restyle_indent",
     "spec_for",
@@ -608,6 +610,19 @@ def _tree_inside(language_id: str, context: str) -> bool:
             return True
         node = node.parent
     return False
+
+
+def net_depth(lines: Sequence[str], language_id: str) -> int:
+    """How many blocks ``lines`` open (positive) or close (negative) in all; strings and
+    comments say nothing. Read without the text above, so only their balance counts."""
+    if not lines:
+        return 0
+    return sum(info.delta for info in analyze(language_id, "", "\n".join(lines)).lines)
+
+
+def line_kind(line: str, language_id: str) -> str:
+    """``closer``, ``reopen`` or ``other`` for one line read on its own (see :class:`LineInfo`)."""
+    return analyze(language_id, "", line.strip()).lines[0].kind
 
 
 # --- block scope -------------------------------------------------------------------------------

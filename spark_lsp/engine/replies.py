@@ -64,9 +64,10 @@ def is_prose(line: str) -> bool:
 
 def _long_sentence(text: str) -> bool:
     """A sentence that names code without quoting it: it opens with two plain words (the first
-    capitalised), ends with a period, ``!`` or ``?``, and most of its many words are plain."""
+    capitalised), ends like a sentence or an introduction (``:``), and most of its many words
+    are plain."""
     words = text.split()
-    if len(words) < _MIN_SENTENCE_WORDS or not text.endswith((".", "!", "?")):
+    if len(words) < _MIN_SENTENCE_WORDS or not text.endswith((".", "!", "?", ":")):
         return False
     if not (words[0][0].isupper() or words[0].startswith(_PLACEHOLDER)):
         return False
