@@ -41,6 +41,7 @@ __all__ = [
     "opens_block",
     "restyle_indent",
     "spec_for",
+    "structured_language",
 ]
 
 TAB_WIDTH = 4
@@ -208,19 +209,48 @@ _SAME_AS = {
 
 
 #: A language we know nothing about: indentation decides, a closing bracket or ``else`` line
-#: belongs to the block it closes, and ``#`` or ``//`` may start a comment.
+#: belongs to the block it closes, and ``#`` or ``//`` may start a comment. Braces still group
+#: lines; :func:`structured_language` picks :data:`GENERIC_BRACES` for a file that shows them
+#: as its blocks (Zig, Solidity, V, Odin, HCL…).
 GENERIC = LanguageSpec(
     line_comment="//",
     indentation=True,
-    brackets="()[]",
+    brackets="()[]{}",
     continuations=_words("else elif except finally catch case default"),
 )
+#: An unknown language whose blocks are ``{ … }``: brackets decide, as in C.
+GENERIC_BRACES = LanguageSpec(continuations=_C_CONTINUATIONS)
+#: The pseudo language id :func:`structured_language` answers for :data:`GENERIC_BRACES`.
+BRACES_ID = "spark-generic-braces"
 
 
 def spec_for(language_id: str) -> LanguageSpec:
     """The table row for an editor's language id (:data:`GENERIC` when unknown)."""
     key = canonical_language(language_id)
+    if key == BRACES_ID:
+        return GENERIC_BRACES
     return LANGUAGES.get(_SAME_AS.get(key, key), GENERIC)
+
+
+_BLOCK_OPEN = re.compile(r"\{\s*(?://.*|#.*|/\*.*)?$")
+_COLON_OPEN = re.compile(r"[:=]\s*(?:#.*)?$")
+
+
+def structured_language(language_id: str, lines: Sequence[str]) -> str:
+    """The language id to read ``lines`` with: the editor's, or for a language the table does
+    not know, :data:`BRACES_ID` when the document's blocks are braces (lines that end in ``{``
+    outnumber lines that end in ``:`` or ``=`` before a deeper line)."""
+    key = canonical_language(language_id)
+    if key in LANGUAGES or key in _SAME_AS or parser_for(key) is not None:
+        return language_id
+    braces = colons = 0
+    for index, line in enumerate(lines):
+        code = line.strip()
+        if _BLOCK_OPEN.search(code) or code.startswith("}"):
+            braces += 1
+        elif _COLON_OPEN.search(code) and index + 1 < len(lines):
+            colons += int(indent_width(lines[index + 1]) > indent_width(line))
+    return BRACES_ID if braces and braces >= colons else language_id
 
 
 def comment_syntax(language_id: str) -> tuple[str | None, tuple[str, str] | None]:
@@ -358,9 +388,22 @@ class _Scan:
         return self
 
 
+#: JSX/TSX element nodes: their tags open and close blocks, as markup's do (the grammar tells a
+#: tag from a comparison or a generic).
+_JSX_OPEN, _JSX_CLOSE, _JSX_SELF = (
+    "jsx_opening_element",
+    "jsx_closing_element",
+    "jsx_self_closing_element",
+)
+_JSX_NODES = frozenset({_JSX_OPEN, _JSX_CLOSE, _JSX_SELF})
+#: Pseudo tokens for them: an element opened or closed, a tag's attributes over several lines.
+_ELEMENT_OPEN, _ELEMENT_CLOSE, _TAG_OPEN, _TAG_CLOSE = "<el>", "</el>", "<tag", "tag>"
+_PSEUDO_STEPS = {_ELEMENT_OPEN: 1, _ELEMENT_CLOSE: -1, _TAG_OPEN: 1, _TAG_CLOSE: -1}
+
+
 def _walk(node: Node, min_row: int) -> Iterator[Node]:
-    """Leaves and opaque nodes of a tree, in document order, without recursion; subtrees that
-    end above ``min_row`` are skipped (the lines above the cursor were read once already)."""
+    """Leaves, opaque nodes and JSX elements of a tree, in document order, without recursion;
+    subtrees that end above ``min_row`` are skipped."""
     stack = [node]
     while stack:
         current = stack.pop()
@@ -368,8 +411,23 @@ def _walk(node: Node, min_row: int) -> Iterator[Node]:
             continue
         if current.child_count == 0 or _opaque(current.type):
             yield current
-        else:
-            stack.extend(reversed(current.children))
+            continue
+        if current.type in _JSX_NODES:
+            yield current
+        stack.extend(reversed(current.children))
+
+
+def _jsx_tokens(node: Node, scan: _Scan) -> None:
+    """An opening tag opens a block its closing tag closes; a tag written over several lines
+    is a bracket of its own, closed on the line of its ``>`` (so that line reads as a closer)."""
+    start, end = node.start_point, node.end_point
+    if end.row > start.row:
+        scan.token(start.row, start.column, _TAG_OPEN)
+        scan.token(end.row, max(0, end.column - 1), _TAG_CLOSE)
+    if node.type == _JSX_OPEN:
+        scan.token(start.row, start.column, _ELEMENT_OPEN)
+    elif node.type == _JSX_CLOSE:
+        scan.token(start.row, start.column, _ELEMENT_CLOSE)
 
 
 def _scan_tree(language_id: str, source: str, min_row: int = 0) -> _Scan | None:
@@ -382,7 +440,9 @@ def _scan_tree(language_id: str, source: str, min_row: int = 0) -> _Scan | None:
         if node.is_missing or node.start_byte == node.end_byte:
             continue  # error recovery's invented tokens (a ``}`` the text lacks) are not text
         start, end = node.start_point, node.end_point
-        if _opaque(node.type):
+        if node.type in _JSX_NODES:
+            _jsx_tokens(node, scan)
+        elif _opaque(node.type):
             whole = node.type == "heredoc_end" or (start.column == 0 and "body" in node.type)
             first = start.row if whole else start.row + 1
             last = end.row if end.column > 0 else end.row - 1
@@ -472,7 +532,9 @@ def _line_steps(spec: LanguageSpec, tokens: Sequence[str], line: str) -> tuple[l
     if continuation:
         steps += [-1, 1]
     for index, token in enumerate(tokens):
-        if token in spec.closers and not (continuation and index == 0):
+        if token in _PSEUDO_STEPS:
+            steps.append(_PSEUDO_STEPS[token])
+        elif token in spec.closers and not (continuation and index == 0):
             steps.append(-1)
         elif token in spec.openers and not continuation:
             steps.append(1)
@@ -710,8 +772,8 @@ def _depth_end(
             return index + int(include), True
         if low < 0 and opened:
             return index, True
-        if opened and after <= 0:
-            return index + 1, True
+        if opened and after <= 0:  # the block typed open is closed, unless the document goes on
+            return index + int(_may_close(lines[0], next_line)), True
         depth = after
     return len(lines), False
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from spark_lsp.engine.languages import (
     TAB_WIDTH,
@@ -33,6 +33,7 @@ from spark_lsp.engine.languages import (
     opens_block,
     restyle_indent,
     spec_for,
+    structured_language,
 )
 from spark_lsp.engine.replies import (
     is_fence,
@@ -94,6 +95,13 @@ class CompletionContext:
         """The text above the cursor's line, for the parser."""
         return "".join(line + "\n" for line in self.prev_lines)
 
+    @cached_property
+    def language(self) -> str:
+        """The language id the filters read with: ``language_id``, or for a language the table
+        does not know, the brace fallback when the lines around the cursor show braces."""
+        around = (*self.prev_lines, self.line_prefix + self.line_suffix, *self.next_lines)
+        return structured_language(self.language_id, around)
+
     @property
     def blank_line(self) -> bool:
         """The cursor's line holds nothing but indentation."""
@@ -140,7 +148,7 @@ def _first_nonblank(lines: Sequence[str]) -> str | None:
 
 
 def _prose_language(ctx: CompletionContext) -> bool:
-    return spec_for(ctx.language_id).prose
+    return spec_for(ctx.language).prose
 
 
 # --- line endings ------------------------------------------------------------------------
@@ -174,11 +182,11 @@ def strip_prose(text: str, ctx: CompletionContext) -> str:
     Never where the cursor is in a comment, a string or a prose document (there the sentence
     may be the very text the user is writing), nor on lines inside a string of the reply.
     """
-    if ctx.in_text or _prose_language(ctx) or spec_for(ctx.language_id).data:
+    if ctx.in_text or _prose_language(ctx) or spec_for(ctx.language).data:
         return text
     lines = strip_leading_prose(text.split("\n"))
     if len(lines) > 1 and any(is_prose(line) for line in lines[1:]):
-        infos = analyze(ctx.language_id, ctx.context, ctx.line_prefix + "\n".join(lines)).lines
+        infos = analyze(ctx.language, ctx.context, ctx.line_prefix + "\n".join(lines)).lines
         lines = strip_trailing_prose(lines, [info.transparent for info in infos])
     return "\n".join(lines)
 
@@ -218,7 +226,7 @@ def match_indent_style(text: str, ctx: CompletionContext) -> str:
     lines = text.split("\n")
     if not unit or not any(foreign_indent(line, unit) for line in lines):
         return text
-    infos = analyze(ctx.language_id, ctx.context, ctx.line_prefix + text).lines
+    infos = analyze(ctx.language, ctx.context, ctx.line_prefix + text).lines
     step = model_step(lines)
     out = [
         line
@@ -353,8 +361,8 @@ def _expects_deeper(ctx: CompletionContext) -> bool:
     above = _first_nonblank(ctx.prev_lines[::-1])
     if above is None or indent_width(above) < indent_width(ctx.line_prefix):
         return False
-    info = analyze(ctx.language_id, "", above).lines[0]
-    return opens_block(above, info, ctx.language_id)
+    info = analyze(ctx.language, "", above).lines[0]
+    return opens_block(above, info, ctx.language)
 
 
 def align_indentation(text: str, ctx: CompletionContext) -> str:
@@ -369,7 +377,7 @@ def align_indentation(text: str, ctx: CompletionContext) -> str:
     lines = text.split("\n")
     if len(lines) == 1 and not ctx.blank_line:
         return text
-    infos = analyze(ctx.language_id, ctx.context, ctx.line_prefix + text).lines
+    infos = analyze(ctx.language, ctx.context, ctx.line_prefix + text).lines
     follow = next(
         (i for i in range(1, len(lines)) if lines[i].strip() and not infos[i].transparent), None
     )
@@ -386,7 +394,7 @@ def align_indentation(text: str, ctx: CompletionContext) -> str:
     delta = 0
     if follow is not None and first < cursor:
         joined = ctx.line_prefix + lines[0]
-        step = _expected_step(infos[follow].kind, opens_block(joined, infos[0], ctx.language_id))
+        step = _expected_step(infos[follow].kind, opens_block(joined, infos[0], ctx.language))
         width = indent_width(lines[follow])
         if _sign(width - first) == step and _sign(width - cursor) != step:
             delta = cursor - first
@@ -411,7 +419,7 @@ def _scope_end(lines: Sequence[str], ctx: CompletionContext) -> tuple[int, bool]
     joined = [ctx.line_prefix + lines[0], *lines[1:]]
     following = _first_nonblank(ctx.next_lines)
     typed = bool(ctx.line_prefix.strip())
-    return block_end(joined, ctx.language_id, ctx.context, following, typed=typed)
+    return block_end(joined, ctx.language, ctx.context, following, typed=typed)
 
 
 def limit_block_scope(text: str, ctx: CompletionContext) -> str:
