@@ -27,6 +27,8 @@ __all__ = [
     "LanguageSpec",
     "Analysis",
     "LineInfo",
+    "OpenBlock",
+    "closed_blocks",
     "TAB_WIDTH",
     "analyze",
     "block_end",
@@ -42,6 +44,7 @@ __all__ = [
     "restyle_indent",
     "spec_for",
     "structured_language",
+    "top_level_start",
 ]
 
 TAB_WIDTH = 4
@@ -544,7 +547,8 @@ def _line_steps(spec: LanguageSpec, tokens: Sequence[str], line: str) -> tuple[l
             steps += _bracket_steps(token, spec)
     if spec.tags:
         steps += _tag_steps(stripped)
-    return steps, _kind(steps, stripped, continuation)
+    leads = continuation or first_word in spec.closers or stripped.startswith(_CLOSING_STARTS)
+    return steps, _kind(steps, stripped, continuation, leads)
 
 
 def _tag_steps(line: str) -> list[int]:
@@ -557,8 +561,14 @@ def _tag_steps(line: str) -> list[int]:
     return steps
 
 
-def _kind(steps: Sequence[int], stripped: str, continuation: bool) -> str:
-    if not steps or steps[0] >= 0:
+#: How a line that starts by closing something begins: a bracket, a closing tag, a tag's end.
+_CLOSING_STARTS = (")", "]", "}", "</", "/>", ">")
+
+
+def _kind(steps: Sequence[int], stripped: str, continuation: bool, leads: bool) -> str:
+    """``leads``: the line begins with what closes (``x > hi) {`` closes a bracket mid-line
+    and is an ordinary line)."""
+    if not steps or steps[0] >= 0 or not leads:
         return "reopen" if continuation or _LABEL.match(stripped) else "other"
     return "reopen" if sum(steps) >= 0 else "closer"
 
@@ -580,12 +590,14 @@ class Analysis:
 
     ``start_depth`` is the bracket depth the cursor's line starts at (an indentation language
     ignores indentation until it is closed) and ``anchor_width`` the indentation of the
-    statement that opened it.
+    statement that opened it. ``open_above`` holds, innermost last, the indentation of each
+    line above whose block is still open (a closer of that block belongs at that column).
     """
 
     start_depth: int
     anchor_width: int
     lines: tuple[LineInfo, ...]
+    open_above: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -595,24 +607,39 @@ class _ContextFacts:
     state: str | None
     depth: int
     anchor: int
+    openers: tuple[int, ...]
+
+
+#: Languages whose blocks include JSX elements, which only the grammar tells from comparisons.
+_JSX_LANGUAGES = frozenset({"javascript", "javascriptreact", "typescriptreact"})
 
 
 @lru_cache(maxsize=32)
 def _context_facts(language_id: str, context: str) -> _ContextFacts:
-    """The lexer's state after the lines above, and for indentation languages the bracket depth
-    they leave open and the indentation of the statement that opened it (read by the lexer
-    alone: an indentation language's strings and comments are what it reads well)."""
+    """The lexer's state after the lines above, the blocks they leave open (the indentation of
+    each opener), and for indentation languages the bracket depth they leave open and the
+    indentation of the statement that opened it (read by the lexer alone: an indentation
+    language's strings and comments are what it reads well)."""
     spec = spec_for(language_id)
     lexed = _scan_text(spec, context)
-    if not spec.indentation:  # depth is counted from the cursor's line: only the state matters
-        return _ContextFacts(lexed.end_state, 0, 0)
+    scan = lexed
+    if canonical_language(language_id) in _JSX_LANGUAGES and context:
+        tree = _scan_tree(language_id, context)
+        scan = lexed if tree is None else tree.merged(lexed)
     depth, anchor = 0, 0
+    stack: list[int] = []
     for row, line in enumerate(context.split("\n")[:-1]):
-        info = _line_info(spec, lexed, row, line)
-        if not info.transparent and line.strip() and depth == 0:
+        info = _line_info(spec, scan, row, line)
+        if info.transparent or not line.strip():
+            continue
+        if depth == 0:
             anchor = indent_width(line)
         depth = max(0, depth + info.delta)
-    return _ContextFacts(lexed.end_state, depth, anchor)
+        del stack[max(0, len(stack) + info.low) :]
+        stack.extend([indent_width(line)] * (info.delta - info.low))
+    if not spec.indentation:  # depth is counted from the cursor's line: only the state matters
+        depth, anchor = 0, 0
+    return _ContextFacts(lexed.end_state, depth, anchor, tuple(stack))
 
 
 @lru_cache(maxsize=256)
@@ -628,7 +655,74 @@ def analyze(language_id: str, context: str, text: str) -> Analysis:
     infos = tuple(
         _line_info(spec, scan, row, line) for row, line in enumerate(text.split("\n"), start=offset)
     )
-    return Analysis(facts.depth, facts.anchor, infos)
+    return Analysis(facts.depth, facts.anchor, infos, facts.openers)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenBlock:
+    """A block open at some line: its opener's indentation, and whether the opener stands above
+    the suggestion (in the document) rather than in it."""
+
+    width: int
+    above: bool
+
+
+def closed_blocks(
+    lines: Sequence[str],
+    infos: Sequence[LineInfo],
+    open_above: Sequence[int],
+    typed_opens: int = 0,
+) -> list[OpenBlock | None]:
+    """For each line that starts by closing a block (``}``, ``end``, ``} else {``, ``elsif``),
+    the block it closes first; ``None`` for other lines or when nothing known is open.
+
+    Blocks open above are ``open_above`` (innermost last); a line that closes and reopens
+    (``else``) continues the block it closed, so a later ``end`` still closes that one.
+    ``typed_opens`` of the blocks the first line opens were typed before the cursor: those
+    stand in the document too."""
+    stack = [OpenBlock(width, True) for width in open_above]
+    out: list[OpenBlock | None] = []
+    for index, (line, info) in enumerate(zip(lines, infos, strict=False)):
+        if info.transparent or not line.strip():
+            out.append(None)
+            continue
+        pops = min(len(stack), -info.low)
+        closed = stack[len(stack) - pops :]
+        del stack[len(stack) - pops :]
+        starts_closed = info.kind in ("closer", "reopen") and bool(closed)
+        out.append(closed[-1] if starts_closed else None)
+        pushes = info.delta - info.low
+        if pushes > 0 and info.kind == "reopen" and closed:
+            stack.append(closed[-1])
+            pushes -= 1
+        # ``    x > hi) {`` closes its statement's bracket and opens the statement's block
+        opened = (
+            closed[0] if closed and info.kind == "other" else OpenBlock(indent_width(line), False)
+        )
+        typed = min(pushes, typed_opens) if index == 0 else 0
+        stack.extend([OpenBlock(opened.width, True)] * typed + [opened] * (pushes - typed))
+    return out
+
+
+_TERMINATOR = re.compile(r"^(?:return|raise|throw|break|continue|exit|panic)\b")
+
+
+def top_level_start(lines: Sequence[str], first: int = 0) -> int:
+    """Where a reply that started in a block goes on at the top level: the first line, at or
+    left of the reply's first column (``first``), after two blank lines or after a ``return``
+    (or ``raise``, ``break``…) at its own column, which would make it dead code in the block.
+    ``len(lines)`` when there is none. Lines from there keep the model's columns."""
+    blanks, last_width, last_ends = 0, first, False
+    for index, line in enumerate(lines):
+        if not line.strip():
+            blanks += 1
+            continue
+        width = indent_width(line) if index else first
+        after_exit = last_ends and width == last_width
+        if index and blanks and width <= first and (blanks >= 2 or after_exit):
+            return index
+        blanks, last_width, last_ends = 0, width, bool(_TERMINATOR.match(line.strip()))
+    return len(lines)
 
 
 def _line_info(spec: LanguageSpec, scan: _Scan, row: int, line: str) -> LineInfo:

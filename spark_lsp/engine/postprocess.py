@@ -24,8 +24,12 @@ from functools import cached_property, lru_cache
 
 from spark_lsp.engine.languages import (
     TAB_WIDTH,
+    Analysis,
+    LineInfo,
+    OpenBlock,
     analyze,
     block_end,
+    closed_blocks,
     foreign_indent,
     indent_of,
     indent_width,
@@ -34,6 +38,7 @@ from spark_lsp.engine.languages import (
     restyle_indent,
     spec_for,
     structured_language,
+    top_level_start,
 )
 from spark_lsp.engine.replies import (
     is_fence,
@@ -377,7 +382,8 @@ def align_indentation(text: str, ctx: CompletionContext) -> str:
     lines = text.split("\n")
     if len(lines) == 1 and not ctx.blank_line:
         return text
-    infos = analyze(ctx.language, ctx.context, ctx.line_prefix + text).lines
+    analysis = analyze(ctx.language, ctx.context, ctx.line_prefix + text)
+    infos = analysis.lines
     follow = next(
         (i for i in range(1, len(lines)) if lines[i].strip() and not infos[i].transparent), None
     )
@@ -391,20 +397,52 @@ def align_indentation(text: str, ctx: CompletionContext) -> str:
             if first <= cursor
             else _shift(lines[0], -cursor, ctx.indent_unit)
         )
-    delta = 0
-    if follow is not None and first < cursor:
-        joined = ctx.line_prefix + lines[0]
-        step = _expected_step(infos[follow].kind, opens_block(joined, infos[0], ctx.language))
-        width = indent_width(lines[follow])
-        if _sign(width - first) == step and _sign(width - cursor) != step:
-            delta = cursor - first
-    return "\n".join(
-        [lines[0]]
-        + [
-            line if infos[i].transparent else _shift(line, delta, ctx.indent_unit)
-            for i, line in enumerate(lines[1:], start=1)
-        ]
-    )
+    delta = _reading(lines, infos, ctx, follow, first) if follow is not None else 0
+    top = top_level_start(lines, first) if delta else len(lines)
+    shifted = [lines[0]] + [
+        line if infos[i].transparent else _shift(line, delta if i < top else 0, ctx.indent_unit)
+        for i, line in enumerate(lines[1:], start=1)
+    ]
+    return "\n".join(_align_closers(shifted, analysis, ctx))
+
+
+def _reading(
+    lines: Sequence[str], infos: Sequence[LineInfo], ctx: CompletionContext, follow: int, first: int
+) -> int:
+    """The shift that puts the model's columns at the document's: ``cursor - first`` when the
+    reply is indented relative to the cursor, 0 when absolute (or when nothing tells).
+
+    The line after the first decides; when it fits both readings, the closer of the first
+    line's block does (relative, it sits at the first line's column)."""
+    cursor = indent_width(ctx.line_prefix)
+    if first >= cursor:
+        return 0
+    joined = ctx.line_prefix + lines[0]
+    step = _expected_step(infos[follow].kind, opens_block(joined, infos[0], ctx.language))
+    width = indent_width(lines[follow])
+    if _sign(width - first) != step:
+        return 0
+    if _sign(width - cursor) != step:
+        return cursor - first
+    model = [" " * first + lines[0].lstrip(), *lines[1:]]
+    for index, block in enumerate(closed_blocks(model, infos, ())):
+        if block is not None and block.width == first:
+            closer = indent_width(lines[index])
+            return cursor - first if closer == first else 0
+    return 0
+
+
+def _align_closers(lines: list[str], analysis: Analysis, ctx: CompletionContext) -> list[str]:
+    """A line that closes a block opened above the reply (``],`` of the list the cursor is in,
+    ``}`` of its function) goes to that opener's column, whatever the model's reading was."""
+    joined = [ctx.line_prefix + lines[0], *lines[1:]]
+    blocks = closed_blocks(joined, analysis.lines, analysis.open_above, _typed_opens(ctx))
+    out = [lines[0]]
+    for line, block in zip(lines[1:], blocks[1:], strict=False):
+        if block is not None and block.above:
+            line = _shift(line, block.width - indent_width(line), ctx.indent_unit)
+        out.append(line)
+    return out
 
 
 # --- single line / scope -----------------------------------------------------------------------
@@ -550,17 +588,48 @@ def drop_next_lines_echo(text: str, ctx: CompletionContext) -> str:
 
     The suggestion's remaining non-blank lines must equal the document's next non-blank lines,
     or at least two of them must; one coincidentally equal line in the middle of a suggestion
-    is kept. The first line counts only when the cursor line is otherwise blank.
+    is kept. The first line counts only when the cursor line is otherwise blank. A closer is
+    judged by balance, not text: one that closes what the reply opened (or the ``if`` above
+    whose ``end`` is missing) is the reply's own, though the next line reads ``end`` too.
     """
     following = [line.rstrip() for line in ctx.next_lines if line.strip()]
     if not following:
         return text
     lines = [line.rstrip() for line in text.split("\n")]
     lines[0] = ctx.line_prefix + lines[0]
+    blocks: list[OpenBlock | None] | None = None
     for index in range(0 if ctx.blank_line else 1, len(lines)):
-        if _echoes(lines[index:], following):
-            return "\n".join(text.split("\n")[:index]).rstrip()
+        if not _echoes(lines[index:], following):
+            continue
+        if blocks is None:
+            blocks = _closed_by_lines(text, ctx)
+        start = next(i for i in range(index, len(lines)) if lines[i].strip())
+        if _own_closer(blocks[start], following[0]):
+            continue
+        return "\n".join(text.split("\n")[:index]).rstrip()
     return text
+
+
+def _closed_by_lines(text: str, ctx: CompletionContext) -> list[OpenBlock | None]:
+    """What each line of the suggestion closes (see :func:`languages.closed_blocks`)."""
+    analysis = analyze(ctx.language, ctx.context, ctx.line_prefix + text)
+    joined = [ctx.line_prefix + line if i == 0 else line for i, line in enumerate(text.split("\n"))]
+    return closed_blocks(joined, analysis.lines, analysis.open_above, _typed_opens(ctx))
+
+
+def _typed_opens(ctx: CompletionContext) -> int:
+    """Blocks the text before the cursor opens on its line (``function f() {``)."""
+    if not ctx.line_prefix.strip():
+        return 0
+    return max(0, analyze(ctx.language, ctx.context, ctx.line_prefix).lines[0].delta)
+
+
+def _own_closer(block: OpenBlock | None, following: str) -> bool:
+    """A closer that closes a block the reply opened, or one opened above at another column
+    than the document's next line (that line closes an outer block)."""
+    if block is None:
+        return False
+    return not block.above or block.width != indent_width(following)
 
 
 def _excess_closers(text: str) -> int:
