@@ -532,8 +532,8 @@ def _line_steps(spec: LanguageSpec, tokens: Sequence[str], line: str) -> tuple[l
     first_word = first.group() if first else ""
     steps: list[int] = []
     continuation = first_word in spec.continuations
-    if continuation:
-        steps += [-1, 1]
+    if continuation and (spec.closers or spec.indentation):
+        steps += [-1, 1]  # in a brace language the ``}`` before ``else`` does the closing
     for index, token in enumerate(tokens):
         if token in _PSEUDO_STEPS:
             steps.append(_PSEUDO_STEPS[token])
@@ -627,19 +627,20 @@ def _context_facts(language_id: str, context: str) -> _ContextFacts:
         tree = _scan_tree(language_id, context)
         scan = lexed if tree is None else tree.merged(lexed)
     depth, anchor = 0, 0
-    stack: list[int] = []
-    for row, line in enumerate(context.split("\n")[:-1]):
-        info = _line_info(spec, scan, row, line)
+    rows = context.split("\n")[:-1]
+    infos = [_line_info(spec, scan, row, line) for row, line in enumerate(rows)]
+    for line, info in zip(rows, infos, strict=True):
         if info.transparent or not line.strip():
             continue
         if depth == 0:
             anchor = indent_width(line)
         depth = max(0, depth + info.delta)
-        del stack[max(0, len(stack) + info.low) :]
-        stack.extend([indent_width(line)] * (info.delta - info.low))
+    stack: list[OpenBlock] = []
+    for line, info in zip(rows, infos, strict=True):
+        _step(stack, line, info)
     if not spec.indentation:  # depth is counted from the cursor's line: only the state matters
         depth, anchor = 0, 0
-    return _ContextFacts(lexed.end_state, depth, anchor, tuple(stack))
+    return _ContextFacts(lexed.end_state, depth, anchor, tuple(block.width for block in stack))
 
 
 @lru_cache(maxsize=256)
@@ -683,25 +684,26 @@ def closed_blocks(
     stack = [OpenBlock(width, True) for width in open_above]
     out: list[OpenBlock | None] = []
     for index, (line, info) in enumerate(zip(lines, infos, strict=False)):
-        if info.transparent or not line.strip():
-            out.append(None)
-            continue
-        pops = min(len(stack), -info.low)
-        closed = stack[len(stack) - pops :]
-        del stack[len(stack) - pops :]
-        starts_closed = info.kind in ("closer", "reopen") and bool(closed)
-        out.append(closed[-1] if starts_closed else None)
-        pushes = info.delta - info.low
-        if pushes > 0 and info.kind == "reopen" and closed:
-            stack.append(closed[-1])
-            pushes -= 1
-        # ``    x > hi) {`` closes its statement's bracket and opens the statement's block
-        opened = (
-            closed[0] if closed and info.kind == "other" else OpenBlock(indent_width(line), False)
-        )
-        typed = min(pushes, typed_opens) if index == 0 else 0
-        stack.extend([OpenBlock(opened.width, True)] * typed + [opened] * (pushes - typed))
+        out.append(_step(stack, line, info, typed_opens if index == 0 else 0))
     return out
+
+
+def _step(stack: list[OpenBlock], line: str, info: LineInfo, typed: int = 0) -> OpenBlock | None:
+    """Apply one line to the stack of open blocks; the block it starts by closing, if any."""
+    if info.transparent or not line.strip():
+        return None
+    pops = min(len(stack), -info.low)
+    closed = stack[len(stack) - pops :]
+    del stack[len(stack) - pops :]
+    pushes = info.delta - info.low
+    if pushes > 0 and info.kind == "reopen" and closed:
+        stack.append(closed[-1])
+        pushes -= 1
+    # ``    x > hi) {`` closes its statement's bracket and opens the statement's block
+    opened = closed[0] if closed and info.kind == "other" else OpenBlock(indent_width(line), False)
+    typed = min(pushes, typed)
+    stack.extend([OpenBlock(opened.width, True)] * typed + [opened] * (pushes - typed))
+    return closed[-1] if info.kind in ("closer", "reopen") and closed else None
 
 
 _TERMINATOR = re.compile(r"^(?:return|raise|throw|break|continue|exit|panic)\b")
@@ -822,7 +824,7 @@ def block_end(
     analysis = analyze(language_id, context, "\n".join(lines))
     if spec.indentation:
         return _indent_end(lines, analysis, language_id, next_line, typed)
-    return _depth_end(lines, analysis.lines, next_line, typed)
+    return _depth_end(lines, analysis, language_id, next_line, typed)
 
 
 def _surface_kind(stripped: str, spec: LanguageSpec) -> str:
@@ -852,8 +854,13 @@ _ALL_CLOSERS = frozenset().union(*(s.closers | s.continuations for s in LANGUAGE
 
 
 def _depth_end(
-    lines: Sequence[str], infos: Sequence[LineInfo], next_line: str | None, typed: bool
+    lines: Sequence[str],
+    analysis: Analysis,
+    language_id: str,
+    next_line: str | None,
+    typed: bool,
 ) -> tuple[int, bool]:
+    infos = analysis.lines
     depth = infos[0].delta
     opened = typed and depth > 0
     for index in range(1, len(lines)):
@@ -863,6 +870,8 @@ def _depth_end(
             continue
         if low < 0 and after < 0:
             include = not opened and _may_close(lines[0], next_line)
+            if include and next_line is None and not typed:
+                return _end_of_file(lines, analysis, language_id, index, depth)
             return index + int(include), True
         if low < 0 and opened:
             return index, True
@@ -870,6 +879,52 @@ def _depth_end(
             return index + int(_may_close(lines[0], next_line)), True
         depth = after
     return len(lines), False
+
+
+def _end_of_file(
+    lines: Sequence[str], analysis: Analysis, language_id: str, index: int, depth: int
+) -> tuple[int, bool]:
+    """At the end of the document, the reply that closed the cursor's block may close the
+    blocks around it too (nothing below does), and go on with new definitions after a blank
+    line (the next function); anything else after the closers is cut."""
+    infos, limit = analysis.lines, -len(analysis.open_above)
+    while index < len(lines):
+        info = infos[index]
+        if lines[index].strip():
+            if info.kind != "closer" or depth + info.low < min(limit, -1):
+                break
+            depth += info.delta
+        index += 1
+    if index == len(lines):
+        return index, False
+    if not lines[index - 1].strip():
+        opens = _opens_definition(lines, infos, index, language_id)
+        if opens is None:  # more of the reply will tell
+            return index, False
+        if opens:
+            return len(lines), False
+    return index, True
+
+
+def _opens_definition(
+    lines: Sequence[str], infos: Sequence[LineInfo], index: int, language_id: str
+) -> bool | None:
+    """The line group at ``index`` starts a block (a function, a method, a class), perhaps
+    after comment lines, its ``{`` perhaps on the next line (Allman style); ``None`` when the
+    lines end before that shows."""
+    marker = spec_for(language_id).line_comment
+    while index < len(lines) and (
+        infos[index].transparent or (marker and lines[index].strip().startswith(marker))
+    ):
+        index += 1
+    if index >= len(lines):
+        return None
+    if opens_block(lines[index], infos[index], language_id):
+        return True
+    nxt = index + 1
+    if nxt == len(lines):
+        return None
+    return lines[nxt].strip().startswith("{") and infos[nxt].delta > 0
 
 
 def _indent_end(
@@ -899,5 +954,11 @@ def _indent_end(
         if kind == "reopen" and indent_width(line) >= floor:
             continue
         closes = kind == "closer" and indent_width(line) >= floor
+        if next_line is None and not typed and not lines[index - 1].strip() and not closes:
+            opens = _opens_definition(lines, infos, index, language_id)
+            if opens is None:  # more of the reply will tell
+                return index, False
+            if opens:
+                return len(lines), False  # at the end of the file: the next definition
         return index + int(closes and _may_close(lines[0], next_line)), True
     return len(lines), False

@@ -93,7 +93,7 @@ LANGUAGE_CASES: list[C] = [
     C("md: prose with a colon", "markdown", "Steps: █\n", "install it, then run it.", "install it, then run it."),
     # -- CSS / SCSS / Sass -----------------------------------------------------------------------------------
     C("css: rule body", "css", ".a {\n  █\n}\n", "color: red;\n  margin: 0;\n}", "color: red;\n  margin: 0;"),
-    C("scss: nested rule closed", "scss", ".a {\n  &:hover {\n    █", "color: blue;\n  }\n}", "color: blue;\n  }"),
+    C("scss: nested rule closed", "scss", ".a {\n  &:hover {\n    █", "color: blue;\n  }\n}", "color: blue;\n  }\n}"),
     C("sass: # is a colour, not a comment", "sass", "a\n  █", "color: #fff\n  margin: 0", "color: #fff\n  margin: 0"),
     C("sass: comment", "sass", "// Theme colors for the █\n", "dark mode.", "dark mode."),
     C("css: block comment", "css", "/* Layout for the █\n", "main page */", "main page */"),
