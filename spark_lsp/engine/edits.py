@@ -22,14 +22,17 @@ from functools import reduce
 from math import gcd
 
 from spark_lsp.engine.languages import (
+    analyze,
     indent_of,
     indent_unit,
     indent_width,
     line_kind,
     model_step,
     net_depth,
+    opens_block,
     restyle_indent,
     spec_for,
+    top_level_start,
 )
 from spark_lsp.engine.replies import (
     strip_leading_prose,
@@ -54,6 +57,8 @@ __all__ = [
 _MIN_LINE_SIMILARITY = 0.5
 #: ... and this similar to stand for it when the other region lines were not asked to stay.
 _PLAIN_SIMILARITY = 0.75
+#: Lines above the region a closer's balance is read after (JSX tags need their elements).
+_BALANCE_CONTEXT = 30
 #: Lines above and below the region read for the file's indentation step.
 _STEP_SAMPLE = 50
 #: At most this many lines above the region are read as echoed with changes (headers, mostly).
@@ -155,7 +160,10 @@ def _changed_echo_above(reply: list[str], before: list[str], region: list[str]) 
     """
     for count in range(min(len(before), len(reply) - 1, _MAX_CHANGED_ECHO), 0, -1):
         pairs = zip(reply[:count], before[-count:], strict=True)
-        if all(_echoes_with_changes(line, above, region) for line, above in pairs):
+        if not all(_echoes_with_changes(line, above, region) for line, above in pairs):
+            continue
+        # the reply goes on with the region itself (a sibling like it is not a header)
+        if not region or _similarity(reply[count], region[0]) >= _MIN_LINE_SIMILARITY:
             return count
     return 0
 
@@ -170,7 +178,12 @@ def _echoes_with_changes(line: str, above: str, region: Sequence[str]) -> bool:
 
 
 def _echo_below(
-    reply: list[str], after: list[str], taken: int, region: Sequence[str], language_id: str
+    reply: list[str],
+    after: list[str],
+    taken: int,
+    region: Sequence[str],
+    language_id: str,
+    context: str,
 ) -> int:
     """How many of the lines below the region the reply ends by repeating.
 
@@ -181,8 +194,8 @@ def _echo_below(
     for count in range(min(len(after), len(reply) - taken - 1), 0, -1):
         if _keys(reply[-count:]) != _keys(after[:count]) or not any(_keys(after[:count])):
             continue
-        if _only_closers(after[:count], language_id) and not _closes_below(
-            reply, region, after[:count], language_id
+        if _only_closers(after[:count], language_id, context) and not _closes_below(
+            reply, region, after[:count], language_id, context
         ):
             continue
         return count
@@ -190,7 +203,11 @@ def _echo_below(
 
 
 def _closes_below(
-    reply: Sequence[str], region: Sequence[str], below: Sequence[str], language_id: str
+    reply: Sequence[str],
+    region: Sequence[str],
+    below: Sequence[str],
+    language_id: str,
+    context: str,
 ) -> bool:
     """Whether the reply's last lines are the closers ``below`` the region, not its own.
 
@@ -198,7 +215,7 @@ def _closes_below(
     at their columns once moved to the window's depth (a ``match``'s ``}`` four columns in is
     not the function's ``}`` at column 0)."""
     window = [*region, *below]
-    if net_depth(reply, language_id) != net_depth(window, language_id):
+    if net_depth(reply, language_id, context) != net_depth(window, language_id, context):
         return False
     shift = max(0, _min_width(window) - _min_width(reply))
     tail = reply[len(reply) - len(below) :]
@@ -209,9 +226,11 @@ def _closes_below(
     )
 
 
-def _only_closers(lines: Sequence[str], language_id: str) -> bool:
-    """Lines that do nothing but close blocks (``}``, ``});``, ``end``, ``fi``)."""
-    return all(not line.strip() or line_kind(line, language_id) == "closer" for line in lines)
+def _only_closers(lines: Sequence[str], language_id: str, context: str) -> bool:
+    """Lines that do nothing but close blocks (``}``, ``});``, ``end``, ``fi``, ``</div>``)."""
+    return all(
+        not line.strip() or line_kind(line, language_id, context) == "closer" for line in lines
+    )
 
 
 def _best_offset(
@@ -249,7 +268,8 @@ def anchor_reply(
     """
     lines = list(reply)
     above = _echo_above(lines, list(before), list(region))
-    below = _echo_below(lines, list(after), above, region, language_id)
+    context = "".join(line + "\n" for line in before[max(0, len(before) - _BALANCE_CONTEXT) :])
+    below = _echo_below(lines, list(after), above, region, language_id, context)
     if above or below or len(lines) >= len(region) or not lines:
         return Anchor(-above, len(region) + below)
     offset = _best_offset(lines, list(region)) if keep_unmentioned else None
@@ -297,7 +317,7 @@ def _restyle(
     unit = indent_unit(sample, language_id) or indent_unit(old, language_id)
     step = model_step(lines)
     restyled = [restyle_indent(line, unit, step) for line in lines]
-    return _reindent(_restep(restyled, unit), old, unit)
+    return _reindent(_restep(restyled, unit), old, unit, language_id)
 
 
 def _restep(lines: list[str], unit: str) -> list[str]:
@@ -327,13 +347,42 @@ def _min_width(lines: Sequence[str]) -> int:
     return min((indent_width(line) for line in lines if line.strip()), default=0)
 
 
-def _reindent(lines: list[str], old: Sequence[str], unit: str) -> list[str]:
-    """A reply dedented (to column 0, say) goes back to the old text's depth."""
-    delta = _min_width(old) - _min_width(lines)
+def _reindent(lines: list[str], old: Sequence[str], unit: str, language_id: str) -> list[str]:
+    """A reply dedented (to column 0, say) goes back to the old text's depth.
+
+    Not all of it, when its columns say otherwise: a first line stripped of its indentation
+    before lines at the old depth moves alone, and a new top-level definition after two blank
+    lines (or after a ``return`` at its column) keeps column 0."""
+    base = _min_width(old)
+    delta = base - _min_width(lines)
     if delta <= 0 or not any(line.strip() for line in old):
         return lines
     pad = "\t" * (delta // 4) + " " * (delta % 4) if unit == "\t" else " " * delta
-    return [pad + line if line.strip() else line for line in lines]
+    code = [index for index, line in enumerate(lines) if line.strip()]
+    padded = code[:1] if _only_first_stripped(lines, code, base, language_id) else code
+    top = top_level_start(lines, indent_width(lines[code[0]]))
+    return [
+        pad + line if index in padded and index < top else line for index, line in enumerate(lines)
+    ]
+
+
+def _only_first_stripped(
+    lines: Sequence[str], code: Sequence[int], base: int, language_id: str
+) -> bool:
+    """The first line lost its indentation and the others kept the old depth: the line after
+    it sits where the old depth (not the first line's column) says it should."""
+    if len(code) < 2:
+        return False
+    first, follow = lines[code[0]], lines[code[1]]
+    info = analyze(language_id, "", first.strip()).lines[0]
+    step = 1 if opens_block(first.strip(), info, language_id) else 0
+    width = indent_width(follow)
+    relative = _sign(width - indent_width(first)) == step
+    return not relative and _sign(width - base) == step
+
+
+def _sign(value: int) -> int:
+    return (value > 0) - (value < 0)
 
 
 def reply_edits(

@@ -208,6 +208,9 @@ _SAME_AS = {
     "dart": "java",
     "scala": "java",
     "groovy": "java",
+    "svelte": "html",
+    "astro": "html",
+    "handlebars": "html",
 }
 
 
@@ -770,17 +773,18 @@ def _tree_inside(language_id: str, context: str) -> bool:
     return False
 
 
-def net_depth(lines: Sequence[str], language_id: str) -> int:
-    """How many blocks ``lines`` open (positive) or close (negative) in all; strings and
-    comments say nothing. Read without the text above, so only their balance counts."""
+def net_depth(lines: Sequence[str], language_id: str, context: str = "") -> int:
+    """How many blocks ``lines`` open (positive) or close (negative) in all, read after
+    ``context`` (whole lines above them); strings and comments say nothing."""
     if not lines:
         return 0
-    return sum(info.delta for info in analyze(language_id, "", "\n".join(lines)).lines)
+    return sum(info.delta for info in analyze(language_id, context, "\n".join(lines)).lines)
 
 
-def line_kind(line: str, language_id: str) -> str:
-    """``closer``, ``reopen`` or ``other`` for one line read on its own (see :class:`LineInfo`)."""
-    return analyze(language_id, "", line.strip()).lines[0].kind
+def line_kind(line: str, language_id: str, context: str = "") -> str:
+    """``closer``, ``reopen`` or ``other`` for one line read after ``context`` (whole lines;
+    see :class:`LineInfo`)."""
+    return analyze(language_id, context, line).lines[0].kind
 
 
 # --- block scope -------------------------------------------------------------------------------
