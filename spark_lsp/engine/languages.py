@@ -36,6 +36,7 @@ __all__ = [
     "foreign_indent",
     "cursor_in_text",
     "indent_unit",
+    "in_element_text",
     "indent_width",
     "line_comment",
     "line_kind",
@@ -83,6 +84,8 @@ class LanguageSpec:
     block_suffix: str = r"[:{(\[]"
     #: A data format: a capitalised line ending in a period may be a value, not prose.
     data: bool = False
+    #: A list item (YAML ``- ``): the lines after it may be its body, one level in, or siblings.
+    list_item: str = ""
 
 
 def _words(text: str) -> frozenset[str]:
@@ -160,6 +163,7 @@ LANGUAGES: dict[str, LanguageSpec] = {
         quotes="\"'",
         block_suffix=r":",
         data=True,
+        list_item="- ",
     ),
     "toml": LanguageSpec(line_comment="#", block_comment=None, data=True),
     "json": LanguageSpec(line_comment=None, block_comment=None, quotes='"', data=True),
@@ -753,6 +757,28 @@ def cursor_in_text(language_id: str, context: str) -> bool:
     if _scan_text(spec, line, above.count("\n"), facts.state).open_at_end:
         return True
     return _tree_inside(language_id, context)
+
+
+def in_element_text(language_id: str, context: str) -> bool:
+    """Whether the end of ``context`` is among a JSX element's children, where a sentence is
+    text the element shows (``<p>`` then a blank line), not talk about code."""
+    if canonical_language(language_id) not in _JSX_LANGUAGES or not context.strip():
+        return False
+    parser = parser_for(language_id)
+    if parser is None:
+        return False
+    source = context.rstrip().encode("utf-8", "surrogatepass")
+    tree = parser.parse(source)
+    last = source[source.rfind(b"\n") + 1 :]
+    point = (source.count(b"\n"), max(0, len(last) - 1))
+    node: Node | None = tree.root_node.descendant_for_point_range(point, point)
+    while node is not None:
+        if node.type in (_JSX_OPEN, "jsx_text"):
+            return True
+        if node.type in ("jsx_expression", "jsx_self_closing_element", "program"):
+            return False
+        node = node.parent
+    return False
 
 
 def _tree_inside(language_id: str, context: str) -> bool:

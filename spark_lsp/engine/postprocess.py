@@ -31,6 +31,7 @@ from spark_lsp.engine.languages import (
     block_end,
     closed_blocks,
     foreign_indent,
+    in_element_text,
     indent_of,
     indent_width,
     model_step,
@@ -185,15 +186,23 @@ def strip_prose(text: str, ctx: CompletionContext) -> str:
     """Drop "Here is the completion:" before the code and "This sums the items." after it.
 
     Never where the cursor is in a comment, a string or a prose document (there the sentence
-    may be the very text the user is writing), nor on lines inside a string of the reply.
+    may be the very text the user is writing), nor on lines inside a string of the reply; nor
+    when the reply is nothing but prose between markup tags (a JSX ``<p>``'s text).
     """
     if ctx.in_text or _prose_language(ctx) or spec_for(ctx.language).data:
         return text
     lines = strip_leading_prose(text.split("\n"))
+    if not any(line.strip() for line in lines) and in_element_text(ctx.language, _before(ctx)):
+        return text
     if len(lines) > 1 and any(is_prose(line) for line in lines[1:]):
         infos = analyze(ctx.language, ctx.context, ctx.line_prefix + "\n".join(lines)).lines
         lines = strip_trailing_prose(lines, [info.transparent for info in infos])
     return "\n".join(lines)
+
+
+def _before(ctx: CompletionContext) -> str:
+    """The text above and before the cursor."""
+    return ctx.context + ctx.line_prefix
 
 
 def drop_leading_newline(text: str, ctx: CompletionContext) -> str:
@@ -415,14 +424,18 @@ def _reading(
     The line after the first decides; when it fits both readings, the closer of the first
     line's block does (relative, it sits at the first line's column)."""
     cursor = indent_width(ctx.line_prefix)
-    if first >= cursor:
+    if first >= cursor or _aligned_cursor(ctx):
         return 0
     joined = ctx.line_prefix + lines[0]
     step = _expected_step(infos[follow].kind, opens_block(joined, infos[0], ctx.language))
+    steps = {step}
+    item = spec_for(ctx.language).list_item
+    if item and infos[follow].kind == "other" and lines[0].lstrip().startswith(item):
+        steps = {0, 1}  # an item's next line is its body or the next item
     width = indent_width(lines[follow])
-    if _sign(width - first) != step:
+    if _sign(width - first) not in steps:
         return 0
-    if _sign(width - cursor) != step:
+    if _sign(width - cursor) not in steps:
         return cursor - first
     model = [" " * first + lines[0].lstrip(), *lines[1:]]
     for index, block in enumerate(closed_blocks(model, infos, ())):
@@ -430,6 +443,19 @@ def _reading(
             closer = indent_width(lines[index])
             return cursor - first if closer == first else 0
     return 0
+
+
+def _aligned_cursor(ctx: CompletionContext) -> bool:
+    """The cursor's column is a continuation's alignment, not a block's level: it is deeper
+    than the line above, which ends in a comma and opens nothing (``SELECT a,`` then the next
+    column under ``a``). A reply's column 0 there is the statement's, not the cursor's."""
+    if not ctx.blank_line:
+        return False
+    above = _first_nonblank(ctx.prev_lines[::-1])
+    if above is None or indent_width(above) >= indent_width(ctx.line_prefix):
+        return False
+    info = analyze(ctx.language, "", above).lines[0]
+    return above.rstrip().endswith(",") and not opens_block(above, info, ctx.language)
 
 
 def _align_closers(lines: list[str], analysis: Analysis, ctx: CompletionContext) -> list[str]:
