@@ -317,21 +317,21 @@ def _restyle(
     unit = indent_unit(sample, language_id) or indent_unit(old, language_id)
     step = model_step(lines)
     restyled = [restyle_indent(line, unit, step) for line in lines]
-    return _reindent(_restep(restyled, unit), old, unit, language_id)
+    return _reindent(_restep(restyled, unit, language_id), old, unit, language_id)
 
 
-def _restep(lines: list[str], unit: str) -> list[str]:
+def _restep(lines: list[str], unit: str, language_id: str) -> list[str]:
     """A reply indented in its own step (two spaces, say) re-stepped to the file's (four).
 
     The reply's step is the greatest common divisor of its depths below its shallowest line,
-    and some line must sit exactly one such step in: a 4-space block with a 2-space hanging
-    continuation has no line at 2 and keeps its columns."""
-    if not unit or unit == "\t":
+    and some line one such step in must be a block's body (after ``{``, ``:``, ``do``): a
+    2-space hanging continuation after ``(a +`` is alignment and keeps its columns."""
+    if not unit or unit == "\t" or "\t" in "".join(map(indent_of, lines)):
         return lines
     base = _min_width(lines)
     depths = [indent_width(line) - base for line in lines if line.strip()]
     mine = reduce(gcd, depths, 0)
-    if mine in (0, len(unit)) or mine not in depths or "\t" in "".join(map(indent_of, lines)):
+    if mine in (0, len(unit)) or not _steps_into_block(lines, base + mine, language_id):
         return lines
     out = []
     for line in lines:
@@ -341,6 +341,22 @@ def _restep(lines: list[str], unit: str) -> list[str]:
         levels, rest = divmod(indent_width(line) - base, mine)
         out.append(" " * (base + levels * len(unit) + rest) + line.lstrip(" "))
     return out
+
+
+_CONTINUES = tuple("([,+-*/%&=\\")
+
+
+def _steps_into_block(lines: Sequence[str], width: int, language_id: str) -> bool:
+    """Some line at ``width`` is the body of the code line before it, which opens a block
+    (and does not just leave a bracket or an expression open)."""
+    code = [line for line in lines if line.strip()]
+    for above, line in zip(code, code[1:], strict=False):
+        head = above.rstrip()
+        if indent_width(line) != width or head.endswith(_CONTINUES):
+            continue
+        if opens_block(head, analyze(language_id, "", head.strip()).lines[0], language_id):
+            return True
+    return False
 
 
 def _min_width(lines: Sequence[str]) -> int:

@@ -42,6 +42,7 @@ __all__ = [
     "line_kind",
     "net_depth",
     "opens_block",
+    "opens_on_line",
     "restyle_indent",
     "spec_for",
     "structured_language",
@@ -805,6 +806,16 @@ def net_depth(lines: Sequence[str], language_id: str, context: str = "") -> int:
     if not lines:
         return 0
     return sum(info.delta for info in analyze(language_id, context, "\n".join(lines)).lines)
+
+
+def opens_on_line(language_id: str, context: str, line: str) -> int:
+    """How many blocks ``line`` (after ``context``) leaves open; read by the lexer alone (the
+    text before the cursor: brackets and keywords, no parse)."""
+    spec = spec_for(language_id)
+    facts = _context_facts(language_id, context)
+    row = context.count("\n")
+    scan = _scan_text(spec, line, row, facts.state)
+    return max(0, _line_info(spec, scan, row, line).delta)
 
 
 def line_kind(line: str, language_id: str, context: str = "") -> str:

@@ -36,6 +36,7 @@ from spark_lsp.engine.languages import (
     indent_width,
     model_step,
     opens_block,
+    opens_on_line,
     restyle_indent,
     spec_for,
     structured_language,
@@ -647,7 +648,7 @@ def _typed_opens(ctx: CompletionContext) -> int:
     """Blocks the text before the cursor opens on its line (``function f() {``)."""
     if not ctx.line_prefix.strip():
         return 0
-    return max(0, analyze(ctx.language, ctx.context, ctx.line_prefix).lines[0].delta)
+    return opens_on_line(ctx.language, ctx.context, ctx.line_prefix)
 
 
 def _own_closer(block: OpenBlock | None, following: str) -> bool:
