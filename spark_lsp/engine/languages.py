@@ -41,6 +41,7 @@ __all__ = [
     "line_comment",
     "line_kind",
     "net_depth",
+    "open_blocks",
     "opens_block",
     "opens_on_line",
     "restyle_indent",
@@ -598,14 +599,12 @@ class Analysis:
 
     ``start_depth`` is the bracket depth the cursor's line starts at (an indentation language
     ignores indentation until it is closed) and ``anchor_width`` the indentation of the
-    statement that opened it. ``open_above`` holds, innermost last, the indentation of each
-    line above whose block is still open (a closer of that block belongs at that column).
+    statement that opened it.
     """
 
     start_depth: int
     anchor_width: int
     lines: tuple[LineInfo, ...]
-    open_above: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -615,7 +614,6 @@ class _ContextFacts:
     state: str | None
     depth: int
     anchor: int
-    openers: tuple[int, ...]
 
 
 #: Languages whose blocks include JSX elements, which only the grammar tells from comparisons.
@@ -623,32 +621,55 @@ _JSX_LANGUAGES = frozenset({"javascript", "javascriptreact", "typescriptreact"})
 
 
 @lru_cache(maxsize=32)
+def _lexed(language_id: str, context: str) -> _Scan:
+    """The lexer's reading of the lines above (shared; never modified)."""
+    return _scan_text(spec_for(language_id), context)
+
+
+@lru_cache(maxsize=32)
 def _context_facts(language_id: str, context: str) -> _ContextFacts:
-    """The lexer's state after the lines above, the blocks they leave open (the indentation of
-    each opener), and for indentation languages the bracket depth they leave open and the
-    indentation of the statement that opened it (read by the lexer alone: an indentation
-    language's strings and comments are what it reads well)."""
+    """The lexer's state after the lines above, and for indentation languages the bracket depth
+    they leave open and the indentation of the statement that opened it (read by the lexer
+    alone: an indentation language's strings and comments are what it reads well)."""
     spec = spec_for(language_id)
-    lexed = _scan_text(spec, context)
-    scan = lexed
-    if canonical_language(language_id) in _JSX_LANGUAGES and context:
-        tree = _scan_tree(language_id, context)
-        scan = lexed if tree is None else tree.merged(lexed)
+    lexed = _lexed(language_id, context)
+    if not spec.indentation:  # depth is counted from the cursor's line: only the state matters
+        return _ContextFacts(lexed.end_state, 0, 0)
     depth, anchor = 0, 0
-    rows = context.split("\n")[:-1]
-    infos = [_line_info(spec, scan, row, line) for row, line in enumerate(rows)]
-    for line, info in zip(rows, infos, strict=True):
-        if info.transparent or not line.strip():
-            continue
-        if depth == 0:
+    for row, line in enumerate(context.split("\n")[:-1]):
+        info = _line_info(spec, lexed, row, line)
+        if not info.transparent and line.strip() and depth == 0:
             anchor = indent_width(line)
         depth = max(0, depth + info.delta)
+    return _ContextFacts(lexed.end_state, depth, anchor)
+
+
+@lru_cache(maxsize=32)
+def open_blocks(language_id: str, context: str) -> tuple[int, ...]:
+    """The blocks the lines above leave open, innermost last: each opener's indentation (a
+    closer of that block belongs at that column). Read on demand: only a reply that closes
+    more than it opens needs it."""
+    spec = spec_for(language_id)
+    scan = _lexed(language_id, context)
+    if canonical_language(language_id) in _JSX_LANGUAGES and context:
+        tree = _scan_tree(language_id, context)  # JSX elements are the grammar's to tell
+        scan = scan if tree is None else tree.merged(scan)
     stack: list[OpenBlock] = []
-    for line, info in zip(rows, infos, strict=True):
-        _step(stack, line, info)
-    if not spec.indentation:  # depth is counted from the cursor's line: only the state matters
-        depth, anchor = 0, 0
-    return _ContextFacts(lexed.end_state, depth, anchor, tuple(block.width for block in stack))
+    structural = _structural_tokens(spec)
+    for row, line in enumerate(context.split("\n")[:-1]):
+        tokens = scan.tokens.get(row, ())
+        if spec.tags or any(
+            token in structural or token[-1] in "([{" or token[0] in ")]}" for _, token in tokens
+        ):
+            _step(stack, line, _line_info(spec, scan, row, line))
+    return tuple(block.width for block in stack)
+
+
+@lru_cache(maxsize=64)
+def _structural_tokens(spec: LanguageSpec) -> frozenset[str]:
+    """Tokens that open or close blocks: a line without any leaves the stack as it is."""
+    keywords = spec.openers | spec.closers | spec.line_openers | spec.continuations
+    return frozenset(spec.brackets) | keywords | frozenset(_PSEUDO_STEPS)
 
 
 @lru_cache(maxsize=256)
@@ -664,7 +685,7 @@ def analyze(language_id: str, context: str, text: str) -> Analysis:
     infos = tuple(
         _line_info(spec, scan, row, line) for row, line in enumerate(text.split("\n"), start=offset)
     )
-    return Analysis(facts.depth, facts.anchor, infos, facts.openers)
+    return Analysis(facts.depth, facts.anchor, infos)
 
 
 @dataclass(frozen=True, slots=True)
@@ -865,7 +886,7 @@ def block_end(
     analysis = analyze(language_id, context, "\n".join(lines))
     if spec.indentation:
         return _indent_end(lines, analysis, language_id, next_line, typed)
-    return _depth_end(lines, analysis, language_id, next_line, typed)
+    return _depth_end(lines, analysis, language_id, context, next_line, typed)
 
 
 def _surface_kind(stripped: str, spec: LanguageSpec) -> str:
@@ -898,6 +919,7 @@ def _depth_end(
     lines: Sequence[str],
     analysis: Analysis,
     language_id: str,
+    context: str,
     next_line: str | None,
     typed: bool,
 ) -> tuple[int, bool]:
@@ -912,7 +934,7 @@ def _depth_end(
         if low < 0 and after < 0:
             include = not opened and _may_close(lines[0], next_line)
             if include and next_line is None and not typed:
-                return _end_of_file(lines, analysis, language_id, index, depth)
+                return _end_of_file(lines, analysis, language_id, context, index, depth)
             return index + int(include), True
         if low < 0 and opened:
             return index, True
@@ -923,12 +945,17 @@ def _depth_end(
 
 
 def _end_of_file(
-    lines: Sequence[str], analysis: Analysis, language_id: str, index: int, depth: int
+    lines: Sequence[str],
+    analysis: Analysis,
+    language_id: str,
+    context: str,
+    index: int,
+    depth: int,
 ) -> tuple[int, bool]:
     """At the end of the document, the reply that closed the cursor's block may close the
     blocks around it too (nothing below does), and go on with new definitions after a blank
     line (the next function); anything else after the closers is cut."""
-    infos, limit = analysis.lines, -len(analysis.open_above)
+    infos, limit = analysis.lines, -len(open_blocks(language_id, context))
     while index < len(lines):
         info = infos[index]
         if lines[index].strip():

@@ -35,6 +35,7 @@ from spark_lsp.engine.languages import (
     indent_of,
     indent_width,
     model_step,
+    open_blocks,
     opens_block,
     opens_on_line,
     restyle_indent,
@@ -462,14 +463,27 @@ def _aligned_cursor(ctx: CompletionContext) -> bool:
 def _align_closers(lines: list[str], analysis: Analysis, ctx: CompletionContext) -> list[str]:
     """A line that closes a block opened above the reply (``],`` of the list the cursor is in,
     ``}`` of its function) goes to that opener's column, whatever the model's reading was."""
+    if not _closes_above(analysis.lines):
+        return lines
     joined = [ctx.line_prefix + lines[0], *lines[1:]]
-    blocks = closed_blocks(joined, analysis.lines, analysis.open_above, _typed_opens(ctx))
+    above = open_blocks(ctx.language, ctx.context)
+    blocks = closed_blocks(joined, analysis.lines, above, _typed_opens(ctx))
     out = [lines[0]]
     for line, block in zip(lines[1:], blocks[1:], strict=False):
         if block is not None and block.above:
             line = _shift(line, block.width - indent_width(line), ctx.indent_unit)
         out.append(line)
     return out
+
+
+def _closes_above(infos: Sequence[LineInfo]) -> bool:
+    """Some line closes more than the reply opened before it (cheap test before the stack)."""
+    depth = 0
+    for info in infos:
+        if depth + info.low < 0:
+            return True
+        depth += info.delta
+    return False
 
 
 # --- single line / scope -----------------------------------------------------------------------
@@ -641,7 +655,8 @@ def _closed_by_lines(text: str, ctx: CompletionContext) -> list[OpenBlock | None
     """What each line of the suggestion closes (see :func:`languages.closed_blocks`)."""
     analysis = analyze(ctx.language, ctx.context, ctx.line_prefix + text)
     joined = [ctx.line_prefix + line if i == 0 else line for i, line in enumerate(text.split("\n"))]
-    return closed_blocks(joined, analysis.lines, analysis.open_above, _typed_opens(ctx))
+    above = open_blocks(ctx.language, ctx.context)
+    return closed_blocks(joined, analysis.lines, above, _typed_opens(ctx))
 
 
 def _typed_opens(ctx: CompletionContext) -> int:

@@ -15,6 +15,7 @@ from spark_lsp.engine.languages import (
     indent_unit,
     line_comment,
     net_depth,
+    open_blocks,
     restyle_indent,
     structured_language,
     top_level_start,
@@ -137,8 +138,8 @@ def test_closed_blocks_names_the_opener_a_closer_belongs_to() -> None:
     context = "def grade(score)\n  if score >= 90\n    'A'\n"
     text = "  elsif score >= 80\n    'B'\n  else\n    'C'\n  end"
     analysis = analyze("ruby", context, text)
-    assert analysis.open_above == (0, 2)
-    blocks = closed_blocks(text.split("\n"), analysis.lines, analysis.open_above)
+    assert open_blocks("ruby", context) == (0, 2)
+    blocks = closed_blocks(text.split("\n"), analysis.lines, open_blocks("ruby", context))
     assert blocks[4] == OpenBlock(2, True)
     own = closed_blocks(["if x", "  y", "end"], analyze("ruby", "", "if x\n  y\nend").lines, ())
     assert own[2] == OpenBlock(0, False)
