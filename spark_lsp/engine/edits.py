@@ -18,13 +18,21 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import reduce
+from math import gcd
 
 from spark_lsp.engine.languages import (
+    analyze,
+    indent_of,
     indent_unit,
     indent_width,
+    line_kind,
     model_step,
+    net_depth,
+    opens_block,
     restyle_indent,
     spec_for,
+    top_level_start,
 )
 from spark_lsp.engine.replies import (
     strip_leading_prose,
@@ -32,6 +40,7 @@ from spark_lsp.engine.replies import (
     unwrap_backticks,
     unwrap_fences,
 )
+from spark_lsp.engine.unified_diff import Hunk, apply_hunks, parse_diff
 from spark_lsp.errors import ModelRequestError
 
 __all__ = [
@@ -46,9 +55,19 @@ __all__ = [
 
 #: A reply line must be this similar to a region line to stand for it when it covers part.
 _MIN_LINE_SIMILARITY = 0.5
+#: ... and this similar to stand for it when the other region lines were not asked to stay.
+_PLAIN_SIMILARITY = 0.75
+#: Lines above the region a closer's balance is read after (JSX tags need their elements).
+_BALANCE_CONTEXT = 30
+#: Lines above and below the region read for the file's indentation step.
+_STEP_SAMPLE = 50
 #: At most this many lines above the region are read as echoed with changes (headers, mostly).
 _MAX_CHANGED_ECHO = 4
+#: A line above echoed with changes must be this like its original (``if (x > 0) {`` is not
+#: ``void f(int x) {`` rewritten).
+_CHANGED_ECHO_SIMILARITY = 0.7
 _REGION_MARKERS = re.compile(r"^\s*</?region>\s*$")
+_DIFF_FENCE = re.compile(r"^\s*(?:`{3,}|~{3,})\s*(?:diff|patch)\s*$", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +160,10 @@ def _changed_echo_above(reply: list[str], before: list[str], region: list[str]) 
     """
     for count in range(min(len(before), len(reply) - 1, _MAX_CHANGED_ECHO), 0, -1):
         pairs = zip(reply[:count], before[-count:], strict=True)
-        if all(_echoes_with_changes(line, above, region) for line, above in pairs):
+        if not all(_echoes_with_changes(line, above, region) for line, above in pairs):
+            continue
+        # the reply goes on with the region itself (a sibling like it is not a header)
+        if not region or _similarity(reply[count], region[0]) >= _MIN_LINE_SIMILARITY:
             return count
     return 0
 
@@ -150,20 +172,70 @@ def _echoes_with_changes(line: str, above: str, region: Sequence[str]) -> bool:
     if not line.strip():
         return False
     likeness = _similarity(line, above)
-    return likeness >= _MIN_LINE_SIMILARITY and likeness > max(
+    return likeness >= _CHANGED_ECHO_SIMILARITY and likeness > max(
         (_similarity(line, other) for other in region), default=0.0
     )
 
 
-def _echo_below(reply: list[str], after: list[str], taken: int) -> int:
-    """How many of the lines below the region the reply ends by repeating."""
+def _echo_below(
+    reply: list[str],
+    after: list[str],
+    taken: int,
+    region: Sequence[str],
+    language_id: str,
+    context: str,
+) -> int:
+    """How many of the lines below the region the reply ends by repeating.
+
+    An echo made only of closers (``}``, ``end``) is one only if the balance says so: the reply
+    must close as much as the region plus those lines do. A ``match`` rewritten whole ends in
+    its own ``}``, which is not the function's ``}`` below it.
+    """
     for count in range(min(len(after), len(reply) - taken - 1), 0, -1):
-        if _keys(reply[-count:]) == _keys(after[:count]) and any(k for k in _keys(after[:count])):
-            return count
+        if _keys(reply[-count:]) != _keys(after[:count]) or not any(_keys(after[:count])):
+            continue
+        if _only_closers(after[:count], language_id, context) and not _closes_below(
+            reply, region, after[:count], language_id, context
+        ):
+            continue
+        return count
     return 0
 
 
-def _best_offset(reply: list[str], region: list[str]) -> int | None:
+def _closes_below(
+    reply: Sequence[str],
+    region: Sequence[str],
+    below: Sequence[str],
+    language_id: str,
+    context: str,
+) -> bool:
+    """Whether the reply's last lines are the closers ``below`` the region, not its own.
+
+    They are when the reply closes as much as the region plus those lines (balance) and sits
+    at their columns once moved to the window's depth (a ``match``'s ``}`` four columns in is
+    not the function's ``}`` at column 0)."""
+    window = [*region, *below]
+    if net_depth(reply, language_id, context) != net_depth(window, language_id, context):
+        return False
+    shift = max(0, _min_width(window) - _min_width(reply))
+    tail = reply[len(reply) - len(below) :]
+    return all(
+        indent_width(mine) + shift == indent_width(theirs)
+        for mine, theirs in zip(tail, below, strict=True)
+        if theirs.strip()
+    )
+
+
+def _only_closers(lines: Sequence[str], language_id: str, context: str) -> bool:
+    """Lines that do nothing but close blocks (``}``, ``});``, ``end``, ``fi``, ``</div>``)."""
+    return all(
+        not line.strip() or line_kind(line, language_id, context) == "closer" for line in lines
+    )
+
+
+def _best_offset(
+    reply: list[str], region: list[str], threshold: float = _MIN_LINE_SIMILARITY
+) -> int | None:
     """Where a reply shorter than the region fits it best, if each line resembles its match."""
 
     def score(offset: int) -> list[float]:
@@ -171,7 +243,7 @@ def _best_offset(reply: list[str], region: list[str]) -> int | None:
 
     scores = {offset: score(offset) for offset in range(len(region) - len(reply) + 1)}
     best = max(scores, key=lambda offset: sum(scores[offset]))
-    return best if min(scores[best], default=0) >= _MIN_LINE_SIMILARITY else None
+    return best if min(scores[best], default=0) >= threshold else None
 
 
 def anchor_reply(
@@ -181,6 +253,7 @@ def anchor_reply(
     after: Sequence[str],
     *,
     keep_unmentioned: bool = False,
+    language_id: str = "",
 ) -> Anchor:
     """Which lines ``reply`` stands for, given the lines sent around the region.
 
@@ -190,17 +263,33 @@ def anchor_reply(
     echoed with changes (a header the fix also edited) widen it too, and the change is kept.
     With ``keep_unmentioned`` (the region holds lines added only as context, like a syntax
     fix's neighbours), a reply shorter than the region replaces only the lines it resembles
-    and the others are kept.
+    and the others are kept. Without it the same holds when the reply plainly is a corrected
+    copy of some region lines (the third line of a three-line diagnostic, its comma added).
     """
     lines = list(reply)
     above = _echo_above(lines, list(before), list(region))
-    below = _echo_below(lines, list(after), above)
-    if above or below or not keep_unmentioned or len(lines) >= len(region) or not lines:
+    context = "".join(line + "\n" for line in before[max(0, len(before) - _BALANCE_CONTEXT) :])
+    below = _echo_below(lines, list(after), above, region, language_id, context)
+    if above or below or len(lines) >= len(region) or not lines:
         return Anchor(-above, len(region) + below)
-    offset = _best_offset(lines, list(region))
+    offset = _best_offset(lines, list(region)) if keep_unmentioned else None
+    if offset is None:
+        offset = _plain_offset(lines, list(region))
     if offset is None:
         return Anchor(0, len(region))
     return Anchor(offset, offset + len(lines))
+
+
+def _plain_offset(reply: list[str], region: list[str]) -> int | None:
+    """Where a shorter reply plainly stands for some lines of the region: each of its lines
+    a close variant of its match (a fixed typo, an added comma), at least one of them changed.
+
+    A reply equal to some region lines is not one: that is the rest after a deletion."""
+    best = _best_offset(reply, region, _PLAIN_SIMILARITY)
+    if best is None:
+        return None
+    matched = region[best : best + len(reply)]
+    return best if _keys(reply) != _keys(matched) else None
 
 
 # --- reading the reply ---------------------------------------------------------------------------
@@ -219,24 +308,97 @@ def clean_reply(raw: str, language_id: str = "") -> list[str]:
     return strip_trailing_prose(strip_leading_prose(lines))
 
 
-def _restyle(lines: list[str], old: Sequence[str], language_id: str) -> list[str]:
-    """The old text's indentation character and depth on the reply's lines."""
-    unit = indent_unit(old, language_id)
+def _restyle(
+    lines: list[str], old: Sequence[str], language_id: str, sample: Sequence[str]
+) -> list[str]:
+    """The old text's indentation character, step and depth on the reply's lines.
+
+    ``sample`` is the document text around the region, where the file's step shows."""
+    unit = indent_unit(sample, language_id) or indent_unit(old, language_id)
     step = model_step(lines)
-    return _reindent([restyle_indent(line, unit, step) for line in lines], old, unit)
+    restyled = [restyle_indent(line, unit, step) for line in lines]
+    return _reindent(_restep(restyled, unit, language_id), old, unit, language_id)
+
+
+def _restep(lines: list[str], unit: str, language_id: str) -> list[str]:
+    """A reply indented in its own step (two spaces, say) re-stepped to the file's (four).
+
+    The reply's step is the greatest common divisor of its depths below its shallowest line,
+    and some line one such step in must be a block's body (after ``{``, ``:``, ``do``): a
+    2-space hanging continuation after ``(a +`` is alignment and keeps its columns."""
+    if not unit or unit == "\t" or "\t" in "".join(map(indent_of, lines)):
+        return lines
+    base = _min_width(lines)
+    depths = [indent_width(line) - base for line in lines if line.strip()]
+    mine = reduce(gcd, depths, 0)
+    if mine in (0, len(unit)) or not _steps_into_block(lines, base + mine, language_id):
+        return lines
+    out = []
+    for line in lines:
+        if not line.strip():
+            out.append(line)
+            continue
+        levels, rest = divmod(indent_width(line) - base, mine)
+        out.append(" " * (base + levels * len(unit) + rest) + line.lstrip(" "))
+    return out
+
+
+_CONTINUES = tuple("([,+-*/%&=\\")
+
+
+def _steps_into_block(lines: Sequence[str], width: int, language_id: str) -> bool:
+    """Some line at ``width`` is the body of the code line before it, which opens a block
+    (and does not just leave a bracket or an expression open)."""
+    code = [line for line in lines if line.strip()]
+    for above, line in zip(code, code[1:], strict=False):
+        head = above.rstrip()
+        if indent_width(line) != width or head.endswith(_CONTINUES):
+            continue
+        if opens_block(head, analyze(language_id, "", head.strip()).lines[0], language_id):
+            return True
+    return False
 
 
 def _min_width(lines: Sequence[str]) -> int:
     return min((indent_width(line) for line in lines if line.strip()), default=0)
 
 
-def _reindent(lines: list[str], old: Sequence[str], unit: str) -> list[str]:
-    """A reply dedented (to column 0, say) goes back to the old text's depth."""
-    delta = _min_width(old) - _min_width(lines)
+def _reindent(lines: list[str], old: Sequence[str], unit: str, language_id: str) -> list[str]:
+    """A reply dedented (to column 0, say) goes back to the old text's depth.
+
+    Not all of it, when its columns say otherwise: a first line stripped of its indentation
+    before lines at the old depth moves alone, and a new top-level definition after two blank
+    lines (or after a ``return`` at its column) keeps column 0."""
+    base = _min_width(old)
+    delta = base - _min_width(lines)
     if delta <= 0 or not any(line.strip() for line in old):
         return lines
     pad = "\t" * (delta // 4) + " " * (delta % 4) if unit == "\t" else " " * delta
-    return [pad + line if line.strip() else line for line in lines]
+    code = [index for index, line in enumerate(lines) if line.strip()]
+    padded = code[:1] if _only_first_stripped(lines, code, base, language_id) else code
+    top = top_level_start(lines, indent_width(lines[code[0]]))
+    return [
+        pad + line if index in padded and index < top else line for index, line in enumerate(lines)
+    ]
+
+
+def _only_first_stripped(
+    lines: Sequence[str], code: Sequence[int], base: int, language_id: str
+) -> bool:
+    """The first line lost its indentation and the others kept the old depth: the line after
+    it sits where the old depth (not the first line's column) says it should."""
+    if len(code) < 2:
+        return False
+    first, follow = lines[code[0]], lines[code[1]]
+    info = analyze(language_id, "", first.strip()).lines[0]
+    step = 1 if opens_block(first.strip(), info, language_id) else 0
+    width = indent_width(follow)
+    relative = _sign(width - indent_width(first)) == step
+    return not relative and _sign(width - base) == step
+
+
+def _sign(value: int) -> int:
+    return (value > 0) - (value < 0)
 
 
 def reply_edits(
@@ -255,6 +417,9 @@ def reply_edits(
     reply holds no code for a region that had some.
     """
     reply = clean_reply(raw, language_id)
+    hunks = parse_diff(reply, fenced_as_diff=_DIFF_FENCE.search(raw) is not None)
+    if hunks is not None:
+        return _diff_edits(hunks, before, region, after)
     region_lines = region.splitlines()
     if region_lines and region_lines[0].strip():
         while reply and not reply[0].strip():
@@ -270,18 +435,44 @@ def reply_edits(
         reply,
         _keys(before_lines),
         region_lines,
-        _keys(after_lines),
+        [line.rstrip("\r\n") for line in after_lines],
         keep_unmentioned=keep_unmentioned,
+        language_id=language_id,
     )
     old_lines = _window(before_lines, region.splitlines(keepends=True), after_lines, anchor)
     old = "".join(old_lines)
-    new_lines = _restyle(reply, [line.rstrip("\r\n") for line in old_lines], language_id)
+    near = [*before_lines[-_STEP_SAMPLE:], *region_lines, *after_lines[:_STEP_SAMPLE]]
+    sample = [line.rstrip("\r\n") for line in near]
+    new_lines = _restyle(reply, [line.rstrip("\r\n") for line in old_lines], language_id, sample)
     eol = "\r\n" if (region or before).endswith("\r\n") or "\r\n" in old else "\n"
     new = eol.join(new_lines)
     if old.endswith(("\n", "\r")):
         new += eol
     start = -sum(len(line) for line in before_lines[len(before_lines) + min(0, anchor.start) :])
     start += sum(len(line) for line in region.splitlines(keepends=True)[: max(0, anchor.start)])
+    return [
+        OffsetEdit(start + edit.start, start + edit.end, edit.text)
+        for edit in minimal_edits(old, new)
+    ]
+
+
+def _diff_edits(hunks: Sequence[Hunk], before: str, region: str, after: str) -> list[OffsetEdit]:
+    """Edits (relative to the region's start) that apply a diff reply's hunks to the lines
+    sent; ``apply_hunks`` refuses a diff that matches nowhere."""
+    sent = [
+        *before.splitlines(keepends=True),
+        *region.splitlines(keepends=True),
+        *after.splitlines(keepends=True),
+    ]
+    above = len(before.splitlines())
+    first, end, new_lines = apply_hunks([line.rstrip("\r\n") for line in sent], hunks, above)
+    old = "".join(sent[first:end])
+    eol = "\r\n" if "\r\n" in (before + region + after) else "\n"
+    if old.endswith(("\n", "\r")):
+        new = "".join(line + eol for line in new_lines)
+    else:
+        new = eol.join(new_lines)
+    start = sum(len(line) for line in sent[:first]) - len(before)
     return [
         OffsetEdit(start + edit.start, start + edit.end, edit.text)
         for edit in minimal_edits(old, new)

@@ -27,6 +27,8 @@ __all__ = [
     "LanguageSpec",
     "Analysis",
     "LineInfo",
+    "OpenBlock",
+    "closed_blocks",
     "TAB_WIDTH",
     "analyze",
     "block_end",
@@ -34,11 +36,18 @@ __all__ = [
     "foreign_indent",
     "cursor_in_text",
     "indent_unit",
+    "in_element_text",
     "indent_width",
     "line_comment",
+    "line_kind",
+    "net_depth",
+    "open_blocks",
     "opens_block",
+    "opens_on_line",
     "restyle_indent",
     "spec_for",
+    "structured_language",
+    "top_level_start",
 ]
 
 TAB_WIDTH = 4
@@ -77,6 +86,8 @@ class LanguageSpec:
     block_suffix: str = r"[:{(\[]"
     #: A data format: a capitalised line ending in a period may be a value, not prose.
     data: bool = False
+    #: A list item (YAML ``- ``): the lines after it may be its body, one level in, or siblings.
+    list_item: str = ""
 
 
 def _words(text: str) -> frozenset[str]:
@@ -154,6 +165,7 @@ LANGUAGES: dict[str, LanguageSpec] = {
         quotes="\"'",
         block_suffix=r":",
         data=True,
+        list_item="- ",
     ),
     "toml": LanguageSpec(line_comment="#", block_comment=None, data=True),
     "json": LanguageSpec(line_comment=None, block_comment=None, quotes='"', data=True),
@@ -202,23 +214,55 @@ _SAME_AS = {
     "dart": "java",
     "scala": "java",
     "groovy": "java",
+    "svelte": "html",
+    "astro": "html",
+    "handlebars": "html",
 }
 
 
 #: A language we know nothing about: indentation decides, a closing bracket or ``else`` line
-#: belongs to the block it closes, and ``#`` or ``//`` may start a comment.
+#: belongs to the block it closes, and ``#`` or ``//`` may start a comment. Braces still group
+#: lines; :func:`structured_language` picks :data:`GENERIC_BRACES` for a file that shows them
+#: as its blocks (Zig, Solidity, V, Odin, HCL…).
 GENERIC = LanguageSpec(
     line_comment="//",
     indentation=True,
-    brackets="()[]",
+    brackets="()[]{}",
     continuations=_words("else elif except finally catch case default"),
 )
+#: An unknown language whose blocks are ``{ … }``: brackets decide, as in C.
+GENERIC_BRACES = LanguageSpec(continuations=_C_CONTINUATIONS)
+#: The pseudo language id :func:`structured_language` answers for :data:`GENERIC_BRACES`.
+BRACES_ID = "spark-generic-braces"
 
 
 def spec_for(language_id: str) -> LanguageSpec:
     """The table row for an editor's language id (:data:`GENERIC` when unknown)."""
     key = canonical_language(language_id)
+    if key == BRACES_ID:
+        return GENERIC_BRACES
     return LANGUAGES.get(_SAME_AS.get(key, key), GENERIC)
+
+
+_BLOCK_OPEN = re.compile(r"\{\s*(?://.*|#.*|/\*.*)?$")
+_COLON_OPEN = re.compile(r"[:=]\s*(?:#.*)?$")
+
+
+def structured_language(language_id: str, lines: Sequence[str]) -> str:
+    """The language id to read ``lines`` with: the editor's, or for a language the table does
+    not know, :data:`BRACES_ID` when the document's blocks are braces (lines that end in ``{``
+    outnumber lines that end in ``:`` or ``=`` before a deeper line)."""
+    key = canonical_language(language_id)
+    if key in LANGUAGES or key in _SAME_AS or parser_for(key) is not None:
+        return language_id
+    braces = colons = 0
+    for index, line in enumerate(lines):
+        code = line.strip()
+        if _BLOCK_OPEN.search(code) or code.startswith("}"):
+            braces += 1
+        elif _COLON_OPEN.search(code) and index + 1 < len(lines):
+            colons += int(indent_width(lines[index + 1]) > indent_width(line))
+    return BRACES_ID if braces and braces >= colons else language_id
 
 
 def comment_syntax(language_id: str) -> tuple[str | None, tuple[str, str] | None]:
@@ -356,9 +400,22 @@ class _Scan:
         return self
 
 
+#: JSX/TSX element nodes: their tags open and close blocks, as markup's do (the grammar tells a
+#: tag from a comparison or a generic).
+_JSX_OPEN, _JSX_CLOSE, _JSX_SELF = (
+    "jsx_opening_element",
+    "jsx_closing_element",
+    "jsx_self_closing_element",
+)
+_JSX_NODES = frozenset({_JSX_OPEN, _JSX_CLOSE, _JSX_SELF})
+#: Pseudo tokens for them: an element opened or closed, a tag's attributes over several lines.
+_ELEMENT_OPEN, _ELEMENT_CLOSE, _TAG_OPEN, _TAG_CLOSE = "<el>", "</el>", "<tag", "tag>"
+_PSEUDO_STEPS = {_ELEMENT_OPEN: 1, _ELEMENT_CLOSE: -1, _TAG_OPEN: 1, _TAG_CLOSE: -1}
+
+
 def _walk(node: Node, min_row: int) -> Iterator[Node]:
-    """Leaves and opaque nodes of a tree, in document order, without recursion; subtrees that
-    end above ``min_row`` are skipped (the lines above the cursor were read once already)."""
+    """Leaves, opaque nodes and JSX elements of a tree, in document order, without recursion;
+    subtrees that end above ``min_row`` are skipped."""
     stack = [node]
     while stack:
         current = stack.pop()
@@ -366,8 +423,23 @@ def _walk(node: Node, min_row: int) -> Iterator[Node]:
             continue
         if current.child_count == 0 or _opaque(current.type):
             yield current
-        else:
-            stack.extend(reversed(current.children))
+            continue
+        if current.type in _JSX_NODES:
+            yield current
+        stack.extend(reversed(current.children))
+
+
+def _jsx_tokens(node: Node, scan: _Scan) -> None:
+    """An opening tag opens a block its closing tag closes; a tag written over several lines
+    is a bracket of its own, closed on the line of its ``>`` (so that line reads as a closer)."""
+    start, end = node.start_point, node.end_point
+    if end.row > start.row:
+        scan.token(start.row, start.column, _TAG_OPEN)
+        scan.token(end.row, max(0, end.column - 1), _TAG_CLOSE)
+    if node.type == _JSX_OPEN:
+        scan.token(start.row, start.column, _ELEMENT_OPEN)
+    elif node.type == _JSX_CLOSE:
+        scan.token(start.row, start.column, _ELEMENT_CLOSE)
 
 
 def _scan_tree(language_id: str, source: str, min_row: int = 0) -> _Scan | None:
@@ -380,7 +452,9 @@ def _scan_tree(language_id: str, source: str, min_row: int = 0) -> _Scan | None:
         if node.is_missing or node.start_byte == node.end_byte:
             continue  # error recovery's invented tokens (a ``}`` the text lacks) are not text
         start, end = node.start_point, node.end_point
-        if _opaque(node.type):
+        if node.type in _JSX_NODES:
+            _jsx_tokens(node, scan)
+        elif _opaque(node.type):
             whole = node.type == "heredoc_end" or (start.column == 0 and "body" in node.type)
             first = start.row if whole else start.row + 1
             last = end.row if end.column > 0 else end.row - 1
@@ -467,10 +541,12 @@ def _line_steps(spec: LanguageSpec, tokens: Sequence[str], line: str) -> tuple[l
     first_word = first.group() if first else ""
     steps: list[int] = []
     continuation = first_word in spec.continuations
-    if continuation:
-        steps += [-1, 1]
+    if continuation and (spec.closers or spec.indentation):
+        steps += [-1, 1]  # in a brace language the ``}`` before ``else`` does the closing
     for index, token in enumerate(tokens):
-        if token in spec.closers and not (continuation and index == 0):
+        if token in _PSEUDO_STEPS:
+            steps.append(_PSEUDO_STEPS[token])
+        elif token in spec.closers and not (continuation and index == 0):
             steps.append(-1)
         elif token in spec.openers and not continuation:
             steps.append(1)
@@ -480,7 +556,8 @@ def _line_steps(spec: LanguageSpec, tokens: Sequence[str], line: str) -> tuple[l
             steps += _bracket_steps(token, spec)
     if spec.tags:
         steps += _tag_steps(stripped)
-    return steps, _kind(steps, stripped, continuation)
+    leads = continuation or first_word in spec.closers or stripped.startswith(_CLOSING_STARTS)
+    return steps, _kind(steps, stripped, continuation, leads)
 
 
 def _tag_steps(line: str) -> list[int]:
@@ -493,8 +570,14 @@ def _tag_steps(line: str) -> list[int]:
     return steps
 
 
-def _kind(steps: Sequence[int], stripped: str, continuation: bool) -> str:
-    if not steps or steps[0] >= 0:
+#: How a line that starts by closing something begins: a bracket, a closing tag, a tag's end.
+_CLOSING_STARTS = (")", "]", "}", "</", "/>", ">")
+
+
+def _kind(steps: Sequence[int], stripped: str, continuation: bool, leads: bool) -> str:
+    """``leads``: the line begins with what closes (``x > hi) {`` closes a bracket mid-line
+    and is an ordinary line)."""
+    if not steps or steps[0] >= 0 or not leads:
         return "reopen" if continuation or _LABEL.match(stripped) else "other"
     return "reopen" if sum(steps) >= 0 else "closer"
 
@@ -533,13 +616,23 @@ class _ContextFacts:
     anchor: int
 
 
+#: Languages whose blocks include JSX elements, which only the grammar tells from comparisons.
+_JSX_LANGUAGES = frozenset({"javascript", "javascriptreact", "typescriptreact"})
+
+
+@lru_cache(maxsize=32)
+def _lexed(language_id: str, context: str) -> _Scan:
+    """The lexer's reading of the lines above (shared; never modified)."""
+    return _scan_text(spec_for(language_id), context)
+
+
 @lru_cache(maxsize=32)
 def _context_facts(language_id: str, context: str) -> _ContextFacts:
     """The lexer's state after the lines above, and for indentation languages the bracket depth
     they leave open and the indentation of the statement that opened it (read by the lexer
     alone: an indentation language's strings and comments are what it reads well)."""
     spec = spec_for(language_id)
-    lexed = _scan_text(spec, context)
+    lexed = _lexed(language_id, context)
     if not spec.indentation:  # depth is counted from the cursor's line: only the state matters
         return _ContextFacts(lexed.end_state, 0, 0)
     depth, anchor = 0, 0
@@ -549,6 +642,34 @@ def _context_facts(language_id: str, context: str) -> _ContextFacts:
             anchor = indent_width(line)
         depth = max(0, depth + info.delta)
     return _ContextFacts(lexed.end_state, depth, anchor)
+
+
+@lru_cache(maxsize=32)
+def open_blocks(language_id: str, context: str) -> tuple[int, ...]:
+    """The blocks the lines above leave open, innermost last: each opener's indentation (a
+    closer of that block belongs at that column). Read on demand: only a reply that closes
+    more than it opens needs it."""
+    spec = spec_for(language_id)
+    scan = _lexed(language_id, context)
+    if canonical_language(language_id) in _JSX_LANGUAGES and context:
+        tree = _scan_tree(language_id, context)  # JSX elements are the grammar's to tell
+        scan = scan if tree is None else tree.merged(scan)
+    stack: list[OpenBlock] = []
+    structural = _structural_tokens(spec)
+    for row, line in enumerate(context.split("\n")[:-1]):
+        tokens = scan.tokens.get(row, ())
+        if spec.tags or any(
+            token in structural or token[-1] in "([{" or token[0] in ")]}" for _, token in tokens
+        ):
+            _step(stack, line, _line_info(spec, scan, row, line))
+    return tuple(block.width for block in stack)
+
+
+@lru_cache(maxsize=64)
+def _structural_tokens(spec: LanguageSpec) -> frozenset[str]:
+    """Tokens that open or close blocks: a line without any leaves the stack as it is."""
+    keywords = spec.openers | spec.closers | spec.line_openers | spec.continuations
+    return frozenset(spec.brackets) | keywords | frozenset(_PSEUDO_STEPS)
 
 
 @lru_cache(maxsize=256)
@@ -565,6 +686,74 @@ def analyze(language_id: str, context: str, text: str) -> Analysis:
         _line_info(spec, scan, row, line) for row, line in enumerate(text.split("\n"), start=offset)
     )
     return Analysis(facts.depth, facts.anchor, infos)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenBlock:
+    """A block open at some line: its opener's indentation, and whether the opener stands above
+    the suggestion (in the document) rather than in it."""
+
+    width: int
+    above: bool
+
+
+def closed_blocks(
+    lines: Sequence[str],
+    infos: Sequence[LineInfo],
+    open_above: Sequence[int],
+    typed_opens: int = 0,
+) -> list[OpenBlock | None]:
+    """For each line that starts by closing a block (``}``, ``end``, ``} else {``, ``elsif``),
+    the block it closes first; ``None`` for other lines or when nothing known is open.
+
+    Blocks open above are ``open_above`` (innermost last); a line that closes and reopens
+    (``else``) continues the block it closed, so a later ``end`` still closes that one.
+    ``typed_opens`` of the blocks the first line opens were typed before the cursor: those
+    stand in the document too."""
+    stack = [OpenBlock(width, True) for width in open_above]
+    out: list[OpenBlock | None] = []
+    for index, (line, info) in enumerate(zip(lines, infos, strict=False)):
+        out.append(_step(stack, line, info, typed_opens if index == 0 else 0))
+    return out
+
+
+def _step(stack: list[OpenBlock], line: str, info: LineInfo, typed: int = 0) -> OpenBlock | None:
+    """Apply one line to the stack of open blocks; the block it starts by closing, if any."""
+    if info.transparent or not line.strip():
+        return None
+    pops = min(len(stack), -info.low)
+    closed = stack[len(stack) - pops :]
+    del stack[len(stack) - pops :]
+    pushes = info.delta - info.low
+    if pushes > 0 and info.kind == "reopen" and closed:
+        stack.append(closed[-1])
+        pushes -= 1
+    # ``    x > hi) {`` closes its statement's bracket and opens the statement's block
+    opened = closed[0] if closed and info.kind == "other" else OpenBlock(indent_width(line), False)
+    typed = min(pushes, typed)
+    stack.extend([OpenBlock(opened.width, True)] * typed + [opened] * (pushes - typed))
+    return closed[-1] if info.kind in ("closer", "reopen") and closed else None
+
+
+_TERMINATOR = re.compile(r"^(?:return|raise|throw|break|continue|exit|panic)\b")
+
+
+def top_level_start(lines: Sequence[str], first: int = 0) -> int:
+    """Where a reply that started in a block goes on at the top level: the first line, at or
+    left of the reply's first column (``first``), after two blank lines or after a ``return``
+    (or ``raise``, ``break``…) at its own column, which would make it dead code in the block.
+    ``len(lines)`` when there is none. Lines from there keep the model's columns."""
+    blanks, last_width, last_ends = 0, first, False
+    for index, line in enumerate(lines):
+        if not line.strip():
+            blanks += 1
+            continue
+        width = indent_width(line) if index else first
+        after_exit = last_ends and width == last_width
+        if index and blanks and width <= first and (blanks >= 2 or after_exit):
+            return index
+        blanks, last_width, last_ends = 0, width, bool(_TERMINATOR.match(line.strip()))
+    return len(lines)
 
 
 def _line_info(spec: LanguageSpec, scan: _Scan, row: int, line: str) -> LineInfo:
@@ -592,6 +781,28 @@ def cursor_in_text(language_id: str, context: str) -> bool:
     return _tree_inside(language_id, context)
 
 
+def in_element_text(language_id: str, context: str) -> bool:
+    """Whether the end of ``context`` is among a JSX element's children, where a sentence is
+    text the element shows (``<p>`` then a blank line), not talk about code."""
+    if canonical_language(language_id) not in _JSX_LANGUAGES or not context.strip():
+        return False
+    parser = parser_for(language_id)
+    if parser is None:
+        return False
+    source = context.rstrip().encode("utf-8", "surrogatepass")
+    tree = parser.parse(source)
+    last = source[source.rfind(b"\n") + 1 :]
+    point = (source.count(b"\n"), max(0, len(last) - 1))
+    node: Node | None = tree.root_node.descendant_for_point_range(point, point)
+    while node is not None:
+        if node.type in (_JSX_OPEN, "jsx_text"):
+            return True
+        if node.type in ("jsx_expression", "jsx_self_closing_element", "program"):
+            return False
+        node = node.parent
+    return False
+
+
 def _tree_inside(language_id: str, context: str) -> bool:
     parser = parser_for(language_id)
     if parser is None or not context.strip():
@@ -608,6 +819,30 @@ def _tree_inside(language_id: str, context: str) -> bool:
             return True
         node = node.parent
     return False
+
+
+def net_depth(lines: Sequence[str], language_id: str, context: str = "") -> int:
+    """How many blocks ``lines`` open (positive) or close (negative) in all, read after
+    ``context`` (whole lines above them); strings and comments say nothing."""
+    if not lines:
+        return 0
+    return sum(info.delta for info in analyze(language_id, context, "\n".join(lines)).lines)
+
+
+def opens_on_line(language_id: str, context: str, line: str) -> int:
+    """How many blocks ``line`` (after ``context``) leaves open; read by the lexer alone (the
+    text before the cursor: brackets and keywords, no parse)."""
+    spec = spec_for(language_id)
+    facts = _context_facts(language_id, context)
+    row = context.count("\n")
+    scan = _scan_text(spec, line, row, facts.state)
+    return max(0, _line_info(spec, scan, row, line).delta)
+
+
+def line_kind(line: str, language_id: str, context: str = "") -> str:
+    """``closer``, ``reopen`` or ``other`` for one line read after ``context`` (whole lines;
+    see :class:`LineInfo`)."""
+    return analyze(language_id, context, line).lines[0].kind
 
 
 # --- block scope -------------------------------------------------------------------------------
@@ -651,7 +886,7 @@ def block_end(
     analysis = analyze(language_id, context, "\n".join(lines))
     if spec.indentation:
         return _indent_end(lines, analysis, language_id, next_line, typed)
-    return _depth_end(lines, analysis.lines, next_line, typed)
+    return _depth_end(lines, analysis, language_id, context, next_line, typed)
 
 
 def _surface_kind(stripped: str, spec: LanguageSpec) -> str:
@@ -681,8 +916,14 @@ _ALL_CLOSERS = frozenset().union(*(s.closers | s.continuations for s in LANGUAGE
 
 
 def _depth_end(
-    lines: Sequence[str], infos: Sequence[LineInfo], next_line: str | None, typed: bool
+    lines: Sequence[str],
+    analysis: Analysis,
+    language_id: str,
+    context: str,
+    next_line: str | None,
+    typed: bool,
 ) -> tuple[int, bool]:
+    infos = analysis.lines
     depth = infos[0].delta
     opened = typed and depth > 0
     for index in range(1, len(lines)):
@@ -692,13 +933,66 @@ def _depth_end(
             continue
         if low < 0 and after < 0:
             include = not opened and _may_close(lines[0], next_line)
+            if include and next_line is None and not typed:
+                return _end_of_file(lines, analysis, language_id, context, index, depth)
             return index + int(include), True
         if low < 0 and opened:
             return index, True
-        if opened and after <= 0:
-            return index + 1, True
+        if opened and after <= 0:  # the block typed open is closed, unless the document goes on
+            return index + int(_may_close(lines[0], next_line)), True
         depth = after
     return len(lines), False
+
+
+def _end_of_file(
+    lines: Sequence[str],
+    analysis: Analysis,
+    language_id: str,
+    context: str,
+    index: int,
+    depth: int,
+) -> tuple[int, bool]:
+    """At the end of the document, the reply that closed the cursor's block may close the
+    blocks around it too (nothing below does), and go on with new definitions after a blank
+    line (the next function); anything else after the closers is cut."""
+    infos, limit = analysis.lines, -len(open_blocks(language_id, context))
+    while index < len(lines):
+        info = infos[index]
+        if lines[index].strip():
+            if info.kind != "closer" or depth + info.low < min(limit, -1):
+                break
+            depth += info.delta
+        index += 1
+    if index == len(lines):
+        return index, False
+    if not lines[index - 1].strip():
+        opens = _opens_definition(lines, infos, index, language_id)
+        if opens is None:  # more of the reply will tell
+            return index, False
+        if opens:
+            return len(lines), False
+    return index, True
+
+
+def _opens_definition(
+    lines: Sequence[str], infos: Sequence[LineInfo], index: int, language_id: str
+) -> bool | None:
+    """The line group at ``index`` starts a block (a function, a method, a class), perhaps
+    after comment lines, its ``{`` perhaps on the next line (Allman style); ``None`` when the
+    lines end before that shows."""
+    marker = spec_for(language_id).line_comment
+    while index < len(lines) and (
+        infos[index].transparent or (marker and lines[index].strip().startswith(marker))
+    ):
+        index += 1
+    if index >= len(lines):
+        return None
+    if opens_block(lines[index], infos[index], language_id):
+        return True
+    nxt = index + 1
+    if nxt == len(lines):
+        return None
+    return lines[nxt].strip().startswith("{") and infos[nxt].delta > 0
 
 
 def _indent_end(
@@ -728,5 +1022,11 @@ def _indent_end(
         if kind == "reopen" and indent_width(line) >= floor:
             continue
         closes = kind == "closer" and indent_width(line) >= floor
+        if next_line is None and not typed and not lines[index - 1].strip() and not closes:
+            opens = _opens_definition(lines, infos, index, language_id)
+            if opens is None:  # more of the reply will tell
+                return index, False
+            if opens:
+                return len(lines), False  # at the end of the file: the next definition
         return index + int(closes and _may_close(lines[0], next_line)), True
     return len(lines), False

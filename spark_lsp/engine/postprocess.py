@@ -22,19 +22,28 @@ import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from spark_lsp.engine.languages import (
     TAB_WIDTH,
+    Analysis,
+    LineInfo,
+    OpenBlock,
     analyze,
     block_end,
+    closed_blocks,
     foreign_indent,
+    in_element_text,
     indent_of,
     indent_width,
     model_step,
+    open_blocks,
     opens_block,
+    opens_on_line,
     restyle_indent,
     spec_for,
+    structured_language,
+    top_level_start,
 )
 from spark_lsp.engine.replies import (
     is_fence,
@@ -96,6 +105,13 @@ class CompletionContext:
         """The text above the cursor's line, for the parser."""
         return "".join(line + "\n" for line in self.prev_lines)
 
+    @cached_property
+    def language(self) -> str:
+        """The language id the filters read with: ``language_id``, or for a language the table
+        does not know, the brace fallback when the lines around the cursor show braces."""
+        around = (*self.prev_lines, self.line_prefix + self.line_suffix, *self.next_lines)
+        return structured_language(self.language_id, around)
+
     @property
     def blank_line(self) -> bool:
         """The cursor's line holds nothing but indentation."""
@@ -142,7 +158,7 @@ def _first_nonblank(lines: Sequence[str]) -> str | None:
 
 
 def _prose_language(ctx: CompletionContext) -> bool:
-    return spec_for(ctx.language_id).prose
+    return spec_for(ctx.language).prose
 
 
 # --- line endings ------------------------------------------------------------------------
@@ -174,15 +190,23 @@ def strip_prose(text: str, ctx: CompletionContext) -> str:
     """Drop "Here is the completion:" before the code and "This sums the items." after it.
 
     Never where the cursor is in a comment, a string or a prose document (there the sentence
-    may be the very text the user is writing), nor on lines inside a string of the reply.
+    may be the very text the user is writing), nor on lines inside a string of the reply; nor
+    when the reply is nothing but prose between markup tags (a JSX ``<p>``'s text).
     """
-    if ctx.in_text or _prose_language(ctx) or spec_for(ctx.language_id).data:
+    if ctx.in_text or _prose_language(ctx) or spec_for(ctx.language).data:
         return text
     lines = strip_leading_prose(text.split("\n"))
+    if not any(line.strip() for line in lines) and in_element_text(ctx.language, _before(ctx)):
+        return text
     if len(lines) > 1 and any(is_prose(line) for line in lines[1:]):
-        infos = analyze(ctx.language_id, ctx.context, ctx.line_prefix + "\n".join(lines)).lines
+        infos = analyze(ctx.language, ctx.context, ctx.line_prefix + "\n".join(lines)).lines
         lines = strip_trailing_prose(lines, [info.transparent for info in infos])
     return "\n".join(lines)
+
+
+def _before(ctx: CompletionContext) -> str:
+    """The text above and before the cursor."""
+    return ctx.context + ctx.line_prefix
 
 
 def drop_leading_newline(text: str, ctx: CompletionContext) -> str:
@@ -220,7 +244,7 @@ def match_indent_style(text: str, ctx: CompletionContext) -> str:
     lines = text.split("\n")
     if not unit or not any(foreign_indent(line, unit) for line in lines):
         return text
-    infos = analyze(ctx.language_id, ctx.context, ctx.line_prefix + text).lines
+    infos = analyze(ctx.language, ctx.context, ctx.line_prefix + text).lines
     step = model_step(lines)
     out = [
         line
@@ -355,8 +379,8 @@ def _expects_deeper(ctx: CompletionContext) -> bool:
     above = _first_nonblank(ctx.prev_lines[::-1])
     if above is None or indent_width(above) < indent_width(ctx.line_prefix):
         return False
-    info = analyze(ctx.language_id, "", above).lines[0]
-    return opens_block(above, info, ctx.language_id)
+    info = analyze(ctx.language, "", above).lines[0]
+    return opens_block(above, info, ctx.language)
 
 
 def align_indentation(text: str, ctx: CompletionContext) -> str:
@@ -371,7 +395,8 @@ def align_indentation(text: str, ctx: CompletionContext) -> str:
     lines = text.split("\n")
     if len(lines) == 1 and not ctx.blank_line:
         return text
-    infos = analyze(ctx.language_id, ctx.context, ctx.line_prefix + text).lines
+    analysis = analyze(ctx.language, ctx.context, ctx.line_prefix + text)
+    infos = analysis.lines
     follow = next(
         (i for i in range(1, len(lines)) if lines[i].strip() and not infos[i].transparent), None
     )
@@ -385,20 +410,82 @@ def align_indentation(text: str, ctx: CompletionContext) -> str:
             if first <= cursor
             else _shift(lines[0], -cursor, ctx.indent_unit)
         )
-    delta = 0
-    if follow is not None and first < cursor:
-        joined = ctx.line_prefix + lines[0]
-        step = _expected_step(infos[follow].kind, opens_block(joined, infos[0], ctx.language_id))
-        width = indent_width(lines[follow])
-        if _sign(width - first) == step and _sign(width - cursor) != step:
-            delta = cursor - first
-    return "\n".join(
-        [lines[0]]
-        + [
-            line if infos[i].transparent else _shift(line, delta, ctx.indent_unit)
-            for i, line in enumerate(lines[1:], start=1)
-        ]
-    )
+    delta = _reading(lines, infos, ctx, follow, first) if follow is not None else 0
+    top = top_level_start(lines, first) if delta else len(lines)
+    shifted = [lines[0]] + [
+        line if infos[i].transparent else _shift(line, delta if i < top else 0, ctx.indent_unit)
+        for i, line in enumerate(lines[1:], start=1)
+    ]
+    return "\n".join(_align_closers(shifted, analysis, ctx))
+
+
+def _reading(
+    lines: Sequence[str], infos: Sequence[LineInfo], ctx: CompletionContext, follow: int, first: int
+) -> int:
+    """The shift that puts the model's columns at the document's: ``cursor - first`` when the
+    reply is indented relative to the cursor, 0 when absolute (or when nothing tells).
+
+    The line after the first decides; when it fits both readings, the closer of the first
+    line's block does (relative, it sits at the first line's column)."""
+    cursor = indent_width(ctx.line_prefix)
+    if first >= cursor or _aligned_cursor(ctx):
+        return 0
+    joined = ctx.line_prefix + lines[0]
+    step = _expected_step(infos[follow].kind, opens_block(joined, infos[0], ctx.language))
+    steps = {step}
+    item = spec_for(ctx.language).list_item
+    if item and infos[follow].kind == "other" and lines[0].lstrip().startswith(item):
+        steps = {0, 1}  # an item's next line is its body or the next item
+    width = indent_width(lines[follow])
+    if _sign(width - first) not in steps:
+        return 0
+    if _sign(width - cursor) not in steps:
+        return cursor - first
+    model = [" " * first + lines[0].lstrip(), *lines[1:]]
+    for index, block in enumerate(closed_blocks(model, infos, ())):
+        if block is not None and block.width == first:
+            closer = indent_width(lines[index])
+            return cursor - first if closer == first else 0
+    return 0
+
+
+def _aligned_cursor(ctx: CompletionContext) -> bool:
+    """The cursor's column is a continuation's alignment, not a block's level: it is deeper
+    than the line above, which ends in a comma and opens nothing (``SELECT a,`` then the next
+    column under ``a``). A reply's column 0 there is the statement's, not the cursor's."""
+    if not ctx.blank_line:
+        return False
+    above = _first_nonblank(ctx.prev_lines[::-1])
+    if above is None or indent_width(above) >= indent_width(ctx.line_prefix):
+        return False
+    info = analyze(ctx.language, "", above).lines[0]
+    return above.rstrip().endswith(",") and not opens_block(above, info, ctx.language)
+
+
+def _align_closers(lines: list[str], analysis: Analysis, ctx: CompletionContext) -> list[str]:
+    """A line that closes a block opened above the reply (``],`` of the list the cursor is in,
+    ``}`` of its function) goes to that opener's column, whatever the model's reading was."""
+    if not _closes_above(analysis.lines):
+        return lines
+    joined = [ctx.line_prefix + lines[0], *lines[1:]]
+    above = open_blocks(ctx.language, ctx.context)
+    blocks = closed_blocks(joined, analysis.lines, above, _typed_opens(ctx))
+    out = [lines[0]]
+    for line, block in zip(lines[1:], blocks[1:], strict=False):
+        if block is not None and block.above:
+            line = _shift(line, block.width - indent_width(line), ctx.indent_unit)
+        out.append(line)
+    return out
+
+
+def _closes_above(infos: Sequence[LineInfo]) -> bool:
+    """Some line closes more than the reply opened before it (cheap test before the stack)."""
+    depth = 0
+    for info in infos:
+        if depth + info.low < 0:
+            return True
+        depth += info.delta
+    return False
 
 
 # --- single line / scope -----------------------------------------------------------------------
@@ -413,7 +500,7 @@ def _scope_end(lines: Sequence[str], ctx: CompletionContext) -> tuple[int, bool]
     joined = [ctx.line_prefix + lines[0], *lines[1:]]
     following = _first_nonblank(ctx.next_lines)
     typed = bool(ctx.line_prefix.strip())
-    return block_end(joined, ctx.language_id, ctx.context, following, typed=typed)
+    return block_end(joined, ctx.language, ctx.context, following, typed=typed)
 
 
 def limit_block_scope(text: str, ctx: CompletionContext) -> str:
@@ -561,17 +648,49 @@ def drop_next_lines_echo(text: str, ctx: CompletionContext) -> str:
 
     The suggestion's remaining non-blank lines must equal the document's next non-blank lines,
     or at least two of them must; one coincidentally equal line in the middle of a suggestion
-    is kept. The first line counts only when the cursor line is otherwise blank.
+    is kept. The first line counts only when the cursor line is otherwise blank. A closer is
+    judged by balance, not text: one that closes what the reply opened (or the ``if`` above
+    whose ``end`` is missing) is the reply's own, though the next line reads ``end`` too.
     """
     following = [line.rstrip() for line in ctx.next_lines if line.strip()]
     if not following:
         return text
     lines = [line.rstrip() for line in text.split("\n")]
     lines[0] = ctx.line_prefix + lines[0]
+    blocks: list[OpenBlock | None] | None = None
     for index in range(0 if ctx.blank_line else 1, len(lines)):
-        if _echoes(lines[index:], following):
-            return "\n".join(text.split("\n")[:index]).rstrip()
+        if not _echoes(lines[index:], following):
+            continue
+        if blocks is None:
+            blocks = _closed_by_lines(text, ctx)
+        start = next(i for i in range(index, len(lines)) if lines[i].strip())
+        if _own_closer(blocks[start], following[0]):
+            continue
+        return "\n".join(text.split("\n")[:index]).rstrip()
     return text
+
+
+def _closed_by_lines(text: str, ctx: CompletionContext) -> list[OpenBlock | None]:
+    """What each line of the suggestion closes (see :func:`languages.closed_blocks`)."""
+    analysis = analyze(ctx.language, ctx.context, ctx.line_prefix + text)
+    joined = [ctx.line_prefix + line if i == 0 else line for i, line in enumerate(text.split("\n"))]
+    above = open_blocks(ctx.language, ctx.context)
+    return closed_blocks(joined, analysis.lines, above, _typed_opens(ctx))
+
+
+def _typed_opens(ctx: CompletionContext) -> int:
+    """Blocks the text before the cursor opens on its line (``function f() {``)."""
+    if not ctx.line_prefix.strip():
+        return 0
+    return opens_on_line(ctx.language, ctx.context, ctx.line_prefix)
+
+
+def _own_closer(block: OpenBlock | None, following: str) -> bool:
+    """A closer that closes a block the reply opened, or one opened above at another column
+    than the document's next line (that line closes an outer block)."""
+    if block is None:
+        return False
+    return not block.above or block.width != indent_width(following)
 
 
 def _excess_closers(text: str) -> int:

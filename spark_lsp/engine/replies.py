@@ -25,6 +25,12 @@ _INLINE_CODE = re.compile(r"^\s*`([^`\n]+)`\s*$")
 _INTRO = re.compile(r"^[^`{};=]*[A-Za-z]+ [A-Za-z]+[^`{};=]*$")
 _PROSE_WORD = re.compile(r"^[(\"']?[A-Za-z][A-Za-z'’-]*[,.:;!?)\"']*$|^`[^`]+`[,.:;!?]*$")
 _CODE_CHARS = frozenset("=;{}[]<>|&$#@\\")
+#: Inline code in a sentence (`` `$itme` ``) reads as one word of it.
+_QUOTED = re.compile(r"`[^`\n]+`")
+_PLACEHOLDER = "Code"
+#: A sentence that names code unquoted must be this long and this plain to count as prose.
+_MIN_SENTENCE_WORDS = 6
+_SENTENCE_PLAIN_SHARE = 0.6
 _STOCK = re.compile(r"^(?:sure|certainly|okay|of course|here|below|note)\b", re.IGNORECASE)
 #: Fences are looked for among the reply's first lines only: later ones are content.
 FENCE_SEARCH_LINES = 4
@@ -34,15 +40,19 @@ def is_prose(line: str) -> bool:
     """A sentence, not code: capitalised, mostly plain words, ending like a sentence.
 
     ``This calls compute_total on every item.`` and ``**Completion:**`` are prose;
-    ``SELECT * FROM t;``, ``Foo.bar(x)`` and ``raise ValueError("Bad.")`` are not.
+    ``SELECT * FROM t;``, ``Foo.bar(x)`` and ``raise ValueError("Bad.")`` are not. Code quoted
+    in backticks is a word of the sentence (``The `$itme` was misspelled.``), and a long
+    sentence stays one when it names code unquoted (``This keeps x within [lo, hi].``).
     """
-    text = line.strip().strip("*_").strip()
-    if len(text) < 4 or _CODE_CHARS.intersection(text):
+    text = _QUOTED.sub(_PLACEHOLDER, line.strip().strip("*_").strip())
+    if len(text) < 4:
         return False
+    if _CODE_CHARS.intersection(text):
+        return _long_sentence(text)
     words = text.split()
     if _STOCK.match(text) and len(words) > 1 and text.endswith((":", ".", "!")):
         return True
-    if not text[0].isupper():
+    if not (text[0].isupper() or text.startswith(_PLACEHOLDER)):
         return False
     if len(words) == 1:
         return text.endswith(":") and text[:-1].isalpha()
@@ -50,6 +60,21 @@ def is_prose(line: str) -> bool:
         return False
     plain = sum(1 for word in words if _PROSE_WORD.match(word))
     return plain >= max(2, 0.6 * len(words))
+
+
+def _long_sentence(text: str) -> bool:
+    """A sentence that names code without quoting it: it opens with two plain words (the first
+    capitalised), ends like a sentence or an introduction (``:``), and most of its many words
+    are plain."""
+    words = text.split()
+    if len(words) < _MIN_SENTENCE_WORDS or not text.endswith((".", "!", "?", ":")):
+        return False
+    if not (words[0][0].isupper() or words[0].startswith(_PLACEHOLDER)):
+        return False
+    if not all(_PROSE_WORD.match(word) for word in words[:2]):
+        return False
+    plain = sum(1 for word in words if _PROSE_WORD.match(word))
+    return plain >= _SENTENCE_PLAIN_SHARE * len(words)
 
 
 def is_intro(line: str) -> bool:

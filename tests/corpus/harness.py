@@ -52,6 +52,8 @@ class EditCase:
     reply: str
     expected: str
     message: str = "problem"
+    #: The edit must be refused (a clear error, the document unchanged).
+    refused: bool = False
 
 
 class _Stream:

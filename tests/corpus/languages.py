@@ -93,7 +93,7 @@ LANGUAGE_CASES: list[C] = [
     C("md: prose with a colon", "markdown", "Steps: █\n", "install it, then run it.", "install it, then run it."),
     # -- CSS / SCSS / Sass -----------------------------------------------------------------------------------
     C("css: rule body", "css", ".a {\n  █\n}\n", "color: red;\n  margin: 0;\n}", "color: red;\n  margin: 0;"),
-    C("scss: nested rule closed", "scss", ".a {\n  &:hover {\n    █", "color: blue;\n  }\n}", "color: blue;\n  }"),
+    C("scss: nested rule closed", "scss", ".a {\n  &:hover {\n    █", "color: blue;\n  }\n}", "color: blue;\n  }\n}"),
     C("sass: # is a colour, not a comment", "sass", "a\n  █", "color: #fff\n  margin: 0", "color: #fff\n  margin: 0"),
     C("sass: comment", "sass", "// Theme colors for the █\n", "dark mode.", "dark mode."),
     C("css: block comment", "css", "/* Layout for the █\n", "main page */", "main page */"),
@@ -104,5 +104,5 @@ LANGUAGE_CASES: list[C] = [
     C("python: triple-quoted string at column 0", "python", "def usage():\n    █\n", "text = \"\"\"\nUsage: tool\n\"\"\"\n    return text", "text = \"\"\"\nUsage: tool\n\"\"\"\n    return text"),
     C("python: elif/else", "python", "def s(x):\n    if x < 0:\n        █\n", "return -1\n    elif x > 0:\n        return 1\n    else:\n        return 0", "return -1\n    elif x > 0:\n        return 1\n    else:\n        return 0"),
     C("python: try/except/finally", "python", "def f():\n    try:\n        █\n", "go()\n    except OSError:\n        pass\n    finally:\n        done()", "go()\n    except OSError:\n        pass\n    finally:\n        done()"),
-    C("python: open bracket continues", "python", "def f():\n    x = call(\n        █\n", "a,\n    b,\n)\n    return x", "a,\n    b,\n)\n    return x"),
+    C("python: open bracket continues", "python", "def f():\n    x = call(\n        █\n", "a,\n    b,\n)\n    return x", "a,\n    b,\n    )\n    return x"),
 ]

@@ -19,12 +19,17 @@ def test_echo_above_and_below() -> None:
     assert anchor_reply(reply, BEFORE, REGION, AFTER) == Anchor(-3, 2)
 
 
-def test_a_reply_for_part_of_the_region_keeps_the_rest_only_when_asked() -> None:
+def test_a_reply_for_part_of_the_region_keeps_the_rest_when_asked_or_plain() -> None:
     region = ["", "def area(w, h)", "    return w * h"]
     assert anchor_reply(["def area(w, h):"], [], region, [], keep_unmentioned=True) == Anchor(
         1, 2
     )
-    assert anchor_reply(["def area(w, h):"], [], region, []) == Anchor(0, 3)
+    # a corrected copy of one region line stands for that line (issue 24, family 8) ...
+    assert anchor_reply(["def area(w, h):"], [], region, []) == Anchor(1, 2)
+    # ... but a line equal to one of them is what is left after a deletion, and a different
+    # line is a rewrite of the whole region
+    assert anchor_reply(["def area(w, h)"], [], region, []) == Anchor(0, 3)
+    assert anchor_reply(["return sum(xs)"], [], region, []) == Anchor(0, 3)
 
 
 def test_reply_edits_touch_only_the_changed_line() -> None:

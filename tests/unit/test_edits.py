@@ -44,3 +44,50 @@ def test_edits_always_reproduce_the_new_text(old: list[str], new: list[str]) -> 
     ends = [e.end for e in edits]
     starts = [e.start for e in edits]
     assert all(end <= start for end, start in zip(ends, starts[1:], strict=False))
+
+
+def test_a_diff_reply_that_matches_nowhere_is_refused_with_a_clear_message() -> None:
+    """A patch for code the model was not shown must never be pasted or guessed at."""
+    from spark_lsp.engine.edits import reply_edits
+    from spark_lsp.errors import ModelRequestError
+
+    raw = "```diff\n@@ -1 +1 @@\n-    return c * 1.8 + 32;\n+    return c;\n```"
+    with pytest.raises(ModelRequestError, match="diff that does not match"):
+        reply_edits(raw, "class T {\n", "    return c * 9 / 5 + 32;\n", "}\n", language_id="java")
+
+
+def test_a_diff_reply_is_applied_to_the_lines_it_names() -> None:
+    from spark_lsp.engine.edits import reply_edits
+
+    before, region, after = "def f(x):\n", "    return x +\n", "\nprint(f(1))\n"
+    raw = "--- a/f.py\n+++ b/f.py\n@@ -1,2 +1,2 @@\n def f(x):\n-    return x +\n"
+    raw += "+    return x + 1\n"
+    edits = reply_edits(raw, before, region, after, language_id="python")
+    assert apply_edits(region + after, edits) == "    return x + 1\n\nprint(f(1))\n"
+
+
+def test_minus_and_plus_lines_without_a_header_or_fence_are_code() -> None:
+    from spark_lsp.engine.unified_diff import parse_diff
+
+    assert parse_diff(["-1", "+x"]) is None
+    assert parse_diff(["-1", "+x"], fenced_as_diff=True) is not None
+    assert parse_diff(["@@ -1 +1 @@", " a", "-b", "+c"]) is not None
+    assert parse_diff(["@@ -1 +1 @@", " a"]) is None  # nothing added or removed
+
+
+def test_a_reply_in_two_space_steps_is_restepped_for_a_four_space_file() -> None:
+    from spark_lsp.engine.edits import reply_edits
+
+    before, region, after = "def f(xs):\n", "    for x in xs:\n        print(x)\n", ""
+    raw = "for x in xs:\n  if x:\n    print(x)"
+    edits = reply_edits(raw, before, region, after, language_id="python")
+    assert apply_edits(region, edits) == "    for x in xs:\n        if x:\n            print(x)\n"
+
+
+def test_a_hanging_two_space_continuation_is_not_a_step() -> None:
+    from spark_lsp.engine.edits import reply_edits
+
+    region = "    total = (a +\n        b)\n"
+    raw = "    total = (a +\n      b +\n      c)"
+    edits = reply_edits(raw, "def f():\n", region, "", language_id="python")
+    assert apply_edits(region, edits) == "    total = (a +\n      b +\n      c)\n"

@@ -5,12 +5,20 @@ from __future__ import annotations
 import pytest
 
 from spark_lsp.engine.languages import (
+    BRACES_ID,
+    OpenBlock,
+    analyze,
     block_end,
+    closed_blocks,
     comment_syntax,
     cursor_in_text,
     indent_unit,
     line_comment,
+    net_depth,
+    open_blocks,
     restyle_indent,
+    structured_language,
+    top_level_start,
 )
 
 
@@ -93,3 +101,78 @@ def test_block_end(
     language: str, lines: list[str], next_line: str | None, expected: tuple[int, bool]
 ) -> None:
     assert block_end(lines, language, "", next_line, typed=False) == expected
+
+
+# --- issue 24: structure read from the document, balance, line groups ------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "lines", "expected"),
+    [
+        # an unknown language whose blocks are braces reads as one
+        ("zig", ["pub fn main() void {", "    run();", "}"], BRACES_ID),
+        ("solidity", ["contract C {", "    uint x;"], BRACES_ID),
+        # ... one whose blocks are colons or `=` before a deeper line does not
+        ("nim", ["proc add(a, b: int): int =", "  result = a + b"], "nim"),
+        ("gdscript", ["func _ready():", "\tpass"], "gdscript"),
+        # a language the table knows is never second-guessed
+        ("python", ["d = {", "}"], "python"),
+        ("ruby", ["x = {", "}"], "ruby"),
+    ],
+)
+def test_structured_language(language: str, lines: list[str], expected: str) -> None:
+    assert structured_language(language, lines) == expected
+
+
+def test_unknown_brace_language_ends_a_block_at_its_brace() -> None:
+    """Indentation alone would run on (the ``}`` is as deep as the body); the brace ends it."""
+    lines = ["    a()", "    }", "    b()"]
+    assert block_end(lines, "odin", "main :: proc() {\n", None, typed=False) == (3, False)
+    language = structured_language("odin", ["main :: proc() {", "    x := 1", "}"])
+    assert block_end(lines, language, "main :: proc() {\n", None, typed=False) == (2, True)
+
+
+def test_closed_blocks_names_the_opener_a_closer_belongs_to() -> None:
+    """``elsif`` continues the ``if`` above, so the ``end`` after ``else`` closes that ``if``
+    (column 2), not the ``def`` (column 0)."""
+    context = "def grade(score)\n  if score >= 90\n    'A'\n"
+    text = "  elsif score >= 80\n    'B'\n  else\n    'C'\n  end"
+    analysis = analyze("ruby", context, text)
+    assert open_blocks("ruby", context) == (0, 2)
+    blocks = closed_blocks(text.split("\n"), analysis.lines, open_blocks("ruby", context))
+    assert blocks[4] == OpenBlock(2, True)
+    own = closed_blocks(["if x", "  y", "end"], analyze("ruby", "", "if x\n  y\nend").lines, ())
+    assert own[2] == OpenBlock(0, False)
+
+
+def test_a_continuation_line_opens_its_statements_block() -> None:
+    text = "if (x < lo ||\n    x > hi) {\n  return false;\n}"
+    analysis = analyze("javascript", "", text)
+    assert analysis.lines[1].kind == "other"  # it closes `(` mid-line: not a closer line
+    assert closed_blocks(text.split("\n"), analysis.lines, ())[3] == OpenBlock(0, False)
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (["return load(f)", "", "", "def save(f):", "    pass"], 3),
+        (["return x", "", "def other():"], 2),  # after a return at its column: dead code
+        (["x = 1", "", "def other():"], 3),  # one blank line: still the block's sibling
+        (["return x", "", "    y = 2"], 3),  # deeper than the reply's first line
+    ],
+)
+def test_top_level_start(lines: list[str], expected: int) -> None:
+    assert top_level_start(lines) == expected
+
+
+def test_jsx_elements_are_blocks_but_comparisons_and_generics_are_not() -> None:
+    tsx = analyze("typescriptreact", "", "<ul>\n  <li>a</li>\n</ul>").lines
+    assert [(info.delta, info.kind) for info in tsx] == [(1, "other"), (0, "other"), (-1, "closer")]
+    code = analyze("typescriptreact", "", "const xs: Array<string> = [];\nif (a < b && c > d) {")
+    assert [info.delta for info in code.lines] == [0, 1]
+
+
+def test_net_depth_reads_after_the_lines_above() -> None:
+    assert net_depth(["}"], "rust") == -1
+    assert net_depth(["match x {", "  _ => 1,", "}"], "rust") == 0
+    assert net_depth(["  end"], "ruby", "def f\n") == -1

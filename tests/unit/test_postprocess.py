@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from spark_lsp.engine import postprocess as pp
 from spark_lsp.engine.postprocess import CompletionContext, Filter
+from spark_lsp.engine.replies import is_prose
 
 Case = tuple[str, dict[str, Any], str | None]
 
@@ -504,3 +505,64 @@ def test_postprocess_never_raises_and_keeps_eol(raw: str, ctx: CompletionContext
         assert "\n" not in result.replace("\r\n", "")
     if not ctx.multiline:
         assert "\n" not in result
+
+
+# --- issue 24 ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # code quoted in backticks is a word of the sentence
+        ("The loop variable was misspelled as `$itme`.", True),
+        ("`[[ -f ]]` skips arguments that aren't regular files; `wc -l` counts.", True),
+        # a long plain sentence stays one when it names code unquoted
+        ("This keeps x within [lo, hi]; before, values above hi were clamped to lo.", True),
+        ("The index operator can't insert; use the entry API:", True),
+        # code is still code
+        ("SELECT * FROM users WHERE id = 1;", False),
+        ("Foo.bar(x)", False),
+        ("return n > 0 ? xs[0] : -1;", False),
+        ("`Hello ${name}`;", False),
+        ("Name string `json:\"name\"`", False),
+    ],
+)
+def test_is_prose_reads_quoted_code_as_words(line: str, expected: bool) -> None:
+    assert is_prose(line) is expected
+
+
+RUBY_IF = {
+    "line_prefix": "  ",
+    "prev_lines": ("def grade(score)", "  if score >= 90", '    "A"'),
+    "next_lines": ("end",),
+    "language_id": "ruby",
+    **ML,
+}
+ISSUE24: list[Case] = [
+    # the reply's `end` closes the open `if` (column 2): the document's `end` closes the def
+    ('elsif score >= 80\n    "B"\n  end', RUBY_IF, 'elsif score >= 80\n    "B"\n  end'),
+    # the reply's `end` at the def's column is the document's next line: an echo
+    ('"B"\n  end\nend', RUBY_IF, '"B"\n  end'),
+]
+
+
+@pytest.mark.parametrize(("raw", "kwargs", "expected"), ISSUE24)
+def test_closers_are_judged_by_balance(raw: str, kwargs: dict[str, Any], expected: str) -> None:
+    assert pp.postprocess(raw, _ctx(**kwargs)) == expected
+
+
+def test_a_closer_of_a_block_above_goes_to_its_openers_column() -> None:
+    """A reply relative to the cursor that repeats the next lines at the file's columns: the
+    closers go to their openers' columns, so the repeat is seen and dropped."""
+    ctx = _ctx(
+        line_prefix="    ",
+        prev_lines=("module.exports = {", "  plugins: ["),
+        next_lines=("  ],", "};"),
+        language_id="javascript",
+        indent_unit="  ",
+        **ML,
+    )
+    assert pp.align_indentation("react(),\nlint(),\n  ],\n};", ctx) == (
+        "react(),\n    lint(),\n  ],\n};"
+    )
+    assert pp.postprocess("react(),\nlint(),\n  ],\n};", ctx) == "react(),\n    lint(),"
