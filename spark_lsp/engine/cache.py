@@ -12,6 +12,10 @@ entry. Values are ``(suggestion, offset, origin)`` tuples sharing one string, so
 long suggestion cost 64 small tuples, not 64 copies. ``origin`` says who put the suggestion there
 (the model answering a request, or a prefetch for the text as it reads once a suggestion is
 accepted), so statistics can tell what the prefetch saved.
+
+"Nothing to suggest here" is an answer too (:meth:`put_nothing`): a prefetch whose reply the
+filters emptied stores it, so the request after the accept is answered empty at once instead of
+making the same model call again. Such an entry has no seeds (there is nothing to type through).
 """
 
 from __future__ import annotations
@@ -109,13 +113,17 @@ class CompletionCache:
         for k in _seed_ends(suggestion, self._max_seeds):
             self._entries[self._key(uri, tail + suggestion[:k], after)] = (suggestion, k, origin)
 
+    def put_nothing(self, uri: str, before: str, after: str, origin: str) -> None:
+        """Remember that the model has nothing to suggest at this exact cursor context."""
+        self._entries[self._key(uri, self._tail(before), after)] = ("", 0, origin)
+
     def get(self, uri: str, before: str, after: str) -> str | None:
         """The suggestion (or its untyped rest) for this cursor context, if still fresh."""
         found = self.lookup(uri, before, after)
         return None if found is None else found.text
 
     def lookup(self, uri: str, before: str, after: str) -> CacheHit | None:
-        """Like :meth:`get`, with where the entry came from."""
+        """Like :meth:`get`, with where the entry came from (``text`` is "" for nothing)."""
         found = self._entries.get(self._key(uri, before, after))
         if found is None:
             return None

@@ -130,11 +130,13 @@ class CompletionPipeline:
         started = self._timer()
         self.stats.count("requests")
         before, after = _cache_key_parts(query)
-        hit = self.cache.lookup(query.uri, before, after)
+        hit = self._cached(query, before, after)
         suggestion: Suggestion | None
         if hit is not None:
             suggestion = self._from_cache(hit)
             self._timed("total", started)
+            if not suggestion.text:
+                return None
         else:
             ticket = self.supersession.begin(query.uri)
             try:
@@ -147,6 +149,14 @@ class CompletionPipeline:
         if suggestion is not None:
             self._offer_prefetch(query, before, after, suggestion.text)
         return suggestion
+
+    def _cached(self, query: CompletionQuery, before: str, after: str) -> CacheHit | None:
+        """The cache's answer here; a cached "nothing" answers automatic requests only (asked
+        for explicitly, the user gets a fresh call)."""
+        hit = self.cache.lookup(query.uri, before, after)
+        if hit is not None and not hit.text and query.invoked:
+            return None
+        return hit
 
     def _from_cache(self, hit: CacheHit) -> Suggestion:
         self.stats.count("cache_hits")
@@ -165,6 +175,10 @@ class CompletionPipeline:
             found = await self._shared(*shared, ticket, started)
             if found is not None or ticket.superseded:
                 return found
+            nothing = self._cached(query, before, after)
+            if nothing is not None and not nothing.text:  # the joined prefetch found nothing
+                self._from_cache(nothing)
+                return None
             joined = self._timer() - started
         waited, trailing = await self._debounce(query, ticket)
         waited += joined
@@ -301,6 +315,8 @@ class CompletionPipeline:
         handle.finish(text)
         if text is not None:
             self.cache.put(query.uri, accepted, target.after, text, origin="prefetch")
+        else:  # "nothing follows" answers the request after the accept too
+            self.cache.put_nothing(query.uri, accepted, target.after, origin="prefetch")
 
     def _build(self, query: CompletionQuery) -> tuple[Prompt, CompletionContext]:
         began = self._timer()

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
@@ -62,6 +63,36 @@ async def test_accepting_a_suggestion_is_answered_by_the_prefetch(tmp_path: Path
         after = await counters(editor)
         assert request_calls(after) == request_calls(before)
         assert after["prefetch_hits"] == 1
+    finally:
+        await stop_editor(editor)
+
+
+@pytest.mark.parametrize("finished", [True, False], ids=["prefetch done", "prefetch streaming"])
+async def test_a_prefetch_that_finds_nothing_answers_the_next_request_empty(
+    tmp_path: Path, finished: bool
+) -> None:
+    """"Nothing follows" is an answer too: the request after the accept gets it from the
+    prefetch (finished, or joined while it streams), with no second identical model call."""
+    engine = ScriptedEngine(
+        Script(
+            replies=(Reply(text=FIRST, when=FIRST + CURSOR),),
+            default=Reply(text=FIRST),
+            ttft_ms=0 if finished else 400,
+        )
+    )  # once FIRST is accepted, the model repeats it: the filters drop the echo
+    editor = await start_editor(tmp_path, engine, prefetch=True)
+    try:
+        await editor.wait_state("ready")
+        uri = editor.open("shop.py", TEXT)
+        items = await editor.inline(uri, 1, 4, invoked=True)
+        assert items[0].insert_text == FIRST
+        if finished:
+            await prefetched(editor, 1)
+        editor.insert(uri, 1, 4, FIRST)
+        assert await editor.inline(uri, 1, 4 + len(FIRST)) == []
+        found = await counters(editor)
+        assert found["filtered_empty"] == 1 and found["prefetch_hits"] == 1, found
+        assert editor.model_calls() == 2
     finally:
         await stop_editor(editor)
 

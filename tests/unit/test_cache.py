@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spark_lsp.engine.cache import CompletionCache
+from spark_lsp.engine.cache import CacheHit, CompletionCache
 
 URI = "file:///a.py"
 
@@ -147,3 +147,11 @@ def test_lookup_tells_origin_and_typed_length() -> None:
     cache.put(URI, "y = ", "\n", "1")
     assert cache.lookup(URI, "y = ", "\n") == ("1", "model", 0)
     assert cache.holds(URI, "y = ", "\n") and not cache.holds(URI, "y =", "\n")
+
+
+def test_nothing_to_suggest_is_an_answer_without_seeds() -> None:
+    cache = CompletionCache()
+    cache.put_nothing(URI, "x = ", "", origin="prefetch")
+    assert cache.lookup(URI, "x = ", "") == CacheHit("", "prefetch", 0)
+    assert cache.holds(URI, "x = ", "")
+    assert cache.get(URI, "x = 1", "") is None  # nothing to type through
