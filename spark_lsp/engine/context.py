@@ -25,6 +25,7 @@ from spark_lsp.engine.prompts import (
     snippet_heading,
 )
 from spark_lsp.engine.query import CompletionQuery
+from spark_lsp.engine.recount import BackgroundRecount
 from spark_lsp.engine.store import DocumentStore, OpenDocument, uri_to_path
 from spark_lsp.engine.window import select_window
 from spark_lsp.shared.privacy import ExclusionPolicy, redact_secrets
@@ -100,6 +101,7 @@ class ContextBuilder:
         self._options = options
         self._chunks: dict[str, _DocChunks] = {}
         self._snippet_memo: tuple[tuple[object, ...], tuple[str, int]] | None = None
+        self._recount = BackgroundRecount()
         self.last_prompt_tokens = 0
 
     # -- exclusion ----------------------------------------------------------------------------
@@ -121,6 +123,7 @@ class ContextBuilder:
         """
         options = self._options()
         counter = query.doc.counter
+        self._recount.ensure_exact(query.doc)
         cap = hard_cap(options.max_tokens, options.max_output_tokens)
         ahead = counter.count(typed_ahead) if typed_ahead else 0
         budget = max(64, min(budget, cap - counter.count(COMPLETION_INSTRUCTIONS)) - ahead)
