@@ -41,11 +41,12 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 REOUTLINE_SECONDS = 1.0
 #: ... and the current file at most once per this many times its last outline's cost: a large
 #: file's parse runs in a worker thread but its walk holds the interpreter, and a request that
-#: overlaps it waits; rarer refreshes keep that to a few requests in a hundred.
-REOUTLINE_COST_FACTOR = 20
-#: A re-outline starts this long after the request that found the outline stale, so it runs
-#: while the model answers, not while this request (and its prefetch) build their prompts.
-REOUTLINE_AFTER_SECONDS = 0.05
+#: overlaps it waits; refreshes that take 2% of the time at most keep that rare (imports and
+#: top-level names change seldom while typing).
+REOUTLINE_COST_FACTOR = 50
+#: A re-outline starts once the file has not been edited for this long (a pause in typing, not
+#: a gap inside a burst): its parse and walk compete with the keys and requests of a burst.
+REOUTLINE_QUIET_SECONDS = 0.4
 #: The current file is outlined at once on its first request up to this size; a larger one is
 #: outlined in the background (~1 ms per 4 kB), its first requests going without its outline.
 SYNC_OUTLINE_CHARS = 64_000
@@ -298,17 +299,21 @@ class ProjectContext:
         return known
 
     def _refresh_in_background(self, query: CompletionQuery, not_before: float) -> None:
-        """Outline the current file in a worker thread, starting shortly after this request
-        (and no earlier than ``not_before``), from the text it has then."""
+        """Outline the current file in a worker thread, no earlier than ``not_before`` and once
+        the user pauses typing in it, from the text it has then."""
         if query.uri in self._refreshing:
             return
         uri, doc, language_id = query.uri, query.doc, query.language_id
 
         async def refresh() -> None:
             try:
-                delay = max(REOUTLINE_AFTER_SECONDS, not_before - self._timer())
-                await asyncio.sleep(delay)
-                if self._store.get(uri) is None:
+                await asyncio.sleep(max(0.0, not_before - self._timer()))
+                while (opened := self._store.get(uri)) is not None:
+                    quiet = time.monotonic() - opened.edited_at  # the store's clock
+                    if quiet >= REOUTLINE_QUIET_SECONDS:
+                        break
+                    await asyncio.sleep(REOUTLINE_QUIET_SECONDS - quiet)
+                else:
                     return
                 fresh = await asyncio.to_thread(
                     self._outline_current, uri, language_id, doc.text, doc.version
