@@ -7,7 +7,7 @@ tokens of standard-library modules with a run of empty function bodies in its mi
 disk in the workspace (so the project index reads it as a real project would). Measured:
 
 * the context stage (spark/stats "context" p50) on 2k-, 32k- and 128k-token files, each on a
-  server of its own, one key after a pause at spread-out places;
+  server of its own, one key after a pause at places spread over the file;
 * one key after a pause -> suggestion (the leading edge asks at once);
 * a 60-key burst at 40 ms/key, last key -> suggestion, and model calls, on a warm server
   (WARM_BURSTS bursts, a pause between them) and on fresh ones (FRESH_SERVERS servers, each
@@ -75,7 +75,7 @@ EMPTY_ACCEPTS = 4
 BODIES = 3 * WARM_BURSTS + PAUSED_KEYS + ACCEPTS + 2
 #: The file sizes whose context stage is measured, in tokens.
 CONTEXT_SIZES = (2_000, 32_000, 128_000)
-CONTEXT_KEYS = 12
+CONTEXT_KEYS = 16
 #: Standard-library modules concatenated into the edited file, in this order, up to its size.
 STDLIB_MODULES = (
     "argparse", "typing", "inspect", "subprocess", "tarfile", "logging/__init__",
@@ -228,21 +228,26 @@ async def empty_accepts(driver: Driver, first_line: int) -> tuple[list[float], i
 
 
 async def context_stage(url: str, token: str, root: Path, tokens: int) -> tuple[int, float]:
-    """A server of its own editing a ``tokens``-token file: (exact tokens, context p50 ms)."""
-    text, first = edited_file(tokens)
+    """A server of its own editing a ``tokens``-token file: (exact tokens, context p50 ms).
+
+    One key after a pause at each of CONTEXT_KEYS indented lines spread over the file (a new
+    place each time: nothing the previous request computed fits it).
+    """
+    text, _ = edited_file(tokens)
     name = f"context_{tokens}.py"
     (root / name).write_text(text)
+    lines = text.splitlines()
+    places = [n for n, line in enumerate(lines) if line.startswith("        ") and len(line) > 20]
     client, _, _ = await start_server(url, token, root)
     try:
         await asyncio.sleep(1.0)
         driver = Driver(client, (root / name).as_uri())
         await open_doc(driver, text)
-        lines = text.count("\n")
         for k in range(CONTEXT_KEYS):
-            await asyncio.sleep(0.3)
-            line = first + 3 * (k % 10) + 1 if k % 2 else (lines * (k + 1)) // (CONTEXT_KEYS + 2)
-            driver.type(line, 0, "s")
-            await driver.inline(line, 1, invoked=False)
+            await asyncio.sleep(0.8)  # one key after a pause, as the idle figure types
+            line = places[len(places) * (k + 1) // (CONTEXT_KEYS + 1)]
+            driver.type(line, 8, "s")
+            await driver.inline(line, 9, invoked=False)
         stats = to_plain(await client.protocol.send_request_async("spark/stats", {}))
         context: float = stats["pipeline"]["stages"]["context"]["p50"]
     finally:
