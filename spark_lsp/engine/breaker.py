@@ -167,6 +167,18 @@ class ModelStream(Protocol):
     @property
     def incomplete_reason(self) -> str | None: ...
 
+    @property
+    def response_id(self) -> str | None:
+        """The server's id for this response (what a chained prefetch names as its parent)."""
+
+    @property
+    def chained(self) -> bool:
+        """Whether the request went out chained (only the volatile part or a message)."""
+
+    @property
+    def bytes_sent(self) -> int:
+        """The request's size on the wire."""
+
     async def __aenter__(self) -> ModelStream: ...
 
     async def __aexit__(self, *exc: object) -> None: ...
@@ -205,6 +217,18 @@ class GuardedStream:
     @property
     def incomplete_reason(self) -> str | None:
         return self._inner.incomplete_reason
+
+    @property
+    def response_id(self) -> str | None:
+        return self._inner.response_id
+
+    @property
+    def chained(self) -> bool:
+        return self._inner.chained
+
+    @property
+    def bytes_sent(self) -> int:
+        return self._inner.bytes_sent
 
     async def __aenter__(self) -> GuardedStream:
         return self

@@ -8,10 +8,16 @@ served with zero model calls.
 Keys are BLAKE2b digests of (uri, the last ``before_chars`` of text before the cursor, the first
 ``after_chars`` after it): equal windows mean equal context for the model's purposes, a far
 edit does not invalidate the cache needlessly, and no 2000-character prefix is kept alive per
-entry. Values are ``(suggestion, offset, origin)`` tuples sharing one string, so 64 seeds of a
-long suggestion cost 64 small tuples, not 64 copies. ``origin`` says who put the suggestion there
-(the model answering a request, or a prefetch for the text as it reads once a suggestion is
-accepted), so statistics can tell what the prefetch saved.
+entry. Values are ``(suggestion, offset, origin, response)`` tuples sharing one string, so 64
+seeds of a long suggestion cost 64 small tuples, not 64 copies. ``origin`` says who put the
+suggestion there (the model answering a request, or a prefetch for the text as it reads once a
+suggestion is accepted), so statistics can tell what the prefetch saved; ``response`` is the id
+of the model response whose whole reply the suggestion is, if any (the next prefetch chains
+from it).
+
+"Nothing to suggest here" is an answer too (:meth:`put_nothing`): a prefetch whose reply the
+filters emptied stores it, so the request after the accept is answered empty at once instead of
+making the same model call again. Such an entry has no seeds (there is nothing to type through).
 """
 
 from __future__ import annotations
@@ -36,10 +42,11 @@ class CacheHit(NamedTuple):
     text: str
     origin: str
     typed: int
+    response_id: str | None = None
 
 
 _Key = tuple[str, bytes]
-_Value = tuple[str, int, str]
+_Value = tuple[str, int, str, str | None]
 
 
 def _digest(before: str, after: str) -> bytes:
@@ -99,15 +106,27 @@ class CompletionCache:
         return uri, _digest(self._tail(before), after[: self._after_chars])
 
     def put(
-        self, uri: str, before: str, after: str, suggestion: str, origin: str = "model"
+        self,
+        uri: str,
+        before: str,
+        after: str,
+        suggestion: str,
+        origin: str = "model",
+        response_id: str | None = None,
     ) -> None:
         """Remember ``suggestion`` at this cursor, and its rest after each typed prefix."""
         if not suggestion:
             return
         tail = self._tail(before)
-        self._entries[self._key(uri, tail, after)] = (suggestion, 0, origin)
+        value = (suggestion, 0, origin, response_id)
+        self._entries[self._key(uri, tail, after)] = value
         for k in _seed_ends(suggestion, self._max_seeds):
-            self._entries[self._key(uri, tail + suggestion[:k], after)] = (suggestion, k, origin)
+            value = (suggestion, k, origin, response_id)
+            self._entries[self._key(uri, tail + suggestion[:k], after)] = value
+
+    def put_nothing(self, uri: str, before: str, after: str, origin: str) -> None:
+        """Remember that the model has nothing to suggest at this exact cursor context."""
+        self._entries[self._key(uri, self._tail(before), after)] = ("", 0, origin, None)
 
     def get(self, uri: str, before: str, after: str) -> str | None:
         """The suggestion (or its untyped rest) for this cursor context, if still fresh."""
@@ -115,12 +134,12 @@ class CompletionCache:
         return None if found is None else found.text
 
     def lookup(self, uri: str, before: str, after: str) -> CacheHit | None:
-        """Like :meth:`get`, with where the entry came from."""
+        """Like :meth:`get`, with where the entry came from (``text`` is "" for nothing)."""
         found = self._entries.get(self._key(uri, before, after))
         if found is None:
             return None
-        suggestion, offset, origin = found
-        return CacheHit(suggestion[offset:], origin, offset)
+        suggestion, offset, origin, response_id = found
+        return CacheHit(suggestion[offset:], origin, offset, response_id)
 
     def holds(self, uri: str, before: str, after: str) -> bool:
         """Whether an entry exists for this exact context (no seed lookup, no TTL refresh)."""

@@ -25,6 +25,7 @@ from spark_lsp.engine.prompts import (
     snippet_heading,
 )
 from spark_lsp.engine.query import CompletionQuery
+from spark_lsp.engine.recount import BackgroundRecount
 from spark_lsp.engine.store import DocumentStore, OpenDocument, uri_to_path
 from spark_lsp.engine.window import select_window
 from spark_lsp.shared.privacy import ExclusionPolicy, redact_secrets
@@ -100,6 +101,7 @@ class ContextBuilder:
         self._options = options
         self._chunks: dict[str, _DocChunks] = {}
         self._snippet_memo: tuple[tuple[object, ...], tuple[str, int]] | None = None
+        self._recount = BackgroundRecount()
         self.last_prompt_tokens = 0
 
     # -- exclusion ----------------------------------------------------------------------------
@@ -121,9 +123,11 @@ class ContextBuilder:
         """
         options = self._options()
         counter = query.doc.counter
+        self._recount.ensure_exact(query.doc)
         cap = hard_cap(options.max_tokens, options.max_output_tokens)
         ahead = counter.count(typed_ahead) if typed_ahead else 0
-        budget = max(64, min(budget, cap - counter.count(COMPLETION_INSTRUCTIONS)) - ahead)
+        instructions = counter.count(COMPLETION_INSTRUCTIONS)
+        budget = max(64, min(budget, cap - instructions) - ahead)
         snippets, snippet_tokens = ("", 0)
         if options.cross_file and self._store is not None:
             snippets, snippet_tokens = self._snippets(query, int(budget * options.snippet_share))
@@ -156,7 +160,15 @@ class ContextBuilder:
             + window.prefix_tokens
             + window.suffix_tokens
         )
-        return Prompt(COMPLETION_INSTRUCTIONS, stable, volatile)
+        far_tokens = query.doc.tokens_in_lines(far_first, far_first + far.count("\n"))
+        return Prompt(
+            COMPLETION_INSTRUCTIONS,
+            stable,
+            volatile,
+            tokens=instructions + self.last_prompt_tokens + ahead,
+            volatile_tokens=instructions + self.last_prompt_tokens + ahead - far_tokens
+            - project_tokens - snippet_tokens,
+        )
 
     # -- cross-file snippets ------------------------------------------------------------------
 

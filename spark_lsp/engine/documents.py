@@ -402,6 +402,27 @@ class DocumentIndex:
         self._maybe_stale = False
         return True
 
+    def refresh_lines(self, start: int, stop: int) -> bool:
+        """Make the counts of lines ``[start, stop)`` exact (whole blocks); True if any changed.
+
+        What a window needs of a document still holding estimates: its sums over the lines it
+        may cover, exact now, without recounting the rest of the file on the request.
+        """
+        if not self._counter.exact or not self._maybe_stale:
+            return False
+        start, stop = max(0, start), min(stop, self._line_count)
+        if start >= stop:
+            return False
+        first, _ = self._locate(start)
+        last, _ = self._locate(stop - 1)
+        changed = False
+        for index in range(first, last + 1):
+            block = self._blocks[index]
+            if not block.exact:
+                self._recount_block(index, block)
+                changed = True
+        return changed
+
     def _recount_block(self, index: int, block: _Block) -> None:
         """Recount one block exactly and fix its tree entry."""
         counts = list(map(self._lines.count, block.lines))

@@ -19,7 +19,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from spark_lsp.engine.anchors import Anchors
@@ -41,6 +41,7 @@ from spark_lsp.engine.stats import PipelineStats
 from spark_lsp.engine.stream_check import StreamCheck
 from spark_lsp.errors import ModelUnavailable, SparkError, Superseded
 from spark_lsp.model.protocol import CreateRequest, cut_by_budget
+from spark_lsp.shared.privacy import redact_secrets
 
 if TYPE_CHECKING:
     from spark_lsp.engine.breaker import ModelCalls
@@ -63,6 +64,20 @@ class Suggestion:
 
     text: str
     source: Literal["model", "cache", "shared", "prefetch"]
+    #: The model response it came from (a prefetch over WebSocket mode chains from it), and
+    #: whether the text shown is that response's whole reply (not cut by the filters).
+    response_id: str | None = None
+    whole_reply: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class _Chain:
+    """A request chained from an earlier response: its id, the message sent after it, and the
+    tokens that request sends (instructions and the message)."""
+
+    parent: str
+    message: str
+    tokens: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +145,13 @@ class CompletionPipeline:
         started = self._timer()
         self.stats.count("requests")
         before, after = _cache_key_parts(query)
-        hit = self.cache.lookup(query.uri, before, after)
+        hit = self._cached(query, before, after)
         suggestion: Suggestion | None
         if hit is not None:
             suggestion = self._from_cache(hit)
             self._timed("total", started)
+            if not suggestion.text:
+                return None
         else:
             ticket = self.supersession.begin(query.uri)
             try:
@@ -145,16 +162,24 @@ class CompletionPipeline:
             finally:
                 ticket.done()
         if suggestion is not None:
-            self._offer_prefetch(query, before, after, suggestion.text)
+            self._offer_prefetch(query, before, after, suggestion)
         return suggestion
+
+    def _cached(self, query: CompletionQuery, before: str, after: str) -> CacheHit | None:
+        """The cache's answer here; a cached "nothing" answers automatic requests only (asked
+        for explicitly, the user gets a fresh call)."""
+        hit = self.cache.lookup(query.uri, before, after)
+        if hit is not None and not hit.text and query.invoked:
+            return None
+        return hit
 
     def _from_cache(self, hit: CacheHit) -> Suggestion:
         self.stats.count("cache_hits")
         if hit.origin != "prefetch":
-            return Suggestion(hit.text, "cache")
+            return Suggestion(hit.text, "cache", hit.response_id)
         if not hit.typed:
             self.stats.count("prefetch_hits")
-        return Suggestion(hit.text, "prefetch")
+        return Suggestion(hit.text, "prefetch", hit.response_id)
 
     async def _fresh(
         self, query: CompletionQuery, ticket: Ticket, before: str, after: str, started: float
@@ -165,6 +190,10 @@ class CompletionPipeline:
             found = await self._shared(*shared, ticket, started)
             if found is not None or ticket.superseded:
                 return found
+            nothing = self._cached(query, before, after)
+            if nothing is not None and not nothing.text:  # the joined prefetch found nothing
+                self._from_cache(nothing)
+                return None
             joined = self._timer() - started
         waited, trailing = await self._debounce(query, ticket)
         waited += joined
@@ -174,7 +203,7 @@ class CompletionPipeline:
         handle = self.inflight.start(query.uri, before, after)
         try:
             model_began = self._timer()
-            raw = await self._stream(session, prompt, ctx, ticket, handle)
+            raw, response_id = await self._stream(session, prompt, ctx, ticket, handle)
             waited += self._timer() - model_began
         except BaseException as exc:
             handle.fail(exc if isinstance(exc, Exception) else Superseded("cancelled"))
@@ -187,8 +216,9 @@ class CompletionPipeline:
         self.stats.time("overhead", max(0.0, (self._timer() - started - waited) * 1000))
         if text is None:
             return None
-        self.cache.put(query.uri, before, after, text)
-        return Suggestion(text, "model")
+        whole = text == raw
+        self.cache.put(query.uri, before, after, text, response_id=response_id if whole else None)
+        return Suggestion(text, "model", response_id, whole_reply=whole)
 
     async def _shared(
         self, call: SharedCall, typed: str, ticket: Ticket, started: float
@@ -256,9 +286,12 @@ class CompletionPipeline:
         self._timed("session_wait", began)
         return session, self._timer() - began
 
-    def _offer_prefetch(self, query: CompletionQuery, before: str, after: str, text: str) -> None:
-        """Start preparing what follows ``text`` once accepted, unless already there."""
+    def _offer_prefetch(
+        self, query: CompletionQuery, before: str, after: str, suggestion: Suggestion
+    ) -> None:
+        """Start preparing what follows ``suggestion`` once accepted, unless already there."""
         options = self._options()
+        text = suggestion.text
         if not options.prefetch or not text:
             return
         target = AcceptTarget(
@@ -270,6 +303,8 @@ class CompletionPipeline:
             after=after,
             suggestion=text,
             before_chars=BEFORE_CHARS,
+            parent=suggestion.response_id,
+            whole_reply=suggestion.whole_reply,
         )
         if self.prefetcher.covers(target):
             return
@@ -292,15 +327,28 @@ class CompletionPipeline:
         ctx = accepted_context(ctx, target.suggestion)
         accepted = target.accepted_before
         handle = self.inflight.start(query.uri, accepted, target.after)
+        chain = None
+        if target.parent is not None and session.can_chain:
+            message = redact_secrets(target.accepted_message())
+            counter = query.doc.counter
+            tokens = counter.count(prompt.instructions) + counter.count(message)
+            chain = _Chain(target.parent, message, tokens)
+        sent_before = self.stats.counters["input_bytes"], self.stats.counters["input_tokens"]
         try:
-            raw = await self._stream(session, prompt, ctx, ticket, handle)
+            raw, response_id = await self._stream(session, prompt, ctx, ticket, handle, chain)
         except BaseException as exc:
             handle.fail(exc if isinstance(exc, Exception) else Superseded("cancelled"))
             raise
+        counters = self.stats.counters
+        self.stats.count("prefetch_input_bytes", counters["input_bytes"] - sent_before[0])
+        self.stats.count("prefetch_input_tokens", counters["input_tokens"] - sent_before[1])
         text = self._filter(raw, ctx)
         handle.finish(text)
         if text is not None:
-            self.cache.put(query.uri, accepted, target.after, text, origin="prefetch")
+            parent = response_id if text == raw else None  # the next prefetch chains from it
+            self.cache.put(query.uri, accepted, target.after, text, "prefetch", parent)
+        else:  # "nothing follows" answers the request after the accept too
+            self.cache.put_nothing(query.uri, accepted, target.after, origin="prefetch")
 
     def _build(self, query: CompletionQuery) -> tuple[Prompt, CompletionContext]:
         began = self._timer()
@@ -317,19 +365,25 @@ class CompletionPipeline:
         ctx: CompletionContext,
         ticket: Ticket,
         handle: SharedCall,
-    ) -> str:
+        chain: _Chain | None = None,
+    ) -> tuple[str, str | None]:
+        """The model's raw reply and its response id; ``chain`` sends only a message after an
+        earlier response, with the whole prompt as the fallback on a miss."""
         options = self._options()
-        request = self.anchors.request_for(
-            prompt,
-            CreateRequest(
-                input_texts=prompt.input_texts,
-                model=options.model,
-                instructions=prompt.instructions,
-                max_output_tokens=options.max_output_tokens + options.reasoning_tokens,
-                prompt_cache_key=options.prompt_cache_key,
-                reasoning_effort=options.reasoning_effort,
-            ),
+        template = CreateRequest(
+            input_texts=prompt.input_texts,
+            model=options.model,
+            instructions=prompt.instructions,
+            max_output_tokens=options.max_output_tokens + options.reasoning_tokens,
+            prompt_cache_key=options.prompt_cache_key,
+            reasoning_effort=options.reasoning_effort,
         )
+        if chain is not None:
+            request = replace(
+                template, input_texts=(chain.message,), previous_response_id=chain.parent
+            )
+        else:
+            request = self.anchors.request_for(prompt, template)
         began = self._timer()
         self.stats.count("model_calls")
         check = StreamCheck(ctx)
@@ -347,6 +401,8 @@ class CompletionPipeline:
                         break
                 self._note_empty(check.empty, response.status, response.incomplete_reason, options)
                 cut = cut_by_budget(response.status, response.incomplete_reason)
+            self._count_input(response.chained, response.bytes_sent, prompt, chain)
+            response_id = response.response_id
         except SparkError as exc:
             if not isinstance(exc, Superseded):
                 self.stats.count("model_errors")
@@ -357,8 +413,20 @@ class CompletionPipeline:
         self.delay.record_model_latency(self._timer() - began)
         if cut:  # the budget ran out mid-thought: offer whole lines only (``{"`` is no help)
             self.stats.count("cut_replies")
-            return check.text[: check.text.rfind("\n") + 1]
-        return check.text
+            return check.text[: check.text.rfind("\n") + 1], response_id
+        return check.text, response_id
+
+    def _count_input(self, chained: bool, sent: int, prompt: Prompt, chain: _Chain | None) -> None:
+        """What one call sent: bytes on the wire, and tokens as counted while building it (the
+        whole prompt, the volatile part after an anchor, or a chained message)."""
+        self.stats.count("input_bytes", sent)
+        if not chained:
+            tokens = prompt.tokens
+        elif chain is not None:
+            tokens = chain.tokens
+        else:
+            tokens = prompt.volatile_tokens
+        self.stats.count("input_tokens", tokens)
 
     def _note_empty(
         self, empty: bool, status: str | None, reason: str | None, options: CompletionOptions

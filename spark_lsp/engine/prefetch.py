@@ -25,6 +25,7 @@ from typing import Any
 from spark_lsp.engine.debounce import Supersession, Ticket
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.postprocess import CompletionContext
+from spark_lsp.engine.prompts import accepted_message
 from spark_lsp.errors import SparkError
 
 __all__ = ["AcceptTarget", "Prefetcher", "accepted_context"]
@@ -54,11 +55,21 @@ class AcceptTarget:
     after: str
     suggestion: str
     before_chars: int
+    #: The model response the suggestion came from (None: from a cache), and whether the
+    #: suggestion is that response's whole reply.
+    parent: str | None = None
+    whole_reply: bool = True
 
     @property
     def accepted_before(self) -> str:
         """The cache-key text before the cursor after the whole suggestion is accepted."""
         return (self.before + self.suggestion)[-self.before_chars :]
+
+    def accepted_message(self) -> str:
+        """What a prefetch chained from :attr:`parent` says: accepted, and the cursor's line."""
+        prefix = (self.before + self.suggestion).rsplit("\n", 1)[-1]
+        suffix = self.after.split("\n", 1)[0].removesuffix("\r")
+        return accepted_message(prefix, suffix, None if self.whole_reply else self.suggestion)
 
     def on_path(self, doc: DocumentIndex) -> bool:
         """Whether ``doc`` still reads as the original text with a prefix of the suggestion

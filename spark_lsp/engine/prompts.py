@@ -43,6 +43,11 @@ class Prompt:
     instructions: str
     stable: tuple[str, ...]
     volatile: str
+    #: Tokens of the whole request (instructions and every message), and of what a request
+    #: chained from the stable part sends (instructions and the volatile message): counted as
+    #: the prompt is built, for the statistics of what each call sends.
+    tokens: int = 0
+    volatile_tokens: int = 0
 
     @property
     def input_texts(self) -> tuple[str, ...]:
@@ -73,3 +78,24 @@ def section_heading(path: str, language_id: str, detail: str = "") -> str:
     extra = f", {detail}" if detail else ""
     return f"--- {path} (language: {language_id}{extra}) ---\n"
 
+
+
+#: The longest piece of the cursor line an accept message quotes, before and after the cursor.
+ACCEPTED_LINE_BEFORE = 80
+ACCEPTED_LINE_AFTER = 40
+
+
+def accepted_message(line_prefix: str, line_suffix: str, inserted: str | None = None) -> str:
+    """The message a prefetch chained from a shown suggestion's response sends: the reply was
+    accepted, and where the cursor is now (its line, with the marker). ``inserted`` is what
+    went in when it was not the whole reply (the filters cut it).
+
+    A few hundred bytes instead of the whole prompt again: the response it chains from already
+    holds the file, the context and the reply.
+    """
+    what = "Your reply was accepted: it is in the file now."
+    if inserted is not None:
+        what = f"Only this part of your reply was accepted into the file:\n{inserted}\n"
+    head = line_prefix[-ACCEPTED_LINE_BEFORE:]
+    tail = line_suffix[:ACCEPTED_LINE_AFTER]
+    return f"{what} The cursor's line now:\n{head}{CURSOR}{tail}"

@@ -49,4 +49,21 @@ class PipelineStats:
             }
             for name, samples in self.stages.items()
         }
-        return {"counters": dict(self.counters), "stages": stages}
+        return {
+            "counters": dict(self.counters),
+            "stages": stages,
+            "perAccepted": self.per_accepted(),
+        }
+
+    def per_accepted(self) -> dict[str, float] | None:
+        """Model calls, input bytes and input tokens per accepted suggestion (all calls, and
+        the prefetches' share): the cost of being ready on accept. A suggestion counts as
+        accepted when the request at the end of it is answered by its prefetch."""
+        accepted = self.counters.get("prefetch_hits", 0)
+        if not accepted:
+            return None
+        names = (
+            *("model_calls", "input_bytes", "input_tokens"),
+            *("prefetch_calls", "prefetch_input_bytes", "prefetch_input_tokens"),
+        )
+        return {name: round(self.counters.get(name, 0) / accepted, 1) for name in names}

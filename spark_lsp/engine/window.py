@@ -17,9 +17,10 @@ from spark_lsp.engine.tokens import TokenCounter
 
 __all__ = ["Window", "select_window"]
 
-#: Lines recounted exactly per request while a document still holds estimated counts (right
-#: after the tokenizer finished loading): bounded work per request instead of one long stall.
-_REFRESH_SLICE: Final[int] = 1024
+#: Passes that make the counts around the cursor exact while a document still holds
+#: estimates (right after the tokenizer finished loading): estimates over-count, so each pass
+#: can only widen the range a window may cover; two or three settle it.
+_EXACT_PASSES: Final[int] = 4
 
 #: First guess of characters per token when trimming a huge cursor line. Code averages ~4; a
 #: generous guess means the first probe usually already exceeds the cap, so the search that
@@ -77,8 +78,8 @@ def select_window(
     use (start or end of file) goes to the other. Lines are counted as the index counts them,
     the two halves of the cursor line with ``counter.count``; their sum never exceeds ``budget``.
     """
-    doc.refresh_counts(max_lines=_REFRESH_SLICE)
     budget = max(0, budget)
+    _exact_around(doc, line, budget)
     prefix_budget = int(budget * min(max(prefix_share, 0.0), 1.0))
     cursor_line, column = doc.clamp_position(line, character)
     raw = doc.raw_line(cursor_line)
@@ -102,6 +103,21 @@ def select_window(
         truncated_above=head.cut or first_line > 0,
         truncated_below=tail.cut or _text_after(doc, end_line),
     )
+
+
+def _exact_around(doc: DocumentIndex, line: int, budget: int) -> None:
+    """Exact counts for every line a ``budget``-token window at ``line`` may cover, whatever
+    the split (the rest of the document is recounted in the background by the context stage):
+    the window a request chooses is then the one it will keep choosing, and the cost is
+    proportional to the window, not to the file."""
+    if doc.counts_exact:
+        return
+    line = min(max(0, line), doc.line_count - 1)
+    for _ in range(_EXACT_PASSES):
+        first = doc.lines_within(max(0, doc.tokens_before(line) - budget - 1))
+        end = doc.lines_within(doc.tokens_before(line + 1) + budget) + 1
+        if not doc.refresh_lines(first, end):
+            return
 
 
 def _text_after(doc: DocumentIndex, end_line: int) -> bool:

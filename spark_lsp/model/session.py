@@ -55,6 +55,11 @@ State = Literal["connecting", "ready", "rate_limited", "offline", "auth_failed",
 AnchorState = Literal["ready", "warming", "gone"]
 LANE_NAMES = tuple(f"l{i}" for i in range(8))
 ANCHOR_LANES = tuple(f"a{i}" for i in range(4))
+#: Recent responses a request may chain from (the server keeps each lane's latest only).
+RECENT_RESPONSES = 16
+#: How long a request chained from a recent response waits for the server to finish it (a
+#: response the client stopped reading early still runs to its end there).
+CHAIN_PARENT_WAIT_S = 2.0
 PROBE_LANE = "probe"
 
 DialFn = Callable[[ConnectOptions], Awaitable[Link]]
@@ -146,6 +151,9 @@ class ModelSession:
         self._last_error: SparkError | None = None
         self._cooldown_until = 0.0
         self._anchors: OrderedDict[str, _Anchor] = OrderedDict()
+        #: Response id -> where it ran, for chaining from a response that was not warmed as an
+        #: anchor (the prefetch after a shown suggestion chains from that suggestion's response).
+        self._recent: OrderedDict[str, tuple[Link, Inflight]] = OrderedDict()
         self._rewarm: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
         #: Serving links lost (not retired by us) and not yet replaced: the next dials reconnect.
@@ -260,6 +268,8 @@ class ModelSession:
             link, lane = await self._any_lane()
             return link, lane, request
         anchor = self._anchors.get(anchor_id)
+        if anchor is None and anchor_id in self._recent:
+            return await self._acquire_after(request, *self._recent[anchor_id])
         home = self._pool.anchor_home(anchor.response_id) if anchor and anchor.response_id else None
         if anchor is not None and home is not None:
             chained_lane = await self._lane_on(home)
@@ -269,6 +279,29 @@ class ModelSession:
                 wire = replace(request, previous_response_id=anchor.response_id)
                 return home, chained_lane, wire
         raise PreviousResponseNotFound("the anchor is not on a live connection", code="local_miss")
+
+    def note_started(self, response_id: str, link: Link, inflight: Inflight) -> None:
+        """Remember where a response runs, so a request can chain from it on that connection."""
+        if not self.can_chain:
+            return
+        self._recent[response_id] = (link, inflight)
+        while len(self._recent) > RECENT_RESPONSES:
+            self._recent.popitem(last=False)
+
+    async def _acquire_after(
+        self, request: CreateRequest, link: Link, parent: Inflight
+    ) -> tuple[Link, str, CreateRequest]:
+        """A lane on the connection that holds ``parent``, once the server has finished it
+        (only then can it be chained); a local miss otherwise (the caller sends in full)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(parent.finished.wait(), CHAIN_PARENT_WAIT_S)
+        if parent.finished.is_set() and not link.closed.is_set():
+            lane = await self._lane_on(link)
+            if lane is not None:
+                self.stats.chained += 1
+                return link, lane, request
+        missed = "the response is not on a live connection"
+        raise PreviousResponseNotFound(missed, code="local_miss")
 
     def chain_missed(self, request: CreateRequest, *, by_server: bool) -> None:
         """A chained request fell back to its full prompt; re-warm an anchor the server lost."""

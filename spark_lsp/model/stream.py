@@ -54,6 +54,9 @@ class StreamHost(Protocol):
     def chain_missed(self, request: CreateRequest, *, by_server: bool) -> None:
         """A chained request fell back to its full prompt."""
 
+    def note_started(self, response_id: str, link: Link, inflight: Inflight) -> None:
+        """The server named a response running on ``link`` (a later request may chain it)."""
+
     def note_failure(self, error: SparkError, link: Link | None) -> SparkError:
         """React to a failure; returns the error to raise."""
 
@@ -172,6 +175,7 @@ class ResponseStream:
 
     async def _attempt(self, request: CreateRequest) -> AsyncGenerator[str, None]:
         session = self._session
+        self.response_id = None
         try:
             link, lane, wire = await session.acquire(request)
         except PreviousResponseNotFound:
@@ -186,6 +190,9 @@ class ResponseStream:
         try:
             while True:
                 event = await self._next(inflight, deadline)
+                if self.response_id is None and inflight.response_id is not None:
+                    self.response_id = inflight.response_id  # known from response.created
+                    session.note_started(inflight.response_id, link, inflight)
                 if isinstance(event, TextDelta):
                     self._count(event.delta, request)
                     if first is None:

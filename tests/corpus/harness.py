@@ -61,6 +61,10 @@ class _Stream:
         self._reply = reply
         self.status = status
         self.incomplete_reason: str | None = "max_output_tokens" if status == "incomplete" else None
+        # What the pipeline reads of a finished stream besides its text (ResponseStream's).
+        self.response_id: str | None = None
+        self.chained = False
+        self.bytes_sent = len(reply)
 
     async def __aenter__(self) -> _Stream:
         return self

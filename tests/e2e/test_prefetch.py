@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
@@ -62,6 +64,90 @@ async def test_accepting_a_suggestion_is_answered_by_the_prefetch(tmp_path: Path
         after = await counters(editor)
         assert request_calls(after) == request_calls(before)
         assert after["prefetch_hits"] == 1
+    finally:
+        await stop_editor(editor)
+
+
+@pytest.mark.parametrize("finished", [True, False], ids=["prefetch done", "prefetch streaming"])
+async def test_a_prefetch_that_finds_nothing_answers_the_next_request_empty(
+    tmp_path: Path, finished: bool
+) -> None:
+    """"Nothing follows" is an answer too: the request after the accept gets it from the
+    prefetch (finished, or joined while it streams), with no second identical model call."""
+    engine = ScriptedEngine(
+        Script(
+            replies=(Reply(text=FIRST, when=FIRST + CURSOR),),
+            default=Reply(text=FIRST),
+            ttft_ms=0 if finished else 400,
+        )
+    )  # once FIRST is accepted, the model repeats it: the filters drop the echo
+    editor = await start_editor(tmp_path, engine, prefetch=True)
+    try:
+        await editor.wait_state("ready")
+        uri = editor.open("shop.py", TEXT)
+        items = await editor.inline(uri, 1, 4, invoked=True)
+        assert items[0].insert_text == FIRST
+        if finished:
+            await prefetched(editor, 1)
+        editor.insert(uri, 1, 4, FIRST)
+        assert await editor.inline(uri, 1, 4 + len(FIRST)) == []
+        found = await counters(editor)
+        assert found["filtered_empty"] == 1 and found["prefetch_hits"] == 1, found
+        assert editor.model_calls() == 2
+    finally:
+        await stop_editor(editor)
+
+
+def generating(editor: Editor) -> list[dict[str, Any]]:
+    """The generating requests the model server received (warm-ups and pings left out)."""
+    return [
+        m
+        for m in editor.model.stats.received
+        if m.get("type") == "response.create"
+        and m.get("generate") is not False
+        and m["input"][0]["content"][0]["text"] != "ping"
+    ]
+
+
+@pytest.mark.parametrize("transport", ["websocket", "http"])
+async def test_the_prefetch_chains_from_the_shown_suggestions_response(
+    tmp_path: Path, transport: str
+) -> None:
+    """Over WebSocket mode the prefetch sends a short message after the suggestion's own
+    response (a few hundred bytes, not the prompt again); over HTTP it sends the full prompt.
+    Either way the accept is answered by it."""
+    model_config = {"http_port": 0} if transport == "http" else None
+    editor = await start_editor(
+        tmp_path, chained_engine(), prefetch=True, model_config=model_config
+    )
+    try:
+        await editor.wait_state("ready")
+        below = "".join(f"\ndef f{i}(x):\n    return x\n" for i in range(60))
+        uri = editor.open("shop.py", TEXT + below)
+        assert (await editor.inline(uri, 1, 4, invoked=True))[0].insert_text == FIRST
+        await prefetched(editor, 1)
+        shown, prefetch = generating(editor)[-2:]
+        editor.insert(uri, 1, 4, FIRST)
+        items = await editor.inline(uri, 1, 4 + len(FIRST))
+        assert [item.insert_text for item in items] == [THEN]
+        stats = await editor.stats()
+        assert stats["pipeline"]["counters"]["prefetch_hits"] == 1
+        if transport == "http":
+            assert "previous_response_id" not in prefetch
+            assert len(prefetch["input"]) == len(shown["input"])
+            return
+        assert prefetch["previous_response_id"].startswith("resp_")
+        assert prefetch.get("previous_response_id") != shown.get("previous_response_id")
+        [message] = prefetch["input"]
+        assert FIRST + CURSOR in message["content"][0]["text"]
+        assert len(json.dumps(prefetch)) < 1000
+        await prefetched(editor, 2)  # THEN shown from the prefetch: what follows it, chained too
+        per_accepted = (await editor.stats())["pipeline"]["perAccepted"]
+        assert per_accepted["prefetch_calls"] == 2 and per_accepted["model_calls"] == 3
+        assert 0 < per_accepted["prefetch_input_bytes"] < 2 * 1000 < per_accepted["input_bytes"]
+        third = generating(editor)[-1]
+        assert third["previous_response_id"] not in (None, prefetch["previous_response_id"])
+        assert stats["model"]["chainMisses"] == 0, stats["model"]
     finally:
         await stop_editor(editor)
 

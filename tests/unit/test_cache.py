@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from spark_lsp.engine.cache import CompletionCache
+from spark_lsp.engine.cache import CacheHit, CompletionCache
 
 URI = "file:///a.py"
 
@@ -101,7 +101,7 @@ def test_only_windows_around_cursor_matter() -> None:
 def test_keys_are_hashes_not_prefixes() -> None:
     cache, _ = _cache()
     cache.put(URI, "p" * 5000, "", "s")
-    (key,) = [k for k in cache._entries if cache._entries[k] == ("s", 0, "model")]
+    (key,) = [k for k in cache._entries if cache._entries[k] == ("s", 0, "model", None)]
     uri, digest = key
     assert uri == URI and isinstance(digest, bytes) and len(digest) == 16
 
@@ -142,8 +142,22 @@ def test_any_typed_prefix_hits(
 def test_lookup_tells_origin_and_typed_length() -> None:
     cache, _ = _cache()
     cache.put(URI, "x = ", "\n", "compute()", origin="prefetch")
-    assert cache.lookup(URI, "x = ", "\n") == ("compute()", "prefetch", 0)
-    assert cache.lookup(URI, "x = com", "\n") == ("pute()", "prefetch", 3)
+    assert cache.lookup(URI, "x = ", "\n") == CacheHit("compute()", "prefetch", 0)
+    assert cache.lookup(URI, "x = com", "\n") == CacheHit("pute()", "prefetch", 3)
     cache.put(URI, "y = ", "\n", "1")
-    assert cache.lookup(URI, "y = ", "\n") == ("1", "model", 0)
+    assert cache.lookup(URI, "y = ", "\n") == CacheHit("1", "model", 0)
     assert cache.holds(URI, "y = ", "\n") and not cache.holds(URI, "y =", "\n")
+
+
+def test_nothing_to_suggest_is_an_answer_without_seeds() -> None:
+    cache = CompletionCache()
+    cache.put_nothing(URI, "x = ", "", origin="prefetch")
+    assert cache.lookup(URI, "x = ", "") == CacheHit("", "prefetch", 0)
+    assert cache.holds(URI, "x = ", "")
+    assert cache.get(URI, "x = 1", "") is None  # nothing to type through
+
+
+def test_a_suggestion_keeps_the_response_it_came_from_through_its_seeds() -> None:
+    cache, _ = _cache()
+    cache.put(URI, "x = ", "\n", "compute()", "prefetch", "resp_1")
+    assert cache.lookup(URI, "x = com", "\n") == CacheHit("pute()", "prefetch", 3, "resp_1")

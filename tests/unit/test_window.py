@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import statistics
+import threading
 import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from spark_lsp.engine.bpe import BytePairCounter
 from spark_lsp.engine.documents import DocumentIndex
+from spark_lsp.engine.recount import BackgroundRecount
 from spark_lsp.engine.tokens import TokenCounter
 from spark_lsp.engine.window import Window, select_window
 from tests.counter import loaded_counter
@@ -170,3 +174,34 @@ def test_long_head_short_tail_takes_the_suffix_share(counter: TokenCounter) -> N
 def line_tokens(doc: DocumentIndex, line: int) -> int:
     """The token count of one line, from the index's prefix sums."""
     return doc.tokens_before(line + 1) - doc.tokens_before(line)
+
+
+async def test_a_document_counted_by_estimate_gets_the_exact_window_at_once(
+    counter: TokenCounter,
+) -> None:
+    """Opened before the tokenizer loaded: the request recounts only the lines its window may
+    cover (its window is the one exact counts give), the background recounts the rest."""
+    gate = threading.Event()
+    encoding = counter.encoding
+    assert encoding is not None
+
+    def slow_loader() -> BytePairCounter:
+        gate.wait(10)
+        return encoding
+
+    pending = TokenCounter(slow_loader)
+    pending.start_loading()
+    text = "".join(f"def step_{i}(items):\n    return sum(items) * {i}\n\n" for i in range(6000))
+    doc = DocumentIndex(text, pending)
+    exact = DocumentIndex(text, counter)
+    gate.set()
+    assert pending.wait_ready(10)
+    for line in (9000, 3, 17_990):
+        assert select_window(doc, line, 4, 2000) == select_window(exact, line, 4, 2000)
+    assert not doc.counts_exact  # the rest of the file is still estimated
+    BackgroundRecount().ensure_exact(doc)
+    for _ in range(10_000):
+        if doc.counts_exact:
+            break
+        await asyncio.sleep(0)
+    assert doc.token_counts() == exact.token_counts()

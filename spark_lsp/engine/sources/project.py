@@ -41,6 +41,17 @@ T = TypeVar("T")
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 #: An edited open document is re-outlined at most this often (typing must stay cheap).
 REOUTLINE_SECONDS = 1.0
+#: ... and the current file at most once per this many times its last outline's cost: a large
+#: file's parse runs in a worker thread but its walk holds the interpreter, and a request that
+#: overlaps it waits; refreshes that take 2% of the time at most keep that rare (imports and
+#: top-level names change seldom while typing).
+REOUTLINE_COST_FACTOR = 50
+#: A re-outline starts once the file has not been edited for this long (a pause in typing, not
+#: a gap inside a burst): its parse and walk compete with the keys and requests of a burst.
+REOUTLINE_QUIET_SECONDS = 0.4
+#: The current file is outlined at once on its first request up to this size; a larger one is
+#: outlined in the background (~1 ms per 4 kB), its first requests going without its outline.
+SYNC_OUTLINE_CHARS = 64_000
 #: Characters of the current file scanned for names the repository map ranks by.
 MENTION_SCAN_CHARS = 200_000
 
@@ -74,13 +85,24 @@ def allocations(stable: bool, budget: int) -> list[tuple[str, int]]:
 
 @dataclass
 class _CurrentFile:
-    """What the project sources need from the file being edited, refreshed at most each second."""
+    """What the project sources need from the file being edited, refreshed at most each second
+    (``cost`` is what computing it took, in seconds)."""
 
     version: int
     at: float
     outline: FileOutline
     imported: list[str]
     mentioned: frozenset[str]
+    cost: float = 0.0
+
+    @property
+    def next_refresh(self) -> float:
+        """The earliest time a refresh may start."""
+        return self.at + max(REOUTLINE_SECONDS, REOUTLINE_COST_FACTOR * self.cost)
+
+
+#: What the project sources use of a large file until its first outline is ready.
+_NO_OUTLINE = FileOutline((), ())
 
 
 @dataclass
@@ -291,29 +313,43 @@ class ProjectContext:
     # -- keeping up with the editor ------------------------------------------------------------
 
     def _current_file(self, query: CompletionQuery) -> _CurrentFile:
-        """The current file's outline: computed now the first time, then refreshed in a worker
-        thread at most once a second while the user types (a large file's parse takes tens of
+        """The current file's outline: computed now the first time (a small file), then
+        refreshed in a worker thread while the user types, at most once a second and, for a
+        large file, rarer in proportion to its cost (a parse takes tens to hundreds of
         milliseconds, which must not land on a keystroke's request)."""
         known = self._current.get(query.uri)
         version = query.doc.version
-        if known is None:
+        if known is None and query.doc.char_count <= SYNC_OUTLINE_CHARS:
             known = self._outline_current(query.uri, query.language_id, query.doc.text, version)
             self._current[query.uri] = known
-        elif known.version != version and self._timer() - known.at >= REOUTLINE_SECONDS:
-            self._refresh_in_background(query, version)
+        elif known is None:
+            self._refresh_in_background(query, self._timer())
+            return _CurrentFile(-1, self._timer(), _NO_OUTLINE, [], frozenset())
+        elif known.version != version:
+            self._refresh_in_background(query, known.next_refresh)
         return known
 
-    def _refresh_in_background(self, query: CompletionQuery, version: int) -> None:
+    def _refresh_in_background(self, query: CompletionQuery, not_before: float) -> None:
+        """Outline the current file in a worker thread, no earlier than ``not_before`` and once
+        the user pauses typing in it, from the text it has then."""
         if query.uri in self._refreshing:
             return
-        text, uri, language_id = query.doc.text, query.uri, query.language_id
+        uri, doc, language_id = query.uri, query.doc, query.language_id
 
         async def refresh() -> None:
             try:
+                await asyncio.sleep(max(0.0, not_before - self._timer()))
+                while (opened := self._store.get(uri)) is not None:
+                    quiet = time.monotonic() - opened.edited_at  # the store's clock
+                    if quiet >= REOUTLINE_QUIET_SECONDS:
+                        break
+                    await asyncio.sleep(REOUTLINE_QUIET_SECONDS - quiet)
+                else:
+                    return
                 fresh = await asyncio.to_thread(
-                    self._outline_current, uri, language_id, text, version
+                    self._outline_current, uri, language_id, doc.text, doc.version
                 )
-                if uri in self._current:
+                if self._store.get(uri) is not None:
                     self._current[uri] = fresh
             finally:
                 self._refreshing.pop(uri, None)
@@ -331,7 +367,9 @@ class ProjectContext:
         names = set(IDENTIFIER.findall(text[:MENTION_SCAN_CHARS]))
         # Only names the workspace defines: typing a new local name leaves the map's key alone.
         mentioned = frozenset(n for n in names if index is not None and index.defines(n))
-        return _CurrentFile(version, began, file_outline, imported, mentioned)
+        return _CurrentFile(
+            version, began, file_outline, imported, mentioned, self._timer() - began
+        )
 
     def _sync_open_documents(self, current_uri: str) -> None:
         """Re-outline edited open documents into the index (each at most once a second)."""
