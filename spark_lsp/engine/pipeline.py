@@ -19,7 +19,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from spark_lsp.engine.anchors import Anchors
@@ -301,6 +301,20 @@ class CompletionPipeline:
         handle.finish(text)
         if text is not None:
             self.cache.put(query.uri, accepted, target.after, text, origin="prefetch")
+
+    async def variant(self, query: CompletionQuery, note: str, ticket: Ticket) -> str | None:
+        """One more suggestion for an explicit request, for the user to cycle through.
+
+        ``note`` opens the volatile message (not the instructions, which key the warm anchor)
+        so that calls asked side by side differ. Not cached, joined or prefetched: the user
+        asked once, and the main suggestion keeps those roles.
+        """
+        session, _ = await self._ready_session(ticket)
+        prompt, ctx = self._build(query)
+        prompt = replace(prompt, volatile=note + prompt.volatile)
+        self.stats.count("alternative_calls")
+        alone = SharedCall(query.uri, "", "", lambda call: None)
+        return self._filter(await self._stream(session, prompt, ctx, ticket, alone), ctx)
 
     def _build(self, query: CompletionQuery) -> tuple[Prompt, CompletionContext]:
         began = self._timer()

@@ -36,6 +36,7 @@ def snapshot(ls: SparkServer) -> dict[str, Any]:
         "completionsEnabled": ls.service.completions_on,
         "pipeline": ls.service.pipeline.stats.snapshot(),
         "nextEdit": ls.service.next_edits.stats.snapshot(),
+        "acceptance": ls.service.acceptance.stats.snapshot(),
         "model": model,
         "documents": len(ls.store),
         "tokenCounts": ls.counter.kind,
