@@ -6,7 +6,8 @@ what became of it, never to its text: acceptance figures are counts only, kept i
 
 A suggestion typed through (or partially accepted) is asked for again at every key and comes
 back shorter, ending where it ended before: that is the same suggestion, so it keeps its id and
-is counted as shown once. Recognising it needs only where it ends and how long it is.
+is counted as shown once. So is one asked for again at the same place (the editor asking for
+alternatives to the one on screen). Recognising it needs only where it ends and how long it is.
 """
 
 from __future__ import annotations
@@ -76,12 +77,13 @@ class AcceptanceTracker:
         return sid
 
     def _continued(self, uri: str, end: tuple[int, int], length: int) -> int | None:
-        """The id of the suggestion this one is the rest of (typed through), if any."""
+        """The id of the suggestion this one is the rest of (typed through, or asked again at the
+        same place), if any."""
         sid = self._latest.get(uri)
         shown = self._shown.get(sid) if sid is not None else None
         if sid is None or shown is None or shown.outcome == "accepted":
             return None
-        if shown.end != end or not 0 < length < shown.length:
+        if shown.end != end or not 0 < length <= shown.length:
             return None
         shown.length = length
         return sid
