@@ -245,9 +245,13 @@ class SparkService:
             main = await self.complete(request)
             return [] if main.text is None else [main.text]
         query = self._query(request)
-        main, more = await asyncio.gather(
-            self.complete(request), more_suggestions(self.pipeline, query, extra)
-        )
+        self._events.busy(True)  # the answer waits for the slowest of them
+        try:
+            main, more = await asyncio.gather(
+                self.complete(request), more_suggestions(self.pipeline, query, extra)
+            )
+        finally:
+            self._events.busy(False)
         if query.stale:  # typed on meanwhile: these fit the old text only
             return []
         return distinct([main.text, *more])

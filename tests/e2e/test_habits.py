@@ -8,7 +8,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from spark_lsp.modelserver.engines.scripted import Reply, Script, ScriptedEngine
+from spark_lsp.modelserver.engines.scripted import FaultSpec, Reply, Script, ScriptedEngine
 
 from .conftest import NO_PREFETCH, Editor, start_editor, stop_editor
 
@@ -92,6 +92,34 @@ async def test_a_slow_model_shows_thinking_then_ready(tmp_path: Path) -> None:
         assert states(editor)[before:] == ["thinking"]
         assert (await editor.stats())["status"]["state"] == "thinking"
         assert [i.insert_text for i in await request] == ["return a * b"]
+        await asyncio.sleep(0.1)
+        assert states(editor)[before:] == ["thinking", "ready"]
+    finally:
+        await stop_editor(editor)
+
+
+async def test_slow_alternatives_show_thinking_even_when_the_main_one_is_cached(
+    tmp_path: Path,
+) -> None:
+    slow_second = Script(
+        replies=(
+            Reply(
+                text="return b * a",
+                when="this is suggestion 2",
+                fault=FaultSpec(stall_after_deltas=0, stall_s=1.0),
+            ),
+        ),
+        default=Reply(text="return a * b"),
+    )
+    editor = await started(
+        tmp_path, ScriptedEngine(slow_second), alternatives=2, thinkingAfterMs=200
+    )
+    try:
+        uri = editor.open("calc.py", "def mul(a, b):\n    \n")
+        assert len(await editor.inline(uri, 1, 4)) == 1  # the main one, now cached
+        before = len(editor.statuses)
+        items = await editor.inline(uri, 1, 4, invoked=True)
+        assert [i.insert_text for i in items] == ["return a * b", "return b * a"]
         await asyncio.sleep(0.1)
         assert states(editor)[before:] == ["thinking", "ready"]
     finally:
