@@ -102,6 +102,10 @@ class CompletionSettings:
     context_tokens: int = 2048
     prefetch_on_accept: bool = True
     trigger: Literal["automatic", "manual"] = "automatic"
+    #: Suggestions asked for on an explicit request (the editor's trigger key), to cycle through.
+    alternatives: int = 3
+    #: How long a request may wait on the model before the status says "thinking".
+    thinking_after_ms: int = 400
 
 
 @dataclass(frozen=True)

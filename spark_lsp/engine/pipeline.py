@@ -350,6 +350,21 @@ class CompletionPipeline:
         else:  # "nothing follows" answers the request after the accept too
             self.cache.put_nothing(query.uri, accepted, target.after, origin="prefetch")
 
+    async def variant(self, query: CompletionQuery, note: str, ticket: Ticket) -> str | None:
+        """One more suggestion for an explicit request, for the user to cycle through.
+
+        ``note`` opens the volatile message (not the instructions, which key the warm anchor)
+        so that calls asked side by side differ. Not cached, joined or prefetched: the user
+        asked once, and the main suggestion keeps those roles.
+        """
+        session, _ = await self._ready_session(ticket)
+        prompt, ctx = self._build(query)
+        prompt = replace(prompt, volatile=note + prompt.volatile)
+        self.stats.count("alternative_calls")
+        alone = SharedCall(query.uri, "", "", lambda call: None)
+        raw, _ = await self._stream(session, prompt, ctx, ticket, alone)
+        return self._filter(raw, ctx)
+
     def _build(self, query: CompletionQuery) -> tuple[Prompt, CompletionContext]:
         began = self._timer()
         options = self._options()

@@ -11,6 +11,7 @@ request itself, so none of them can forget a check.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -20,7 +21,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
 from spark_lsp.config import Settings, language_enabled
+from spark_lsp.engine.acceptance import AcceptanceTracker
 from spark_lsp.engine.actions import ActionEngine, custom_offers, list_actions, syntax_error
+from spark_lsp.engine.alternatives import distinct, more_suggestions
 from spark_lsp.engine.breaker import CircuitBreaker, CircuitOpen, guarded
 from spark_lsp.engine.context import ContextBuilder, ContextOptions
 from spark_lsp.engine.custom_actions import CustomAction, custom_actions
@@ -131,6 +134,7 @@ class SparkService:
         self._prefetch = prefetch
         self._events: ServiceEvents = events if events is not None else NoEvents()
         self.completions_on = True
+        self.acceptance = AcceptanceTracker()
         self.policy = self._policy()
         self.custom_actions: list[CustomAction] = self._custom_actions()
         #: Every model call passes the breaker: a failing endpoint is left alone for a while.
@@ -257,17 +261,7 @@ class SparkService:
         refused = self.completion_refusal(request)
         if refused is not None:
             return CompletionResult(None, refused=refused)
-        doc = self.store.get(request.uri)
-        assert doc is not None  # checked above
-        query = CompletionQuery(
-            doc.uri,
-            doc.path,
-            doc.language_id,
-            doc.index,
-            request.line,
-            request.character,
-            request.invoked,
-        )
+        query = self._query(request)
         self._events.busy(True)
         try:
             suggestion = await self.pipeline.complete(query)
@@ -293,6 +287,38 @@ class SparkService:
         found = WORD_END.search(index.line(line)[:column])
         word = found.group(0) if found else ""
         return word, index.from_column(line, column - len(word))
+    async def complete_alternatives(self, request: CompletionRequest) -> list[str]:
+        """The suggestions to cycle through: the main one first, then, for an explicit request
+        only, up to ``spark.completion.alternatives - 1`` more asked at the same time, without
+        repeats. An automatic request makes the one call ``complete`` makes."""
+        extra = self._settings().completion.alternatives - 1
+        if not request.invoked or extra < 1 or self.completion_refusal(request) is not None:
+            main = await self.complete(request)
+            return [] if main.text is None else [main.text]
+        query = self._query(request)
+        self._events.busy(True)  # the answer waits for the slowest of them
+        try:
+            main, more = await asyncio.gather(
+                self.complete(request), more_suggestions(self.pipeline, query, extra)
+            )
+        finally:
+            self._events.busy(False)
+        if query.stale:  # typed on meanwhile: these fit the old text only
+            return []
+        return distinct([main.text, *more])
+
+    def _query(self, request: CompletionRequest) -> CompletionQuery:
+        doc = self.store.get(request.uri)
+        assert doc is not None  # callers check completion_refusal first
+        return CompletionQuery(
+            doc.uri,
+            doc.path,
+            doc.language_id,
+            doc.index,
+            request.line,
+            request.character,
+            request.invoked,
+        )
 
     def completion_refusal(self, request: CompletionRequest) -> str | None:
         """Why no model call may be made for ``request`` (None: go ahead)."""

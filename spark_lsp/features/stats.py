@@ -37,6 +37,7 @@ def snapshot(ls: SparkServer) -> dict[str, Any]:
         "pipeline": ls.service.pipeline.stats.snapshot(),
         "nextEdit": ls.service.next_edits.stats.snapshot(),
         "breaker": {"open": ls.service.breaker.is_open, "refused": ls.service.breaker.refused},
+        "acceptance": ls.service.acceptance.stats.snapshot(),
         "model": model,
         "documents": len(ls.store),
         "tokenCounts": ls.counter.kind,

@@ -85,6 +85,7 @@ class SparkServer(LanguageServer):
             lambda method, params: self.protocol.notify(method, params),
             self.window_show_message,
             self.window_log_message,
+            thinking_after=lambda: self.settings.completion.thinking_after_ms / 1000,
         )
         self._service: SparkService | None = None
         self._service_hooks: list[Callable[[SparkService], None]] = []

@@ -7,8 +7,10 @@ appears only once per distinct problem per ``quiet_s`` window.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -49,6 +51,7 @@ class StatusReporter:
         *,
         quiet_s: float = 300.0,
         timer: Callable[[], float] = time.monotonic,
+        thinking_after: Callable[[], float] = lambda: 0.4,
     ) -> None:
         self._send_notification = notify
         self._send_popup = show
@@ -63,6 +66,10 @@ class StatusReporter:
         self.endpoint_url = ""
         self.latency_ms: float | None = None
         self._paused = False
+        self._thinking_after = thinking_after
+        #: When each running request began (oldest first), and the timer for the oldest.
+        self._waiting: deque[float] = deque()
+        self._thinking_timer: asyncio.TimerHandle | None = None
 
     # Everything this class sends goes to a person: scrubbed once, here.
 
@@ -103,9 +110,38 @@ class StatusReporter:
             self.problem(kind, _session_message(state, detail), popup=True)
 
     def busy(self, is_busy: bool) -> None:
-        """Show that a model call runs (only from ready, so errors stay visible)."""
-        if self.state in ("ready", "busy"):
-            self.set_state("busy" if is_busy else "ready", self.detail)
+        """A request started or ended: only one that waits past the threshold is shown.
+
+        Status bars cannot tell "slow" from "broken" unless told; but a notification per
+        request would flicker on every key. So a request is timed, and ``thinking`` goes out
+        only when one has waited ``thinking_after`` seconds, and ``ready`` when none still is.
+        Requests end mostly in the order they began, so the oldest start is the one to time.
+        """
+        if is_busy:
+            self._waiting.append(self._timer())
+        elif self._waiting:
+            self._waiting.popleft()
+        self._rearm()
+
+    def _rearm(self) -> None:
+        """Set the state the waiting requests call for, and the timer for the next change."""
+        if self._thinking_timer is not None:
+            self._thinking_timer.cancel()
+            self._thinking_timer = None
+        if not self._waiting:
+            if self.state == "thinking":
+                self.set_state("ready", self.detail)
+            return
+        due = self._waiting[0] + self._thinking_after() - self._timer()
+        if due <= 0:
+            if self.state == "ready":
+                self.set_state("thinking", self.detail)
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a synchronous caller): the next event re-checks
+            return
+        self._thinking_timer = loop.call_later(due, self._rearm)
 
     def latency(self, ms: float) -> None:
         """Remember the last model call's duration (shown with the next status)."""

@@ -32,10 +32,23 @@ COMPLETION = "a * b"
 NEXT_EDIT_RENAME = (
     "```python\ndef area(width, h):\n    return width * h\n\n\nprint(area(2, 3))\n```"
 )
+#: Alternatives: the extra calls of an explicit request are told which suggestion they are.
+ALTERNATIVES = (COMPLETION, "b * a", "mul_two(a, b)")
+#: A slow stand-in: this header makes the model wait before its first token.
+SLOW_TRIGGER = "def slow_pick("
+SLOW_COMPLETION = "a - b"
+SLOW_STALL_S = 1.5
 MODEL_SCRIPT = {
     "ttft_ms": 0,
     "tokens_per_second": 0,
     "replies": [
+        {"when": "this is suggestion 2", "text": ALTERNATIVES[1]},
+        {"when": "this is suggestion 3", "text": ALTERNATIVES[2]},
+        {
+            "when": SLOW_TRIGGER,
+            "text": SLOW_COMPLETION,
+            "fault": {"stall_after_deltas": 0, "stall_s": SLOW_STALL_S},
+        },
         {"when": "+def area(width, h):", "text": NEXT_EDIT_RENAME},
         {"when": "Task: Simplify", "text": "def double(x):\n    return x * 2\n"},
         {

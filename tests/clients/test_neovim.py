@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.clients.conftest import COMPLETION, REPO
+from tests.clients.conftest import ALTERNATIVES, COMPLETION, REPO, SLOW_COMPLETION
 
 PLUGIN_DIR = REPO / "editor-clients" / "neovim"
 TIMEOUT_S = 30
@@ -99,6 +99,7 @@ def test_partial_accept_by_word_and_line(client_env: dict[str, str], workspace: 
     )
     assert "ok: accepted word:     return a" in output
     assert "ok: the rest shows again:  * b" in output
+    assert "ok: counted as partially accepted" in output
 
 
 def test_next_edit_is_shown_jumped_to_and_accepted(
@@ -110,3 +111,16 @@ def test_next_edit_is_shown_jumped_to_and_accepted(
     assert "ok: accepted: def area(width, h): |     return width * h" in output
     assert "ok: a proposal for an older version is not shown" in output
     assert "ok: dismissed: nothing shows" in output
+
+
+def test_alternatives_thinking_and_acceptance(client_env: dict[str, str], workspace: Path) -> None:
+    output = run_lua(
+        "alternatives_test", client_env, workspace,
+        SPARK_EXPECT_ALTERNATIVES="|".join(ALTERNATIVES), SPARK_EXPECT_SLOW=SLOW_COMPLETION,
+    )
+    assert "ok: typing made one model call" in output
+    assert f"ok: cycled: {' -> '.join(ALTERNATIVES)}" in output
+    assert f"ok: accepted:     return {ALTERNATIVES[1]}" in output
+    assert "ok: :checkhealth shows the acceptance rate and p50" in output
+    assert "ok: the statusline shows spark:thinking" in output
+    assert "ok: status went thinking, then ready (nothing else)" in output

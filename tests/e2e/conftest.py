@@ -175,6 +175,7 @@ async def start_editor(
     on_client: Callable[[LanguageClient], None] | None = None,
     prefetch: bool = False,
     folders: list[Path] | None = None,
+    alternatives: bool = False,
 ) -> Editor:
     """A real server process + pytest-lsp client + in-process scripted model server.
 
@@ -183,9 +184,14 @@ async def start_editor(
     ``prefetch`` leaves the ready-on-accept prefetch on: most tests count the model calls and
     read the prompts of their own requests, which the prefetch's extra calls would blur.
     ``folders`` makes a multi-root workspace (``tmp_path`` stays the root URI).
+    ``alternatives`` leaves ``spark.completion.alternatives`` at its default, for the same
+    reason (unless ``init_options`` sets it): an explicit request then makes one call, not three.
     """
     if not prefetch:
         init_options = {**NO_PREFETCH, **(init_options or {})}
+    if not alternatives:
+        init_options = dict(init_options or {})
+        init_options["completion"] = {"alternatives": 1, **init_options.get("completion", {})}
     model = ModelServer(ServerConfig(token=TOKEN, **(model_config or {})), engine)
     await model.start()
     # With an HTTP port, the editor is pointed at the HTTP base URL (a self-hosted server).

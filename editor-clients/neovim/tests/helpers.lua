@@ -131,6 +131,16 @@ function H.ready(client, ms)
   end, 'spark/status "ready"')
 end
 
+--- The states of every `spark/status` from now on, in order (a table filled as they come).
+function H.record_states()
+  local states = {}
+  vim.api.nvim_create_autocmd('User', {
+    pattern = 'SparkStatus',
+    callback = function(args) table.insert(states, args.data.state) end,
+  })
+  return states
+end
+
 function H.lines(bufnr)
   return vim.api.nvim_buf_get_lines(bufnr, 0, -1, true)
 end

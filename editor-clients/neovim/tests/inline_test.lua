@@ -6,11 +6,7 @@ local expected = assert(vim.env.SPARK_EXPECT_COMPLETION, 'SPARK_EXPECT_COMPLETIO
 
 H.run(function()
   local spark = require('spark_lsp')
-  local events = {}
-  vim.api.nvim_create_autocmd('User', {
-    pattern = 'SparkStatus',
-    callback = function(args) table.insert(events, args.data.state) end,
-  })
+  local events = H.record_states()
   spark.setup({ settings = { completion = { debounceMs = 0 } } })
   H.check(spark.has_inline_completion(), 'this Neovim has vim.lsp.inline_completion')
 
@@ -56,11 +52,17 @@ H.run(function()
     { row = mark[2], ghost = ghost, expected = expected })
   H.check(H.lines(buf)[6] == prefix, 'the buffer is unchanged while the ghost text shows')
 
+  -- <M-]> asks for alternatives and shows the next; <M-[> comes back to the first.
   local next_key = vim.fn.maparg('<M-]>', 'i', false, true)
+  local prev_key = vim.fn.maparg('<M-[>', 'i', false, true)
+  local function shown()
+    local m = vim.api.nvim_buf_get_extmarks(buf, ns, 0, -1, { details = true })[1]
+    return m and m[4].virt_text and m[4].virt_text[1][1]
+  end
   H.check(next_key.callback() == '', '<M-]> acts on the shown suggestion')
-  H.wait(3000, function()
-    return vim.api.nvim_buf_get_extmarks(buf, ns, 0, -1, {})[1]
-  end, 'the suggestion after <M-]> (one candidate: the same one)')
+  H.wait(3000, function() return shown() and shown() ~= expected end, 'an alternative after <M-]>')
+  prev_key.callback()
+  H.wait(3000, function() return shown() == expected end, 'the first suggestion after <M-[>')
 
   -- Accept through the mapped key's function (what pressing <M-l> runs).
   local typed = accept.callback()
@@ -71,6 +73,7 @@ H.run(function()
   H.check(#vim.api.nvim_buf_get_extmarks(buf, ns, 0, -1, {}) == 0, 'ghost text is gone')
   H.check(accept.callback() == '<M-l>', 'without a suggestion the key types itself')
   H.check(next_key.callback() == '<M-]>', 'without a suggestion <M-]> types itself')
+  H.check(prev_key.callback() == '<M-[>', 'without a suggestion <M-[> types itself')
 
   -- :SparkStatus echoes the last status.
   local echoed = vim.api.nvim_exec2('SparkStatus', { output = true }).output

@@ -48,4 +48,13 @@ H.run(function()
   vim.api.nvim_exec_autocmds('CursorMovedI', { buffer = buf, modeline = false })
   H.wait(5000, function() return ghost() == rest end, 'the rest as ghost text: ' .. rest)
   H.ok('the rest shows again: ' .. rest)
+
+  -- The accepted word was reported as a partial accept (counts only: spark/stats).
+  local client = H.client(buf)
+  local total = H.wait(5000, function()
+    local reply = client:request_sync('spark/stats', vim.empty_dict(), 5000, buf)
+    local t = reply and reply.result and reply.result.acceptance.total
+    return t and t.partiallyAccepted == 1 and t or nil
+  end, 'spark/stats to count the partial accept')
+  H.check(total.accepted == 0 and total.shown == 1, 'counted as partially accepted', total)
 end)

@@ -17,7 +17,9 @@
 // python off (status bar, user settings, no suggestion) and on again; Spark: Toggle Completions
 // reaches the server and the status bar says so; renaming a parameter shows the server's
 // next-edit proposal (its use in the body renamed) at its place, Esc dismisses it, "Spark:
-// Propose Next Edit" brings it back, Tab jumps to it and Tab again accepts it.
+// Propose Next Edit" brings it back, Tab jumps to it and Tab again accepts it. Also: Alt+] and
+// Alt+[ cycle through the alternatives an explicit request brings, Tab takes the one shown; the
+// status bar tooltip counts accepted suggestions; a slow model turns the status to "thinking".
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -46,6 +48,13 @@ const COMPLETION_REPLY = 'return sum(values)';
 // Two lines, as a chat model writes them: the second indented as in the file.
 const LINES_TRIGGER = 'spark_e2e_mean(values):';
 const LINES_REPLY = 'total = sum(values)\n    return total / len(values)';
+// Alternatives: typing shows the main suggestion; asking for the next one (Alt+]) makes VS Code
+// ask explicitly, which the server answers with alternatives (each extra call is told which it is).
+const PICK_TRIGGER = 'spark_e2e_pick(values):';
+const PICK_REPLIES = ['return sorted(values)[0]', 'return max(values)', 'return min(values)'];
+// A slow stand-in: the model waits 2.5 s before its first token, so the status says "thinking".
+const SLOW_TRIGGER = 'spark_e2e_slow(values):';
+const SLOW_REPLY = 'return list(values)';
 const BROKEN = 'def broken(x)\n    return x + 1\n';
 const FIXED = 'def broken(x):\n    return x + 1\n';
 const MAIN = 'import math\n\n\n';
@@ -76,6 +85,8 @@ function writeFiles() {
   fs.writeFileSync(path.join(dirs.workspace, 'broken.py'), BROKEN);
   fs.writeFileSync(path.join(dirs.workspace, 'area.py'), AREA);
   fs.writeFileSync(path.join(dirs.workspace, 'mean.py'), MAIN);
+  fs.writeFileSync(path.join(dirs.workspace, 'pick.py'), MAIN);
+  fs.writeFileSync(path.join(dirs.workspace, 'slow.py'), MAIN);
   // The extension must find the server by itself, as in a developer's checkout: the workspace's
   // .venv/bin/spark-lsp. (PATH cannot carry it: VS Code's server replaces PATH with the login
   // shell's.)
@@ -94,6 +105,10 @@ function writeFiles() {
       // instruction typed by the test is in the request text. First match wins.
       { when: EDIT_INSTRUCTION, text: '    return 2 * (x + 1)\n' },
       { when: 'spark-task: edit', text: FIXED },
+      { when: 'this is suggestion 2', text: PICK_REPLIES[1] },
+      { when: 'this is suggestion 3', text: PICK_REPLIES[2] },
+      { when: SLOW_TRIGGER, text: SLOW_REPLY, fault: { stall_after_deltas: 0, stall_s: 2.5 } },
+      { when: PICK_TRIGGER, text: PICK_REPLIES[0] },
       { when: LINES_TRIGGER, text: LINES_REPLY },
       { when: COMPLETION_TRIGGER, text: COMPLETION_REPLY },
     ],
@@ -327,12 +342,17 @@ function expectEqual(actual, expected, what) {
   }
 }
 
-async function testInlineCompletion() {
-  const editor = await openFile('main.py', 'import math');
+/** At the end of `name` (which holds MAIN), type `def <header>` and Enter, as a person does. */
+async function typeHeader(name, header) {
+  const editor = await openFile(name, 'import math');
   await editor.locator('.view-lines').click();
   await page.keyboard.press('Control+End');
-  await page.keyboard.type(`def ${COMPLETION_TRIGGER}`, { delay: 15 });
+  await page.keyboard.type(`def ${header}`, { delay: 15 });
   await page.keyboard.press('Enter');
+}
+
+async function testInlineCompletion() {
+  await typeHeader('main.py', COMPLETION_TRIGGER);
   const shownAt = Date.now();
   await page.waitForFunction(
     ([read, reply]) => new Function(`return (${read})()`)().includes(reply),
@@ -358,11 +378,7 @@ async function testInlineCompletion() {
 }
 
 async function testLineAccept() {
-  const editor = await openFile('mean.py', 'import math');
-  await editor.locator('.view-lines').click();
-  await page.keyboard.press('Control+End');
-  await page.keyboard.type(`def ${LINES_TRIGGER}`, { delay: 15 });
-  await page.keyboard.press('Enter');
+  await typeHeader('mean.py', LINES_TRIGGER);
   const [first, second] = LINES_REPLY.split('\n');
   await waitForEditor('the two-line suggestion', (_lines, ghost) => ghost.includes(first) && ghost.includes(second.trim()), 20_000);
   // Spark: Accept Next Line of Suggestion (Ctrl+Down): the first line and its line break go in,
@@ -377,6 +393,58 @@ async function testLineAccept() {
   await waitForEditor(`Ctrl+Down should insert "${second}"`, (lines) => lines.includes(second));
   expectEqual(await saveAndRead('mean.py'), `${MAIN}def ${LINES_TRIGGER}\n    ${LINES_REPLY}`, 'mean.py after Ctrl+Down, Ctrl+Down and save');
   step('two Ctrl+Down accepted the suggestion line by line into mean.py');
+}
+
+async function testAlternatives() {
+  const [first, second, third] = PICK_REPLIES;
+  await typeHeader('pick.py', PICK_TRIGGER);
+  await waitForEditor(`the suggestion ${JSON.stringify(first)}`, (_lines, ghost) => ghost === first, 20_000);
+  step(`typing shows the main suggestion ${JSON.stringify(first)}`);
+  // Alt+] (Show Next Inline Suggestion): VS Code asks again, explicitly, and cycles.
+  await page.keyboard.press('Alt+BracketRight');
+  await waitForEditor(`Alt+] should show the alternative ${JSON.stringify(second)}`, (_l, ghost) => ghost === second);
+  await page.keyboard.press('Alt+BracketRight');
+  await waitForEditor(`Alt+] again should show ${JSON.stringify(third)}`, (_l, ghost) => ghost === third);
+  await page.keyboard.press('Alt+BracketLeft');
+  await waitForEditor(`Alt+[ should go back to ${JSON.stringify(second)}`, (_l, ghost) => ghost === second);
+  step(`Alt+] and Alt+[ cycled through ${JSON.stringify(PICK_REPLIES)}`);
+  await page.keyboard.press('Tab');
+  await page.waitForFunction(() => document.querySelectorAll('.monaco-editor .ghost-text-decoration').length === 0);
+  expectEqual(await saveAndRead('pick.py'), `${MAIN}def ${PICK_TRIGGER}\n    ${second}`, 'pick.py after choosing the alternative');
+  step('Tab accepted the alternative on screen');
+}
+
+/** The status bar item's tooltip, as a hover shows it. */
+async function statusTooltip(pattern, timeout = 15_000) {
+  const until = Date.now() + timeout;
+  for (;;) {
+    await page.mouse.move(0, 0);
+    await page.locator('[aria-label^="Spark: "]').first().hover();
+    const hover = page.locator('.workbench-hover, .monaco-hover, .custom-hover').filter({ hasText: pattern }).first();
+    if (await hover.waitFor({ timeout: 2_000 }).then(() => true, () => false)) {
+      return (await hover.textContent()) ?? '';
+    }
+    if (Date.now() > until) {
+      throw new Error(`the status bar tooltip never matched ${pattern}`);
+    }
+  }
+}
+
+async function testAcceptanceFigures() {
+  const tooltip = await statusTooltip(/Accepted [1-9]\d* of \d+ suggestions? \(\d+%\).*p50 latency \d+ ms/);
+  step(`status bar tooltip: ${JSON.stringify(tooltip.match(/Accepted[^;]*; p50 latency \d+ ms/)?.[0])}`);
+  await page.mouse.move(0, 0);
+}
+
+async function testThinking() {
+  await typeHeader('slow.py', SLOW_TRIGGER);
+  const typedAt = Date.now();
+  await waitForStatus('Spark: thinking', 10_000);
+  step(`status bar: Spark: thinking ${Date.now() - typedAt} ms after Enter (the model waits 2.5 s)`);
+  await waitForEditor('the slow suggestion', (_lines, ghost) => ghost === SLOW_REPLY, 20_000);
+  await waitForStatus('Spark: ready', 10_000);
+  step(`the suggestion came ${Date.now() - typedAt} ms after Enter and the status is ready again`);
+  await page.keyboard.press('Escape');
 }
 
 /** Move the action widget's focus to the first row matching `pattern` and run it. */
@@ -609,6 +677,9 @@ async function main() {
   await testInlineCompletion();
   await screenshot('after-completion');
   await testLineAccept();
+  await testAlternatives();
+  await testAcceptanceFigures();
+  await testThinking();
   if (codeActions) {
     await testQuickFix();
   } else {

@@ -12,6 +12,7 @@ import {
   State,
   TransportKind,
 } from 'vscode-languageclient/node';
+import { ACCEPT_COMMAND, formatAcceptance, parseAcceptance, suggestionId } from './acceptance';
 import { ServerCommand, resolveServerCommand } from './serverCommand';
 import { affectsMachineSettings, isSparkSection, machineOptions, serverSection } from './settings';
 import { parseStatus } from './status';
@@ -49,6 +50,8 @@ export class SparkClient implements vscode.Disposable {
   private stopping = false;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly startListeners: ((client: LanguageClient) => void)[] = [];
+  /** The id of the suggestion last shown (its accept command's argument), for partial accepts. */
+  private shownId: number | undefined;
 
   constructor(
     private readonly log: vscode.LogOutputChannel,
@@ -138,6 +141,25 @@ export class SparkClient implements vscode.Disposable {
     return this.runningClient().sendRequest(method, params);
   }
 
+  /** Tell the server that a part (a word, a line) of the suggestion on screen was accepted. */
+  async notePartialAccept(): Promise<void> {
+    if (this.shownId === undefined || !this.client?.isRunning()) {
+      return;
+    }
+    await this.executeServerCommand(ACCEPT_COMMAND, [this.shownId, 'partial']);
+    await this.refreshAcceptance();
+  }
+
+  /** Read the acceptance figures into the status bar's tooltip. */
+  async refreshAcceptance(): Promise<void> {
+    try {
+      const summary = parseAcceptance(await this.request(STATS_REQUEST, {}));
+      this.statusBar.setAcceptance(summary ? formatAcceptance(summary) : undefined);
+    } catch (error) {
+      this.log.warn(`reading the acceptance figures: ${String(error)}`);
+    }
+  }
+
   runningClient(): LanguageClient {
     if (!this.client || !this.client.isRunning()) {
       throw new Error('the Spark language server is not running (Spark: Restart Server)');
@@ -159,6 +181,23 @@ export class SparkClient implements vscode.Disposable {
         ...machineOptions((key) => vscode.workspace.getConfiguration('spark').inspect(key)?.globalValue),
       },
       middleware: {
+        // Remember which suggestion is on screen (for partial accepts, which VS Code does not
+        // report to language clients), and refresh the figures once one is accepted.
+        provideInlineCompletionItems: async (document, position, context, token, next) => {
+          const result = await next(document, position, context, token);
+          const id = suggestionId(result);
+          if (id !== undefined) {
+            this.shownId = id;
+          }
+          return result;
+        },
+        executeCommand: async (command, args, next) => {
+          const result = await next(command, args);
+          if (command === ACCEPT_COMMAND) {
+            void this.refreshAcceptance();
+          }
+          return result;
+        },
         workspace: {
           configuration: async (params, token, next) => {
             const result = await next(params, token);

@@ -49,7 +49,12 @@ export function registerCommands(client: SparkClient, statusBar: StatusBar, log:
     guarded(COMMANDS.runDoctor, async () => runDoctor()),
     guarded(COMMANDS.showStats, () => showStats(client)),
     guarded(COMMANDS.showMenu, () => showMenu(statusBar)),
-    ...PARTIAL_ACCEPTS.map(({ command, builtin }) => guarded(command, async () => vscode.commands.executeCommand(builtin))),
+    ...PARTIAL_ACCEPTS.map(({ command, builtin }) =>
+      guarded(command, async () => {
+        void client.notePartialAccept().catch((error) => log.warn(`counting a partial accept: ${String(error)}`));
+        return vscode.commands.executeCommand(builtin);
+      }),
+    ),
   ];
 }
 

@@ -2,7 +2,8 @@
 //
 // VS Code does the accepting: its built-in commands insert the chosen part and keep the rest on
 // screen, and the request that follows at the new cursor is served by the server's typing-through
-// cache (then prefetched further), so nothing here talks to the server. Our commands exist so the
+// cache (then prefetched further). The server only hears that a part was taken, for its acceptance
+// figures (VS Code tells language clients of whole accepts only; see acceptance.ts). Our commands exist so the
 // keys are part of the extension (and documented with it) instead of a setting users must find:
 // "next line" has no default key in VS Code at all. Kept free of the `vscode` module so the
 // manifest test can check package.json against this table.

@@ -1,7 +1,9 @@
 // What the status bar shows for a `spark/status` notification. Pure: no VS Code API, so the
 // formatting is unit-tested; statusBar.ts applies the result to the real item.
 
-export type ServerState = 'starting' | 'ready' | 'busy' | 'offline' | 'error';
+// 'thinking': a request has waited on the model longer than spark.completion.thinkingAfterMs.
+// 'busy' is what servers before it sent for every request.
+export type ServerState = 'starting' | 'ready' | 'thinking' | 'busy' | 'offline' | 'error';
 
 /** The params of the server's `spark/status` notification. */
 export interface SparkStatus {
@@ -23,6 +25,8 @@ export interface ClientView {
   /** The active editor's language and whether completions run in it (spark.completion.languages). */
   languageId?: string;
   languageEnabled?: boolean;
+  /** The acceptance line from `spark/stats` (see acceptance.ts), once known. */
+  acceptance?: string;
 }
 
 export interface StatusView {
@@ -31,11 +35,12 @@ export interface StatusView {
   severity: 'normal' | 'warning' | 'error';
 }
 
-const STATES: readonly ServerState[] = ['starting', 'ready', 'busy', 'offline', 'error'];
+const STATES: readonly ServerState[] = ['starting', 'ready', 'thinking', 'busy', 'offline', 'error'];
 
 const ICONS: Record<ServerState, string> = {
   starting: '$(loading~spin)',
   ready: '$(sparkle)',
+  thinking: '$(sync~spin)',
   busy: '$(sync~spin)',
   offline: '$(debug-disconnect)',
   error: '$(error)',
@@ -44,6 +49,7 @@ const ICONS: Record<ServerState, string> = {
 const DESCRIPTIONS: Record<ServerState, string> = {
   starting: 'starting',
   ready: 'ready',
+  thinking: 'thinking (the model is taking longer than usual)',
   busy: 'working',
   offline: 'model unreachable',
   error: 'error',
@@ -95,7 +101,7 @@ export function formatStatus(status: SparkStatus | undefined, client: ClientView
   }
   const languageOff = client.languageEnabled === false && client.languageId !== undefined;
   const off = client.completionsEnabled === false || languageOff;
-  const live = status.state === 'ready' || status.state === 'busy';
+  const live = status.state === 'ready' || status.state === 'thinking' || status.state === 'busy';
   const icon = off && live ? '$(circle-slash)' : ICONS[status.state];
   const latency = live && !off && status.latencyMs != null ? ` ${formatLatency(status.latencyMs)}` : '';
   const why = client.completionsEnabled === false ? ', completions off' : languageOff ? `, completions off for ${client.languageId}` : '';
@@ -105,6 +111,9 @@ export function formatStatus(status: SparkStatus | undefined, client: ClientView
   }
   if (status.latencyMs != null) {
     lines.push(`Last model latency: ${formatLatency(status.latencyMs)}`);
+  }
+  if (client.acceptance) {
+    lines.push(client.acceptance);
   }
   if (status.detail) {
     lines.push(status.detail);

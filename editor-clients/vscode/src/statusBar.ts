@@ -33,6 +33,12 @@ export class StatusBar implements vscode.Disposable {
     this.render();
   }
 
+  /** The acceptance line for the tooltip (see acceptance.ts). */
+  setAcceptance(line: string | undefined): void {
+    this.view = { ...this.view, acceptance: line };
+    this.render();
+  }
+
   /** The active editor's language and whether completions run in it. */
   setLanguage(languageId: string | undefined, enabled: boolean | undefined): void {
     this.view = { ...this.view, languageId, languageEnabled: enabled };
@@ -51,6 +57,7 @@ export class StatusBar implements vscode.Disposable {
   reset(): void {
     this.status = undefined;
     this.view = { languageId: this.view.languageId, languageEnabled: this.view.languageEnabled };
+    // A new server counts from zero: the old figures would be wrong until the next accept.
     this.render();
   }
 

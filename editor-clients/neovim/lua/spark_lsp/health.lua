@@ -127,6 +127,11 @@ local function check_clients()
     else
       health.info(('client %d: no status received yet'):format(client.id))
     end
+    local reply = client:request_sync(spark.STATS_METHOD, vim.empty_dict(), 2000)
+    local acceptance = reply and reply.result and spark.format_acceptance(reply.result)
+    if acceptance then
+      health.info(('client %d: %s'):format(client.id, acceptance))
+    end
   end
 end
 

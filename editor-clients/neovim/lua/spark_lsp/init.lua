@@ -4,6 +4,7 @@
 --- vim.lsp.config/enable, turns on native ghost text (vim.lsp.inline_completion, Neovim 0.12+)
 --- and adds the few commands that need an editor (status, edit selection, toggles).
 
+local alternatives = require('spark_lsp.alternatives')
 local config = require('spark_lsp.config')
 local machine_settings = require('spark_lsp.machine_settings')
 local next_edit = require('spark_lsp.next_edit')
@@ -15,6 +16,7 @@ M.STATS_METHOD = 'spark/stats'
 M.EDIT_COMMAND = 'spark.editSelection'
 M.PROMPT_EDIT_COMMAND = 'spark.promptEdit'
 M.TOGGLE_COMMAND = 'spark.toggleCompletions'
+M.ACCEPT_COMMAND = 'spark.didAccept'
 
 ---@type spark_lsp.Options?
 M.options = nil
@@ -75,7 +77,9 @@ function M.format_status(status)
   return table.concat(parts, ' · ')
 end
 
---- Short text for a statusline component: '' when spark is not attached to the buffer.
+--- Short text for a statusline component: '' when spark is not attached to the buffer;
+--- 'spark:thinking' while a suggestion has waited on the model longer than
+--- spark.completion.thinkingAfterMs (the server says so only then, and 'ready' after).
 ---@return string
 function M.statusline()
   local client = M.clients(0)[1]
@@ -84,6 +88,45 @@ function M.statusline()
     return ''
   end
   return 'spark:' .. tostring(status.state) .. (M.buffer_enabled(0) and '' or ':off')
+end
+
+--- One line of acceptance figures from a `spark/stats` answer (nil when it has none):
+--- "accepted 3 of 5 suggestions (60%), 1 in part; p50 latency 140 ms".
+---@param stats table?
+---@return string?
+function M.format_acceptance(stats)
+  local total = type(stats) == 'table' and type(stats.acceptance) == 'table'
+    and stats.acceptance.total or nil
+  if type(total) ~= 'table' or type(total.shown) ~= 'number' then
+    return nil
+  end
+  if total.shown == 0 then
+    return 'no suggestion shown yet'
+  end
+  local rate = type(total.acceptanceRate) == 'number'
+    and (' (%d%%)'):format(math.floor(total.acceptanceRate * 100 + 0.5)) or ''
+  local part = (total.partiallyAccepted or 0) > 0
+    and (', %d in part'):format(total.partiallyAccepted) or ''
+  local p50 = type(total.latencyMs) == 'table' and total.latencyMs.p50 or 0
+  return ('accepted %d of %d suggestion%s%s%s; p50 latency %d ms'):format(total.accepted or 0,
+    total.shown, total.shown == 1 and '' or 's', rate, part, math.floor(p50 + 0.5))
+end
+
+--- Tell the server a shown suggestion was accepted (`partial`: a word or line of it). Neovim
+--- runs the item's command itself on a whole accept; partial accepts come through here.
+---@param item vim.lsp.inline_completion.Item
+---@param partial boolean
+function M.report_accept(item, partial)
+  local command = item.command
+  local client = item.client_id and vim.lsp.get_client_by_id(item.client_id)
+  if not client or type(command) ~= 'table' or command.command ~= M.ACCEPT_COMMAND then
+    return
+  end
+  local args = vim.list_extend({}, command.arguments or {})
+  if partial then
+    table.insert(args, 'partial')
+  end
+  client:exec_cmd({ title = command.title, command = command.command, arguments = args })
 end
 
 --- Whether automatic suggestions are on in `bufnr` (the per-buffer switch, :SparkToggleBuffer).
@@ -120,6 +163,9 @@ end
 local function on_status(_, result, ctx)
   M.status[ctx.client_id] = result
   vim.api.nvim_exec_autocmds('User', { pattern = 'SparkStatus', data = result, modeline = false })
+  -- A statusline with M.statusline() shows "thinking" while the model is slow: redraw now,
+  -- not at the next key (the user is waiting, not typing).
+  pcall(vim.cmd.redrawstatus)
 end
 
 --- Ask for an instruction, then run spark.editSelection on `range` of `uri`.
@@ -306,7 +352,9 @@ local function accept_part(bufnr, unit)
       on_accept = function(item)
         local text = item.insert_text
         text = type(text) == 'string' and text or text.value
-        local lines = vim.split(M.partial_text(text, unit), '\n')
+        local part = M.partial_text(text, unit)
+        M.report_accept(item, part ~= text)
+        local lines = vim.split(part, '\n')
         local row, col = unpack(vim.api.nvim_win_get_cursor(0))
         row = row - 1
         local end_row, end_col = row, col
@@ -325,7 +373,7 @@ end
 --- e.g. <Tab> keeps <Tab> working.
 ---@param bufnr integer
 ---@param keymaps table<string,string|false>
-local function set_keymaps(bufnr, keymaps)
+local function set_keymaps(client, bufnr, keymaps)
   local inline = vim.lsp.inline_completion
   local ghost_ns = vim.api.nvim_create_namespace('nvim.lsp.inline_completion') -- Neovim's own
   local function move(count)
@@ -333,7 +381,7 @@ local function set_keymaps(bufnr, keymaps)
       if #vim.api.nvim_buf_get_extmarks(bufnr, ghost_ns, 0, -1, { limit = 1 }) == 0 then
         return false -- nothing shown: the key types itself
       end
-      inline.select({ count = count })
+      alternatives.move(client, bufnr, count)
       return true
     end
   end
@@ -402,9 +450,10 @@ local function on_attach(client, bufnr)
     and client:supports_method('textDocument/inlineCompletion', bufnr)
   local enabled = M.buffer_enabled(bufnr) -- a buffer switched off stays off on re-attach
   if ghost then
+    alternatives.watch(client)
     vim.lsp.inline_completion.enable(enabled, { bufnr = bufnr })
     if opts.keymaps then
-      set_keymaps(bufnr, opts.keymaps)
+      set_keymaps(client, bufnr, opts.keymaps)
     end
   elseif opts.fallback_completion and vim.lsp.completion then
     -- No ghost text (Neovim 0.11): the server answers textDocument/completion instead.
