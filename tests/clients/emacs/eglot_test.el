@@ -4,7 +4,7 @@
 ;;   emacs -Q --batch -l eglot_test.el
 ;; with the environment naming one check:
 ;;   SPARK_TEST_DIR      the project folder (a .git marker in it); files are written there
-;;   SPARK_EMACS_CHECK   completion | code-action | failing-action
+;;   SPARK_EMACS_CHECK   completion | code-action | declined-edit | failing-action
 ;;   SPARK_TEST_TIMEOUT_S  the whole run's deadline; every wait below has its own, shorter one
 ;;   SPARK_EXPECT_LINE   completion: the line the completed text must read
 ;;   SPARK_TEST_TEXT     completion: the file's text (the cursor goes to its end)
@@ -79,11 +79,13 @@
   "How many METHOD messages Eglot sent so far."
   (gethash method spark-test-sent 0))
 
-;; Emacs 28's Eglot asks before applying a server's workspace/applyEdit; a user says yes.
-(advice-add 'y-or-n-p :override
-            (lambda (prompt &rest _) (push prompt spark-test-prompts) t))
-(advice-add 'yes-or-no-p :override
-            (lambda (prompt &rest _) (push prompt spark-test-prompts) t))
+;; Emacs 28's Eglot asks before applying a server's workspace/applyEdit; the user says yes
+;; (the declined-edit check says no).
+(defun spark-test--answer (prompt &rest _)
+  (push prompt spark-test-prompts)
+  (not (equal spark-test-check "declined-edit")))
+(advice-add 'y-or-n-p :override #'spark-test--answer)
+(advice-add 'yes-or-no-p :override #'spark-test--answer)
 
 (cl-defmethod eglot-handle-notification :before
   (_server (_method (eql window/showMessage)) &key message &allow-other-keys)
@@ -170,6 +172,23 @@ Returns the error message when the pick failed, nil when it went through."
   (spark-test-ok "Spark: Simplify applied: %S" (buffer-string))
   (spark-test-say "info: Eglot asked %S" spark-test-prompts))
 
+(defun spark-test-declined-edit ()
+  "The user answers no to Eglot's question: the buffer stays, the server shows no error."
+  (spark-test-open "double.py" spark-test-double)
+  (let ((failed (spark-test-pick "Spark: Simplify")))
+    (spark-test-say "info: the pick %s" (if failed (format "failed: %s" failed) "returned")))
+  (spark-test-wait "Eglot to ask before editing" (lambda () spark-test-prompts) 10)
+  ;; A message about it may go out only as the server reads its next request: send one.
+  (spark-test-settle 1)
+  (jsonrpc-request (eglot-current-server) :spark/stats nil)
+  (spark-test-settle 1)
+  (unless (equal (buffer-string) spark-test-double)
+    (spark-test-fail "the declined edit was applied: %S" (buffer-string)))
+  (spark-test-ok "declined: the buffer is unchanged")
+  (when spark-test-shown
+    (spark-test-fail "the server showed %S for a declined edit" spark-test-shown))
+  (spark-test-ok "the server showed no message for the declined edit"))
+
 (defconst spark-test-half "def half(x):\n    return x / 2\n")
 
 (defun spark-test-model-requests ()
@@ -240,6 +259,7 @@ Returns the error message when the pick failed, nil when it went through."
           ("completion" (spark-test-completion))
           ("code-action" (spark-test-code-action))
           ("failing-action" (spark-test-failing-action))
+          ("declined-edit" (spark-test-declined-edit))
           (_ (spark-test-fail "unknown SPARK_EMACS_CHECK %S" spark-test-check)))
         (spark-test-shutdown)
         (spark-test-say "PASS")
