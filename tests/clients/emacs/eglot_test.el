@@ -31,7 +31,7 @@
   (+ (float-time) (string-to-number (or (getenv "SPARK_TEST_TIMEOUT_S") "40"))))
 (defvar spark-test-sent (make-hash-table :test #'equal)
   "Messages sent to the server, counted by method name.")
-(defvar spark-test-prompts nil "The y-or-n-p questions Eglot asked (answered yes).")
+(defvar spark-test-prompts nil "The y-or-n-p questions Eglot asked.")
 (defvar spark-test-shown nil "The window/showMessage texts the server sent.")
 
 ;;; Output and failure
@@ -75,7 +75,7 @@
 
 (advice-add 'jsonrpc-connection-send :before #'spark-test--count-sent)
 
-(defun spark-test-sent (method)
+(defun spark-test-sent-count (method)
   "How many METHOD messages Eglot sent so far."
   (gethash method spark-test-sent 0))
 
@@ -203,8 +203,8 @@ Returns the error message when the pick failed, nil when it went through."
         (failed (spark-test-pick "Spark: Add docstring/comments")))
     (spark-test-say "info: the pick %s" (if failed (format "failed: %s" failed) "returned"))
     (spark-test-settle 3)
-    (let ((resolves (spark-test-sent "codeAction/resolve"))
-          (commands (spark-test-sent "workspace/executeCommand"))
+    (let ((resolves (spark-test-sent-count "codeAction/resolve"))
+          (commands (spark-test-sent-count "workspace/executeCommand"))
           (calls (- (spark-test-model-requests) requests)))
       (spark-test-say "info: sent %d codeAction/resolve, %d workspace/executeCommand"
                       resolves commands)
