@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from spark_lsp.engine.context import MODEL_CONTEXT_TOKENS, hard_cap
-from spark_lsp.engine.custom_actions import CustomAction, fill_selection
+from spark_lsp.engine.custom_actions import CustomAction, custom_task
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.edits import OffsetEdit, reply_edits
 from spark_lsp.engine.messages import (
@@ -23,6 +23,7 @@ from spark_lsp.engine.messages import (
     ActionSpec,
     DiagnosticInfo,
     OfferedAction,
+    Selection,
     StaleEdit,
 )
 from spark_lsp.engine.prompts import EDIT_INSTRUCTIONS, Prompt, file_heading
@@ -31,10 +32,11 @@ from spark_lsp.model.protocol import CreateRequest
 from spark_lsp.shared.privacy import redact_secrets
 
 if TYPE_CHECKING:
-    from spark_lsp.model.session import ModelSession
+    from spark_lsp.engine.breaker import ModelCalls
 
 REGEX_HINT = re.compile(r"\b(regex|regexp|regular expression|pattern|matches?)\b", re.IGNORECASE)
 COMMENT_OR_STRING = re.compile(r"^\s*(#|//|/\*|\*|--|;)|[\"'`]")
+WORD = re.compile(r"\w+")
 MAX_SYNTAX_CHECK_CHARS = 400_000
 TASKS: dict[str, str] = {
     "fix": "Fix this problem{source}: {message}",
@@ -48,6 +50,8 @@ TASKS: dict[str, str] = {
 }
 #: A diagnostic message or an instruction longer than this is cut (with a note).
 TASK_TOKENS = 2048
+#: A custom action's whole task (template, diagnostic and selection filled in) at most.
+CUSTOM_TASK_TOKENS = 3 * TASK_TOKENS
 #: The most an edit may write back; the prompt's cap leaves room for it.
 MAX_EDIT_OUTPUT_TOKENS = 4096
 
@@ -106,19 +110,16 @@ def custom_offers(
     custom: Sequence[CustomAction],
 ) -> list[OfferedAction]:
     """The user's own actions (``spark.actions.custom``) that apply here, listed like the
-    built-in ones: no model call; the templates filled in but for ``{selection}``."""
-    has_selection = selection[:2] != selection[2:]
+    built-in ones: no model call; each carries its key and the diagnostic, not its template
+    (looked up and filled in when it is resolved)."""
+    has_selection = is_real_selection(doc, selection)
     diagnostic = diagnostics[0].message if diagnostics else ""
     return [
         OfferedAction(
             f"Spark: {action.title}",
             action.kind,
             ActionSpec(
-                "custom",
-                uri,
-                doc.version,
-                *selection,
-                instruction=action.task(language_id, diagnostic),
+                "custom", uri, doc.version, *selection, message=diagnostic, custom=action.key
             ),
         )
         for action in custom
@@ -129,9 +130,9 @@ def custom_offers(
 def _selection_actions(
     doc: DocumentIndex, uri: str, selection: tuple[int, int, int, int]
 ) -> list[OfferedAction]:
-    start_line, start_char, end_line, end_char = selection
+    start_line = selection[0]
     version = doc.version
-    if (start_line, start_char) != (end_line, end_char):
+    if is_real_selection(doc, selection):
         titles = [
             ("edit", "Spark: Edit selection…"),
             ("docstring", "Spark: Add docstring/comments"),
@@ -145,6 +146,23 @@ def _selection_actions(
         spec = ActionSpec("regex", uri, version, start_line, 0, start_line, 0)
         return [OfferedAction("Spark: Write regex", "refactor.rewrite", spec)]
     return []
+
+
+def is_real_selection(doc: DocumentIndex, selection: Selection) -> bool:
+    """Whether the range is something the user selected: wider than the word under it.
+
+    With nothing selected, Eglot sends the symbol at point as the range, VS Code and Neovim
+    an empty one: neither should bring the selection actions to every line.
+    """
+    start_line, start_char, end_line, end_char = selection
+    if (start_line, start_char) == (end_line, end_char):
+        return False
+    if start_line != end_line or start_line >= doc.line_count:
+        return True
+    start, end = doc.to_column(start_line, start_char), doc.to_column(end_line, end_char)
+    return not any(
+        word.start() <= start and end <= word.end() for word in WORD.finditer(doc.line(start_line))
+    )
 
 
 def looks_like_regex_request(line: str) -> bool:
@@ -238,13 +256,19 @@ def edit_prompt(
     largest edit reply plus ``reasoning_tokens``, since reasoning is billed to the same budget.
     """
     counter = doc.counter
-    task = TASKS[spec.kind].format(
-        message=_truncated(spec.message, TASK_TOKENS, counter.count),
-        instruction=_truncated(spec.instruction, TASK_TOKENS, counter.count),
-        source=f" reported by {spec.source[:200]}" if spec.source else "",
-    )
-    if spec.kind == "custom":  # the code once more in the task: bounded like the task
-        task = fill_selection(task, _truncated(region.text, TASK_TOKENS, counter.count))
+
+    def bound(text: str) -> str:
+        return _truncated(text, TASK_TOKENS, counter.count)
+
+    if spec.kind == "custom":  # the template (in ``instruction``), filled in one pass
+        filled = custom_task(spec.instruction, language_id, spec.message, region.text, bound)
+        task = _truncated(filled, CUSTOM_TASK_TOKENS, counter.count)
+    else:
+        task = TASKS[spec.kind].format(
+            message=bound(spec.message),
+            instruction=bound(spec.instruction),
+            source=f" reported by {spec.source[:200]}" if spec.source else "",
+        )
     if redact_secrets(region.text) != region.text:
         raise ConfigError(
             "the code to edit contains what looks like a secret (a key, token or password); "
@@ -256,13 +280,20 @@ def edit_prompt(
     fixed = sum(map(counter.count, (EDIT_INSTRUCTIONS, heading, *framing))) + region_tokens
     room = hard_cap(MODEL_CONTEXT_TOKENS, MAX_EDIT_OUTPUT_TOKENS + reasoning_tokens) - fixed
     if room < 0:
-        raise ConfigError(
-            f"the code to edit is too large for the model ({region_tokens} tokens; the limit is "
-            f"about {room + region_tokens}); select less"
-        )
+        raise ConfigError(_too_large(region_tokens, room + region_tokens))
     before, after = map(redact_secrets, _context_lines(doc, region, min(budget, room)))
     volatile = heading + framing[0] + before + framing[1] + region.text + framing[2] + after
     return Prompt(EDIT_INSTRUCTIONS, (), volatile)
+
+
+def _too_large(region_tokens: int, limit: int) -> str:
+    """Why an edit prompt does not fit; the limit is for the region, never shown below 1."""
+    if limit < 1:
+        return "the action's task and file name alone fill the model's context; shorten them"
+    return (
+        f"the code to edit is too large for the model ({region_tokens} tokens; the limit is "
+        f"about {limit}); select less"
+    )
 
 
 def _truncated(text: str, max_tokens: int, count: Callable[[str], int]) -> str:
@@ -298,7 +329,7 @@ class ActionEngine:
 
     def __init__(
         self,
-        session: Callable[[], ModelSession | None],
+        session: Callable[[], ModelCalls | None],
         model: Callable[[], str],
         budget: Callable[[], int],
         *,

@@ -23,7 +23,7 @@ from spark_lsp.errors import SparkError
 from spark_lsp.model.protocol import CreateRequest
 
 if TYPE_CHECKING:
-    from spark_lsp.model.session import ModelSession
+    from spark_lsp.engine.breaker import ModelCalls
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +34,11 @@ MIN_STABLE_CHARS = 4096
 class Anchors:
     """Stable-part hash → warmed response id, per session."""
 
-    def __init__(self, session: Callable[[], ModelSession | None]) -> None:
+    def __init__(self, session: Callable[[], ModelCalls | None]) -> None:
         self._session = session
         self._ready: dict[str, str] = {}
         self._warming: dict[str, asyncio.Task[None]] = {}
-        self._owner: ModelSession | None = None
+        self._owner: ModelCalls | None = None
         self.warmups = 0
 
     def request_for(self, prompt: Prompt, template: CreateRequest) -> CreateRequest:
@@ -74,7 +74,7 @@ class Anchors:
         return template
 
     async def _warm(
-        self, session: ModelSession, key: str, prompt: Prompt, template: CreateRequest
+        self, session: ModelCalls, key: str, prompt: Prompt, template: CreateRequest
     ) -> None:
         warm = CreateRequest(
             input_texts=prompt.stable,
@@ -95,7 +95,7 @@ class Anchors:
         self._ready = {k: a for k, a in self._ready.items() if session.anchor_state(a) != "gone"}
         self._ready[key] = anchor
 
-    def _reset(self, session: ModelSession) -> None:
+    def _reset(self, session: ModelCalls) -> None:
         self._owner = session
         self._ready.clear()
         for task in self._warming.values():

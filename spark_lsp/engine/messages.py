@@ -90,6 +90,8 @@ class ActionSpec:
     message: str = ""
     source: str = ""
     instruction: str = ""
+    #: A custom action's key (``CustomAction.key``): its template is looked up on resolve.
+    custom: str = ""
 
     def to_data(self) -> dict[str, Any]:
         """JSON for ``CodeAction.data`` / command arguments."""

@@ -45,7 +45,7 @@ from spark_lsp.shared.privacy import redact_secrets
 from spark_lsp.shared.prompt_format import CURSOR, TASK_NEXT_EDIT
 
 if TYPE_CHECKING:
-    from spark_lsp.model.session import ModelSession
+    from spark_lsp.engine.breaker import ModelCalls
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +209,8 @@ def _with_cursor(text: str, at: int) -> str:
 class _Running:
     version: int
     task: asyncio.Task[Prediction | None]
+    #: The cursor of an explicit request (None: a scheduled prediction, shared by any cursor).
+    cursor: int | None = None
 
 
 @dataclass
@@ -223,7 +225,7 @@ class NextEditEngine:
 
     def __init__(
         self,
-        session: Callable[[], ModelSession | None],
+        session: Callable[[], ModelCalls | None],
         options: Callable[[], NextEditOptions],
         delay: Callable[[], float],
         *,
@@ -324,9 +326,22 @@ class NextEditEngine:
         if state.ready is not None and state.ready.version == version:
             return state.ready
         running = state.running
-        if running is not None and running.version == version and not running.task.done():
+        if (
+            running is not None
+            and running.version == version
+            and running.cursor in (None, query.cursor)
+            and not running.task.done()
+        ):
             return await asyncio.shield(running.task)
+        # Identical requests that arrive while this one runs share its model call.
         ticket = self.supersession.begin(query.uri)
+        task = asyncio.get_running_loop().create_task(self._requested(query, ticket))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)  # its awaiters get its result or error
+        state.running = _Running(version, task, query.cursor)
+        return await asyncio.shield(task)
+
+    async def _requested(self, query: NextEditQuery, ticket: Ticket) -> Prediction | None:
         try:
             return await self._predict(query, ticket)
         finally:

@@ -43,7 +43,7 @@ from spark_lsp.errors import ModelUnavailable, SparkError, Superseded
 from spark_lsp.model.protocol import CreateRequest
 
 if TYPE_CHECKING:
-    from spark_lsp.model.session import ModelSession
+    from spark_lsp.engine.breaker import ModelCalls
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class CompletionPipeline:
 
     def __init__(
         self,
-        session: Callable[[], ModelSession | None],
+        session: Callable[[], ModelCalls | None],
         context: ContextBuilder,
         options: Callable[[], CompletionOptions],
         *,
@@ -229,7 +229,7 @@ class CompletionPipeline:
         self._timed("debounce", began)
         return self._timer() - began, True
 
-    async def _ready_session(self, ticket: Ticket) -> tuple[ModelSession, float]:
+    async def _ready_session(self, ticket: Ticket) -> tuple[ModelCalls, float]:
         """The model session, once there is one; returns it and the seconds waited.
 
         A request made before the model side has started (the editor asks as the file opens,
@@ -312,7 +312,7 @@ class CompletionPipeline:
 
     async def _stream(
         self,
-        session: ModelSession,
+        session: ModelCalls,
         prompt: Prompt,
         ctx: CompletionContext,
         ticket: Ticket,

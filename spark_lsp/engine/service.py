@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
 from spark_lsp.config import Settings, language_enabled
 from spark_lsp.engine.actions import ActionEngine, custom_offers, list_actions, syntax_error
+from spark_lsp.engine.breaker import CircuitBreaker, CircuitOpen, guarded
 from spark_lsp.engine.context import ContextBuilder, ContextOptions
 from spark_lsp.engine.custom_actions import CustomAction, custom_actions
 from spark_lsp.engine.grammars import language_for
@@ -33,6 +36,7 @@ from spark_lsp.engine.messages import (
     OfferedAction,
     Refused,
     Selection,
+    StaleEdit,
     StaleVersion,
 )
 from spark_lsp.engine.next_edit import (
@@ -44,15 +48,18 @@ from spark_lsp.engine.next_edit import (
 )
 from spark_lsp.engine.pipeline import CompletionOptions, CompletionPipeline
 from spark_lsp.engine.query import CompletionQuery
+from spark_lsp.engine.resolutions import Resolutions
 from spark_lsp.engine.sources.project import ProjectContext
 from spark_lsp.engine.store import Change, DocumentStore, OpenDocument
-from spark_lsp.errors import SparkError
+from spark_lsp.errors import SparkError, Superseded
 from spark_lsp.shared.privacy import ExclusionPolicy
 
 if TYPE_CHECKING:
     from spark_lsp.model.session import ModelSession
 
 log = logging.getLogger(__name__)
+#: The word that ends at the cursor (identifier characters of any script).
+WORD_END = re.compile(r"\w+$")
 
 
 class ServiceEvents(Protocol):
@@ -73,6 +80,10 @@ class ServiceEvents(Protocol):
     def notice(self, message: str) -> None:
         """Something to log for the user, not a failure: no popup (the caller says it once)."""
 
+    def paused(self, detail: str | None) -> None:
+        """Model calls are paused (the circuit breaker opened: ``detail`` says why and for how
+        long), or resumed (None). Said once per change, never per refused call."""
+
 
 class NoEvents:
     """Events for hosts without a status display (the one-shot command, benchmarks)."""
@@ -92,6 +103,11 @@ class NoEvents:
     def notice(self, message: str) -> None:
         """Logged only."""
         log.warning("%s", message)
+
+    def paused(self, detail: str | None) -> None:
+        """Logged only."""
+        if detail is not None:
+            log.warning("%s", detail)
 
 
 class SparkService:
@@ -115,13 +131,19 @@ class SparkService:
         self._events: ServiceEvents = events if events is not None else NoEvents()
         self.completions_on = True
         self.policy = self._policy()
-        self.custom_actions: list[CustomAction] = custom_actions(settings().actions.custom)
+        self.custom_actions: list[CustomAction] = self._custom_actions()
+        #: Every model call passes the breaker: a failing endpoint is left alone for a while.
+        self.breaker = CircuitBreaker(lambda detail: self._events.paused(detail))
+        calls = guarded(session, self.breaker)
+        self._resolutions: Resolutions[EditResult] = Resolutions(
+            forget=(Refused, StaleEdit, CircuitOpen, Superseded)
+        )
         self.project = ProjectContext(store, lambda path: self.policy.reason(path))
         self.context = ContextBuilder(
             store, lambda: self.policy, self._context_options, self.project
         )
         self.pipeline = CompletionPipeline(
-            session,
+            calls,
             self.context,
             self._completion_options,
             timer=timer,
@@ -129,7 +151,7 @@ class SparkService:
         )
         self.pipeline.delay.fixed = self._fixed_delay()
         self.actions = ActionEngine(
-            session,
+            calls,
             lambda: self._settings().model.name,
             lambda: self._settings().context.edit_tokens,
             reasoning=lambda: (
@@ -140,7 +162,7 @@ class SparkService:
         self._editing: set[str] = set()
         self._syntax: dict[str, tuple[int, DiagnosticInfo | None]] = {}
         self.next_edits = NextEditEngine(
-            session, self._next_edit_options, self._next_edit_delay, timer=timer
+            calls, self._next_edit_options, self._next_edit_delay, timer=timer
         )
         self.next_edits.on_ready = self._next_edit_ready
         #: Whether the client shows next-edit proposals (it opted in); set by the host.
@@ -154,7 +176,7 @@ class SparkService:
     def settings_changed(self, *, model_changed: bool) -> None:
         """Adopt new settings: a fresh privacy policy; a new model invalidates cached text."""
         self.policy = self._policy()
-        self.custom_actions = custom_actions(self._settings().actions.custom)
+        self.custom_actions = self._custom_actions()
         self.pipeline.delay.fixed = self._fixed_delay()
         if model_changed:
             self.pipeline.cache.clear()
@@ -188,7 +210,9 @@ class SparkService:
         return True
 
     def session_changed(self) -> None:
-        """The model session was (re)created: requests waiting for one can go on."""
+        """The model session was (re)created: requests waiting for one can go on, and the
+        new endpoint gets a fresh breaker."""
+        self.breaker.reset()
         self.pipeline.note_session()
 
     def close(self, uri: str) -> None:
@@ -233,7 +257,8 @@ class SparkService:
         try:
             suggestion = await self.pipeline.complete(query)
         except SparkError as exc:
-            self._events.error(exc)
+            if not isinstance(exc, CircuitOpen):  # the breaker said it once, when it opened
+                self._events.error(exc)
             return CompletionResult(None, failed=str(exc))
         finally:
             self._events.busy(False)
@@ -241,6 +266,18 @@ class SparkService:
         if samples:
             self._events.latency(samples[-1])
         return CompletionResult(suggestion.text if suggestion is not None else None)
+
+    def word_before(self, uri: str, line: int, character: int) -> tuple[str, int]:
+        """The word (identifier characters) that ends at a position, and where it starts (in
+        the position encoding): what completion menus filter items by."""
+        doc = self.store.get(uri)
+        if doc is None or not 0 <= line < doc.index.line_count:
+            return "", character
+        index = doc.index
+        column = index.to_column(line, character)
+        found = WORD_END.search(index.line(line)[:column])
+        word = found.group(0) if found else ""
+        return word, index.from_column(line, column - len(word))
 
     def completion_refusal(self, request: CompletionRequest) -> str | None:
         """Why no model call may be made for ``request`` (None: go ahead)."""
@@ -304,8 +341,18 @@ class SparkService:
         return await self.resolve_action(spec)
 
     async def resolve_action(self, spec: ActionSpec) -> EditResult:
-        """Compute a listed action's edit; raises ``SparkError`` with a user-facing message."""
+        """Compute a listed action's edit; raises ``SparkError`` with a user-facing message.
+
+        One model call per pick: the same action asked for again while it is computed shares
+        that computation, and one that failed moments ago fails again at once
+        (``Remembered``) instead of calling the model again.
+        """
+        return await self._resolutions.run(spec, lambda: self._resolve(spec))
+
+    async def _resolve(self, spec: ActionSpec) -> EditResult:
         doc = self._editable(spec.uri)
+        if spec.kind == "custom":
+            spec = self._with_template(spec)
         if spec.start_line >= doc.index.line_count or spec.end_line < spec.start_line:
             raise Refused("the action's range is outside the document")
         if spec.uri in self._editing:
@@ -324,6 +371,13 @@ class SparkService:
             computed.version,
             tuple(_line_edit(doc, e.start, e.end, e.text) for e in computed.edits),
         )
+
+    def _with_template(self, spec: ActionSpec) -> ActionSpec:
+        """A listed custom action with its template (the listing carries only its key)."""
+        for action in self.custom_actions:
+            if action.key == spec.custom:
+                return replace(spec, instruction=action.instruction)
+        raise Refused("this custom action is no longer in spark.actions.custom; list them again")
 
     def _editable(self, uri: str) -> OpenDocument:
         doc = self.store.get(uri)
@@ -436,6 +490,13 @@ class SparkService:
             project=settings.context.project,
             project_tokens=settings.context.project_tokens,
         )
+
+    def _custom_actions(self) -> list[CustomAction]:
+        """The configured custom actions, capped; what was left out is said once, here."""
+        actions, warnings = custom_actions(self._settings().actions.custom)
+        for warning in warnings:
+            self._events.notice(f"spark-lsp settings: {warning}")
+        return actions
 
     def _policy(self) -> ExclusionPolicy:
         return ExclusionPolicy(self.store.root, self._settings().context.exclude)

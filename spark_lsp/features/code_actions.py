@@ -10,20 +10,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
+from spark_lsp.config import CLIENT_OPTIONS_KEY
+from spark_lsp.engine.breaker import CircuitOpen
 from spark_lsp.engine.messages import ActionSpec, DiagnosticInfo, EditResult, LineEdit
+from spark_lsp.engine.resolutions import Remembered
 from spark_lsp.errors import SparkError
+from spark_lsp.lsp.protocol import RequestFailed
 from spark_lsp.lsp.server import SparkServer
+
+log = logging.getLogger(__name__)
 
 APPLY_COMMAND = "spark.applyAction"
 EDIT_COMMAND = "spark.editSelection"
 #: Implemented by the editor clients: ask for an instruction, then run ``spark.editSelection``.
+#: Offered only to clients that announce it (``initializationOptions.experimental
+#: .clientCommands``): Eglot, Helix and others have no such command.
 PROMPT_EDIT_COMMAND = "spark.promptEdit"
+#: Where a client lists the client-side commands it implements.
+CLIENT_COMMANDS = "clientCommands"
 PROGRESS_AFTER_S = 0.15
 KINDS = [types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite]
 _progress_tokens = itertools.count(1)
@@ -34,6 +45,16 @@ def _resolve_supported(ls: SparkServer) -> bool:
     action = document.code_action if document is not None else None
     support = action.resolve_support if action is not None else None
     return support is not None and "edit" in support.properties
+
+
+def client_commands(ls: SparkServer) -> frozenset[str]:
+    """The client-side commands the client announced it implements."""
+    options = ls.init_options
+    announced = options.get(CLIENT_OPTIONS_KEY) if isinstance(options, Mapping) else None
+    names = announced.get(CLIENT_COMMANDS) if isinstance(announced, Mapping) else None
+    if not isinstance(names, list):
+        return frozenset()
+    return frozenset(name for name in names if isinstance(name, str))
 
 
 def _diagnostic(d: types.Diagnostic) -> DiagnosticInfo:
@@ -123,21 +144,29 @@ def code_action(ls: SparkServer, params: types.CodeActionParams) -> list[types.C
         [_diagnostic(d) for d in diagnostics],
     )
     with_command = not _resolve_supported(ls)
+    can_prompt = PROMPT_EDIT_COMMAND in client_commands(ls)
     return [
         _to_lsp(o.title, o.lsp_kind, o.spec, diagnostics, o.diagnostic_index, with_command)
         for o in offered
+        if o.spec.kind != "edit" or can_prompt
     ]
 
 
 async def resolve(ls: SparkServer, action: types.CodeAction) -> types.CodeAction:
-    """Compute a listed action's edit; on failure, say why and return it without one."""
+    """Compute a listed action's edit; a failure is an error reply saying why.
+
+    Never the action unchanged: a client that gets back an action with ``data`` and no edit
+    may resolve it again, and again (Eglot 30 did, 1,578 times in 5 s). The editor shows the
+    error's message; our log has it once per failure (not per repeated ask).
+    """
     if action.data is None:
         return action  # a command-only action (Edit selection…): nothing to compute here
     try:
         result = await compute(ls, ActionSpec.from_data(action.data))
     except SparkError as exc:
-        _fail(ls, exc)
-        return action
+        if not isinstance(exc, Remembered | CircuitOpen):  # those were said once already
+            ls.reporter.problem(f"action:{type(exc).__name__}:{exc}", f"Spark: {exc}", popup=False)
+        raise RequestFailed(f"Spark: {exc}") from None
     action.edit = workspace_edit(result)
     return action
 
@@ -204,14 +233,26 @@ def _integer(position: Any, key: str) -> int:
 
 
 async def _apply(ls: SparkServer, result: EditResult) -> bool:
-    applied = await ls.workspace_apply_edit_async(
-        types.ApplyWorkspaceEditParams(edit=workspace_edit(result), label="Spark edit")
-    )
+    """Ask the editor to apply the edit; False when it (or the user) declined.
+
+    Declining is a normal outcome (Emacs asks first; "n" answers with an error reply): an
+    info line in the log, no popup, no traceback.
+    """
+    params = types.ApplyWorkspaceEditParams(edit=workspace_edit(result), label="Spark edit")
+    try:
+        applied = await ls.workspace_apply_edit_async(params)
+    except JsonRpcException as exc:
+        return _declined(ls, exc.message or type(exc).__name__)
     if not applied.applied:
-        raise SparkError(
-            f"the editor did not apply the edit ({applied.failure_reason or 'refused'})"
-        )
+        return _declined(ls, applied.failure_reason or "refused")
     return True
+
+
+def _declined(ls: SparkServer, reason: str) -> bool:
+    message = f"Spark: the editor did not apply the edit ({reason[:200]})"
+    log.info("%s", message)
+    ls.window_log_message(types.LogMessageParams(type=types.MessageType.Info, message=message))
+    return False
 
 
 def _to_lsp(

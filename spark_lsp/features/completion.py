@@ -12,6 +12,8 @@ from spark_lsp.engine.messages import CompletionRequest
 from spark_lsp.lsp.server import SparkServer
 
 EMPTY = types.CompletionList(is_incomplete=True, items=[])
+#: Labels are cut to this many characters (the filter text is whole).
+LABEL_CHARS = 60
 #: Where a suggestion is most often wanted; the debounce absorbs bursts of them.
 TRIGGER_CHARACTERS = [".", "(", "[", "{", ",", "=", ":", " "]
 
@@ -39,16 +41,29 @@ def register(server: SparkServer) -> None:
         text = (await ls.service.complete(request)).text
         if text is None:
             return EMPTY
-        first_line = text.strip().splitlines()[0] if text.strip() else text
-        item = types.CompletionItem(
-            label=first_line[:60],
-            kind=types.CompletionItemKind.Snippet,
-            detail="spark",
-            text_edit=types.TextEdit(
-                range=types.Range(start=params.position, end=params.position), new_text=text
-            ),
-            insert_text_format=types.InsertTextFormat.PlainText,
-            filter_text=first_line,
-            sort_text="0",
-        )
-        return types.CompletionList(is_incomplete=True, items=[item])
+        word, start = ls.service.word_before(request.uri, at.line, at.character)
+        return types.CompletionList(is_incomplete=True, items=[_item(text, word, start, at)])
+
+
+def _item(text: str, word: str, start: int, at: types.Position) -> types.CompletionItem:
+    """One item that survives the client's word-prefix filter.
+
+    Eglot, Helix and Kakoune keep the items whose filterText (or label) starts with the word
+    before the cursor: for ``    ret|`` a bare ``urn a - b`` would be filtered out. So the item
+    replaces that word too (``return a - b`` from the ``r``), begins with it, and comes first.
+    """
+    first_line = text.strip().splitlines()[0] if text.strip() else text
+    shown = word + first_line if word else first_line
+    return types.CompletionItem(
+        label=shown[: max(LABEL_CHARS, len(word) + 20)],
+        kind=types.CompletionItemKind.Snippet,
+        detail="spark",
+        text_edit=types.TextEdit(
+            range=types.Range(start=types.Position(line=at.line, character=start), end=at),
+            new_text=word + text,
+        ),
+        insert_text_format=types.InsertTextFormat.PlainText,
+        filter_text=shown,
+        sort_text="0",
+        preselect=True,
+    )

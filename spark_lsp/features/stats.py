@@ -36,6 +36,7 @@ def snapshot(ls: SparkServer) -> dict[str, Any]:
         "completionsEnabled": ls.service.completions_on,
         "pipeline": ls.service.pipeline.stats.snapshot(),
         "nextEdit": ls.service.next_edits.stats.snapshot(),
+        "breaker": {"open": ls.service.breaker.is_open, "refused": ls.service.breaker.refused},
         "model": model,
         "documents": len(ls.store),
         "tokenCounts": ls.counter.kind,

@@ -14,12 +14,25 @@ from cattrs import transform_error
 from lsprotocol import types
 from pygls.exceptions import (
     JsonRpcContentModified,
+    JsonRpcException,
     JsonRpcInvalidParams,
     JsonRpcInvalidRequest,
     JsonRpcParseError,
+    JsonRpcServerNotInitialized,
 )
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
+
+
+class RequestFailed(JsonRpcException):
+    """LSP's RequestFailed (-32803): a well-formed request that could not be carried out; the
+    message says why, for the editor to show (pygls has no class for it)."""
+
+    CODE = -32803
+
+
+#: Errors a handler raises as ordinary answers: replied as they are, never as server bugs.
+EXPECTED_ERRORS = (JsonRpcContentModified, JsonRpcInvalidParams, RequestFailed)
 
 
 class SparkProtocol(LanguageServerProtocol):
@@ -30,6 +43,11 @@ class SparkProtocol(LanguageServerProtocol):
     and a message naming the method and the bad fields.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Set by the ``initialize`` request: what comes before it is refused or dropped.
+        self._initialize_seen = False
+
     def structure_message(self, data: dict[str, Any]) -> Any:
         if "jsonrpc" in data:
             data = self._checked_envelope(data)
@@ -38,12 +56,10 @@ class SparkProtocol(LanguageServerProtocol):
         except JsonRpcInvalidParams as exc:
             msg_id, method = data.get("id"), data.get("method")
             if isinstance(msg_id, int | str) and isinstance(method, str):
-                self._send_response(
+                self._send_error(
                     msg_id,
-                    error=types.ResponseError(
-                        code=JsonRpcInvalidParams.CODE,
-                        message=f"invalid params for {method}: {describe_invalid(exc)}",
-                    ),
+                    JsonRpcInvalidParams.CODE,
+                    f"invalid params for {method}: {describe_invalid(exc)}",
                 )
             raise
 
@@ -59,10 +75,11 @@ class SparkProtocol(LanguageServerProtocol):
 
     def _send_handler_result(self, future: Any, *, msg_id: Any) -> None:
         """Answer ContentModified (a request about an older document version) and InvalidParams
-        raised by a handler as the expected replies they are: pygls would log them with a
+        and RequestFailed raised by a handler as the expected replies they are: pygls would log
+        them with a
         traceback and report them as server errors."""
         error = None if future.cancelled() else future.exception()
-        if isinstance(error, JsonRpcContentModified | JsonRpcInvalidParams):
+        if isinstance(error, EXPECTED_ERRORS):
             if isinstance(error, JsonRpcInvalidParams):
                 logging.getLogger(__name__).warning("answered a malformed request: %s", error)
             self._request_futures.pop(msg_id, None)
@@ -90,6 +107,9 @@ class SparkProtocol(LanguageServerProtocol):
             return {**data, "params": None}
         return data
 
+    def _send_error(self, msg_id: Any, code: int, message: str) -> None:
+        self._send_response(msg_id, error=types.ResponseError(code=code, message=message))
+
     def send_parse_error(self, detail: str) -> None:
         """Answer a body that is not JSON (the spec's ParseError, with a null id)."""
         self._send_response(
@@ -98,16 +118,24 @@ class SparkProtocol(LanguageServerProtocol):
         )
 
     def handle_message(self, message: Any) -> None:
-        """After ``shutdown`` a request gets InvalidRequest (pygls drops it unanswered)."""
+        """Before ``initialize`` a request gets ServerNotInitialized and a notification is
+        dropped (the spec's rule; pygls answered them); after ``shutdown`` a request gets
+        InvalidRequest (pygls drops it unanswered)."""
         method = getattr(message, "method", None)
         msg_id = getattr(message, "id", None)
+        if method == types.INITIALIZE:
+            self._initialize_seen = True
+        elif not self._initialize_seen and method not in (None, types.EXIT):
+            if msg_id is not None:
+                self._send_error(
+                    msg_id,
+                    JsonRpcServerNotInitialized.CODE,
+                    f"{method}: the server is not initialized yet",
+                )
+            return
         if self._shutdown and method not in (None, types.EXIT) and msg_id is not None:
-            self._send_response(
-                msg_id,
-                error=types.ResponseError(
-                    code=JsonRpcInvalidRequest.CODE,
-                    message=f"{method}: the server is shutting down",
-                ),
+            self._send_error(
+                msg_id, JsonRpcInvalidRequest.CODE, f"{method}: the server is shutting down"
             )
             return
         super().handle_message(message)

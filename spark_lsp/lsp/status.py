@@ -62,6 +62,7 @@ class StatusReporter:
         self.endpoint_kind = ""
         self.endpoint_url = ""
         self.latency_ms: float | None = None
+        self._paused = False
 
     # Everything this class sends goes to a person: scrubbed once, here.
 
@@ -93,8 +94,10 @@ class StatusReporter:
         self._notify(STATUS_METHOD, self.payload())
 
     def on_session(self, state: str, detail: str | None) -> None:
-        """Mirror the model session's state; a lost connection is said once."""
-        self.set_state(STATE_NAMES[state], detail)
+        """Mirror the model session's state; a lost connection is said once. A reconnect
+        does not hide a pause of the breaker (calls stay paused until a trial succeeds)."""
+        if not (self._paused and state == "ready"):
+            self.set_state(STATE_NAMES[state], detail)
         if state in ("offline", "auth_failed") and detail:
             kind = "auth" if state == "auth_failed" else "offline"
             self.problem(kind, _session_message(state, detail), popup=True)
@@ -111,6 +114,19 @@ class StatusReporter:
     def notice(self, message: str) -> None:
         """A log message for the user (the service says it once, not per keystroke)."""
         self.problem("notice", message, popup=False)
+
+    def paused(self, detail: str | None) -> None:
+        """The engine's circuit breaker paused model calls (``detail``) or resumed them (None):
+        the status says so, the log once; the refused calls in between say nothing."""
+        if detail is None:
+            if self._paused:
+                self._paused = False
+                if self.state == "offline":
+                    self.set_state("ready", None)
+            return
+        self._paused = True
+        self.set_state("offline", detail)
+        self.problem("paused", f"spark-lsp: {detail}", popup=False)
 
     def excluded(self, reason: str | None) -> None:
         """Say in the status why the current document is not sent (or clear that note)."""

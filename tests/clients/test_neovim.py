@@ -40,6 +40,7 @@ def test_setup_validates_options(client_env: dict[str, str], workspace: Path) ->
     output = run_lua("options_test", client_env, workspace)
     assert 'ok: an unknown option is named, with a suggestion' in output
     assert "ok: :helptags on doc/spark_lsp.txt succeeds" in output
+    assert "ok: the default keys are all distinct" in output  # <M-j> was accept_line and jump
 
 
 def test_ghost_text_appears_and_is_accepted(client_env: dict[str, str], workspace: Path) -> None:

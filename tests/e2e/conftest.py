@@ -29,19 +29,23 @@ PROFILES = {
     "vscode": "visual-studio-code",
     "neovim": "neovim@v0.11.0",
     "no-resolve": "visual-studio-code",
+    "eglot": "visual-studio-code",
 }
 
 
 def capabilities(profile: str) -> types.ClientCapabilities:
     """A real editor's capabilities plus inline completion (which 0.12 / VS Code have).
 
-    ``no-resolve`` is VS Code's set without code-action resolve, like older clients.
+    ``no-resolve`` is VS Code's set without code-action resolve, like older clients;
+    ``eglot`` has no inline completion (Emacs' Eglot, Helix and Kakoune show suggestions as
+    completion items, filtered by the word before the cursor).
     """
     caps = pytest_lsp.client_capabilities(PROFILES[profile])
     assert caps.text_document is not None
-    caps.text_document.inline_completion = types.InlineCompletionClientCapabilities(
-        dynamic_registration=False
-    )
+    if profile != "eglot":
+        caps.text_document.inline_completion = types.InlineCompletionClientCapabilities(
+            dynamic_registration=False
+        )
     if profile == "no-resolve" and caps.text_document.code_action is not None:
         caps.text_document.code_action.resolve_support = None
         caps.text_document.code_action.data_support = False

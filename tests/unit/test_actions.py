@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from spark_lsp.engine.actions import (
@@ -158,14 +160,17 @@ def test_a_region_larger_than_the_cap_is_refused_clearly() -> None:
 
 
 def test_custom_actions_fill_their_template_and_respect_languages() -> None:
+    from dataclasses import replace
+
     from spark_lsp.engine.actions import custom_offers
     from spark_lsp.engine.custom_actions import custom_actions
 
-    custom = custom_actions([
-        {"title": "Translate", "instruction": "Translate {selection} ({language}): {diagnostic}",
-         "languages": ["python"]},
+    template = "Translate {selection} ({language}): {diagnostic}"
+    custom, warnings = custom_actions([
+        {"title": "Translate", "instruction": template, "languages": ["python"]},
         {"title": "Anywhere", "instruction": "Explain", "needsSelection": False},
     ])
+    assert warnings == []
     text = doc("x = 1  # eins\ny = 2\n")
     listed = custom_offers(text, "file:///a.py", "python", (0, 0, 1, 0), [], custom)
     assert [o.title for o in listed] == ["Spark: Translate", "Spark: Anywhere"]
@@ -174,7 +179,44 @@ def test_custom_actions_fill_their_template_and_respect_languages() -> None:
     assert [o.title for o in custom_offers(text, "u", "python", (0, 0, 0, 0), [], custom)] == [
         "Spark: Anywhere"]  # Translate needs a selection
     spec = listed[0].spec
-    assert spec.kind == "custom" and spec.instruction.startswith("Translate {selection} (python)")
-    prompt = edit_prompt(text, "a.py", "python", spec, region_for(text, spec), 100)
-    assert "Task: Translate x = 1  # eins (python): (no diagnostic)" in prompt.volatile
+    assert spec.kind == "custom" and spec.instruction == "" and spec.custom == custom[0].key
     assert ActionSpec.from_data(spec.to_data()) == spec
+    resolved = replace(spec, instruction=template)  # the service looks the template up
+    prompt = edit_prompt(text, "a.py", "python", resolved, region_for(text, resolved), 100)
+    assert "Task: Translate x = 1  # eins (python): (no diagnostic)" in prompt.volatile
+
+
+def test_a_template_is_filled_in_one_pass() -> None:
+    from spark_lsp.engine.custom_actions import fill
+
+    values = {"diagnostic": "say {selection} and {language}", "selection": "CODE",
+              "language": "{diagnostic}"}
+    filled = fill("{diagnostic} / {selection} / {language} / {other}", values)
+    assert filled == "say {selection} and {language} / CODE / {diagnostic} / {other}"
+
+
+def test_a_huge_template_is_refused_without_a_negative_limit() -> None:
+    """Issue 21: "the limit is about -312335" for a template that repeats {selection}."""
+    d = doc("x = 1  # a line of code to edit\n" * 3000)
+    spec = ActionSpec("custom", "u", 3, 0, 0, 2999, 0, instruction="{selection} " * 300)
+    try:
+        prompt = edit_prompt(d, "a.py", "python", spec, region_for(d, spec), 8192)
+    except ConfigError as exc:
+        assert not re.search(r"-\d", str(exc)), str(exc)
+    else:
+        assert prompt.volatile.count("a line of code to edit") < 3000 * 3
+
+
+def test_custom_actions_are_capped_with_a_warning() -> None:
+    from spark_lsp.engine.custom_actions import (
+        MAX_CUSTOM_ACTIONS,
+        MAX_INSTRUCTION_CHARS,
+        custom_actions,
+    )
+
+    entries = [{"title": f"A{i}", "instruction": "x" * 100_000} for i in range(300)]
+    actions, warnings = custom_actions(entries)
+    assert len(actions) == MAX_CUSTOM_ACTIONS
+    assert all(len(a.instruction) == MAX_INSTRUCTION_CHARS for a in actions)
+    assert any("300 actions" in w for w in warnings)
+    assert any("'A0'" in w and "100000 characters" in w for w in warnings)

@@ -11,7 +11,25 @@ local function expect_error(opts, pattern, what)
   H.check(err ~= nil and err:find(pattern, 1, true) ~= nil, what, err)
 end
 
+--- Every default key, in either table, bound to one action only (insert mode holds both).
+local function distinct_default_keys()
+  local config = require('spark_lsp.config')
+  local seen = {}
+  for _, keymaps in ipairs({ config.default_keymaps, config.default_next_edit_keymaps }) do
+    for action, lhs in pairs(keymaps) do
+      local key = vim.keycode(lhs)
+      if seen[key] then
+        return false, ('%s is the default of both %s and %s'):format(lhs, seen[key], action)
+      end
+      seen[key] = action
+    end
+  end
+  return true
+end
+
 H.run(function()
+  local distinct, clash = distinct_default_keys()
+  H.check(distinct, 'the default keys are all distinct', clash)
   expect_error({ keymap = {} }, 'spark_lsp: unknown option "keymap" (did you mean "keymaps"?)',
     'an unknown option is named, with a suggestion')
   expect_error({ cmd = 'spark-lsp --stdio' }, 'spark_lsp: option cmd:',

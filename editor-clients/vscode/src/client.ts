@@ -147,8 +147,9 @@ export class SparkClient implements vscode.Disposable {
       synchronize: { configurationSection: 'spark' },
       outputChannel: this.log,
       revealOutputChannelOn: RevealOutputChannelOn.Never, // errors reach the status bar instead
-      // This client shows next-edit proposals (spark.nextEdit.enabled turns them off).
-      initializationOptions: { experimental: { nextEdit: true } },
+      // This client shows next-edit proposals (spark.nextEdit.enabled turns them off) and
+      // implements spark.promptEdit ("Edit selection…" is offered only to clients that do).
+      initializationOptions: { experimental: { nextEdit: true, clientCommands: ['spark.promptEdit'] } },
       middleware: {
         workspace: {
           configuration: async (params, token, next) => {

@@ -17,10 +17,11 @@ M.default_keymaps = {
 }
 
 --- Default next-edit keys (normal and insert mode): `accept` jumps to a proposal shown
---- elsewhere and accepts it when the cursor is there.
+--- elsewhere and accepts it when the cursor is there. None of them is one of the insert-mode
+--- keys above (`<M-j>` is accept_line; jump is `<M-g>`, "go to").
 M.default_next_edit_keymaps = {
   accept = '<M-n>',
-  jump = '<M-j>',
+  jump = '<M-g>',
   dismiss = '<M-x>',
 }
 

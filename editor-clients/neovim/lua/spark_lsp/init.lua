@@ -420,14 +420,20 @@ local function on_attach(client, bufnr)
   end
 end
 
---- initializationOptions: the user's, plus the opt-in to spark-lsp's next-edit extension.
+--- initializationOptions: the user's, plus the opt-in to spark-lsp's next-edit extension and
+--- the client-side commands this plugin implements (the server offers "Edit selection…" only to
+--- clients that announce spark.promptEdit).
 ---@param opts spark_lsp.Options
 function M.init_options(opts)
   local init = vim.deepcopy(opts.init_options or {})
+  local experimental = vim.tbl_extend('force', init.experimental or {}, {
+    clientCommands = { M.PROMPT_EDIT_COMMAND },
+  })
   if opts.next_edit then
-    init.experimental = vim.tbl_extend('force', init.experimental or {}, { nextEdit = true })
+    experimental.nextEdit = true
   end
-  return next(init) and init or nil
+  init.experimental = experimental
+  return init
 end
 
 --- Configure and enable the spark-lsp client. Safe to call again to change options.
