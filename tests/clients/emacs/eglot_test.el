@@ -33,6 +33,7 @@
   "Messages sent to the server, counted by method name.")
 (defvar spark-test-prompts nil "The y-or-n-p questions Eglot asked.")
 (defvar spark-test-shown nil "The window/showMessage texts the server sent.")
+(defvar spark-test-offered nil "The action titles Eglot offered at the last pick.")
 
 ;;; Output and failure
 
@@ -148,13 +149,13 @@
 (defun spark-test-pick (title)
   "Ask for the actions of the whole buffer and pick TITLE as a user would.
 Returns the error message when the pick failed, nil when it went through."
-  (let ((last-nonmenu-event ?\r)          ; a keyboard pick, not a popup menu
-        (offered nil))
+  (let ((last-nonmenu-event ?\r))         ; a keyboard pick, not a popup menu
     (cl-letf (((symbol-function 'completing-read)
                (lambda (_prompt collection &rest _)
-                 (setq offered (all-completions "" collection))
-                 (if (member title offered) title
-                   (spark-test-fail "%S is not offered; offered: %S" title offered)))))
+                 (setq spark-test-offered (all-completions "" collection))
+                 (if (member title spark-test-offered) title
+                   (spark-test-fail "%S is not offered; offered: %S"
+                                    title spark-test-offered)))))
       (condition-case err
           (progn (eglot-code-actions (point-min) (point-max) nil t) nil)
         (spark-test-failure (signal (car err) (cdr err)))
@@ -170,6 +171,11 @@ Returns the error message when the pick failed, nil when it went through."
   (spark-test-wait "the simplified function in the buffer"
                    (lambda () (equal (buffer-string) spark-test-simplified)) 10)
   (spark-test-ok "Spark: Simplify applied: %S" (buffer-string))
+  ;; Eglot has no command to prompt for an instruction, and does not announce one.
+  (when (cl-some (lambda (title) (string-prefix-p "Spark: Edit selection" title))
+                 spark-test-offered)
+    (spark-test-fail "Edit selection is offered to Eglot: %S" spark-test-offered))
+  (spark-test-ok "Edit selection is not offered (offered: %S)" spark-test-offered)
   (spark-test-say "info: Eglot asked %S" spark-test-prompts))
 
 (defun spark-test-declined-edit ()
