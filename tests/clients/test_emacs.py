@@ -10,10 +10,12 @@ both (``.ci/run``), a machine without ``emacs`` skips these tests.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import shutil
+import subprocess
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,12 +48,26 @@ EMACS_SCRIPT = {
 }
 
 
+@functools.cache
+def _missing() -> str | None:
+    """Why Emacs with Eglot cannot run here, or None when it can."""
+    if shutil.which("emacs") is None:
+        return "emacs not found: apt-get install emacs-nox elpa-eglot (.ci/run installs them)"
+    env = {**os.environ, "SPARK_TEST_DIR": str(SCRIPT.parent), "SPARK_EMACS_CHECK": "load"}
+    probe = subprocess.run(["emacs", "-Q", "--batch", "-l", str(SCRIPT)], env=env,
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=TIMEOUT_S, check=False)
+    lines = probe.stdout.strip().splitlines()
+    return None if lines[-1:] == ["PASS"] else (lines or [probe.stderr.strip()])[-1]
+
+
 @pytest.fixture(autouse=True)
 def _emacs() -> None:
-    """Skip without ``emacs``, but fail where it is required (CI sets SPARK_REQUIRE_EMACS)."""
-    if shutil.which("emacs") is not None:
+    """Skip without Emacs and Eglot, but fail where they are required (CI sets
+    SPARK_REQUIRE_EMACS)."""
+    why = _missing()
+    if why is None:
         return
-    why = "emacs not found: apt-get install emacs-nox elpa-eglot (.ci/run installs them)"
     if os.environ.get("SPARK_REQUIRE_EMACS"):
         pytest.fail(why)
     pytest.skip(why)

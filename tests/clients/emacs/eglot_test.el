@@ -4,7 +4,8 @@
 ;;   emacs -Q --batch -l eglot_test.el
 ;; with the environment naming one check:
 ;;   SPARK_TEST_DIR      the project folder (a .git marker in it); files are written there
-;;   SPARK_EMACS_CHECK   completion | code-action | declined-edit | failing-action
+;;   SPARK_EMACS_CHECK   load (Eglot loads; nothing else) | completion | code-action |
+;;                       declined-edit | failing-action
 ;;   SPARK_TEST_TIMEOUT_S  the whole run's deadline; every wait below has its own, shorter one
 ;;   SPARK_EXPECT_LINE   completion: the line the completed text must read
 ;;   SPARK_TEST_TEXT     completion: the file's text (the cursor goes to its end)
@@ -23,7 +24,10 @@
 ;; startup, which -Q skips.  From Emacs 29 it is built in.
 (add-to-list 'package-directory-list "/usr/share/emacs/site-lisp/elpa")
 (package-initialize)
-(require 'eglot)
+(unless (require 'eglot nil t)
+  (princ (format "FAIL: no Eglot in Emacs %s: Emacs 28 needs the eglot package %s\n"
+                 emacs-version "(apt-get install elpa-eglot)"))
+  (kill-emacs 1))
 
 (defvar spark-test-dir (file-name-as-directory (getenv "SPARK_TEST_DIR")))
 (defvar spark-test-check (getenv "SPARK_EMACS_CHECK"))
@@ -262,12 +266,13 @@ Returns the error message when the pick failed, nil when it went through."
   (condition-case err
       (progn
         (pcase spark-test-check
+          ("load" (spark-test-ok "Eglot loads in Emacs %s" emacs-version))
           ("completion" (spark-test-completion))
           ("code-action" (spark-test-code-action))
           ("failing-action" (spark-test-failing-action))
           ("declined-edit" (spark-test-declined-edit))
           (_ (spark-test-fail "unknown SPARK_EMACS_CHECK %S" spark-test-check)))
-        (spark-test-shutdown)
+        (unless (equal spark-test-check "load") (spark-test-shutdown))
         (spark-test-say "PASS")
         (setq status 0))
     (spark-test-failure (spark-test-say "FAIL: %s" (cadr err)))
