@@ -61,7 +61,7 @@ def _missing() -> str | None:
     return None if lines[-1:] == ["PASS"] else (lines or [probe.stderr.strip()])[-1]
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def _emacs() -> None:
     """Skip without Emacs and Eglot, but fail where they are required (CI sets
     SPARK_REQUIRE_EMACS)."""
