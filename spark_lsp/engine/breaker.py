@@ -57,11 +57,16 @@ def counts_as_failure(exc: BaseException) -> bool:
 
 
 class CircuitBreaker:
-    """Closed → (``threshold`` failures) → open → (back-off) → one trial → closed or open."""
+    """Closed → (``threshold`` failures) → open → (back-off) → one trial → closed or open.
+
+    ``on_change(detail, announce)`` hears every change the status should show: ``detail`` when
+    calls pause, None when they may go again; ``announce`` is True only for the first pause of
+    an outage (what the log says once), not for the re-pauses of failed trials.
+    """
 
     def __init__(
         self,
-        on_change: Callable[[str | None], None] = lambda detail: None,
+        on_change: Callable[[str | None, bool], None] = lambda detail, announce: None,
         *,
         threshold: int = THRESHOLD,
         cooldown_s: float = COOLDOWN_S,
@@ -78,6 +83,7 @@ class CircuitBreaker:
         self._open_until: float | None = None
         self._trial = False
         self._last = ""
+        self._showing_pause = False
         #: Calls refused while open (shown in the stats, never one message each).
         self.refused = 0
 
@@ -107,11 +113,9 @@ class CircuitBreaker:
 
     def succeeded(self) -> None:
         """A call completed (or streamed text): the endpoint works."""
-        was_open = self._open_until is not None
         self._failures, self._open_until, self._trial = 0, None, False
         self._cooldown = self._first_cooldown
-        if was_open:
-            self._on_change(None)
+        self._resume()
 
     def failed(self, exc: BaseException) -> None:
         """A call failed; open after ``threshold`` endpoint failures in a row."""
@@ -121,21 +125,37 @@ class CircuitBreaker:
             return
         self._failures += 1
         self._last = str(exc)[:200] or type(exc).__name__
-        if self._trial:  # the trial failed: back off longer, without saying it again
+        if self._trial:  # the trial failed: back off longer, without announcing it again
             self._trial = False
             self._cooldown = min(self._max_cooldown, self._cooldown * 2)
-            self._open_until = self._timer() + self._cooldown
-            return
-        if self._open_until is None and self._failures >= self._threshold:
-            self._open_until = self._timer() + self._cooldown
-            self._on_change(
-                f"model calls paused for {self._cooldown:.0f} s after {self._failures} "
-                f"failures in a row ({self._last}); they resume by themselves"
-            )
+            self._pause(announce=False)
+        elif self._open_until is None and self._failures >= self._threshold:
+            self._pause(announce=True)
+
+    def endpoint_back(self) -> None:
+        """The endpoint, unreachable a moment ago, accepted a connection: try it now rather
+        than at the end of the back-off (a trial, as after the back-off)."""
+        if self._open_until is not None and not self._trial:
+            self._open_until = self._timer()
+            self._resume()
 
     def reset(self) -> None:
         """A new model session (new settings, new endpoint): start closed."""
         self.succeeded()
+
+    def _resume(self) -> None:
+        if self._showing_pause:
+            self._showing_pause = False
+            self._on_change(None, False)
+
+    def _pause(self, *, announce: bool) -> None:
+        self._open_until = self._timer() + self._cooldown
+        self._showing_pause = True
+        self._on_change(
+            f"model calls paused for {self._cooldown:.0f} s after {self._failures} failures "
+            f"in a row ({self._last}); they resume by themselves",
+            announce,
+        )
 
 
 class ModelStream(Protocol):

@@ -80,9 +80,10 @@ class ServiceEvents(Protocol):
     def notice(self, message: str) -> None:
         """Something to log for the user, not a failure: no popup (the caller says it once)."""
 
-    def paused(self, detail: str | None) -> None:
+    def paused(self, detail: str | None, announce: bool) -> None:
         """Model calls are paused (the circuit breaker opened: ``detail`` says why and for how
-        long), or resumed (None). Said once per change, never per refused call."""
+        long), or may go again (None). ``announce``: the first pause of an outage, to be said
+        once; never anything per refused call."""
 
 
 class NoEvents:
@@ -104,9 +105,9 @@ class NoEvents:
         """Logged only."""
         log.warning("%s", message)
 
-    def paused(self, detail: str | None) -> None:
+    def paused(self, detail: str | None, announce: bool) -> None:
         """Logged only."""
-        if detail is not None:
+        if detail is not None and announce:
             log.warning("%s", detail)
 
 
@@ -133,7 +134,8 @@ class SparkService:
         self.policy = self._policy()
         self.custom_actions: list[CustomAction] = self._custom_actions()
         #: Every model call passes the breaker: a failing endpoint is left alone for a while.
-        self.breaker = CircuitBreaker(lambda detail: self._events.paused(detail))
+        self.breaker = CircuitBreaker(self._breaker_changed)
+        self._unreachable = False
         calls = guarded(session, self.breaker)
         self._resolutions: Resolutions[EditResult] = Resolutions(
             forget=(Refused, StaleEdit, CircuitOpen, Superseded)
@@ -214,6 +216,19 @@ class SparkService:
         new endpoint gets a fresh breaker."""
         self.breaker.reset()
         self.pipeline.note_session()
+
+    def session_state(self, state: str) -> None:
+        """The model session's state changed. A connection made after the endpoint could not
+        be reached says it is back: the breaker tries it at once, not after its back-off (a
+        connection that drops requests proves nothing, so only ``offline`` → ``ready``)."""
+        if state == "offline":
+            self._unreachable = True
+        elif state == "ready" and self._unreachable:
+            self._unreachable = False
+            self.breaker.endpoint_back()
+
+    def _breaker_changed(self, detail: str | None, announce: bool) -> None:
+        self._events.paused(detail, announce)
 
     def close(self, uri: str) -> None:
         """A document was closed: forget everything kept for it."""

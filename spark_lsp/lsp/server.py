@@ -211,6 +211,8 @@ class SparkServer(LanguageServer):
             self.reporter.endpoint_url = runtime.display_url
 
     def _on_session_status(self, status: SessionStatus) -> None:
+        if self._service is not None:
+            self._service.session_state(status.state)
         if status.state == "ready":
             self.key_retried = False
             self.reporter.recovered()

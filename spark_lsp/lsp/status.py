@@ -115,9 +115,10 @@ class StatusReporter:
         """A log message for the user (the service says it once, not per keystroke)."""
         self.problem("notice", message, popup=False)
 
-    def paused(self, detail: str | None) -> None:
-        """The engine's circuit breaker paused model calls (``detail``) or resumed them (None):
-        the status says so, the log once; the refused calls in between say nothing."""
+    def paused(self, detail: str | None, announce: bool) -> None:
+        """The engine's circuit breaker paused model calls (``detail``) or lets them go again
+        (None): the status says so, the log once per outage (``announce``); the calls refused
+        in between say nothing."""
         if detail is None:
             if self._paused:
                 self._paused = False
@@ -126,7 +127,8 @@ class StatusReporter:
             return
         self._paused = True
         self.set_state("offline", detail)
-        self.problem("paused", f"spark-lsp: {detail}", popup=False)
+        if announce:
+            self.problem("paused", f"spark-lsp: {detail}", popup=False)
 
     def excluded(self, reason: str | None) -> None:
         """Say in the status why the current document is not sent (or clear that note)."""

@@ -13,7 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
 from spark_lsp.engine.messages import ActionSpec
 from spark_lsp.modelserver.engines.scripted import ScriptedEngine
@@ -80,8 +82,8 @@ async def test_actions_and_edits_on_excluded_files_never_reach_the_model(
             assert await code_actions(editor, uri) == []  # nothing offered...
             spec = ActionSpec("simplify", uri, 1, 0, 0, 1, 0).to_data()
             forged = types.CodeAction(title="Spark: Simplify", data=spec)
-            resolved = await editor.client.code_action_resolve_async(forged)  # ...or computed
-            assert resolved.edit is None
+            with pytest.raises(JsonRpcException, match="not sent to the model"):
+                await editor.client.code_action_resolve_async(forged)  # ...or computed
             assert await execute(editor, "spark.applyAction", spec) is False
             selection = {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}}
             edit = {"uri": uri, "range": selection, "instruction": "rename w to width"}

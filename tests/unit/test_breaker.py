@@ -32,7 +32,14 @@ class Clock:
 
 
 def breaker(clock: Clock, said: list[str | None]) -> CircuitBreaker:
-    return CircuitBreaker(said.append, threshold=3, cooldown_s=10, max_cooldown_s=40, timer=clock)
+    """A breaker whose announced pauses and resumptions go to ``said`` (re-pauses of failed
+    trials, which are not announced, are left out)."""
+
+    def changed(detail: str | None, announce: bool) -> None:
+        if announce or detail is None:
+            said.append(detail)
+
+    return CircuitBreaker(changed, threshold=3, cooldown_s=10, max_cooldown_s=40, timer=clock)
 
 
 def test_what_counts_as_an_endpoint_failure() -> None:
@@ -110,6 +117,23 @@ def test_back_off_is_capped_and_reset_closes() -> None:
     b.check()
     b.reset()
     assert not b.is_open and said == [said[0], None]
+
+
+def test_an_endpoint_that_is_back_is_tried_at_once() -> None:
+    clock, said = Clock(), []
+    b = breaker(clock, said)
+    for _ in range(3):
+        b.failed(ModelUnavailable("cannot connect to the model"))
+    clock.now = 1.0
+    b.endpoint_back()  # the session connected again after being offline
+    assert said[1:] == [None]
+    b.check()  # the trial, 9 s before the back-off ends
+    with pytest.raises(CircuitOpen):
+        b.check()
+    b.succeeded()
+    assert not b.is_open
+    b.endpoint_back()  # closed: nothing to do
+    assert said[2:] == []
 
 
 async def test_resolutions_share_a_running_call_and_remember_a_failure() -> None:
