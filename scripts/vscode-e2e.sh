@@ -23,19 +23,8 @@ APT_PACKAGES=(build-essential pkg-config libkrb5-dev libx11-dev libxkbfile-dev l
 
 log() { printf '\n== %s\n' "$*" >&2; }
 die() { printf 'vscode-e2e: %s\n' "$*" >&2; exit 1; }
-
-# retry N COMMAND...: run COMMAND up to N times, 5 s, 10 s, ... apart (npm and apt are flaky).
-retry() {
-  local attempts="$1" n=1; shift
-  until "$@"; do
-    if [ "$n" -ge "$attempts" ]; then
-      printf 'vscode-e2e: failed %d times: %s\n' "$n" "$*" >&2
-      return 1
-    fi
-    printf 'vscode-e2e: attempt %d failed, retrying in %ds: %s\n' "$n" $((5 * n)) "$*" >&2
-    sleep $((5 * n)); n=$((n + 1))
-  done
-}
+# shellcheck source=apt.sh
+. "$ROOT/scripts/apt.sh"   # retry, apt_install
 
 npm_q() { npm --no-audit --no-fund --loglevel=error "$@"; }
 
@@ -54,12 +43,7 @@ need_system_packages() {
   done
   [ "${#missing[@]}" -eq 0 ] && return 0
   log "installing system packages (missing: ${missing[*]})"
-  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-    die "install these packages first: ${APT_PACKAGES[*]}"
-  fi
-  retry 3 apt-get update -q >/dev/null
-  export DEBIAN_FRONTEND=noninteractive
-  retry 3 apt-get install -y -q "${APT_PACKAGES[@]}" >/dev/null
+  apt_install "${APT_PACKAGES[@]}" || die "could not install: ${APT_PACKAGES[*]}"
 }
 
 # The steps of code-server's postinstall.sh, with Debian's rg instead of a downloaded one.

@@ -379,4 +379,6 @@ class ActionEngine:
             + allowance,
             reasoning_effort=effort,
         )
-        return await session.complete(request)
+        # One pick, one model call: a dropped link is reported, not resent (the user can pick
+        # again; a resend doubled the calls of every pick against a dropping endpoint).
+        return await session.complete(request, resend=False)

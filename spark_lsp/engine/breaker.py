@@ -196,7 +196,7 @@ class ModelCalls(Protocol):
         self, request: CreateRequest, *, full_input: tuple[str, ...] | None = None
     ) -> ModelStream: ...
 
-    async def complete(self, request: CreateRequest) -> str: ...
+    async def complete(self, request: CreateRequest, *, resend: bool = True) -> str: ...
 
     async def warm(self, request: CreateRequest) -> str: ...
 
@@ -270,15 +270,20 @@ class GuardedSession:
         return self.inner.anchor_state(anchor_id)
 
     def stream(
-        self, request: CreateRequest, *, full_input: tuple[str, ...] | None = None
+        self,
+        request: CreateRequest,
+        *,
+        full_input: tuple[str, ...] | None = None,
+        resend: bool = True,
     ) -> GuardedStream:
         """Start a response; raises :class:`CircuitOpen` while the breaker is open."""
         self._breaker.check()
-        return GuardedStream(self.inner.stream(request, full_input=full_input), self._breaker)
+        inner = self.inner.stream(request, full_input=full_input, resend=resend)
+        return GuardedStream(inner, self._breaker)
 
-    async def complete(self, request: CreateRequest) -> str:
+    async def complete(self, request: CreateRequest, *, resend: bool = True) -> str:
         """Run a response to its end and return its whole text."""
-        async with self.stream(request) as response:
+        async with self.stream(request, resend=resend) as response:
             return "".join([delta async for delta in response])
 
     async def warm(self, request: CreateRequest) -> str:

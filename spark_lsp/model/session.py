@@ -210,18 +210,23 @@ class ModelSession:
     # -- requests ---------------------------------------------------------------------------
 
     def stream(
-        self, request: CreateRequest, *, full_input: tuple[str, ...] | None = None
+        self,
+        request: CreateRequest,
+        *,
+        full_input: tuple[str, ...] | None = None,
+        resend: bool = True,
     ) -> ResponseStream:
         """Start a response; iterate the returned stream for text deltas.
 
         With ``previous_response_id`` set (an anchor from ``warm``), pass ``full_input``: it is
-        sent instead when the anchor is not available on a live link.
+        sent instead when the anchor is not available on a live link. ``resend=False``: a link
+        that drops before the first token is an error, not a second model call.
         """
-        return ResponseStream(self, request, full_input)
+        return ResponseStream(self, request, full_input, resend=resend)
 
-    async def complete(self, request: CreateRequest) -> str:
+    async def complete(self, request: CreateRequest, *, resend: bool = True) -> str:
         """Run a response to its end and return its whole text."""
-        async with self.stream(request) as response:
+        async with self.stream(request, resend=resend) as response:
             return "".join([delta async for delta in response])
 
     @property

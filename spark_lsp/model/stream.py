@@ -111,11 +111,18 @@ class ResponseStream:
     """Text deltas of one response; use as ``async with session.stream(req) as response``."""
 
     def __init__(
-        self, session: StreamHost, request: CreateRequest, full_input: tuple[str, ...] | None
+        self,
+        session: StreamHost,
+        request: CreateRequest,
+        full_input: tuple[str, ...] | None,
+        *,
+        resend: bool = True,
     ) -> None:
         self._session = session
         self._request = request
         self._full_input = full_input
+        #: Whether a link that drops before the first token gets the request once more.
+        self._resend = resend
         self._gen: AsyncGenerator[str, None] | None = None
         self.response_id: str | None = None
         self.usage = Usage()
@@ -168,7 +175,12 @@ class ResponseStream:
                 self.chained = False
                 request = request.unchained(self._full_input)
             except ModelUnavailable as exc:
-                if retried or self.status == "streaming" or isinstance(exc, ModelTimeout):
+                if (
+                    retried
+                    or not self._resend
+                    or self.status == "streaming"
+                    or isinstance(exc, ModelTimeout)
+                ):
                     raise
                 retried = True
                 self._session.note_retry()

@@ -8,6 +8,7 @@ and every answer is known in advance.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -17,7 +18,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
 
@@ -84,15 +85,16 @@ def _read_line(stream: IO[str] | None, timeout_s: float) -> str:
         return ""
 
 
-@pytest.fixture(scope="session")
-def model_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelServer]:
-    """``python -m spark_lsp.modelserver --engine scripted`` on a free loopback port."""
-    script = tmp_path_factory.mktemp("model") / "script.json"
-    script.write_text(json.dumps(MODEL_SCRIPT), encoding="utf-8")
+@contextlib.contextmanager
+def scripted_model_server(script: dict[str, Any], directory: Path) -> Iterator[ModelServer]:
+    """``python -m spark_lsp.modelserver --engine scripted`` on a free loopback port, stopped
+    on exit. Editor tests whose checks need replies of their own start one with their script."""
+    path = directory / "script.json"
+    path.write_text(json.dumps(script), encoding="utf-8")
     token = "spark-test-token"
     env = {**os.environ, "SPARK_MODEL_SERVER_TOKEN": token}
     command = [sys.executable, "-m", "spark_lsp.modelserver", "--engine", "scripted",
-               "--script", str(script), "--port", "0"]
+               "--script", str(path), "--port", "0"]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, text=True)
     try:
@@ -109,6 +111,13 @@ def model_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelServ
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def model_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelServer]:
+    """The scripted model server of :data:`MODEL_SCRIPT`, shared by the session's tests."""
+    with scripted_model_server(MODEL_SCRIPT, tmp_path_factory.mktemp("model")) as server:
+        yield server
 
 
 @pytest.fixture

@@ -8,15 +8,13 @@ matter, so a script that stopped early cannot pass.
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.clients.conftest import ALTERNATIVES, COMPLETION, REPO, SLOW_COMPLETION
+from tests.clients.editor_process import run_batch_editor
 
 PLUGIN_DIR = REPO / "editor-clients" / "neovim"
 TIMEOUT_S = 30
@@ -34,27 +32,8 @@ def run_lua(name: str, env: dict[str, str], workspace: Path, **extra: str) -> st
     env = {**env, "SPARK_PLUGIN_DIR": str(PLUGIN_DIR), "SPARK_TEST_DIR": str(workspace),
            "SPARK_TEST_TIMEOUT_MS": str((TIMEOUT_S - 3) * 1000), **extra}
     script = PLUGIN_DIR / "tests" / f"{name}.lua"
-    proc = subprocess.Popen(
-        [_nvim(env), "--headless", "--clean", "-l", str(script)],
-        cwd=workspace, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, start_new_session=True,
-    )
-    try:
-        output, _ = proc.communicate(timeout=TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)  # nvim and the language server it started
-        output, _ = proc.communicate()
-        pytest.fail(f"{name}.lua took longer than {TIMEOUT_S} s:\n{output}")
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)  # leftovers of our own process group
-        except ProcessLookupError:
-            pass
-    print(output)  # shown by pytest -rA or on failure
-    lines = output.strip().splitlines()
-    last = lines[-1] if lines else ""
-    assert proc.returncode == 0 and last == "PASS", f"{name}.lua failed:\n{output}"
-    return output
+    command = [_nvim(env), "--headless", "--clean", "-l", str(script)]
+    return run_batch_editor(f"{name}.lua", command, env, workspace, TIMEOUT_S)
 
 
 def test_setup_validates_options(client_env: dict[str, str], workspace: Path) -> None:

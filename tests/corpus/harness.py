@@ -95,7 +95,7 @@ class CannedSession:
         self.requests.append(request)
         return _Stream(self.reply, self.status)
 
-    async def complete(self, request: CreateRequest) -> str:
+    async def complete(self, request: CreateRequest, *, resend: bool = True) -> str:
         self.requests.append(request)
         return self.reply
 
