@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from lsprotocol import types
 
 from spark_lsp.engine.messages import EXCLUDED_NOTE
-from spark_lsp.errors import AuthError, ConfigError, SparkError
+from spark_lsp.errors import AuthError, ConfigError, ModelRefused, SparkError
 from spark_lsp.shared.scrub import SCRUBBER
 
 log = logging.getLogger(__name__)
@@ -175,8 +175,9 @@ class StatusReporter:
             self.set_state(self.state, None)
 
     def error(self, exc: SparkError) -> None:
-        """Report a failed request: popups only for what the user can act on."""
-        actionable = isinstance(exc, AuthError | ConfigError)
+        """Report a failed request: popups only for what the user can act on. A refusal is
+        shown too (throttled like the rest): an empty suggestion would not say why."""
+        actionable = isinstance(exc, AuthError | ConfigError | ModelRefused)
         # The session reports a rejected key too (on_session): one problem, one popup.
         key = "auth" if isinstance(exc, AuthError) else type(exc).__name__
         self.problem(key, str(exc), popup=actionable)
