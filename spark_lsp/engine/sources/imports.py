@@ -12,7 +12,13 @@ from pathlib import Path
 
 from spark_lsp.engine.prompts import section_heading
 from spark_lsp.engine.sources.index import IndexedFile, WorkspaceIndex
-from spark_lsp.engine.sources.render import Counter, Packer, class_lines, symbol_lines
+from spark_lsp.engine.sources.render import (
+    Counter,
+    Packer,
+    class_lines,
+    members_by_container,
+    symbol_lines,
+)
 
 
 def resolved_imports(index: WorkspaceIndex, specs: Iterable[str], current: str | None) -> list[str]:
@@ -26,12 +32,14 @@ def resolved_imports(index: WorkspaceIndex, specs: Iterable[str], current: str |
 
 
 def file_summary(indexed: IndexedFile) -> str:
-    """One file's interface: top-level signatures, classes with their members."""
+    """One file's interface: top-level signatures, classes (and interfaces, structs) with their
+    members."""
     language_id = indexed.language_id
     lines: list[str] = []
+    members = members_by_container(indexed.outline)
     for symbol in indexed.outline.top_level():
-        if symbol.kind == "class":
-            lines += class_lines(symbol, indexed.outline, language_id)
+        if symbol.name in members:
+            lines += class_lines(symbol, indexed.outline, language_id, members[symbol.name])
         else:
             lines += symbol_lines(symbol, language_id)
     return section_heading(indexed.relative, language_id) + "\n".join(lines) + "\n"
