@@ -11,6 +11,7 @@ index, never on a keystroke.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -40,12 +41,25 @@ class Symbol:
     container: str = ""
 
 
+#: A name an import binds: (local name, module spec as written, imported member or "" for the
+#: module itself). ``import * as core from "./core"`` → ("core", "./core", "");
+#: ``from .x import y as z`` → ("z", ".x", "y").
+Binding = tuple[str, str, str]
+
+
 @dataclass(frozen=True, slots=True)
 class FileOutline:
-    """Symbols (top level, and methods of top-level classes) and raw import specs of one file."""
+    """Symbols (top level, and methods of top-level classes) and raw import specs of one file.
+
+    ``bindings`` say which local name stands for which import (the receiver of ``core.`` is a
+    module); ``reexports`` are the specs a file re-exports whole (``export * from``), so the
+    members of an ``index`` module are the members of what it re-exports.
+    """
 
     symbols: tuple[Symbol, ...]
     imports: tuple[str, ...]
+    bindings: tuple[Binding, ...] = ()
+    reexports: tuple[str, ...] = ()
 
     def members(self, container: str) -> tuple[Symbol, ...]:
         """The methods of class ``container``."""
@@ -205,7 +219,12 @@ def outline(language_id: str, text: str) -> FileOutline:
         return plain_outline(text)
     walker = _Walker(text.encode("utf-8", "surrogatepass"), family)
     walker.visit_children(tree.root_node, container="")
-    return FileOutline(tuple(walker.symbols), tuple(walker.imports))
+    return FileOutline(
+        tuple(walker.symbols),
+        tuple(walker.imports),
+        tuple(walker.bound),
+        tuple(walker.reexports),
+    )
 
 
 class _Walker:
@@ -217,6 +236,8 @@ class _Walker:
         self.definitions = _DEFINITIONS[family]
         self.symbols: list[Symbol] = []
         self.imports: list[str] = []
+        self.bound: list[Binding] = []
+        self.reexports: list[str] = []
 
     def visit_children(self, node: Node, container: str) -> None:
         for child in node.named_children:
@@ -230,6 +251,9 @@ class _Walker:
             self.define(node, kind, container)
         elif node.type in _IMPORT_NODES and not container:
             self.imports.extend(self.import_specs(node))
+            self.bound.extend(_import_bindings(self.family, node, self.text))
+        elif node.type == "export_statement" and not container and self.reexport(node):
+            pass
         elif node.type in _TRANSPARENT or (container and node.type in _CLASS_BODIES):
             self.visit_children(node, container or self.impl_name(node))
         elif node.type in _BINDINGS.get(self.family, ()):
@@ -322,6 +346,16 @@ class _Walker:
             Symbol(name, kind, _clip(signature, limit), self.doc(node), node.start_point[0],
                    container)
         )
+
+    def reexport(self, node: Node) -> bool:
+        """``export * from "./x"``, ``export { a } from "./x"``: an import the file passes on."""
+        source = node.child_by_field_name("source")
+        if source is None:
+            return False
+        spec = self.text(source).strip("\"'`")
+        self.imports.append(spec)
+        self.reexports.append(spec)
+        return True
 
     def guarded(self, node: Node) -> None:
         """The branches of a top-level conditional define module symbols."""
@@ -430,6 +464,48 @@ class _Walker:
 
     def text(self, node: Node) -> str:
         return self.source[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def _import_bindings(family: str, node: Node, text: Callable[[Node], str]) -> list[Binding]:
+    """The local names an import statement binds, each with its module and member."""
+    found: list[Binding] = []
+    if family == "python":
+        module_node = node.child_by_field_name("module_name")
+        module = text(module_node) if module_node is not None else ""
+        for named in node.children_by_field_name("name"):
+            alias = named.child_by_field_name("alias")
+            target = named.child_by_field_name("name") if alias is not None else named
+            written = text(target) if target is not None else ""
+            if module:  # from module import written [as alias]
+                found.append((text(alias) if alias else written, module, written))
+            else:  # import a.b [as c]: ``a`` (or ``c``) is a module
+                found.append((text(alias), written, "") if alias else (written.split(".")[0],
+                             written.split(".")[0], ""))
+    elif family == "javascript":
+        source = node.child_by_field_name("source")
+        spec = text(source).strip("\"'`") if source is not None else ""
+        for part in _descendants(node):
+            if part.type == "namespace_import" and part.named_children:
+                found.append((text(part.named_children[0]), spec, ""))
+            elif part.type == "import_clause":
+                found += [(text(c), spec, "default") for c in part.named_children
+                          if c.type == "identifier"]
+            elif part.type == "import_specifier":
+                name, alias = part.child_by_field_name("name"), part.child_by_field_name("alias")
+                if name is not None:
+                    found.append((text(alias or name), spec, text(name)))
+    elif family == "go":
+        for spec_node in (c for c in _descendants(node) if c.type == "import_spec"):
+            path_node = spec_node.child_by_field_name("path")
+            name_node = spec_node.child_by_field_name("name")
+            path = text(path_node).strip('"`') if path_node is not None else ""
+            parts = [p for p in path.split("/") if p]
+            if parts and re.fullmatch(r"v\d+", parts[-1]) and len(parts) > 1:
+                parts.pop()  # ``github.com/go-chi/chi/v5`` is package ``chi``
+            local = text(name_node) if name_node is not None else (parts[-1] if parts else "")
+            if local and local not in ("_", "."):
+                found.append((local, path, ""))
+    return found
 
 
 _STRING_TYPES = {"string", "string_literal", "interpreted_string_literal", "system_lib_string"}

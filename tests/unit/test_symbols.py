@@ -209,3 +209,28 @@ def test_every_language_outlines_its_constants_and_aliases(
     language: str, text: str, expected: list[tuple[str, str, str]]
 ) -> None:
     assert names(language, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "bindings", "reexports"),
+    [
+        ("python", "import a.b as c\nimport d.e\nfrom .x import y as z, w\n",
+         (("c", "a.b", ""), ("d", "d", ""), ("z", ".x", "y"), ("w", ".x", "w")), ()),
+        ("typescript",
+         'import * as core from "../core/index.js";\nimport X, { a as b, c } from "./m";\n'
+         'export * from "./schemas.js";\n',
+         (("core", "../core/index.js", ""), ("X", "./m", "default"), ("b", "./m", "a"),
+          ("c", "./m", "c")), ("./schemas.js",)),
+        ("go",
+         'package p\nimport (\n\t"fmt"\n\tx "github.com/a/b"\n\t"github.com/go-chi/chi/v5"\n)\n',
+         (("fmt", "fmt", ""), ("x", "github.com/a/b", ""),
+          ("chi", "github.com/go-chi/chi/v5", "")), ()),
+    ],
+)
+def test_imports_bind_local_names(
+    language: str, text: str, bindings: tuple[tuple[str, str, str], ...],
+    reexports: tuple[str, ...],
+) -> None:
+    found = outline(language, text)
+    assert found.bindings == bindings
+    assert found.reexports == reexports
