@@ -132,8 +132,8 @@ class ImportResolver:
         for name, exports in layout.packages.items():
             if spec == name or spec.startswith(name + "/"):
                 subpath = "." + spec[len(name) :]
-                target = exports.get(subpath)
-                exported = self._script_file(_normal(target)) if target else None
+                entry = exports.get(subpath)
+                exported = self._script_file(_normal(entry)) if entry else None
                 if exported:
                     return exported
         if layout.base_url is not None:
