@@ -336,6 +336,7 @@ class Outcome:
     tokens: int
     member: bool
     build_ms: float
+    parts: tuple[tuple[str, int], ...] = ()
 
 
 _PART_HEADINGS = (
@@ -404,7 +405,8 @@ async def measure(project: Project, positions: list[Position], root: Path,
             print(f"miss {project.name} {position.relative}:{position.line + 1} "
                   f"{lines[position.line].strip()!r} -> {position.target} {position.headers}")
         outcomes.append(Outcome(project.name, project.language, bool(part), part,
-                                position.target in joined, tokens, member, elapsed))
+                                position.target in joined, tokens, member, elapsed,
+                                tuple(sorted(context.stats.parts.items()))))
         await context.close()
     return outcomes
 
@@ -448,6 +450,10 @@ async def run(per_project: int, only: set[str]) -> None:
     lang_rows.append(["all", len(results), rate(results),
                       int(statistics.median(x.tokens for x in results)),
                       round(statistics.median(x.build_ms for x in results), 2)])
+    names = sorted({k for o in results for k, _ in o.parts})
+    print(table("Median tokens of each project source (per language)", ["language", *names],
+                [[lang, *(int(statistics.median(dict(x.parts).get(n, 0) for x in o))
+                          for n in names)] for lang, o in by_language.items()]))
     print(table("Definition recall per language",
                 ["language", "positions", "recall", "median prompt tokens",
                  "median first prompt ms"], lang_rows))

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spark_lsp.engine.sources import definitions, imports, log_failure, repomap
+from spark_lsp.engine.sources import definitions, imports, log_failure, receivers, repomap
 from spark_lsp.engine.sources.diff import WorkingTreeDiff
-from spark_lsp.engine.sources.index import LANGUAGE_BY_SUFFIX, WorkspaceIndex
+from spark_lsp.engine.sources.index import LANGUAGE_BY_SUFFIX, IndexedFile, WorkspaceIndex
 from spark_lsp.engine.sources.near import names_near
 from spark_lsp.engine.sources.recent import RecentActivity
 from spark_lsp.engine.sources.render import CachedCounter
@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 #: An edited open document is re-outlined at most this often (typing must stay cheap).
 REOUTLINE_SECONDS = 1.0
+#: Share of the definitions' budget the receiver's members may take after a ``.``.
+MEMBERS_SHARE = 0.7
 #: Characters of the current file scanned for names the repository map ranks by.
 MENTION_SCAN_CHARS = 200_000
 
@@ -59,8 +61,8 @@ SOURCES: tuple[SourceSpec, ...] = (
     SourceSpec("imports", True, 1, 0.40),
     SourceSpec("diff", True, 2, 0.20),
     SourceSpec("map", True, 3, 0.40),
-    SourceSpec("definitions", False, 1, 0.25),
-    SourceSpec("recent", False, 2, 0.10),
+    SourceSpec("definitions", False, 1, 0.85),
+    SourceSpec("recent", False, 2, 0.15),
 )
 
 
@@ -246,10 +248,34 @@ class ProjectContext:
             (n, [d for d in ds if self._excluded(index.root / d.file.relative) is None])
             for n, ds in found
         ]
-        result = definitions.render(found, budget, count)
+        members, members_used, shown = self._members(index, query, current, relative, budget, count)
+        result = definitions.render(found, budget - members_used, count, shown)
         self.stats.names_referenced += result.referenced
         self.stats.names_resolved += result.resolved
-        return result.text, result.tokens
+        return members + result.text, members_used + result.tokens
+
+    def _members(
+        self,
+        index: WorkspaceIndex,
+        query: CompletionQuery,
+        current: _CurrentFile,
+        relative: str | None,
+        budget: int,
+        count: Counter,
+    ) -> tuple[str, int, set[tuple[str, str]]]:
+        """After ``receiver.``: the members it resolves to, before the near names' definitions
+        (up to :data:`MEMBERS_SHARE` of the definitions' budget)."""
+        here = IndexedFile(relative or "", query.language_id, -1, current.outline)
+        return receivers.near_members(
+            index,
+            imports.resolver_of(index),
+            here,
+            query.doc,
+            (query.line, query.character),
+            int(budget * MEMBERS_SHARE),
+            count,
+            self._excluded,
+        )
 
     def _count(self, counter: TokenCounter) -> CachedCounter:
         """Remembered counts, started afresh when the counter becomes exact."""
