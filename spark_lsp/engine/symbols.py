@@ -304,6 +304,8 @@ class _Walker:
                     self.add(self.text(named), kind, signature, node, container)
                 else:
                     signature = f"{keyword} {self.flat(declarator)}"
+                    if declarator.child_by_field_name("type") is not None:
+                        signature = signature.split(" = ", 1)[0]  # the type says it all
                     self.add(self.text(named), "variable", signature, node, container)
             return
         for name, statement in self.bound_names(node):

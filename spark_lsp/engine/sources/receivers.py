@@ -20,12 +20,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.prompts import section_heading
 from spark_lsp.engine.sources.index import IndexedFile, WorkspaceIndex
-from spark_lsp.engine.sources.render import Counter, symbol_lines
+from spark_lsp.engine.sources.render import Counter
 from spark_lsp.engine.sources.resolve import ImportResolver
 from spark_lsp.engine.symbols import FileOutline, Symbol
 
@@ -35,7 +36,7 @@ SCAN_LINES = 400
 #: Lines above the cursor whose words rank the members.
 RANK_LINES = 8
 #: Files one receiver may resolve to (a Go package, a module and what it re-exports).
-MAX_TARGETS = 12
+MAX_TARGETS = 24
 SELF_WORDS = frozenset({"self", "this", "cls"})
 _RECEIVER = re.compile(r"([A-Za-z_$][\w$]*)((?:\??\.[A-Za-z_$][\w$]*)*)\??\.([A-Za-z_$][\w$]*)?$")
 _WORD = re.compile(r"[A-Za-z][a-z]*|[A-Z]+(?![a-z])|\d+")
@@ -249,59 +250,71 @@ def render(
     excluded: Callable[[Path], str | None],
     root: Path,
 ) -> tuple[str, int, set[tuple[str, str]]]:
-    """Member signatures of the targets, most relevant first, within ``budget``.
+    """Member signatures of the targets, the most relevant of all of them first, within
+    ``budget``, grouped under their files in target order.
 
     Returns the text, its tokens and the (file, name) pairs shown (the definitions source
     leaves those out).
     """
     typed = receiver.typed.lower()
+    allowed = [t for t in targets if excluded(root / t.file.relative) is None]
+    candidates: list[tuple[int, int, int, Symbol]] = []
+    for order, target in enumerate(allowed):
+        for member in _members(target.file.outline, target.container, typed):
+            score = len(name_words(member.name) & context_words)
+            candidates.append((-score, order, member.line, member))
+    candidates.sort(key=lambda item: item[:3])
     heading = f"Members of `{'.'.join((receiver.head, *receiver.path))}` (what the code before " \
               "the cursor reaches):\n"
     spent = count(heading) + 1
+    chosen: dict[int, list[Symbol]] = {}
+    for _, order, _, member in candidates:
+        target = allowed[order]
+        extra = 0 if order in chosen else count(_target_heading(target)) + 1
+        cost = count(member.signature) + 1 + extra
+        if spent + cost > budget:
+            if spent + 8 > budget:
+                break
+            continue
+        chosen.setdefault(order, []).append(member)
+        spent += cost
+    if not chosen:
+        return "", 0, set()
     blocks: list[str] = []
     shown: set[tuple[str, str]] = set()
-    for target in targets:
-        indexed = target.file
-        if excluded(root / indexed.relative) is not None:
-            continue
-        members = _ranked(indexed.outline, target.container, typed, context_words)
-        lines: list[str] = []
-        header = section_heading(indexed.relative, indexed.language_id)
-        owner = next((s for s in indexed.outline.symbols
-                      if target.container and s.name == target.container and not s.container),
-                     None)
-        if owner is not None:
-            lines += symbol_lines(owner, indexed.language_id)
-        cost = count(header + "\n".join(lines)) + 1
-        if spent + cost > budget:
-            continue
-        indent = "    " if owner is not None else ""
-        for member in members:
-            text = indent + member.signature  # signatures only: breadth over docs here
-            member_cost = count(text) + 1
-            if spent + cost + member_cost > budget:
-                break
-            lines.append(text)
-            cost += member_cost
-            shown.add((indexed.relative, member.name))
-        if len(lines) > (1 if owner is not None else 0):
-            blocks.append(header + "\n".join(lines) + "\n")
-            spent += cost
-    if not blocks:
-        return "", 0, set()
+    for order in sorted(chosen):
+        target = allowed[order]
+        indent = "    " if target.container else ""
+        members = sorted(chosen[order], key=lambda s: s.line)
+        lines = [indent + m.signature for m in members]
+        blocks.append(_target_heading(target) + "\n".join(lines) + "\n")
+        shown.update((target.file.relative, m.name) for m in members)
     return heading + "".join(blocks), spent, shown
 
 
-def _ranked(outline: FileOutline, container: str, typed: str, context: set[str]) -> list[Symbol]:
-    """Members of ``container`` ("" → top level): matching what is typed, then by the words
-    they share with the code around the cursor, then in file order."""
+def _target_heading(target: Target) -> str:
+    """A file's heading, and the class or type whose members follow."""
+    indexed = target.file
+    heading = section_heading(indexed.relative, indexed.language_id)
+    owner = next((s for s in indexed.outline.symbols
+                  if target.container and s.name == target.container and not s.container), None)
+    return heading + (owner.signature + "\n" if owner is not None else "")
+
+
+def _members(outline: FileOutline, container: str, typed: str) -> list[Symbol]:
+    """Members of ``container`` ("" → the top level), those matching what is typed if any."""
     members = [s for s in outline.symbols if s.container == container]
     if typed:
         matching = [s for s in members if s.name.lower().startswith(typed)]
         members = matching or members
-    scored = [(-len(words(s.name) & context), s.line, s) for s in members]
-    scored.sort(key=lambda item: (item[0], item[1]))
-    return [s for _, _, s in scored]
+    return members
+
+
+@lru_cache(maxsize=65536)
+def name_words(name: str) -> frozenset[str]:
+    """A name's lower-case word pieces (remembered: the same members rank request after
+    request)."""
+    return frozenset(w.lower() for w in _WORD.findall(name))
 
 
 def context_words(doc: DocumentIndex, line: int, prefix: str) -> set[str]:
