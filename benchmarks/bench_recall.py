@@ -41,7 +41,7 @@ import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from benchmarks.common import loaded_counter, table
 from spark_lsp.config import Settings
@@ -246,7 +246,12 @@ def sample(root: Path, language: str, count: int, seed: int) -> list[Position]:
             if member:
                 members.add(name)
     candidates: list[Position] = []
+    modules = {PurePosixPath(r).with_suffix("").parts[0] for r in texts}
+    go_module = _GO_MODULE.search((root / "go.mod").read_text()) if (root / "go.mod").is_file() \
+        else None
     for relative, text in texts.items():
+        external = _external_names(language, text, modules, go_module.group(1) if go_module
+                                   else "")
         lines = text.splitlines()
         in_import_block = False
         for number, line in enumerate(lines):
@@ -265,6 +270,8 @@ def sample(root: Path, language: str, count: int, seed: int) -> list[Position]:
                     continue
                 before = line[: match.start()]
                 after_dot = before.endswith(".")
+                if after_dot and _receiver_head(before) in external:
+                    continue  # ``http.HandlerFunc``, ``sys.stdout``: another project's name
                 if (name in members and not after_dot) or (after_dot and name in _BUILTIN_MEMBERS):
                     continue
                 if _binds(text, name):
@@ -288,6 +295,44 @@ def sample(root: Path, language: str, count: int, seed: int) -> list[Position]:
         if len(chosen) == count:
             break
     return chosen
+
+
+_GO_MODULE = re.compile(r"^module\s+(\S+)", re.MULTILINE)
+_PY_IMPORT = re.compile(
+    r"^(?:import\s+([\w.]+)(?:\s+as\s+(\w+))?|from\s+([\w.]+)\s+import\s+(.+))$", re.MULTILINE
+)
+_TS_IMPORT = re.compile(r"^import\s+(?:type\s+)?(.+?)\s+from\s+[\"']([^\"']+)[\"']", re.MULTILINE)
+_GO_IMPORT = re.compile(r"^\s*(?:import\s+)?(\w+\s+)?\"([^\"]+)\"\s*$", re.MULTILINE)
+
+
+def _external_names(language: str, text: str, modules: set[str], go_module: str) -> set[str]:
+    """Names a file imports from outside the project (``sys``, ``http``, ``React``)."""
+    found: set[str] = set()
+    if language == "python":
+        for plain, alias, source, names in _PY_IMPORT.findall(text):
+            module = plain or source
+            if module.startswith(".") or module.split(".")[0] in modules:
+                continue
+            if plain:
+                found.add(alias or plain.split(".")[0])
+            else:
+                found.update(re.findall(r"(?:\bas\s+)?(\w+)\s*(?:,|$)", names))
+    elif language == "typescript":
+        for clause, source in _TS_IMPORT.findall(text):
+            if not source.startswith("."):
+                found.update(re.findall(r"[\w$]+", clause.replace(" as ", " ")))
+    else:
+        for alias, path in _GO_IMPORT.findall(text):
+            if not (go_module and path.startswith(go_module)):
+                parts = [p for p in path.split("/") if not re.fullmatch(r"v\d+", p)]
+                found.add(alias.strip() or parts[-1])
+    return found
+
+
+def _receiver_head(before: str) -> str:
+    """``x := os.Stdout.`` → ``os``: the first name of the access chain the text ends with."""
+    chain = re.search(r"([A-Za-z_$][\w$]*)(?:\.[A-Za-z_$][\w$]*)*\.$", before)
+    return chain.group(1) if chain else ""
 
 
 def _binds(text: str, name: str) -> bool:

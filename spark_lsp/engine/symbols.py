@@ -299,7 +299,8 @@ class _Walker:
                 if named is None or named.type != "identifier":
                     continue  # a destructuring pattern binds nothing a reader looks up
                 if value is not None and value.type in ("arrow_function", "function_expression"):
-                    signature = self.signature(declarator, body=value.child_by_field_name("body"))
+                    body = value.child_by_field_name("body")
+                    signature = f"{keyword} {self.signature(declarator, body=body)}"
                     kind: SymbolKind = "method" if container else "function"
                     self.add(self.text(named), kind, signature, node, container)
                 else:

@@ -64,7 +64,7 @@ def test_python_imports_name_modules_and_their_members() -> None:
          "class A { m(x) { return 1 } }\nconst double = (a) => a * 2;\n",
          [("add", "function", "function add(a, b)", "Adds numbers", ""),
           ("A", "class", "class A", "", ""), ("m", "method", "m(x)", "", "A"),
-          ("double", "function", "double = (a) =>", "", "")],
+          ("double", "function", "const double = (a) =>", "", "")],
          ("./util",)),
         ("typescript",
          'import x from "./y";\nexport interface P { a: number }\n'

@@ -178,12 +178,14 @@ class ProjectContext:
     ) -> tuple[tuple[str, ...], int]:
         texts: dict[str, str] = {}
         spent = carry = 0
+        summarised: set[str] = set()  # files the imports part shows whole: not in the map again
         for name, share in allocations(True, budget):
             allowed = share + carry
             if name == "imports":
-                text, used, _ = imports.render(
+                text, used, shown = imports.render(
                     index, current.imported, allowed, count, self._excluded
                 )
+                summarised = {relative for relative, _ in shown}
             elif name == "diff" and self.diff is not None:
                 text, used = self.diff.render(allowed, count, self._excluded, relative)
             elif name == "map":
@@ -196,6 +198,7 @@ class ProjectContext:
                     allowed,
                     count,
                     self._excluded,
+                    skip=summarised,
                 )
             else:
                 text, used = "", 0

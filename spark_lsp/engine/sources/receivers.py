@@ -18,7 +18,7 @@ workspace.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -35,6 +35,10 @@ from spark_lsp.engine.symbols import FileOutline, Symbol
 SCAN_LINES = 400
 #: Lines above the cursor whose words rank the members.
 RANK_LINES = 8
+#: Lines above the cursor searched for members already reached through the same receiver,
+#: and how much such a member outranks one that only shares words with the line.
+USED_LINES = 120
+USED_BONUS = 2
 #: Files one receiver may resolve to (a Go package, a module and what it re-exports).
 MAX_TARGETS = 24
 SELF_WORDS = frozenset({"self", "this", "cls"})
@@ -249,6 +253,7 @@ def render(
     count: Counter,
     excluded: Callable[[Path], str | None],
     root: Path,
+    used: Collection[str] = (),
 ) -> tuple[str, int, set[tuple[str, str]]]:
     """Member signatures of the targets, the most relevant of all of them first, within
     ``budget``, grouped under their files in target order.
@@ -262,6 +267,7 @@ def render(
     for order, target in enumerate(allowed):
         for member in _members(target.file.outline, target.container, typed):
             score = len(name_words(member.name) & context_words)
+            score += USED_BONUS if member.name in used else 0
             candidates.append((-score, order, member.line, member))
     candidates.sort(key=lambda item: item[:3])
     heading = f"Members of `{'.'.join((receiver.head, *receiver.path))}` (what the code before " \
@@ -346,4 +352,12 @@ def near_members(
     if not targets:
         return "", 0, set()
     return render(targets, receiver, context_words(doc, line, prefix), budget, count, excluded,
-                  index.root)
+                  index.root, used_members(doc, line, receiver.head))
+
+
+def used_members(doc: DocumentIndex, line: int, head: str) -> set[str]:
+    """Members the lines above already reach through the same receiver (``core.$constructor``
+    used twice above is likely used again)."""
+    pattern = re.compile(rf"(?<![\w$.]){re.escape(head)}\??\.([A-Za-z_$][\w$]*)")
+    first = max(0, line - USED_LINES)
+    return set(pattern.findall(doc.text_of_lines(first, line)))

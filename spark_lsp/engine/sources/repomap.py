@@ -82,12 +82,14 @@ def render(
     budget: int,
     count: Counter,
     excluded: Callable[[Path], str | None],
+    skip: Collection[str] = (),
 ) -> tuple[str, int]:
-    """The map within ``budget``: best files first, each file's entry whole or not at all."""
+    """The map within ``budget``: best files first, each file's entry whole or not at all;
+    files in ``skip`` (shown whole elsewhere in the prompt) are left out."""
     packer = Packer(budget, count)
     misses = 0
     for _, indexed in rank_files(index, mentions, imported, current):
-        if excluded(index.root / indexed.relative) is not None:
+        if indexed.relative in skip or excluded(index.root / indexed.relative) is not None:
             continue
         if not packer.add(entry(indexed, mentions)):
             misses += 1
