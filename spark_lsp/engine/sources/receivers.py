@@ -18,6 +18,7 @@ workspace.
 from __future__ import annotations
 
 import re
+from collections import Counter as Tally
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -36,9 +37,9 @@ SCAN_LINES = 400
 #: Lines above the cursor whose words rank the members.
 RANK_LINES = 8
 #: Lines above the cursor searched for members already reached through the same receiver,
-#: and how much such a member outranks one that only shares words with the line.
+#: and what that adds to a member's score (a word shared by only one member adds 1).
 USED_LINES = 120
-USED_BONUS = 2
+USED_BONUS = 0.3
 #: Files one receiver may resolve to (a Go package, a module and what it re-exports).
 MAX_TARGETS = 24
 SELF_WORDS = frozenset({"self", "this", "cls"})
@@ -263,12 +264,18 @@ def render(
     """
     typed = receiver.typed.lower()
     allowed = [t for t in targets if excluded(root / t.file.relative) is None]
-    candidates: list[tuple[int, int, int, Symbol]] = []
-    for order, target in enumerate(allowed):
-        for member in _members(target.file.outline, target.container, typed):
-            score = len(name_words(member.name) & context_words)
-            score += USED_BONUS if member.name in used else 0
-            candidates.append((-score, order, member.line, member))
+    pool = [
+        (order, member)
+        for order, target in enumerate(allowed)
+        for member in _members(target.file.outline, target.container, typed)
+    ]
+    # A word most members share (``zod``, ``check``) says little; a rare one (``upper``) a lot.
+    frequency = Tally(w for _, member in pool for w in name_words(member.name) & context_words)
+    candidates: list[tuple[float, int, int, Symbol]] = []
+    for order, member in pool:
+        shared = name_words(member.name) & context_words
+        score = sum(1 / frequency[w] for w in shared) + (USED_BONUS if member.name in used else 0)
+        candidates.append((-score, order, member.line, member))
     candidates.sort(key=lambda item: item[:3])
     heading = f"Members of `{'.'.join((receiver.head, *receiver.path))}` (what the code before " \
               "the cursor reaches):\n"
