@@ -40,7 +40,7 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 #: An edited open document is re-outlined at most this often (typing must stay cheap).
 REOUTLINE_SECONDS = 1.0
 #: Share of the definitions' budget the receiver's members may take after a ``.``.
-MEMBERS_SHARE = 0.7
+MEMBERS_SHARE = 0.9
 #: Characters of the current file scanned for names the repository map ranks by.
 MENTION_SCAN_CHARS = 200_000
 

@@ -39,6 +39,8 @@ RANK_LINES = 8
 #: Lines above the cursor searched for members already reached through the same receiver,
 #: and what that adds to a member's score (a word shared by only one member adds 1).
 USED_LINES = 120
+#: ... and below it (the suffix the model sees too).
+USED_LINES_BELOW = 40
 USED_BONUS = 0.3
 #: Files one receiver may resolve to (a Go package, a module and what it re-exports).
 MAX_TARGETS = 24
@@ -363,8 +365,9 @@ def near_members(
 
 
 def used_members(doc: DocumentIndex, line: int, head: str) -> set[str]:
-    """Members the lines above already reach through the same receiver (``core.$constructor``
-    used twice above is likely used again)."""
+    """Members the lines around the cursor already reach through the same receiver
+    (``core.$constructor`` used nearby is likely used again)."""
     pattern = re.compile(rf"(?<![\w$.]){re.escape(head)}\??\.([A-Za-z_$][\w$]*)")
-    first = max(0, line - USED_LINES)
-    return set(pattern.findall(doc.text_of_lines(first, line)))
+    first, end = max(0, line - USED_LINES), min(doc.line_count, line + USED_LINES_BELOW)
+    below = doc.text_of_lines(line + 1, end) if line + 1 < end else ""
+    return set(pattern.findall(doc.text_of_lines(first, line) + "\n" + below))
