@@ -7,7 +7,7 @@ of a ``.ts`` source (``'../types/options.js'``), ``tsconfig.json`` maps aliases 
 module path (``go.mod``) plus a directory, and a package is every file in that directory.
 
 Everything a lookup needs from the workspace (directory → files, the config files) is built
-once per index generation and then answered from dictionaries: never a walk per request.
+once per set of indexed files and then answered from dictionaries: never a walk per request.
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ MAX_PACKAGE_FILES = 8
 
 @dataclass
 class _Layout:
-    """Per-generation tables: files by directory, Go modules, TypeScript aliases."""
+    """Tables built once per set of files: files by directory, Go modules, TypeScript aliases."""
 
-    generation: int
+    generation: int  # the index's file count when built
     directories: dict[str, list[str]] = field(default_factory=dict)
     go_modules: dict[str, str] = field(default_factory=dict)  # module path → its directory
     aliases: list[tuple[str, list[str]]] = field(default_factory=list)  # "@/*" → ["src/*"]
@@ -65,10 +65,11 @@ class ImportResolver:
     # -- layout -------------------------------------------------------------------------------
 
     def layout(self) -> _Layout:
-        """The tables for the index's current generation (rebuilt when the index moved)."""
-        generation = self.index.generation
-        if self._layout is None or self._layout.generation != generation:
-            self._layout = self._build(generation)
+        """The tables, rebuilt when the index gained or lost files (an edit that re-outlines a
+        file moves the index's generation but not where files are: no rebuild for that)."""
+        files = len(self.index)
+        if self._layout is None or self._layout.generation != files:
+            self._layout = self._build(files)
         return self._layout
 
     def _build(self, generation: int) -> _Layout:
@@ -78,7 +79,9 @@ class ImportResolver:
             layout.directories.setdefault("" if parent == "." else parent, []).append(
                 indexed.relative
             )
-        for directory in list(layout.directories) or [""]:
+        go_directories = [d for d, files in layout.directories.items()
+                          if any(f.endswith(".go") for f in files)]
+        for directory in go_directories:
             module = _go_module(self._read(f"{directory}/go.mod" if directory else "go.mod"))
             if module:
                 layout.go_modules[module] = directory
