@@ -124,4 +124,6 @@ def test_what_the_near_sources_leave_goes_to_the_window(tmp_path: Path) -> None:
     current = "".join(prompt.stable) + prompt.volatile
     shown = [n for n in range(400) if f"# line {n}\n" in current]
     window = sum(counter.count(f"value_{n} = {n} * {n}  # line {n}\n") for n in shown)
-    assert window > 2048 * 0.85  # no fixed reservation taken out of it
+    # A fixed reservation of the near sources' share (35% before) left the window 1,332 tokens
+    # at most; now only what they use (nothing here) is taken out of it.
+    assert window > 2048 * 0.75
