@@ -44,6 +44,8 @@ USED_LINES_BELOW = 40
 USED_BONUS = 0.3
 #: Files one receiver may resolve to (a Go package, a module and what it re-exports).
 MAX_TARGETS = 24
+#: A member's line in the list (its name, kind and the start of its parameters or type).
+MAX_MEMBER_CHARS = 100
 SELF_WORDS = frozenset({"self", "this", "cls"})
 _RECEIVER = re.compile(r"([A-Za-z_$][\w$]*)((?:\??\.[A-Za-z_$][\w$]*)*)\??\.([A-Za-z_$][\w$]*)?$")
 _WORD = re.compile(r"[A-Za-z][a-z]*|[A-Z]+(?![a-z])|\d+")
@@ -286,7 +288,7 @@ def render(
     for _, order, _, member in candidates:
         target = allowed[order]
         extra = 0 if order in chosen else count(_target_heading(target)) + 1
-        cost = count(member.signature) + 1 + extra
+        cost = count(_member_line(member)) + 1 + extra
         if spent + cost > budget:
             if spent + 8 > budget:
                 break
@@ -301,10 +303,18 @@ def render(
         target = allowed[order]
         indent = "    " if target.container else ""
         members = sorted(chosen[order], key=lambda s: s.line)
-        lines = [indent + m.signature for m in members]
+        lines = [indent + _member_line(m) for m in members]
         blocks.append(_target_heading(target) + "\n".join(lines) + "\n")
         shown.update((target.file.relative, m.name) for m in members)
     return heading + "".join(blocks), spent, shown
+
+
+def _member_line(member: Symbol) -> str:
+    """A member's signature, cut to what identifies it: a list of many beats a few in full."""
+    signature = member.signature
+    if len(signature) <= MAX_MEMBER_CHARS:
+        return signature
+    return signature[: MAX_MEMBER_CHARS - 1] + "…"
 
 
 def _target_heading(target: Target) -> str:
