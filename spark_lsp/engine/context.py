@@ -45,6 +45,9 @@ SNIPPET_LINES = 24
 #: The near project sources ride in every (chained) request: a few definitions and edits, never
 #: a large share of a big window.
 NEAR_PROJECT_MAX_TOKENS = 2048
+#: What the near sources leave unused goes back to the current-file window, rounded up to this
+#: step, so that a definition more or less while typing rarely moves the window's first line.
+NEAR_PROJECT_STEP_TOKENS = 256
 MAX_SNIPPET_DOCS = 8
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 
@@ -66,8 +69,9 @@ class ContextOptions:
     project: bool = True
     #: Tokens of the stable project part (sent once per connection where chaining works).
     project_tokens: int = 8192
-    #: Share of the completion budget for the near project sources (definitions, edits).
-    project_share: float = 0.35
+    #: Most of the completion budget the near project sources (definitions, members of the
+    #: receiver, edits) may take; what they leave goes to the current-file window.
+    project_share: float = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +141,7 @@ class ContextBuilder:
         if options.project and self.project is not None:
             stable_budget = max(0, min(options.project_tokens, cap - budget))
             project, project_tokens = self.project.stable_parts(query, stable_budget, counter)
-            # The near sources get a fixed reservation, used or not: if their size moved the
-            # window, the far part's first line would move with it and the anchor would break.
-            reserved = min(int(budget * options.project_share), NEAR_PROJECT_MAX_TOKENS)
-            nearby, nearby_tokens = self.project.volatile_part(query, reserved, counter)
+            nearby, nearby_tokens, reserved = self._near_project(query, budget, options)
         window_budget = max(64, budget - snippet_tokens - reserved)
         window = select_window(query.doc, query.line, query.character, window_budget)
         far, near, far_first = _split_far_near(
@@ -169,6 +170,21 @@ class ContextBuilder:
             volatile_tokens=instructions + self.last_prompt_tokens + ahead - far_tokens
             - project_tokens - snippet_tokens,
         )
+
+    def _near_project(
+        self, query: CompletionQuery, budget: int, options: ContextOptions
+    ) -> tuple[str, int, int]:
+        """The near project sources, their tokens, and what they take from the window.
+
+        They may use up to ``project_share`` of the budget; what they do not use returns to
+        the current-file window, in steps (a size that moved the window on every keystroke
+        would move the far part's first line with it and break the anchor).
+        """
+        assert self.project is not None
+        cap = min(int(budget * options.project_share), NEAR_PROJECT_MAX_TOKENS)
+        nearby, nearby_tokens = self.project.volatile_part(query, cap, counter=query.doc.counter)
+        step = NEAR_PROJECT_STEP_TOKENS
+        return nearby, nearby_tokens, min(cap, -(-nearby_tokens // step) * step)
 
     # -- cross-file snippets ------------------------------------------------------------------
 

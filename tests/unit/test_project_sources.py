@@ -184,3 +184,13 @@ async def test_the_diff_of_a_workspace_inside_a_repository_is_relative_to_it(
     diff = WorkingTreeDiff(tmp_path / "web")
     await diff.refresh()
     assert diff.hunks == [Hunk("app.py", 1, ("x = 2",), 1)]  # not web/app.py, not other.py
+
+
+def test_the_map_leaves_out_files_shown_whole_elsewhere(tmp_path: Path) -> None:
+    index = workspace(tmp_path, FILES)
+    everything, _ = repomap.render(index, Counter(), [], None, 10_000, count, lambda _: None)
+    assert "shop/pricing.py" in everything
+    text, _ = repomap.render(
+        index, Counter(), [], None, 10_000, count, lambda _: None, skip={"shop/pricing.py"}
+    )
+    assert "shop/pricing.py" not in text and "shop/models.py" in text

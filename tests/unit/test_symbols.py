@@ -41,6 +41,7 @@ def shapes(language: str, text: str) -> list[tuple[str, str, str, str, str]]:
 def test_python_signatures_docstrings_and_members() -> None:
     assert shapes("python", PYTHON) == [
         ("Pricing", "class", "class Pricing(Base):", "Prices orders.", ""),
+        ("rate", "variable", "rate = 1", "", "Pricing"),
         ("__init__", "method", "def __init__(self, rate: float) -> None:", "", "Pricing"),
         ("total", "method", "def total(self):", "", "Pricing"),
         ("compute_discount", "function",
@@ -63,19 +64,20 @@ def test_python_imports_name_modules_and_their_members() -> None:
          "class A { m(x) { return 1 } }\nconst double = (a) => a * 2;\n",
          [("add", "function", "function add(a, b)", "Adds numbers", ""),
           ("A", "class", "class A", "", ""), ("m", "method", "m(x)", "", "A"),
-          ("double", "function", "double = (a) =>", "", "")],
+          ("double", "function", "const double = (a) =>", "", "")],
          ("./util",)),
         ("typescript",
          'import x from "./y";\nexport interface P { a: number }\n'
          'export class C { method(a: number): string { return "" } }\n',
-         [("P", "type", "interface P", "", ""), ("C", "class", "class C", "", ""),
+         [("P", "type", "interface P", "", ""), ("a", "variable", "a: number", "", "P"),
+          ("C", "class", "class C", "", ""),
           ("method", "method", "method(a: number): string", "", "C")],
          ("./y",)),
         ("go",
          'package main\nimport (\n"fmt"\n"os"\n)\n// Add adds\nfunc Add(a int) int { return a }\n'
          "func (t *T) M() {}\n",
          [("Add", "function", "func Add(a int) int", "Add adds", ""),
-          ("M", "method", "func (t *T) M()", "", "")],
+          ("M", "method", "func (t *T) M()", "", "T")],
          ("fmt", "os")),
         ("rust",
          "use std::io;\n/// Doubles.\nfn f(x: i32) -> i32 { x }\nstruct S { a: i32 }\n"
@@ -117,3 +119,118 @@ def test_broken_code_still_yields_what_parses() -> None:
     text = "def ok(a):\n    return a\n\ndef broken(:\n\nclass Fine:\n    def m(self): ...\n"
     names = [s.name for s in outline("python", text).symbols]
     assert "ok" in names and "Fine" in names
+
+
+def names(language: str, text: str) -> list[tuple[str, str, str]]:
+    """(name, kind, container) of every symbol."""
+    return [(s.name, s.kind, s.container) for s in outline(language, text).symbols]
+
+
+def test_python_outlines_constants_aliases_attributes_and_type_checking_blocks() -> None:
+    text = (
+        "from typing import TYPE_CHECKING\n"
+        "HeaderTypes = Union[\n    'Headers',\n    Mapping[str, str],\n]\n"
+        "DEFAULT_TIMEOUT: float = 5.0\n"
+        "type Pair = tuple[int, int]\n"
+        "if TYPE_CHECKING:\n    class Client:\n        def send(self): ...\n"
+        "class Config:\n    retries: int = 3\n    name = 'x'\n"
+        "def f():\n    local = 1\n"
+    )
+    assert names("python", text) == [
+        ("HeaderTypes", "variable", ""), ("DEFAULT_TIMEOUT", "variable", ""),
+        ("Pair", "type", ""), ("Client", "class", ""), ("send", "method", "Client"),
+        ("Config", "class", ""), ("retries", "variable", "Config"),
+        ("name", "variable", "Config"), ("f", "function", ""),
+    ]  # ``local`` is a body detail
+    signatures = {s.name: s.signature for s in outline("python", text).symbols}
+    assert signatures["HeaderTypes"] == "HeaderTypes = Union[ 'Headers', Mapping[str, str], ]"
+    assert signatures["DEFAULT_TIMEOUT"] == "DEFAULT_TIMEOUT: float = 5.0"
+
+
+def test_typescript_outlines_constants_interface_members_fields_and_namespaces() -> None:
+    text = (
+        "export const TRPC_CODES = { PARSE_ERROR: -32700 } as const;\n"
+        "export const handler = (x: number) => x;\n"
+        "declare const VERSION: string;\n"
+        "export interface Observer<T> { next: (value: T) => void; error?(e: unknown): void }\n"
+        "class Box { value = 1; private size: number; }\n"
+        "export namespace util { export function assert(x: unknown): void {} }\n"
+        "export enum Mode { A, B }\n"
+        "export abstract class Base { abstract run(): void }\n"
+    )
+    assert names("typescript", text) == [
+        ("TRPC_CODES", "variable", ""), ("handler", "function", ""),
+        ("VERSION", "variable", ""), ("Observer", "type", ""), ("next", "variable", "Observer"),
+        ("error", "method", "Observer"), ("Box", "class", ""), ("value", "variable", "Box"),
+        ("size", "variable", "Box"), ("util", "class", ""), ("assert", "method", "util"),
+        ("Mode", "type", ""), ("Base", "class", ""), ("run", "method", "Base"),
+    ]
+    signatures = {s.name: s.signature for s in outline("typescript", text).symbols}
+    assert signatures["TRPC_CODES"] == "const TRPC_CODES = { PARSE_ERROR: -32700 } as const"
+
+
+def test_go_outlines_constants_types_fields_and_methods_under_their_receiver() -> None:
+    text = (
+        "package p\nconst A = 1\nconst (\n\tB = 2\n\tC\n)\nvar D, E int\n"
+        "type Command struct {\n\tUse string\n\tX, Y int\n}\n"
+        "type Runner interface {\n\tRun(a int) error\n}\n"
+        "func (c *Command) Execute() error { return nil }\n"
+        "func (l List[T]) Len() int { return 0 }\n"
+    )
+    assert names("go", text) == [
+        ("A", "variable", ""), ("B", "variable", ""), ("C", "variable", ""),
+        ("D", "variable", ""), ("E", "variable", ""), ("Command", "class", ""),
+        ("Use", "variable", "Command"), ("X", "variable", "Command"),
+        ("Y", "variable", "Command"), ("Runner", "class", ""), ("Run", "method", "Runner"),
+        ("Execute", "method", "Command"), ("Len", "method", "List"),
+    ]
+    signatures = {s.name: s.signature for s in outline("go", text).symbols}
+    assert signatures["Command"] == "type Command struct"
+    assert signatures["A"] == "const A = 1"
+    assert signatures["Use"] == "Use string"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("rust", "const A: i32 = 1;\nstatic B: i32 = 2;\ntype C = i32;\n",
+         [("A", "variable", ""), ("B", "variable", ""), ("C", "type", "")]),
+        ("java", "class A { static final int LIMIT = 1; int f() { return 0; } }\n",
+         [("A", "class", ""), ("LIMIT", "variable", "A"), ("f", "method", "A")]),
+        ("c", "#define MAX 10\ntypedef struct s S;\n",
+         [("MAX", "variable", ""), ("S", "type", "")]),
+        ("ruby", "LIMIT = 1\nclass A\n  SIZE = 2\nend\n",
+         [("LIMIT", "variable", ""), ("A", "class", ""), ("SIZE", "variable", "A")]),
+        ("kotlin", "val LIMIT = 3\ntypealias Name = String\n",
+         [("LIMIT", "variable", ""), ("Name", "type", "")]),
+    ],
+)
+def test_every_language_outlines_its_constants_and_aliases(
+    language: str, text: str, expected: list[tuple[str, str, str]]
+) -> None:
+    assert names(language, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "bindings", "reexports"),
+    [
+        ("python", "import a.b as c\nimport d.e\nfrom .x import y as z, w\n",
+         (("c", "a.b", ""), ("d", "d", ""), ("z", ".x", "y"), ("w", ".x", "w")), ()),
+        ("typescript",
+         'import * as core from "../core/index.js";\nimport X, { a as b, c } from "./m";\n'
+         'export * from "./schemas.js";\n',
+         (("core", "../core/index.js", ""), ("X", "./m", "default"), ("b", "./m", "a"),
+          ("c", "./m", "c")), ("./schemas.js",)),
+        ("go",
+         'package p\nimport (\n\t"fmt"\n\tx "github.com/a/b"\n\t"github.com/go-chi/chi/v5"\n)\n',
+         (("fmt", "fmt", ""), ("x", "github.com/a/b", ""),
+          ("chi", "github.com/go-chi/chi/v5", "")), ()),
+    ],
+)
+def test_imports_bind_local_names(
+    language: str, text: str, bindings: tuple[tuple[str, str, str], ...],
+    reexports: tuple[str, ...],
+) -> None:
+    found = outline(language, text)
+    assert found.bindings == bindings
+    assert found.reexports == reexports

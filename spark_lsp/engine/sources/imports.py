@@ -8,30 +8,53 @@ or an imported file changes, so this part sits in the stable, chained prefix.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from weakref import WeakKeyDictionary
 
 from spark_lsp.engine.prompts import section_heading
-from spark_lsp.engine.sources.index import IndexedFile, WorkspaceIndex
-from spark_lsp.engine.sources.render import Counter, Packer, class_lines, symbol_lines
+from spark_lsp.engine.sources.index import LANGUAGE_BY_SUFFIX, IndexedFile, WorkspaceIndex
+from spark_lsp.engine.sources.render import (
+    Counter,
+    Packer,
+    class_lines,
+    members_by_container,
+    symbol_lines,
+)
+from spark_lsp.engine.sources.resolve import ImportResolver
 
 
 def resolved_imports(index: WorkspaceIndex, specs: Iterable[str], current: str | None) -> list[str]:
     """The indexed files the import specs name, in import order, without duplicates."""
     found: dict[str, None] = {}
+    resolver = resolver_of(index)
+    language_id = LANGUAGE_BY_SUFFIX.get(PurePosixPath(current or "").suffix, "")
     for spec in specs:
-        relative = index.resolve_import(spec, current or "")
-        if relative is not None and relative != current:
-            found.setdefault(relative, None)
+        for relative in resolver.files(spec, current or "", language_id):
+            if relative != current:
+                found.setdefault(relative, None)
     return list(found)
 
 
+_RESOLVERS: WeakKeyDictionary[WorkspaceIndex, ImportResolver] = WeakKeyDictionary()
+
+
+def resolver_of(index: WorkspaceIndex) -> ImportResolver:
+    """The index's import resolver (one per index: its tables follow the index's generation)."""
+    resolver = _RESOLVERS.get(index)
+    if resolver is None:
+        resolver = _RESOLVERS[index] = ImportResolver(index)
+    return resolver
+
+
 def file_summary(indexed: IndexedFile) -> str:
-    """One file's interface: top-level signatures, classes with their members."""
+    """One file's interface: top-level signatures, classes (and interfaces, structs) with their
+    members."""
     language_id = indexed.language_id
     lines: list[str] = []
+    members = members_by_container(indexed.outline)
     for symbol in indexed.outline.top_level():
-        if symbol.kind == "class":
-            lines += class_lines(symbol, indexed.outline, language_id)
+        if symbol.name in members:
+            lines += class_lines(symbol, indexed.outline, language_id, members[symbol.name])
         else:
             lines += symbol_lines(symbol, language_id)
     return section_heading(indexed.relative, language_id) + "\n".join(lines) + "\n"

@@ -187,9 +187,9 @@ class WorkspaceIndex:
 
     def path_of(self, relative: str) -> Path:
         """The file a key names."""
-        return self._locate(relative)[0]
+        return self.locate(relative)[0]
 
-    def _locate(self, relative: str) -> tuple[Path, Path]:
+    def locate(self, relative: str) -> tuple[Path, Path]:
         """(the file a key names, the folder it belongs to)."""
         if "" in self.roots:
             return self.root / relative, self.root
@@ -220,7 +220,7 @@ class WorkspaceIndex:
         folder (a FIFO, a device, a link out) is dropped with a log line. Returns whether the
         file is in the index.
         """
-        path, root = self._locate(relative)
+        path, root = self.locate(relative)
         language_id = language_id or LANGUAGE_BY_SUFFIX.get(PurePosixPath(relative).suffix)
         if language_id is None or self._excluded(path) is not None:
             self.remove(relative)

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from spark_lsp.engine.sources import definitions, imports, log_failure, repomap
+from spark_lsp.engine.sources import definitions, imports, log_failure, receivers, repomap
 from spark_lsp.engine.sources.diff import WorkingTreeDiff
-from spark_lsp.engine.sources.index import LANGUAGE_BY_SUFFIX, WorkspaceIndex
+from spark_lsp.engine.sources.index import LANGUAGE_BY_SUFFIX, IndexedFile, WorkspaceIndex
 from spark_lsp.engine.sources.near import names_near
 from spark_lsp.engine.sources.recent import RecentActivity
 from spark_lsp.engine.sources.render import CachedCounter
@@ -52,6 +52,8 @@ REOUTLINE_QUIET_SECONDS = 0.4
 #: The current file is outlined at once on its first request up to this size; a larger one is
 #: outlined in the background (~1 ms per 4 kB), its first requests going without its outline.
 SYNC_OUTLINE_CHARS = 64_000
+#: Share of the definitions' budget the receiver's members may take after a ``.``.
+MEMBERS_SHARE = 0.9
 #: Characters of the current file scanned for names the repository map ranks by.
 MENTION_SCAN_CHARS = 200_000
 
@@ -72,8 +74,8 @@ SOURCES: tuple[SourceSpec, ...] = (
     SourceSpec("imports", True, 1, 0.40),
     SourceSpec("diff", True, 2, 0.20),
     SourceSpec("map", True, 3, 0.40),
-    SourceSpec("definitions", False, 1, 0.25),
-    SourceSpec("recent", False, 2, 0.10),
+    SourceSpec("definitions", False, 1, 0.85),
+    SourceSpec("recent", False, 2, 0.15),
 )
 
 
@@ -228,12 +230,14 @@ class ProjectContext:
     ) -> tuple[tuple[str, ...], int]:
         texts: dict[str, str] = {}
         spent = carry = 0
+        summarised: set[str] = set()  # files the imports part shows whole: not in the map again
         for name, share in allocations(True, budget):
             allowed = share + carry
             if name == "imports":
-                text, used, _ = imports.render(
+                text, used, shown = imports.render(
                     index, current.imported, allowed, count, self._excluded
                 )
+                summarised = {relative for relative, _ in shown}
             elif name == "diff" and self.diff is not None:
                 here = _relative_to(index.path_of(relative), self.diff.root) if relative else None
                 text, used = self.diff.render(allowed, count, self._excluded, here)
@@ -247,6 +251,7 @@ class ProjectContext:
                     allowed,
                     count,
                     self._excluded,
+                    skip=summarised,
                 )
             else:
                 text, used = "", 0
@@ -299,10 +304,34 @@ class ProjectContext:
             (n, [d for d in ds if self._excluded(index.path_of(d.file.relative)) is None])
             for n, ds in found
         ]
-        result = definitions.render(found, budget, count)
+        members, members_used, shown = self._members(index, query, current, relative, budget, count)
+        result = definitions.render(found, budget - members_used, count, shown)
         self.stats.names_referenced += result.referenced
         self.stats.names_resolved += result.resolved
-        return result.text, result.tokens
+        return members + result.text, members_used + result.tokens
+
+    def _members(
+        self,
+        index: WorkspaceIndex,
+        query: CompletionQuery,
+        current: _CurrentFile,
+        relative: str | None,
+        budget: int,
+        count: Counter,
+    ) -> tuple[str, int, set[tuple[str, str]]]:
+        """After ``receiver.``: the members it resolves to, before the near names' definitions
+        (up to :data:`MEMBERS_SHARE` of the definitions' budget)."""
+        here = IndexedFile(relative or "", query.language_id, -1, current.outline)
+        return receivers.near_members(
+            index,
+            imports.resolver_of(index),
+            here,
+            query.doc,
+            (query.line, query.character),
+            int(budget * MEMBERS_SHARE),
+            count,
+            self._excluded,
+        )
 
     def _count(self, counter: TokenCounter) -> CachedCounter:
         """Remembered counts, started afresh when the counter becomes exact."""

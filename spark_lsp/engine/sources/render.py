@@ -9,7 +9,7 @@ could mistake for text to continue verbatim.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from spark_lsp.engine.languages import line_comment
 from spark_lsp.engine.symbols import FileOutline, Symbol
@@ -27,17 +27,29 @@ def symbol_lines(symbol: Symbol, language_id: str, indent: str = "") -> list[str
     return lines
 
 
-def class_lines(symbol: Symbol, outline: FileOutline, language_id: str) -> list[str]:
+def class_lines(
+    symbol: Symbol, outline: FileOutline, language_id: str, members: Sequence[Symbol] = ()
+) -> list[str]:
     """A class with its member signatures (the interface code near the cursor can call)."""
     lines = symbol_lines(symbol, language_id)
-    for member in outline.members(symbol.name)[:MAX_MEMBERS]:
+    for member in (members or outline.members(symbol.name))[:MAX_MEMBERS]:
         lines += symbol_lines(member, language_id, "    ")
     return lines
 
 
+def members_by_container(outline: FileOutline) -> dict[str, list[Symbol]]:
+    """Each class's, interface's or struct's members, in one pass over the outline."""
+    found: dict[str, list[Symbol]] = {}
+    for symbol in outline.symbols:
+        if symbol.container:
+            found.setdefault(symbol.container, []).append(symbol)
+    return found
+
+
 def definition_lines(symbol: Symbol, outline: FileOutline, language_id: str) -> list[str]:
-    """A symbol the way a reader needs it: classes with members, functions alone."""
-    if symbol.kind == "class" and not symbol.container:
+    """A symbol the way a reader needs it: classes, interfaces and structs with their members,
+    functions and constants alone."""
+    if not symbol.container and symbol.kind in ("class", "type"):
         return class_lines(symbol, outline, language_id)
     if symbol.container:
         marker = line_comment(language_id) or "//"

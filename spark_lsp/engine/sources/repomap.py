@@ -16,9 +16,13 @@ from pathlib import Path, PurePosixPath
 from spark_lsp.engine.prompts import section_heading
 from spark_lsp.engine.sources.index import IndexedFile, WorkspaceIndex
 from spark_lsp.engine.sources.render import Counter, Packer
+from spark_lsp.engine.symbols import Symbol
 
 #: Lines of one file's entry in the map: a long module shows its most referenced symbols.
 MAX_SYMBOLS_PER_ENTRY = 12
+#: A constant's line in the map: its name and the start of its value (the imports and the
+#: definitions show more).
+MAX_MAP_VARIABLE_CHARS = 48
 
 
 def rank_files(
@@ -59,8 +63,15 @@ def entry(indexed: IndexedFile, mentions: Tally[str]) -> str:
         :MAX_SYMBOLS_PER_ENTRY
     ]
     symbols.sort(key=lambda s: s.line)
-    signatures = "".join(s.signature + "\n" for s in symbols)
+    signatures = "".join(_map_line(s) + "\n" for s in symbols)
     return section_heading(indexed.relative, indexed.language_id) + signatures
+
+
+def _map_line(symbol: Symbol) -> str:
+    signature = symbol.signature
+    if symbol.kind != "variable" or len(signature) <= MAX_MAP_VARIABLE_CHARS:
+        return signature
+    return signature[: MAX_MAP_VARIABLE_CHARS - 1] + "…"
 
 
 def render(
@@ -71,12 +82,14 @@ def render(
     budget: int,
     count: Counter,
     excluded: Callable[[Path], str | None],
+    skip: Collection[str] = (),
 ) -> tuple[str, int]:
-    """The map within ``budget``: best files first, each file's entry whole or not at all."""
+    """The map within ``budget``: best files first, each file's entry whole or not at all;
+    files in ``skip`` (shown whole elsewhere in the prompt) are left out."""
     packer = Packer(budget, count)
     misses = 0
     for _, indexed in rank_files(index, mentions, imported, current):
-        if excluded(index.path_of(indexed.relative)) is not None:
+        if indexed.relative in skip or excluded(index.path_of(indexed.relative)) is not None:
             continue
         if not packer.add(entry(indexed, mentions)):
             misses += 1
