@@ -108,8 +108,12 @@ class CompletionPipeline:
         *,
         timer: Callable[[], float] = time.monotonic,
         notice: Callable[[str], None] = lambda message: None,
+        admits: Callable[[CompletionQuery], bool] = lambda query: True,
     ) -> None:
         self._session = session
+        #: Asked just before a prefetch goes: the user may have switched completions off
+        #: since the suggestion it follows (the host's refusal, for a call nobody asked for).
+        self._admits = admits
         self._notice = notice
         self._noticed_empty = False
         self._context = context
@@ -317,6 +321,9 @@ class CompletionPipeline:
         await asyncio.sleep(0)  # the suggestion goes to the editor first
         session = self._session()
         if ticket.superseded or query.doc.version != target.version or session is None:
+            return
+        if not self._admits(query):
+            self.stats.count("prefetch_refused")
             return
         self.stats.count("prefetch_calls")
         options = self._options()
