@@ -80,7 +80,6 @@ class ModelRuntime:
         self.env = env
         self.endpoint: ResolvedEndpoint = resolve_endpoint(settings, env)
         self.workspace = workspace
-        self.env = env
         self.session: ModelSession | None = None
         self._embedded: EmbeddedModelServer | None = None
         self.url: str | None = self.endpoint.url
