@@ -32,6 +32,7 @@ from spark_lsp.modelserver.engines.base import (
 from spark_lsp.shared.privacy import ExclusionPolicy, redact_secrets
 from spark_lsp.shared.prompt_format import CURSOR, TASK_EDIT, TASK_NEXT_EDIT
 from spark_lsp.shared.safe_read import read_bytes
+from spark_lsp.shared.skipped_dirs import skipped_directory
 
 log = logging.getLogger(__name__)
 
@@ -341,9 +342,6 @@ def _trim_trailing_blanks(out: list[str]) -> list[str]:
 # Workspace indexing
 # ---------------------------------------------------------------------------------------------
 
-#: Directories that are never source: skipped (like every hidden one) even when no ignore file
-#: names them.
-SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__"})
 MAX_FILE_BYTES = 512 * 1024
 MAX_TOTAL_BYTES = 16 * 1024 * 1024
 
@@ -363,8 +361,7 @@ def workspace_files(root: Path, policy: ExclusionPolicy | None = None) -> Iterat
         dirnames[:] = sorted(
             d
             for d in dirnames
-            if not d.startswith(".")
-            and d not in SKIP_DIRS
+            if not skipped_directory(d)
             and policy.reason(here / d, is_dir=True) is None
         )
         for name in sorted(filenames):
