@@ -20,7 +20,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal
 
 from spark_lsp.config import Settings, language_enabled
 from spark_lsp.engine.acceptance import AcceptanceTracker
@@ -29,6 +29,7 @@ from spark_lsp.engine.alternatives import distinct, more_suggestions
 from spark_lsp.engine.breaker import CircuitBreaker, CircuitOpen, guarded
 from spark_lsp.engine.context import ContextBuilder, ContextOptions
 from spark_lsp.engine.custom_actions import CustomAction, custom_actions
+from spark_lsp.engine.events import NoEvents, ServiceEvents
 from spark_lsp.engine.grammars import language_for
 from spark_lsp.engine.messages import (
     EXCLUDED_NOTE,
@@ -80,55 +81,6 @@ class ModelUse:
     invoked: bool
     #: The last line of an action's range (its first is ``line``).
     end_line: int | None = None
-
-
-class ServiceEvents(Protocol):
-    """What the service tells its host while it works (the language server's status bar)."""
-
-    def busy(self, is_busy: bool) -> None:
-        """A model call started (True) or ended (False)."""
-
-    def excluded(self, reason: str | None) -> None:
-        """The document in use is excluded (``reason``), or is not (None)."""
-
-    def error(self, exc: SparkError) -> None:
-        """A completion failed; actions raise instead, their caller reports."""
-
-    def latency(self, ms: float) -> None:
-        """How long the last model call took."""
-
-    def notice(self, message: str) -> None:
-        """Something to log for the user, not a failure: no popup (the caller says it once)."""
-
-    def paused(self, detail: str | None, announce: bool) -> None:
-        """Model calls are paused (the circuit breaker opened: ``detail`` says why and for how
-        long), or may go again (None). ``announce``: the first pause of an outage, to be said
-        once; never anything per refused call."""
-
-
-class NoEvents:
-    """Events for hosts without a status display (the one-shot command, benchmarks)."""
-
-    def busy(self, is_busy: bool) -> None:
-        """Ignored."""
-
-    def excluded(self, reason: str | None) -> None:
-        """Ignored."""
-
-    def error(self, exc: SparkError) -> None:
-        """Ignored: the result carries the failure."""
-
-    def latency(self, ms: float) -> None:
-        """Ignored."""
-
-    def notice(self, message: str) -> None:
-        """Logged only."""
-        log.warning("%s", message)
-
-    def paused(self, detail: str | None, announce: bool) -> None:
-        """Logged only."""
-        if detail is not None and announce:
-            log.warning("%s", detail)
 
 
 class SparkService:
