@@ -137,7 +137,7 @@ class SparkHost:
         self._service: SparkService | None = None
         self._service_hooks: list[Callable[[SparkService], None]] = []
         #: What the running bundled model server was given (restarted when it changes).
-        self._spawned_with: tuple[Path | None, tuple[str, ...]] | None = None
+        self._spawned_with: tuple[tuple[Path, ...], tuple[str, ...]] | None = None
 
     # -- the service -----------------------------------------------------------------------
 
@@ -239,8 +239,8 @@ class SparkHost:
         the current ones."""
         return self._spawned_with is not None and self._spawned_with != self._spawn_inputs()
 
-    def _spawn_inputs(self) -> tuple[Path | None, tuple[str, ...]]:
-        return self.store.root, tuple(self.settings.context.exclude)
+    def _spawn_inputs(self) -> tuple[tuple[Path, ...], tuple[str, ...]]:
+        return tuple(self.store.roots), tuple(self.settings.context.exclude)
 
     # -- the model side --------------------------------------------------------------------
 
@@ -266,7 +266,7 @@ class SparkHost:
             return
         self.events.model = self.settings.model.name
         try:
-            runtime = ModelRuntime(self.settings, self.env, self.store.root)
+            runtime = ModelRuntime(self.settings, self.env, self.store.roots)
         except SparkError as exc:
             self._start_failed(exc)
             return

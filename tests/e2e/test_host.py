@@ -73,3 +73,22 @@ async def test_the_bundled_model_server_follows_an_exclusion_change(tmp_path: Pa
             assert SECRET not in await asker.suggestion(SECRET)
     finally:
         await stop_editor(editor)
+
+
+async def test_the_bundled_model_server_learns_from_every_workspace_folder(
+    tmp_path: Path,
+) -> None:
+    app, lib = tmp_path / "app", tmp_path / "lib"
+    app.mkdir()
+    lib.mkdir()
+    (lib / "kept.py").write_text(FILES["kept.py"])  # only in the second folder
+    editor = await start_editor(
+        app, ScriptedEngine.reply("unused"), folders=[app, lib],
+        env={"SPARK_LSP_ENDPOINT": "", "OPENAI_API_KEY": ""},
+        init_options={"context": {"crossFile": False, "project": False}},
+    )
+    try:
+        await editor.wait_state("ready", timeout=30)
+        await Asker(editor).until(KEPT, present=True)
+    finally:
+        await stop_editor(editor)

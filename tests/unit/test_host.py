@@ -51,7 +51,9 @@ async def test_the_bundled_server_restarts_for_new_folders_or_exclusions(tmp_pat
         assert not host.apply_settings(excluding(host.settings, "notes.py"), [])
         other = tmp_path / "other"
         other.mkdir()
-        assert not host.set_roots([tmp_path, other])  # the first folder is what it learns from
+        assert host.set_roots([tmp_path, other])  # it learns from every folder
+        await host.start_model()
+        assert not host.set_roots([tmp_path, other])
         assert host.set_roots([other])
     finally:
         await host.close()

@@ -245,7 +245,7 @@ def test_a_started_language_server_process_has_not_loaded_them() -> None:
         "from spark_lsp.app import create_server\n"
         "from spark_lsp.runtime import ModelRuntime\n"
         "server = create_server()\n"
-        "ModelRuntime(server.settings, {}, None)\n"
+        "ModelRuntime(server.settings, {}, [])\n"
         "print('\\n'.join(sorted(sys.modules)))\n"
     )
     loaded = subprocess.run(

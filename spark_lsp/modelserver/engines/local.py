@@ -392,16 +392,19 @@ def read_text_file(path: Path, inside: Path | None = None) -> str | None:
 
 
 class WorkspaceIndex:
-    """The workspace's text files as one corpus, built once in a background thread.
+    """The workspace folders' text files as one corpus, built once in a background thread.
 
     Queries may run while it is still being built: they see the files indexed so far.
     """
 
     def __init__(
-        self, root: Path, exclude: Sequence[str] = (), max_total_bytes: int = MAX_TOTAL_BYTES
+        self,
+        roots: Path | Sequence[Path],
+        exclude: Sequence[str] = (),
+        max_total_bytes: int = MAX_TOTAL_BYTES,
     ) -> None:
-        self.root = root
-        self.policy = ExclusionPolicy(root, exclude)
+        self.roots = [roots] if isinstance(roots, Path) else list(roots)
+        self.policy = ExclusionPolicy(self.roots, exclude)
         self.corpus = Corpus(21)
         self.ready = threading.Event()
         self.files: list[Path] = []
@@ -423,15 +426,16 @@ class WorkspaceIndex:
         """Index files until done, stopped, or the byte budget is spent."""
         total = 0
         try:
-            base = self.root.resolve()
-            for path in workspace_files(base, self.policy):
-                text = read_text_file(path, base)
-                if self._stop.is_set() or (text and total + len(text) > self._max_total):
-                    break
-                if text:
-                    total += len(text)
-                    self.corpus.add(list(map(sys.intern, tokenize(redact_secrets(text)))))
-                    self.files.append(path)
+            for root in self.roots:  # one byte budget for all folders, the first one first
+                base = root.resolve()
+                for path in workspace_files(base, self.policy):
+                    text = read_text_file(path, base)
+                    if self._stop.is_set() or (text and total + len(text) > self._max_total):
+                        return
+                    if text:
+                        total += len(text)
+                        self.corpus.add(list(map(sys.intern, tokenize(redact_secrets(text)))))
+                        self.files.append(path)
         except OSError:
             pass
         finally:
@@ -441,8 +445,11 @@ class WorkspaceIndex:
 class LocalEngine(Engine):
     """The default engine: completes code from the prompt and (optionally) the workspace."""
 
-    def __init__(self, workspace: Path | None = None, exclude: Sequence[str] = ()) -> None:
-        self.index = WorkspaceIndex(workspace, exclude) if workspace is not None else None
+    def __init__(
+        self, workspace: Path | Sequence[Path] | None = None, exclude: Sequence[str] = ()
+    ) -> None:
+        folders = [] if workspace is None else workspace
+        self.index = WorkspaceIndex(folders, exclude) if folders else None
 
     def start(self) -> None:
         """Start indexing the workspace in the background."""
