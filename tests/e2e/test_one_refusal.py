@@ -113,3 +113,24 @@ async def test_positions_outside_the_document_make_no_model_call(tmp_path: Path)
         assert model_requests(editor)[before:] == []
     finally:
         await stop_editor(editor)
+
+
+async def test_a_prediction_scheduled_before_the_toggle_is_not_sent_after_it(
+    tmp_path: Path,
+) -> None:
+    """The refusal is asked again when the typing pause ends: switching completions off
+    during the pause stops the prediction the last key scheduled."""
+    init = {"experimental": {"nextEdit": True}, "nextEdit": {"debounceMs": 400}}
+    editor = await start_editor(tmp_path, ScriptedEngine.reply("return a * b"), init_options=init)
+    try:
+        await editor.wait_state("ready")
+        uri = editor.open("area.py", SOURCE)
+        before = len(model_requests(editor))
+        editor.replace(uri, (0, 9, 0, 10), "width")  # schedules a prediction in 400 ms
+        assert await toggle(editor) == {"enabled": False}
+        await asyncio.sleep(0.8)
+        await editor.stats()
+        assert model_requests(editor)[before:] == []
+        assert (await editor.stats())["nextEdit"]["counters"].get("refused") == 1
+    finally:
+        await stop_editor(editor)
