@@ -17,11 +17,10 @@ from pathlib import Path
 from lsprotocol import types
 
 from benchmarks.bench_completion import last_request, model_stats, model_time, start_server
-from benchmarks.common import loaded_counter, scripted_server, summary, table
+from benchmarks.common import scripted_server, summary, table
 from spark_lsp.config import Settings
 from spark_lsp.engine.messages import DiagnosticInfo
-from spark_lsp.engine.service import SparkService
-from spark_lsp.engine.store import DocumentStore
+from spark_lsp.host import QuietEvents, SparkHost
 
 SOURCE = "".join(f"def handler_{i}(event)\n    return event.value + {i}\n\n" for i in range(400))
 FIX = "def handler_7(event):\n"
@@ -43,8 +42,9 @@ def diagnostics(n: int) -> list[types.Diagnostic]:
 
 def in_process_listing(n: int, rounds: int) -> list[float]:
     """Listing through the engine's service, as the handler calls it (no LSP, no model)."""
-    settings = Settings()
-    service = SparkService(DocumentStore(loaded_counter()), lambda: settings, lambda: None)
+    host = SparkHost(QuietEvents(), {}, settings=Settings())  # opened as every entry point
+    host.counter.start_loading()
+    service = host.service
     service.open("file:///x.py", "python", SOURCE, 1)
     infos = [DiagnosticInfo(3 * i, 0, 3 * i, 20, "expected ':'", "pyright") for i in range(n)]
     samples = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -75,12 +75,14 @@ async def read_key_async(command: str) -> str:
 class ModelRuntime:
     """Owns the model session and, on the embedded default, the bundled model server."""
 
-    def __init__(self, settings: Settings, env: Mapping[str, str], workspace: Path | None) -> None:
+    def __init__(
+        self, settings: Settings, env: Mapping[str, str], workspace: Sequence[Path]
+    ) -> None:
+        """``workspace``: every workspace folder (the bundled model server learns from them)."""
         self.settings = settings
         self.env = env
         self.endpoint: ResolvedEndpoint = resolve_endpoint(settings, env)
         self.workspace = workspace
-        self.env = env
         self.session: ModelSession | None = None
         self._embedded: EmbeddedModelServer | None = None
         self.url: str | None = self.endpoint.url

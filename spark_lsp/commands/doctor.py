@@ -19,15 +19,14 @@ from spark_lsp.config import (
     LoadedSettings,
     load_settings_traced,
     machine_keys,
+    resolve_endpoint,
     settings_to_wire,
 )
 from spark_lsp.engine.messages import CompletionRequest
-from spark_lsp.engine.service import NoEvents, SparkService
-from spark_lsp.engine.store import DocumentStore
-from spark_lsp.engine.tokens import TokenCounter
+from spark_lsp.engine.service import SparkService
 from spark_lsp.errors import SparkError
+from spark_lsp.host import QuietEvents, SparkHost
 from spark_lsp.model.session import ModelSession
-from spark_lsp.runtime import ModelRuntime
 from spark_lsp.shared.scrub import scrub
 
 #: The probe document: a tiny Python file, completed at the end of its last line.
@@ -60,10 +59,11 @@ class Probe:
         return (self.pieces - 1) / ((self.total_ms - self.ttft_ms) / 1000)
 
 
-class ProbeEvents(NoEvents):
-    """The service's events during the probe: notices are kept for the verdict, not logged."""
+class ProbeEvents(QuietEvents):
+    """The host's events during the probe: notices are kept for the verdict, not logged."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.notices: list[str] = []
 
     def notice(self, message: str) -> None:
@@ -142,19 +142,23 @@ async def run_doctor(out: Callable[[str], None], env: Mapping[str, str] | None =
     for line in machine_settings_report(loaded):
         out(line)
     try:
-        runtime = ModelRuntime(settings, env, Path.cwd())
+        endpoint = resolve_endpoint(settings, env)  # a damaged key is said before anything runs
     except SparkError as exc:
         out(f"error: {exc}")
         return 1
     out(f"  model:    {settings.model.name}")
     command = settings.model.api_key_command
     out(
-        f"  key:      {'present' if runtime.endpoint.api_key or command else 'not set'}"
+        f"  key:      {'present' if endpoint.api_key or command else 'not set'}"
         f" (from {'spark.model.apiKeyCommand' if command else '$' + settings.model.api_key_env})"
     )
+    events = ProbeEvents()
+    host = SparkHost(events, env, settings=settings, prefetch=False)
+    host.set_roots([Path.cwd()])
     try:
-        session = await runtime.start()
-        out(f"  endpoint: {runtime.url} ({runtime.kind})")
+        session = await host.started_session()
+        assert host.runtime is not None  # started
+        out(f"  endpoint: {host.runtime.url} ({host.runtime.kind})")
         if not await session.wait_ready(settings.model.connect_timeout_ms / 1000 + 5):
             detail = session.status.detail or "no connection could be made"
             if session.status.state == "auth_failed":  # a refused key or model: say it plainly
@@ -163,15 +167,12 @@ async def run_doctor(out: Callable[[str], None], env: Mapping[str, str] | None =
                 out(f"error: the model is not reachable: {detail}")
             return 1
         out(f"  transport: {describe_transport(session)}")
-        store = DocumentStore(TokenCounter())
-        events = ProbeEvents()
-        service = SparkService(store, lambda: settings, lambda: session, events, prefetch=False)
-        result = await probe(service, session, events)
+        result = await probe(host.service, session, events)
     except SparkError as exc:
         out(f"error: {exc}")
         return 1
     finally:
-        await runtime.close()
+        await host.close()
     if session.transport == "websocket":
         out(f"  lanes:    {'yes (stream_id)' if session.lanes else 'no (connection pool)'}")
     out(f"  handshake:           {_fmt(result.handshake_ms, 'ms')}")

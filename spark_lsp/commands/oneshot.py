@@ -12,13 +12,10 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from spark_lsp.config import Settings, load_settings
 from spark_lsp.engine.messages import CompletionRequest
-from spark_lsp.engine.service import SparkService
 from spark_lsp.engine.store import DocumentStore
-from spark_lsp.engine.tokens import TokenCounter
 from spark_lsp.errors import ConfigError, SparkError
-from spark_lsp.runtime import ModelRuntime
+from spark_lsp.host import QuietEvents, SparkHost
 
 LANGUAGES = {
     ".py": "python",
@@ -60,19 +57,16 @@ async def run_complete(location: str, out: Callable[[str], None]) -> int:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
-    settings, _ = load_settings(env=dict(os.environ))
-    counter = TokenCounter()
-    counter.start_loading()
-    store = DocumentStore(counter)
-    store.root = workspace_root(path)
-    runtime = ModelRuntime(settings, dict(os.environ), store.root)
-    service = SparkService(store, lambda: settings, lambda: runtime.session, prefetch=False)
+    host = SparkHost(QuietEvents(), os.environ, prefetch=False)
+    host.counter.start_loading()
+    host.set_roots([workspace_root(path)])
+    service = host.service
     service.open(path.as_uri(), LANGUAGES.get(path.suffix, "plaintext"), text, 0)
-    request = _request(store, path.as_uri(), line, col)
+    request = _request(host.store, path.as_uri(), line, col)
     refused = service.completion_refusal(request)
     if refused is not None:
         raise SparkError(f"{path.name}: {refused}")  # before the model side even starts
-    await _complete(service, runtime, settings, request, out)
+    await _complete(host, request, out)
     return 0
 
 
@@ -84,19 +78,16 @@ def _request(store: DocumentStore, uri: str, line: int, col: int) -> CompletionR
 
 
 async def _complete(
-    service: SparkService,
-    runtime: ModelRuntime,
-    settings: Settings,
-    request: CompletionRequest,
-    out: Callable[[str], None],
+    host: SparkHost, request: CompletionRequest, out: Callable[[str], None]
 ) -> None:
+    settings = host.settings
     try:
-        session = await runtime.start()
+        session = await host.started_session()
         if not await session.wait_ready(settings.model.connect_timeout_ms / 1000 + 5):
             raise SparkError(f"the model is not reachable: {session.status.detail}")
-        result = await service.complete(request)
+        result = await host.service.complete(request)
     finally:
-        await runtime.close()
+        await host.close()
     if result.text is None:
         raise SparkError(
             result.refused or result.failed or "the model had no suggestion at that position"

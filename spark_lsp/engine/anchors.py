@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from spark_lsp.engine.context import stable_key
@@ -39,7 +40,6 @@ class Anchors:
         self._ready: dict[str, str] = {}
         self._warming: dict[str, asyncio.Task[None]] = {}
         self._owner: ModelCalls | None = None
-        self.warmups = 0
 
     def request_for(self, prompt: Prompt, template: CreateRequest) -> CreateRequest:
         """The request to send: chained from a ready anchor, or in full (warming one)."""
@@ -58,15 +58,7 @@ class Anchors:
         if state == "warming":  # re-warmed by the session after a rotation or a drop
             return template
         if anchor is not None and state == "ready":
-            return CreateRequest(
-                input_texts=(prompt.volatile,),
-                model=template.model,
-                instructions=template.instructions,
-                max_output_tokens=template.max_output_tokens,
-                prompt_cache_key=template.prompt_cache_key,
-                previous_response_id=anchor,
-                reasoning_effort=template.reasoning_effort,
-            )
+            return replace(template, input_texts=(prompt.volatile,), previous_response_id=anchor)
         if key not in self._warming:
             self._warming[key] = asyncio.get_running_loop().create_task(
                 self._warm(session, key, prompt, template)
@@ -76,13 +68,14 @@ class Anchors:
     async def _warm(
         self, session: ModelCalls, key: str, prompt: Prompt, template: CreateRequest
     ) -> None:
-        warm = CreateRequest(
+        # The stable part alone, generating nothing, chained from nothing and on no lane yet.
+        warm = replace(
+            template,
             input_texts=prompt.stable,
-            model=template.model,
-            instructions=template.instructions,
-            prompt_cache_key=template.prompt_cache_key,
+            max_output_tokens=None,
+            previous_response_id=None,
+            stream_id=None,
             generate=False,
-            reasoning_effort=template.reasoning_effort,
         )
         try:
             anchor = await session.warm(warm)
@@ -91,7 +84,6 @@ class Anchors:
             return
         finally:
             self._warming.pop(key, None)
-        self.warmups += 1
         self._ready = {k: a for k, a in self._ready.items() if session.anchor_state(a) != "gone"}
         self._ready[key] = anchor
 

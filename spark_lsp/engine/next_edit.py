@@ -230,8 +230,12 @@ class NextEditEngine:
         delay: Callable[[], float],
         *,
         timer: Callable[[], float] = time.monotonic,
+        admits: Callable[[NextEditQuery], bool] = lambda query: True,
     ) -> None:
         self._session = session
+        #: Asked when a scheduled prediction's pause is over: completions may have been
+        #: switched off since the keystroke that scheduled it (the host's refusal).
+        self._admits = admits
         self._options = options
         self._delay = delay
         self._timer = timer
@@ -352,6 +356,9 @@ class NextEditEngine:
         try:
             if not await ticket.wait(self._delay()):
                 self.stats.count("debounced")  # the next key came within the pause
+                return None
+            if not self._admits(query):
+                self.stats.count("refused")
                 return None
             waited = self._timer() - began
             return await self._predict(query, ticket, waited=waited, began=began)

@@ -97,6 +97,17 @@ class CompletionOptions:
     reasoning_tokens: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """What one model call gave: the filtered text (None: nothing useful), the raw reply, its
+    response id, and how long the model took (seconds)."""
+
+    text: str | None
+    raw: str
+    response_id: str | None
+    model_s: float
+
+
 class CompletionPipeline:
     """Turns completion queries into suggestions; one instance per language server."""
 
@@ -108,8 +119,12 @@ class CompletionPipeline:
         *,
         timer: Callable[[], float] = time.monotonic,
         notice: Callable[[str], None] = lambda message: None,
+        admits: Callable[[CompletionQuery], bool] = lambda query: True,
     ) -> None:
         self._session = session
+        #: Asked just before a prefetch goes: the user may have switched completions off
+        #: since the suggestion it follows (the host's refusal, for a call nobody asked for).
+        self._admits = admits
         self._notice = notice
         self._noticed_empty = False
         self._context = context
@@ -200,18 +215,14 @@ class CompletionPipeline:
         session, waited_session = await self._ready_session(ticket)
         waited += waited_session
         prompt, ctx = self._build(query)
-        handle = self.inflight.start(query.uri, before, after)
         try:
-            model_began = self._timer()
-            raw, response_id = await self._stream(session, prompt, ctx, ticket, handle)
-            waited += self._timer() - model_began
-        except BaseException as exc:
-            handle.fail(exc if isinstance(exc, Exception) else Superseded("cancelled"))
-            if trailing and isinstance(exc, Superseded):
+            answer = await self._call(session, (query.uri, before, after), prompt, ctx, ticket)
+        except Superseded:
+            if trailing:
                 self.stats.count("misfires")
             raise
-        text = self._filter(raw, ctx)
-        handle.finish(text)
+        waited += answer.model_s
+        text, raw, response_id = answer.text, answer.raw, answer.response_id
         self._timed("total", started)
         self.stats.time("overhead", max(0.0, (self._timer() - started - waited) * 1000))
         if text is None:
@@ -318,6 +329,9 @@ class CompletionPipeline:
         session = self._session()
         if ticket.superseded or query.doc.version != target.version or session is None:
             return
+        if not self._admits(query):
+            self.stats.count("prefetch_refused")
+            return
         self.stats.count("prefetch_calls")
         options = self._options()
         prompt = self._context.completion_prompt(
@@ -326,7 +340,6 @@ class CompletionPipeline:
         ctx = completion_context(query, multiline=options.multiline)
         ctx = accepted_context(ctx, target.suggestion)
         accepted = target.accepted_before
-        handle = self.inflight.start(query.uri, accepted, target.after)
         chain = None
         if target.parent is not None and session.can_chain:
             message = redact_secrets(target.accepted_message())
@@ -334,16 +347,12 @@ class CompletionPipeline:
             tokens = counter.count(prompt.instructions) + counter.count(message)
             chain = _Chain(target.parent, message, tokens)
         sent_before = self.stats.counters["input_bytes"], self.stats.counters["input_tokens"]
-        try:
-            raw, response_id = await self._stream(session, prompt, ctx, ticket, handle, chain)
-        except BaseException as exc:
-            handle.fail(exc if isinstance(exc, Exception) else Superseded("cancelled"))
-            raise
+        key = (query.uri, accepted, target.after)
+        answer = await self._call(session, key, prompt, ctx, ticket, chain)
         counters = self.stats.counters
         self.stats.count("prefetch_input_bytes", counters["input_bytes"] - sent_before[0])
         self.stats.count("prefetch_input_tokens", counters["input_tokens"] - sent_before[1])
-        text = self._filter(raw, ctx)
-        handle.finish(text)
+        text, raw, response_id = answer.text, answer.raw, answer.response_id
         if text is not None:
             parent = response_id if text == raw else None  # the next prefetch chains from it
             self.cache.put(query.uri, accepted, target.after, text, "prefetch", parent)
@@ -372,6 +381,31 @@ class CompletionPipeline:
         ctx = completion_context(query, multiline=options.multiline)
         self._timed("context", began)
         return prompt, ctx
+
+    async def _call(
+        self,
+        session: ModelCalls,
+        key: tuple[str, str, str],
+        prompt: Prompt,
+        ctx: CompletionContext,
+        ticket: Ticket,
+        chain: _Chain | None = None,
+    ) -> _Answer:
+        """One model call, fresh or prefetch alike: announced as in flight under the text it
+        answers (``key``: uri, text before, text after) so a request for that text joins it
+        instead of asking again, then streamed and filtered; joiners get the filtered text,
+        or the failure."""
+        handle = self.inflight.start(*key)
+        began = self._timer()
+        try:
+            raw, response_id = await self._stream(session, prompt, ctx, ticket, handle, chain)
+        except BaseException as exc:
+            handle.fail(exc if isinstance(exc, Exception) else Superseded("cancelled"))
+            raise
+        model_s = self._timer() - began
+        text = self._filter(raw, ctx)
+        handle.finish(text)
+        return _Answer(text, raw, response_id, model_s)
 
     async def _stream(
         self,

@@ -1,12 +1,14 @@
 """The one door to the model: every use case, with every check, as plain data in and out.
 
 Completion, listing code actions, resolving one, editing by instruction and predicting the next
-edit are all here, and
-so is every reason to refuse one before the model is asked: the document is not open, its file
-is excluded by the privacy policy, completions are off for its language, the position lies
-outside it, or an edit of the same document is still being computed. The language server's
-handlers, ``spark-lsp complete`` and the benchmarks are callers; none of them builds a model
-request itself, so none of them can forget a check.
+edit are all here, and so is the one refusal every model call passes first (:meth:`SparkService
+.refusal`): the document is not open, its file is excluded by the privacy policy, completions
+are switched off (the toggle, or ``spark.completion.trigger: manual``) and nobody asked, they
+are off for its language, or the position lies outside it. Calls the user did not ask for
+(prefetches, scheduled next-edit predictions) pass it again when they are about to go, since
+the answer may have changed meanwhile. The language server's handlers, ``spark-lsp complete``
+and the benchmarks are callers; none of them builds a model request itself, so none of them can
+forget a check.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import replace
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Literal
 
 from spark_lsp.config import Settings, language_enabled
 from spark_lsp.engine.acceptance import AcceptanceTracker
@@ -27,6 +29,7 @@ from spark_lsp.engine.alternatives import distinct, more_suggestions
 from spark_lsp.engine.breaker import CircuitBreaker, CircuitOpen, guarded
 from spark_lsp.engine.context import ContextBuilder, ContextOptions
 from spark_lsp.engine.custom_actions import CustomAction, custom_actions
+from spark_lsp.engine.events import NoEvents, ServiceEvents
 from spark_lsp.engine.grammars import language_for
 from spark_lsp.engine.messages import (
     EXCLUDED_NOTE,
@@ -65,53 +68,19 @@ log = logging.getLogger(__name__)
 WORD_END = re.compile(r"\w+$")
 
 
-class ServiceEvents(Protocol):
-    """What the service tells its host while it works (the language server's status bar)."""
+@dataclass(frozen=True, slots=True)
+class ModelUse:
+    """A model call about to be made: what for, where, and whether the user asked for it."""
 
-    def busy(self, is_busy: bool) -> None:
-        """A model call started (True) or ended (False)."""
-
-    def excluded(self, reason: str | None) -> None:
-        """The document in use is excluded (``reason``), or is not (None)."""
-
-    def error(self, exc: SparkError) -> None:
-        """A completion failed; actions raise instead, their caller reports."""
-
-    def latency(self, ms: float) -> None:
-        """How long the last model call took."""
-
-    def notice(self, message: str) -> None:
-        """Something to log for the user, not a failure: no popup (the caller says it once)."""
-
-    def paused(self, detail: str | None, announce: bool) -> None:
-        """Model calls are paused (the circuit breaker opened: ``detail`` says why and for how
-        long), or may go again (None). ``announce``: the first pause of an outage, to be said
-        once; never anything per refused call."""
-
-
-class NoEvents:
-    """Events for hosts without a status display (the one-shot command, benchmarks)."""
-
-    def busy(self, is_busy: bool) -> None:
-        """Ignored."""
-
-    def excluded(self, reason: str | None) -> None:
-        """Ignored."""
-
-    def error(self, exc: SparkError) -> None:
-        """Ignored: the result carries the failure."""
-
-    def latency(self, ms: float) -> None:
-        """Ignored."""
-
-    def notice(self, message: str) -> None:
-        """Logged only."""
-        log.warning("%s", message)
-
-    def paused(self, detail: str | None, announce: bool) -> None:
-        """Logged only."""
-        if detail is not None and announce:
-            log.warning("%s", detail)
+    kind: Literal["completion", "next edit", "action"]
+    uri: str
+    line: int
+    character: int
+    #: Asked for by the user (a trigger key, a picked action); False for what the server
+    #: starts on its own: automatic ghost text, prefetches, scheduled next-edit predictions.
+    invoked: bool
+    #: The last line of an action's range (its first is ``line``).
+    end_line: int | None = None
 
 
 class SparkService:
@@ -154,6 +123,7 @@ class SparkService:
             self._completion_options,
             timer=timer,
             notice=lambda message: self._events.notice(message),
+            admits=lambda query: self._admits("completion", query.uri, query.line),
         )
         self.pipeline.delay.fixed = self._fixed_delay()
         self.actions = ActionEngine(
@@ -168,7 +138,13 @@ class SparkService:
         self._editing: set[str] = set()
         self._syntax: dict[str, tuple[int, DiagnosticInfo | None]] = {}
         self.next_edits = NextEditEngine(
-            calls, self._next_edit_options, self._next_edit_delay, timer=timer
+            calls,
+            self._next_edit_options,
+            self._next_edit_delay,
+            timer=timer,
+            admits=lambda query: self._admits(
+                "next edit", query.uri, query.doc.position_at(query.cursor)[0]
+            ),
         )
         self.next_edits.on_ready = self._next_edit_ready
         #: Whether the client shows next-edit proposals (it opted in); set by the host.
@@ -211,8 +187,10 @@ class SparkService:
             return False
         doc, cursor = applied
         self.pipeline.note_edit(uri, doc.index)
-        if cursor is not None and self._next_edit_refusal(doc) is None:
-            self.next_edits.schedule(_next_edit_query(doc, cursor, invoked=False))
+        if cursor is not None:
+            line, character = doc.index.position_at(cursor)
+            if self.refusal(ModelUse("next edit", uri, line, character, invoked=False)) is None:
+                self.next_edits.schedule(_next_edit_query(doc, cursor, invoked=False))
         return True
 
     def session_changed(self) -> None:
@@ -256,11 +234,24 @@ class SparkService:
 
     # -- completion ---------------------------------------------------------------------------
 
+    async def suggestions(self, request: CompletionRequest) -> list[str]:
+        """What the editor shows at a position: a ready next-edit prediction that only inserts
+        there, else the completions (:meth:`complete_alternatives`); both after the refusal."""
+        if self.completion_refusal(request) is not None:
+            return []
+        text = self._next_edit_insertion(request)
+        if text is not None:
+            return [text]
+        return await self._alternatives(request)
+
     async def complete(self, request: CompletionRequest) -> CompletionResult:
         """A suggestion at a position, after every check; never raises a SparkError."""
         refused = self.completion_refusal(request)
         if refused is not None:
             return CompletionResult(None, refused=refused)
+        return await self._complete(request)
+
+    async def _complete(self, request: CompletionRequest) -> CompletionResult:
         query = self._query(request)
         self._events.busy(True)
         try:
@@ -291,15 +282,20 @@ class SparkService:
         """The suggestions to cycle through: the main one first, then, for an explicit request
         only, up to ``spark.completion.alternatives - 1`` more asked at the same time, without
         repeats. An automatic request makes the one call ``complete`` makes."""
+        if self.completion_refusal(request) is not None:
+            return []
+        return await self._alternatives(request)
+
+    async def _alternatives(self, request: CompletionRequest) -> list[str]:
         extra = self._settings().completion.alternatives - 1
-        if not request.invoked or extra < 1 or self.completion_refusal(request) is not None:
-            main = await self.complete(request)
+        if not request.invoked or extra < 1:
+            main = await self._complete(request)
             return [] if main.text is None else [main.text]
         query = self._query(request)
         self._events.busy(True)  # the answer waits for the slowest of them
         try:
             main, more = await asyncio.gather(
-                self.complete(request), more_suggestions(self.pipeline, query, extra)
+                self._complete(request), more_suggestions(self.pipeline, query, extra)
             )
         finally:
             self._events.busy(False)
@@ -322,23 +318,36 @@ class SparkService:
 
     def completion_refusal(self, request: CompletionRequest) -> str | None:
         """Why no model call may be made for ``request`` (None: go ahead)."""
-        doc = self.store.get(request.uri)
+        use = ModelUse(
+            "completion", request.uri, request.line, request.character, request.invoked
+        )
+        return self.refusal(use)
+
+    def refusal(self, use: ModelUse) -> str | None:
+        """Why the model must not be called for ``use`` (None: go ahead): the one check every
+        model call passes. An excluded document is also reported to the host (status bar)."""
+        doc = self.store.get(use.uri)
         if doc is None:
             return "the document is not open"
-        excluded = self.excluded(request.uri)
+        excluded = self.excluded(use.uri)
         self._events.excluded(excluded)
         if excluded is not None:
             return EXCLUDED_NOTE + excluded
-        if not self.completions_on and not request.invoked:
+        settings = self._settings()
+        if not use.invoked and not self.completions_on:
             return "completions are off"
-        if self._settings().completion.trigger == "manual" and not request.invoked:
+        if not use.invoked and settings.completion.trigger == "manual":
             return "completions run only when asked (spark.completion.trigger is manual)"
-        if not language_enabled(self._settings(), doc.language_id):
+        if use.kind != "action" and not language_enabled(settings, doc.language_id):
             return f"completions are off for {doc.language_id}"
-        line_count = doc.index.line_count
-        if not 0 <= request.line < line_count or request.character < 0:
-            return "the position is outside the document"
-        return None
+        if use.kind == "next edit" and not settings.next_edit.enabled:
+            return "next-edit suggestions are off (spark.nextEdit.enabled)"
+        return _outside(doc, use)
+
+    def _admits(self, kind: Literal["completion", "next edit"], uri: str, line: int) -> bool:
+        """Whether a call the server started on its own may still go: the refusal, asked
+        again just before it does (the user may have switched completions off meanwhile)."""
+        return self.refusal(ModelUse(kind, uri, line, 0, invoked=False)) is None
 
     # -- code actions and edits ---------------------------------------------------------------
 
@@ -349,9 +358,7 @@ class SparkService:
         doc = self.store.get(uri)
         if doc is None or not self._settings().actions.enabled:
             return []
-        excluded = self.excluded(uri)
-        self._events.excluded(excluded)
-        if excluded is not None:
+        if self.refusal(ModelUse("action", uri, selection[0], selection[1], True)) is not None:
             return []
         syntax = self.syntax_error(uri)
         offered = list_actions(doc.index, uri, selection, diagnostics, syntax)
@@ -377,7 +384,8 @@ class SparkService:
         instruction = instruction.strip()
         if not instruction:
             raise Refused("the edit instruction is empty")
-        doc = self._editable(uri)
+        use = ModelUse("action", uri, selection[0], selection[1], True, selection[2])
+        doc = self._admitted(use)
         spec = ActionSpec("edit", uri, doc.index.version, *selection, instruction=instruction)
         return await self.resolve_action(spec)
 
@@ -391,11 +399,12 @@ class SparkService:
         return await self._resolutions.run(spec, lambda: self._resolve(spec))
 
     async def _resolve(self, spec: ActionSpec) -> EditResult:
-        doc = self._editable(spec.uri)
+        use = ModelUse(
+            "action", spec.uri, spec.start_line, spec.start_character, True, spec.end_line
+        )
+        doc = self._admitted(use)
         if spec.kind == "custom":
             spec = self._with_template(spec)
-        if spec.start_line >= doc.index.line_count or spec.end_line < spec.start_line:
-            raise Refused("the action's range is outside the document")
         if spec.uri in self._editing:
             raise Refused("an edit of this file is still being computed; try again when it ends")
         self._editing.add(spec.uri)
@@ -420,14 +429,12 @@ class SparkService:
                 return replace(spec, instruction=action.instruction)
         raise Refused("this custom action is no longer in spark.actions.custom; list them again")
 
-    def _editable(self, uri: str) -> OpenDocument:
-        doc = self.store.get(uri)
-        if doc is None:
-            raise Refused("the document to edit is not open")
-        excluded = self.excluded(uri)
-        self._events.excluded(excluded)
-        if excluded is not None:
-            raise Refused(EXCLUDED_NOTE + excluded)
+    def _admitted(self, use: ModelUse) -> OpenDocument:
+        """The document ``use`` is about, after the refusal; raises ``Refused`` saying why not."""
+        refused = self.refusal(use)
+        doc = self.store.get(use.uri)
+        if refused is not None or doc is None:
+            raise Refused(refused or "the document is not open")
         return doc
 
     # -- next edit ----------------------------------------------------------------------------
@@ -441,14 +448,12 @@ class SparkService:
         only for the text the server holds), and other ``SparkError``s from the model.
         """
         doc = self.store.get(uri)
-        if doc is None or not self._settings().next_edit.enabled:
-            return None
-        if version is not None and version != doc.index.version:
+        if doc is not None and version is not None and version != doc.index.version:
             raise StaleVersion(
                 f"version {version} is not the current version {doc.index.version}; "
                 "edits are only computed for the current text"
             )
-        if self._next_edit_refusal(doc) is not None:
+        if doc is None or self.refusal(ModelUse("next edit", uri, line, character, True)):
             return None
         cursor = doc.index.offset_at(line, character)
         found = await self.next_edits.request(_next_edit_query(doc, cursor, invoked=True))
@@ -456,28 +461,20 @@ class SparkService:
             return None
         return _edit_result(doc, found)
 
-    def next_edit_insertion(self, uri: str, line: int, character: int) -> str | None:
+    def _next_edit_insertion(self, request: CompletionRequest) -> str | None:
         """A ready prediction that only inserts at this position: the text to insert."""
-        doc = self.store.get(uri)
+        doc = self.store.get(request.uri)
         if doc is None:
             return None
-        found = self.next_edits.ready(uri, doc.index.version)
+        found = self.next_edits.ready(request.uri, doc.index.version)
         if found is None or not found.inserts_at_cursor:
             return None
-        if doc.index.offset_at(line, character) != found.cursor:
+        if doc.index.offset_at(request.line, request.character) != found.cursor:
             return None
         return found.edits[0].text
 
     def _next_edit_on(self) -> bool:
         return self._settings().next_edit.enabled and self.next_edit_client()
-
-    def _next_edit_refusal(self, doc: OpenDocument) -> str | None:
-        excluded = self.excluded(doc.uri)
-        if excluded is not None:
-            return EXCLUDED_NOTE + excluded
-        if not language_enabled(self._settings(), doc.language_id):
-            return f"completions are off for {doc.language_id}"
-        return None
 
     def _next_edit_ready(self, prediction: Prediction) -> None:
         if not self._next_edit_on() or prediction.inserts_at_cursor:
@@ -545,6 +542,18 @@ class SparkService:
     def _fixed_delay(self) -> float | None:
         debounce_ms = self._settings().completion.debounce_ms
         return None if debounce_ms is None else debounce_ms / 1000
+
+
+def _outside(doc: OpenDocument, use: ModelUse) -> str | None:
+    """Why ``use``'s position (or an action's range) does not lie in ``doc``, or None."""
+    line_count = doc.index.line_count
+    if use.end_line is not None:
+        if not 0 <= use.line <= use.end_line < line_count:
+            return "the range is outside the document"
+        return None
+    if not 0 <= use.line < line_count or use.character < 0:
+        return "the position is outside the document"
+    return None
 
 
 def _line_edit(doc: OpenDocument, start: int, end: int, text: str) -> LineEdit:

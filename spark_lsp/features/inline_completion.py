@@ -34,13 +34,8 @@ def register(server: SparkServer) -> None:
         invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
         at = params.position
         uri = params.text_document.uri
-        # A next-edit prediction that only inserts here is an ordinary inline item.
-        text = ls.service.next_edit_insertion(uri, at.line, at.character)
-        if text is not None:
-            texts = [text]
-        else:
-            request = CompletionRequest(uri, at.line, at.character, invoked)
-            texts = await ls.service.complete_alternatives(request)
+        request = CompletionRequest(uri, at.line, at.character, invoked)
+        texts = await ls.service.suggestions(request)
         doc = ls.store.get(uri)
         if not texts or doc is None:
             return types.InlineCompletionList(items=[])

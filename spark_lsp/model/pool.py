@@ -264,8 +264,3 @@ class Pool(Generic[C]):
         """The server no longer has ``response_id`` (``previous_response_not_found``)."""
         for slot in self._slots.values():
             slot.anchors.pop(response_id, None)
-
-    @property
-    def anchor_capacity(self) -> int:
-        """How many anchors one connection can hold at once."""
-        return len(self.anchor_lanes)

@@ -60,9 +60,11 @@ class EmbeddedModelServer:
         return "\n".join(self._stderr)
 
     async def start(
-        self, workspace: Path | None, exclude: Sequence[str] = ()
+        self, workspace: Path | Sequence[Path] | None, exclude: Sequence[str] = ()
     ) -> tuple[str, str]:
         """Launch the child and return ``(url, token)``; raises ``ModelUnavailable``.
+
+        ``workspace``: the folders the child learns from (every workspace folder).
 
         ``exclude`` (the ``spark.context.exclude`` patterns) joins the ignore files and the
         built-in secret patterns in keeping files out of the child's workspace index.
@@ -89,12 +91,14 @@ class EmbeddedModelServer:
         return url, token
 
     async def _spawn(
-        self, workspace: Path | None, exclude: Sequence[str], token: str
+        self, workspace: Path | Sequence[Path] | None, exclude: Sequence[str], token: str
     ) -> asyncio.subprocess.Process:
         args = [sys.executable, "-m", "spark_lsp.modelserver", "--port", "0"]
         args += ["--exit-on-stdin-eof", *self.extra_args]
-        if workspace is not None:
-            args += ["--workspace", str(workspace)]
+        folders = [workspace] if isinstance(workspace, Path) else list(workspace or ())
+        for folder in folders:
+            args += ["--workspace", str(folder)]
+        if folders:
             args += [f"{EXCLUDE_OPTION}={pattern}" for pattern in exclude]
         env = {**os.environ, TOKEN_ENV: token}
         # Cancelling a creation in flight hangs Python 3.11's event loop for good (it kills the

@@ -37,7 +37,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--engine", choices=("local", "scripted"), default="local")
     parser.add_argument("--script", type=Path, help="JSON script for --engine scripted")
-    parser.add_argument("--workspace", type=Path, help="directory the local engine learns from")
+    parser.add_argument(
+        "--workspace",
+        type=Path,
+        action="append",
+        default=[],
+        help="directory the local engine learns from (repeatable: one per workspace folder)",
+    )
     parser.add_argument(
         EXCLUDE_OPTION,
         action="append",
@@ -76,10 +82,11 @@ def build_engine(args: argparse.Namespace) -> Engine:
     """The engine the arguments ask for; raises ``ConfigError`` with a one-line reason."""
     if args.engine == "scripted":
         return ScriptedEngine(Script.load(args.script) if args.script else None)
-    workspace: Path | None = args.workspace
-    if workspace is not None and not workspace.is_dir():
-        raise ConfigError(f"--workspace {workspace} is not a directory")
-    return LocalEngine(workspace, args.exclude)
+    folders: list[Path] = args.workspace
+    for folder in folders:
+        if not folder.is_dir():
+            raise ConfigError(f"--workspace {folder} is not a directory")
+    return LocalEngine(folders, args.exclude)
 
 
 def resolve_token(args: argparse.Namespace) -> str:

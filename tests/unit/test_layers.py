@@ -29,7 +29,8 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
     (
         "spark_lsp.config",
         ("spark_lsp.engine", "spark_lsp.model", "spark_lsp.modelserver", "spark_lsp.lsp",
-         "spark_lsp.features", "spark_lsp.commands", "spark_lsp.app", "spark_lsp.runtime"),
+         "spark_lsp.features", "spark_lsp.commands", "spark_lsp.app", "spark_lsp.runtime",
+         "spark_lsp.host"),
         "settings are read by every layer, so they depend on none",
     ),
     (
@@ -40,39 +41,49 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
     (
         "spark_lsp.model",
         ("spark_lsp.engine", "spark_lsp.modelserver", "spark_lsp.lsp", "spark_lsp.features",
-         "spark_lsp.commands", "spark_lsp.app", "spark_lsp.runtime", "pygls", "lsprotocol"),
+         "spark_lsp.commands", "spark_lsp.app", "spark_lsp.runtime", "spark_lsp.host", "pygls",
+         "lsprotocol"),
         "the model client never imports the engine or anything above it",
     ),
     (
         "spark_lsp.modelserver",
         ("spark_lsp.engine", "spark_lsp.lsp", "spark_lsp.features", "spark_lsp.commands",
-         "spark_lsp.app", "spark_lsp.runtime", "pygls", "lsprotocol"),
+         "spark_lsp.app", "spark_lsp.runtime", "spark_lsp.host", "pygls", "lsprotocol"),
         "the model server never imports the engine or the language server",
     ),
     (
         "spark_lsp.engine",
         ("pygls", "lsprotocol", "spark_lsp.lsp", "spark_lsp.features", "spark_lsp.commands",
-         "spark_lsp.app", "spark_lsp.runtime", "spark_lsp.modelserver"),
+         "spark_lsp.app", "spark_lsp.runtime", "spark_lsp.host", "spark_lsp.modelserver"),
         "the engine never imports pygls/lsprotocol or the layers above it",
     ),
     (
         "spark_lsp.lsp",
         ("spark_lsp.features", "spark_lsp.commands", "spark_lsp.app", "spark_lsp.modelserver",
-         "spark_lsp.model.protocol"),
-        "the server object does not know its features; spark_lsp.app wires them",
+         "spark_lsp.model.protocol", "spark_lsp.runtime"),
+        "the server object adapts pygls to the host: it neither knows its features (spark_lsp"
+        ".app wires them) nor brings up the model side (spark_lsp.host does)",
     ),
     (
         "spark_lsp.commands",
         ("spark_lsp.model.protocol", "spark_lsp.modelserver.engines",
-         "spark_lsp.modelserver.server", "spark_lsp.features", "spark_lsp.lsp"),
-        "commands build no model request themselves: they call the engine's service",
+         "spark_lsp.modelserver.server", "spark_lsp.features", "spark_lsp.lsp",
+         "spark_lsp.runtime"),
+        "commands build no model request themselves: they open the host, as the server does",
     ),
     (
         "spark_lsp.runtime",
         ("spark_lsp.engine", "spark_lsp.lsp", "spark_lsp.features", "spark_lsp.commands",
          "spark_lsp.app", "spark_lsp.modelserver.engines", "spark_lsp.modelserver.server",
-         "spark_lsp.modelserver.main", "pygls", "lsprotocol"),
+         "spark_lsp.modelserver.main", "spark_lsp.host", "pygls", "lsprotocol"),
         "bringing up the model side needs the session and the launcher, nothing above them",
+    ),
+    (
+        "spark_lsp.host",
+        ("spark_lsp.lsp", "spark_lsp.features", "spark_lsp.commands", "spark_lsp.app",
+         "spark_lsp.modelserver.engines", "spark_lsp.modelserver.server",
+         "spark_lsp.modelserver.main", "pygls", "lsprotocol"),
+        "the composition root every entry point opens knows none of them, nor any protocol",
     ),
     (
         "spark_lsp.app",
@@ -81,8 +92,8 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
     ),
     (
         "spark_lsp.features",
-        ("spark_lsp.model", "spark_lsp.modelserver", "spark_lsp.runtime", "spark_lsp.commands",
-         "spark_lsp.app"),
+        ("spark_lsp.model", "spark_lsp.modelserver", "spark_lsp.runtime", "spark_lsp.host",
+         "spark_lsp.commands", "spark_lsp.app"),
         "handlers reach the model only through the engine's service",
     ),
 ]  # fmt: skip
@@ -234,7 +245,7 @@ def test_a_started_language_server_process_has_not_loaded_them() -> None:
         "from spark_lsp.app import create_server\n"
         "from spark_lsp.runtime import ModelRuntime\n"
         "server = create_server()\n"
-        "ModelRuntime(server.settings, {}, None)\n"
+        "ModelRuntime(server.settings, {}, [])\n"
         "print('\\n'.join(sorted(sys.modules)))\n"
     )
     loaded = subprocess.run(

@@ -26,6 +26,7 @@ from pathlib import Path, PurePosixPath
 
 from spark_lsp.engine.symbols import FileOutline, Symbol, outline
 from spark_lsp.shared.safe_read import read_text
+from spark_lsp.shared.skipped_dirs import skipped_directory
 
 log = logging.getLogger(__name__)
 
@@ -56,28 +57,6 @@ LANGUAGE_BY_SUFFIX: dict[str, str] = {
     ".cs": "csharp",
     ".scala": "scala",
 }
-#: Directories never worth indexing (dependencies, build output, caches, VCS data).
-SKIPPED_DIRECTORIES = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".svn",
-        "node_modules",
-        "__pycache__",
-        ".venv",
-        "venv",
-        ".tox",
-        ".mypy_cache",
-        ".ruff_cache",
-        ".pytest_cache",
-        "dist",
-        "build",
-        "target",
-        "out",
-        ".next",
-        ".cache",
-    }
-)
 MAX_FILES = 5_000
 MAX_FILE_BYTES = 512 * 1024
 
@@ -353,9 +332,8 @@ def _sources(root: Path, skipped: set[Path]) -> Iterator[tuple[Path, str]]:
                 continue
             if entry.is_dir(follow_symlinks=False):
                 child = Path(entry.path)
-                if entry.name not in SKIPPED_DIRECTORIES and not entry.name.startswith("."):
-                    if child not in skipped:
-                        stack.append(child)
+                if not skipped_directory(entry.name) and child not in skipped:
+                    stack.append(child)
                 continue
             language_id = LANGUAGE_BY_SUFFIX.get(Path(entry.name).suffix)
             if language_id is not None and entry.is_file(follow_symlinks=False):

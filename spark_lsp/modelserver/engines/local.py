@@ -32,6 +32,7 @@ from spark_lsp.modelserver.engines.base import (
 from spark_lsp.shared.privacy import ExclusionPolicy, redact_secrets
 from spark_lsp.shared.prompt_format import CURSOR, TASK_EDIT, TASK_NEXT_EDIT
 from spark_lsp.shared.safe_read import read_bytes
+from spark_lsp.shared.skipped_dirs import skipped_directory
 
 log = logging.getLogger(__name__)
 
@@ -341,9 +342,6 @@ def _trim_trailing_blanks(out: list[str]) -> list[str]:
 # Workspace indexing
 # ---------------------------------------------------------------------------------------------
 
-#: Directories that are never source: skipped (like every hidden one) even when no ignore file
-#: names them.
-SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__"})
 MAX_FILE_BYTES = 512 * 1024
 MAX_TOTAL_BYTES = 16 * 1024 * 1024
 
@@ -363,8 +361,7 @@ def workspace_files(root: Path, policy: ExclusionPolicy | None = None) -> Iterat
         dirnames[:] = sorted(
             d
             for d in dirnames
-            if not d.startswith(".")
-            and d not in SKIP_DIRS
+            if not skipped_directory(d)
             and policy.reason(here / d, is_dir=True) is None
         )
         for name in sorted(filenames):
@@ -395,16 +392,19 @@ def read_text_file(path: Path, inside: Path | None = None) -> str | None:
 
 
 class WorkspaceIndex:
-    """The workspace's text files as one corpus, built once in a background thread.
+    """The workspace folders' text files as one corpus, built once in a background thread.
 
     Queries may run while it is still being built: they see the files indexed so far.
     """
 
     def __init__(
-        self, root: Path, exclude: Sequence[str] = (), max_total_bytes: int = MAX_TOTAL_BYTES
+        self,
+        roots: Path | Sequence[Path],
+        exclude: Sequence[str] = (),
+        max_total_bytes: int = MAX_TOTAL_BYTES,
     ) -> None:
-        self.root = root
-        self.policy = ExclusionPolicy(root, exclude)
+        self.roots = [roots] if isinstance(roots, Path) else list(roots)
+        self.policy = ExclusionPolicy(self.roots, exclude)
         self.corpus = Corpus(21)
         self.ready = threading.Event()
         self.files: list[Path] = []
@@ -426,15 +426,16 @@ class WorkspaceIndex:
         """Index files until done, stopped, or the byte budget is spent."""
         total = 0
         try:
-            base = self.root.resolve()
-            for path in workspace_files(base, self.policy):
-                text = read_text_file(path, base)
-                if self._stop.is_set() or (text and total + len(text) > self._max_total):
-                    break
-                if text:
-                    total += len(text)
-                    self.corpus.add(list(map(sys.intern, tokenize(redact_secrets(text)))))
-                    self.files.append(path)
+            for root in self.roots:  # one byte budget for all folders, the first one first
+                base = root.resolve()
+                for path in workspace_files(base, self.policy):
+                    text = read_text_file(path, base)
+                    if self._stop.is_set() or (text and total + len(text) > self._max_total):
+                        return
+                    if text:
+                        total += len(text)
+                        self.corpus.add(list(map(sys.intern, tokenize(redact_secrets(text)))))
+                        self.files.append(path)
         except OSError:
             pass
         finally:
@@ -444,8 +445,11 @@ class WorkspaceIndex:
 class LocalEngine(Engine):
     """The default engine: completes code from the prompt and (optionally) the workspace."""
 
-    def __init__(self, workspace: Path | None = None, exclude: Sequence[str] = ()) -> None:
-        self.index = WorkspaceIndex(workspace, exclude) if workspace is not None else None
+    def __init__(
+        self, workspace: Path | Sequence[Path] | None = None, exclude: Sequence[str] = ()
+    ) -> None:
+        folders = [] if workspace is None else workspace
+        self.index = WorkspaceIndex(folders, exclude) if folders else None
 
     def start(self) -> None:
         """Start indexing the workspace in the background."""
