@@ -227,6 +227,7 @@ _SAME_AS = {
 GENERIC = LanguageSpec(
     line_comment="//",
     indentation=True,
+    block_suffix=r"[:={(\[]",
     brackets="()[]{}",
     continuations=_words("else elif except finally catch case default"),
 )
@@ -885,7 +886,7 @@ def block_end(
         return len(lines), False
     analysis = analyze(language_id, context, "\n".join(lines))
     if spec.indentation:
-        return _indent_end(lines, analysis, language_id, next_line, typed)
+        return _indent_end(lines, analysis, language_id, context, next_line, typed)
     return _depth_end(lines, analysis, language_id, context, next_line, typed)
 
 
@@ -952,26 +953,35 @@ def _end_of_file(
     index: int,
     depth: int,
 ) -> tuple[int, bool]:
-    """At the end of the document, the reply that closed the cursor's block may close the
-    blocks around it too (nothing below does), and go on with new definitions after a blank
-    line (the next function); anything else after the closers is cut."""
-    infos, limit = analysis.lines, -len(open_blocks(language_id, context))
-    while index < len(lines):
-        info = infos[index]
-        if lines[index].strip():
-            if info.kind != "closer" or depth + info.low < min(limit, -1):
-                break
-            depth += info.delta
-        index += 1
-    if index == len(lines):
+    """At the end of the document nothing below closes the blocks around the cursor or goes
+    on with them: the reply may close them and go on with their bodies between its closers
+    (the rest of the function after the ``if`` it closed). Once they are all closed, a new
+    definition after a blank line (the next function) goes on; anything else there, or a
+    line that closes more than is open, ends the reply."""
+    infos, limit = analysis.lines, min(-len(open_blocks(language_id, context)), -1)
+    blank = False
+    for row in range(index, len(lines)):
+        if not lines[row].strip():
+            blank = True
+            continue
+        info = infos[row]
+        if depth + info.low < limit:
+            return row, True
+        if depth == limit:  # at the top level: only a new definition goes on
+            return _next_definition(lines, infos, row, language_id, blank)
+        blank, depth = False, depth + info.delta
+    return len(lines), False
+
+
+def _next_definition(
+    lines: Sequence[str], infos: Sequence[LineInfo], index: int, language_id: str, blank: bool
+) -> tuple[int, bool]:
+    """Where a reply at the end of the file, back at the top level, ends: at ``index``, unless
+    a blank line there starts a new definition, which goes on with all the reply says."""
+    opens = _opens_definition(lines, infos, index, language_id) if blank else False
+    if opens is None:  # more of the reply will tell
         return index, False
-    if not lines[index - 1].strip():
-        opens = _opens_definition(lines, infos, index, language_id)
-        if opens is None:  # more of the reply will tell
-            return index, False
-        if opens:
-            return len(lines), False
-    return index, True
+    return (len(lines), False) if opens else (index, True)
 
 
 def _opens_definition(
@@ -999,11 +1009,17 @@ def _indent_end(
     lines: Sequence[str],
     analysis: Analysis,
     language_id: str,
+    context: str,
     next_line: str | None,
     typed: bool,
 ) -> tuple[int, bool]:
     """Indentation languages: a line dedented below the block ends it, except lines inside
-    brackets or strings and ``else:``-like lines at the block's own level."""
+    brackets or strings and ``else:``-like lines at the block's own level.
+
+    At the end of the file (nothing below, nothing typed), a dedent right after a ``return``
+    (``raise``, ``break``…) goes on with the enclosing block's body: nothing more could run in
+    the block the terminator ended. Back at the top level, a new definition after a blank
+    line goes on (:func:`_next_definition`)."""
     infos = analysis.lines
     inside_call = analysis.start_depth > 0
     width = analysis.anchor_width if inside_call else indent_width(lines[0])
@@ -1012,21 +1028,42 @@ def _indent_end(
     floor = width if opened else max(0, width - TAB_WIDTH)
     depth = analysis.start_depth + infos[0].delta
     spec = spec_for(language_id)
+    ended = _ends_block(lines[0])
     for index in range(1, len(lines)):
         info, line = infos[index], lines[index]
         inside = depth > 0 or info.transparent
         depth = max(0, depth + info.delta)
         if inside or not line.strip() or indent_width(line) >= limit:
+            ended = ended if inside or not line.strip() else _ends_block(line)
             continue
         kind = _surface_kind(line.strip(), spec)
         if kind == "reopen" and indent_width(line) >= floor:
+            ended = False
             continue
         closes = kind == "closer" and indent_width(line) >= floor
-        if next_line is None and not typed and not lines[index - 1].strip() and not closes:
-            opens = _opens_definition(lines, infos, index, language_id)
-            if opens is None:  # more of the reply will tell
-                return index, False
-            if opens:
-                return len(lines), False  # at the end of the file: the next definition
+        if next_line is None and not typed and not closes:
+            column = indent_width(line)
+            if ended and column > _top_width(language_id, context):
+                limit, floor, ended = column, max(0, column - TAB_WIDTH), _ends_block(line)
+                continue
+            return _next_definition(lines, infos, index, language_id, not lines[index - 1].strip())
         return index + int(closes and _may_close(lines[0], next_line)), True
     return len(lines), False
+
+
+def _ends_block(line: str) -> bool:
+    """The line leaves its block (``return``, ``raise``, ``break``…): nothing after it runs."""
+    return _TERMINATOR.match(line.strip()) is not None
+
+
+@lru_cache(maxsize=32)
+def _top_width(language_id: str, context: str) -> int:
+    """The indentation of the lines above that stand at the top level: the least of their
+    code lines' (a snippet indented as a whole has its top level further in)."""
+    spec, scan = spec_for(language_id), _lexed(language_id, context)
+    widths = [
+        indent_width(line)
+        for row, line in enumerate(context.split("\n"))
+        if line.strip() and not _line_info(spec, scan, row, line).transparent
+    ]
+    return min(widths, default=0)

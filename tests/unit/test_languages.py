@@ -75,7 +75,7 @@ def test_restyle_keeps_alignment_spaces() -> None:
         ("python", 'def f():\n    """Doc ', True),
         ("python", "x = 1 + ", False),
         ("ruby", "x = <<~TEXT\n  body ", True),
-        ("rust", "let s = r#\"\nraw ", True),
+        ("rust", 'let s = r#"\nraw ', True),
         ("c", "/* open\n * more ", True),
         ("markdown", "Any prose ", True),
         ("go", "x := f(", False),
@@ -130,6 +130,53 @@ def test_unknown_brace_language_ends_a_block_at_its_brace() -> None:
     assert block_end(lines, "odin", "main :: proc() {\n", None, typed=False) == (3, False)
     language = structured_language("odin", ["main :: proc() {", "    x := 1", "}"])
     assert block_end(lines, language, "main :: proc() {\n", None, typed=False) == (2, True)
+
+
+@pytest.mark.parametrize(
+    ("language", "context", "lines", "expected"),
+    [
+        # the if closed, the function's body goes on, the function closes, the next one follows
+        (
+            "lua",
+            "function f(x)\n  if x then\n",
+            ["    a()", "  end", "  return x", "end", "", "function g()", "end", "", "return M"],
+            (9, False),
+        ),
+        # back at the top level right after the last closer: cut
+        ("lua", "function f(x)\n  if x then\n", ["    a()", "  end", "end", "print(1)"], (3, True)),
+        # an unknown brace language: the loop closed, the function goes on
+        (
+            BRACES_ID,
+            "fn main() {\n    for i in xs {\n",
+            ["        a()", "    }", "    b()", "}"],
+            (4, False),
+        ),
+        # indentation: a dedent right after a return goes on with the enclosing body ...
+        (
+            "nim",
+            "proc f(x: int): int =\n  if x == 0:\n",
+            ["    return 1", "  result = x"],
+            (2, False),
+        ),
+        # ... and a proc after a blank line is a definition (its line ends in ``=``)
+        (
+            "nim",
+            "proc f(x: int): int =\n  if x == 0:\n",
+            ["    return 1", "  result = x", "", "proc g() =", "  echo 1", "", "g()"],
+            (7, False),
+        ),
+        # a dedent with no terminator before it ends the block, as in the middle of a file
+        ("python", "def f(xs):\n    for x in xs:\n", ["        a(x)", "    return xs"], (1, True)),
+        # after a return, a dedent to the top level is no body: cut
+        ("python", "def f(x):\n    if x:\n", ["        return 1", "y = 2"], (1, True)),
+    ],
+)
+def test_block_end_at_end_of_file(
+    language: str, context: str, lines: list[str], expected: tuple[int, bool]
+) -> None:
+    """Nothing below the cursor: the reply may finish the blocks around it (issue 24 family 2,
+    held-out cases)."""
+    assert block_end(lines, language, context, None, typed=False) == expected
 
 
 def test_closed_blocks_names_the_opener_a_closer_belongs_to() -> None:
