@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 __all__ = [
+    "KEYWORDS_ID",
     "LanguageSpec",
     "Analysis",
     "LineInfo",
@@ -235,34 +236,60 @@ GENERIC = LanguageSpec(
 GENERIC_BRACES = LanguageSpec(continuations=_C_CONTINUATIONS)
 #: The pseudo language id :func:`structured_language` answers for :data:`GENERIC_BRACES`.
 BRACES_ID = "spark-generic-braces"
+#: An unknown language whose blocks end with the word ``end`` (Crystal, and the like): the
+#: usual keywords that open such a block when they start a line, ``do`` anywhere, and the
+#: words that continue one (``elsif``, ``else``, ``rescue``, ``when``…).
+GENERIC_KEYWORDS = LanguageSpec(
+    line_comment="#",
+    block_comment=None,
+    line_openers=_words(
+        "def class module struct enum union lib macro annotation interface function fun proc"
+        " if unless while until case select begin for loop"
+    ),
+    openers=_words("do"),
+    closers=_words("end"),
+    continuations=_words("elsif elseif elif else rescue ensure when catch finally"),
+)
+#: The pseudo language id :func:`structured_language` answers for :data:`GENERIC_KEYWORDS`.
+KEYWORDS_ID = "spark-generic-end"
+_GENERIC_IDS = {BRACES_ID: GENERIC_BRACES, KEYWORDS_ID: GENERIC_KEYWORDS}
 
 
 def spec_for(language_id: str) -> LanguageSpec:
     """The table row for an editor's language id (:data:`GENERIC` when unknown)."""
     key = canonical_language(language_id)
-    if key == BRACES_ID:
-        return GENERIC_BRACES
+    generic = _GENERIC_IDS.get(key)
+    if generic is not None:
+        return generic
     return LANGUAGES.get(_SAME_AS.get(key, key), GENERIC)
 
 
 _BLOCK_OPEN = re.compile(r"\{\s*(?://.*|#.*|/\*.*)?$")
 _COLON_OPEN = re.compile(r"[:=]\s*(?:#.*)?$")
+#: A line that closes a keyword block: ``end``, ``end;``, ``end.``, ``end if``, ``end loop;``.
+_END_LINE = re.compile(r"^end\b\s*(?:[;.]|[A-Za-z_]\w*\s*;?)?\s*$")
 
 
 def structured_language(language_id: str, lines: Sequence[str]) -> str:
     """The language id to read ``lines`` with: the editor's, or for a language the table does
-    not know, :data:`BRACES_ID` when the document's blocks are braces (lines that end in ``{``
-    outnumber lines that end in ``:`` or ``=`` before a deeper line)."""
+    not know, :data:`KEYWORDS_ID` when the document closes its blocks with ``end`` lines (at
+    least as many as lines that open or close braces), :data:`BRACES_ID` when its blocks are
+    braces (lines that end in ``{`` outnumber lines that end in ``:`` or ``=`` before a
+    deeper line)."""
     key = canonical_language(language_id)
     if key in LANGUAGES or key in _SAME_AS or parser_for(key) is not None:
         return language_id
-    braces = colons = 0
+    braces = colons = ends = 0
     for index, line in enumerate(lines):
         code = line.strip()
         if _BLOCK_OPEN.search(code) or code.startswith("}"):
             braces += 1
+        elif _END_LINE.match(code):
+            ends += 1
         elif _COLON_OPEN.search(code) and index + 1 < len(lines):
             colons += int(indent_width(lines[index + 1]) > indent_width(line))
+    if ends and ends >= braces:
+        return KEYWORDS_ID
     return BRACES_ID if braces and braces >= colons else language_id
 
 
@@ -542,6 +569,8 @@ def _line_steps(spec: LanguageSpec, tokens: Sequence[str], line: str) -> tuple[l
     first_word = first.group() if first else ""
     steps: list[int] = []
     continuation = first_word in spec.continuations
+    # ``while x do``: the ``do`` belongs to the block the line's first word opened
+    opened = first_word in spec.line_openers
     if continuation and (spec.closers or spec.indentation):
         steps += [-1, 1]  # in a brace language the ``}`` before ``else`` does the closing
     for index, token in enumerate(tokens):
@@ -549,7 +578,7 @@ def _line_steps(spec: LanguageSpec, tokens: Sequence[str], line: str) -> tuple[l
             steps.append(_PSEUDO_STEPS[token])
         elif token in spec.closers and not (continuation and index == 0):
             steps.append(-1)
-        elif token in spec.openers and not continuation:
+        elif token in spec.openers and not continuation and not opened:
             steps.append(1)
         elif token in spec.line_openers and index == 0 and token == first_word:
             steps.append(1)

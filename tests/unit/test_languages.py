@@ -6,6 +6,7 @@ import pytest
 
 from spark_lsp.engine.languages import (
     BRACES_ID,
+    KEYWORDS_ID,
     OpenBlock,
     analyze,
     block_end,
@@ -115,6 +116,11 @@ def test_block_end(
         # ... one whose blocks are colons or `=` before a deeper line does not
         ("nim", ["proc add(a, b: int): int =", "  result = a + b"], "nim"),
         ("gdscript", ["func _ready():", "\tpass"], "gdscript"),
+        # ... one whose blocks end with ``end`` lines reads as a keyword language
+        ("crystal", ["def f(n : Int32)", "  if n > 0", "    1", "  end", "end"], KEYWORDS_ID),
+        ("crystal", ["x.each do |y|", "  p({a: y})", "end"], KEYWORDS_ID),
+        # ``end`` as a name is no closer
+        ("zig", ["fn f() void {", "    end = start + n;", "}"], BRACES_ID),
         # a language the table knows is never second-guessed
         ("python", ["d = {", "}"], "python"),
         ("ruby", ["x = {", "}"], "ruby"),
@@ -177,6 +183,30 @@ def test_block_end_at_end_of_file(
     """Nothing below the cursor: the reply may finish the blocks around it (issue 24 family 2,
     held-out cases)."""
     assert block_end(lines, language, context, None, typed=False) == expected
+
+
+def test_keyword_fallback_keeps_the_end_of_an_if_the_reply_finished() -> None:
+    """Crystal has no row: read as an ``end`` language, the reply's ``end`` closes the ``if``
+    above (whose ``end`` is missing), so it is kept though the next line is ``end`` too."""
+    context = "def f(n)\n  if n > 0\n    1\n"
+    lines = ["  else", "    2", "  end"]
+    language = structured_language("crystal", [*context.splitlines(), "end"])
+    assert language == KEYWORDS_ID
+    blocks = closed_blocks(lines, analyze(language, context, "\n".join(lines)).lines, (0, 2))
+    assert blocks[2] == OpenBlock(2, True)
+
+
+@pytest.mark.parametrize(
+    ("language", "line", "delta"),
+    [
+        ("ruby", "while x do", 1),  # the ``do`` belongs to the ``while``
+        ("ruby", "xs.each do |x|", 1),
+        (KEYWORDS_ID, "for i in 0..n do", 1),
+        (KEYWORDS_ID, "if x then", 1),
+    ],
+)
+def test_do_after_a_line_opener_opens_one_block(language: str, line: str, delta: int) -> None:
+    assert analyze(language, "", line).lines[0].delta == delta
 
 
 def test_closed_blocks_names_the_opener_a_closer_belongs_to() -> None:
