@@ -385,8 +385,9 @@ def _reindent(lines: list[str], old: Sequence[str], unit: str, language_id: str)
 def _only_first_stripped(
     lines: Sequence[str], code: Sequence[int], base: int, language_id: str
 ) -> bool:
-    """The first line lost its indentation and the others kept the old depth: the line after
-    it sits where the old depth (not the first line's column) says it should."""
+    """The first line lost its indentation and the others kept their columns: the line after
+    it sits where the old depth (not the first line's column) says it should, or, after a
+    blank line, further out (the next method after the one the first line ends)."""
     if len(code) < 2:
         return False
     first, follow = lines[code[0]], lines[code[1]]
@@ -394,7 +395,8 @@ def _only_first_stripped(
     step = 1 if opens_block(first.strip(), info, language_id) else 0
     width = indent_width(follow)
     relative = _sign(width - indent_width(first)) == step
-    return not relative and _sign(width - base) == step
+    grouped = code[1] > code[0] + 1 and step == 0
+    return not relative and _sign(width - base) in ((step, -1) if grouped else (step,))
 
 
 def _sign(value: int) -> int:

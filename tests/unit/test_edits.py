@@ -30,7 +30,7 @@ def test_unchanged_lines_are_not_in_any_edit() -> None:
     new = old.replace("line 50\n", "line fifty\n")
     edits = minimal_edits(old, new)
     assert len(edits) == 1
-    assert old[edits[0].start:edits[0].end] == "line 50\n"
+    assert old[edits[0].start : edits[0].end] == "line 50\n"
 
 
 lines = st.lists(st.sampled_from(["a\n", "b\n", "cc\n", "\n", "déf ü\n", "😀\r\n"]), max_size=12)
@@ -91,3 +91,16 @@ def test_a_hanging_two_space_continuation_is_not_a_step() -> None:
     raw = "    total = (a +\n      b +\n      c)"
     edits = reply_edits(raw, "def f():\n", region, "", language_id="python")
     assert apply_edits(region, edits) == "    total = (a +\n      b +\n      c)\n"
+
+
+def test_a_stripped_first_line_then_a_method_after_a_blank_line_keep_their_columns() -> None:
+    """The first line lost the region's indentation; the method after the blank line is at the
+    class body's column already (one level out), so it is not pushed into the method above."""
+    from spark_lsp.engine.edits import reply_edits
+
+    before = "class C:\n    def add(self, x):\n"
+    region = "        self.x = x\n"
+    raw = "self.x += x\n\n    def sub(self, x):\n        self.x -= x"
+    edits = reply_edits(raw, before, region, "", language_id="python")
+    expected = "        self.x += x\n\n    def sub(self, x):\n        self.x -= x\n"
+    assert apply_edits(region, edits) == expected
