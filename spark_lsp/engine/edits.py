@@ -441,6 +441,7 @@ def reply_edits(
         keep_unmentioned=keep_unmentioned,
         language_id=language_id,
     )
+    reply, anchor = _drop_echo_below(reply, anchor, len(region_lines))
     old_lines = _window(before_lines, region.splitlines(keepends=True), after_lines, anchor)
     old = "".join(old_lines)
     near = [*before_lines[-_STEP_SAMPLE:], *region_lines, *after_lines[:_STEP_SAMPLE]]
@@ -456,6 +457,16 @@ def reply_edits(
         OffsetEdit(start + edit.start, start + edit.end, edit.text)
         for edit in minimal_edits(old, new)
     ]
+
+
+def _drop_echo_below(reply: list[str], anchor: Anchor, size: int) -> tuple[list[str], Anchor]:
+    """The lines below the region the reply ends by repeating are the document's already:
+    drop them rather than replace them with themselves, so their columns (a closer one level
+    out) never count in the reply's re-indentation."""
+    echoed = anchor.end - size
+    if echoed <= 0 or echoed >= len(reply):
+        return reply, anchor
+    return reply[: len(reply) - echoed], Anchor(anchor.start, size)
 
 
 def _diff_edits(hunks: Sequence[Hunk], before: str, region: str, after: str) -> list[OffsetEdit]:

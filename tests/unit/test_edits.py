@@ -104,3 +104,19 @@ def test_a_stripped_first_line_then_a_method_after_a_blank_line_keep_their_colum
     edits = reply_edits(raw, before, region, "", language_id="python")
     expected = "        self.x += x\n\n    def sub(self, x):\n        self.x -= x\n"
     assert apply_edits(region, edits) == expected
+
+
+@pytest.mark.parametrize("language", ["javascript", "solidity", "go"])
+def test_an_echoed_closer_below_does_not_flatten_the_reply(language: str) -> None:
+    """The reply at column 0 ends with the function's ``}`` (one level out of the region):
+    the echo is dropped, so the region's lines go back to the region's depth, not the
+    closer's."""
+    from spark_lsp.engine.edits import reply_edits
+
+    before = "contract C {\n    function f() {\n"
+    region = "        a = 1;\n        b = 2;\n"
+    after = "    }\n}\n"
+    raw = "check();\na = 1;\nb = 2;\n}"
+    edits = reply_edits(raw, before, region, after, language_id=language)
+    expected = "        check();\n        a = 1;\n        b = 2;\n    }\n}\n"
+    assert apply_edits(region + after, edits) == expected
