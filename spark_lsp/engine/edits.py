@@ -343,12 +343,13 @@ def _restep(lines: list[str], unit: str, language_id: str) -> list[str]:
     return out
 
 
-_CONTINUES = tuple("([,+-*/%&=\\")
+_CONTINUES = tuple(",+-*/%&=\\")
 
 
 def _steps_into_block(lines: Sequence[str], width: int, language_id: str) -> bool:
-    """Some line at ``width`` is the body of the code line before it, which opens a block
-    (and does not just leave a bracket or an expression open)."""
+    """Some line at ``width`` is the body of the code line before it, which opens a block:
+    ends in ``{``, ``:``, ``do``, or in a bracket whose contents start on the next line
+    (``items.map((i) => (``), not in an operator or comma with an expression left open."""
     code = [line for line in lines if line.strip()]
     for above, line in zip(code, code[1:], strict=False):
         head = above.rstrip()

@@ -120,3 +120,32 @@ def test_an_echoed_closer_below_does_not_flatten_the_reply(language: str) -> Non
     edits = reply_edits(raw, before, region, after, language_id=language)
     expected = "        check();\n        a = 1;\n        b = 2;\n    }\n}\n"
     assert apply_edits(region + after, edits) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "region", "raw", "expected"),
+    [
+        # a JSX element inside a paren that ends its line, in 2-space steps for a 4-space file
+        (
+            "typescriptreact",
+            "        {xs.map((x) => <li>{x}</li>)}\n",
+            "{xs.map((x) => (\n  <li key={x}>{x}</li>\n))}",
+            "        {xs.map((x) => (\n            <li key={x}>{x}</li>\n        ))}\n",
+        ),
+        # a call's arguments one step in after the bracket that ends the line
+        (
+            "python",
+            "        run(a, b)\n",
+            "run(\n  a,\n  b,\n)",
+            "        run(\n            a,\n            b,\n        )\n",
+        ),
+    ],
+)
+def test_a_bracket_that_ends_its_line_steps_into_a_block(
+    language: str, region: str, raw: str, expected: str
+) -> None:
+    from spark_lsp.engine.edits import reply_edits
+
+    before = "def f():\n    if x:\n" if language == "python" else "const L = () => (\n    <ul>\n"
+    edits = reply_edits(raw, before, region, "", language_id=language)
+    assert apply_edits(region, edits) == expected
