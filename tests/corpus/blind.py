@@ -1,6 +1,6 @@
 """The outside probes' cases for issue 24 as harness cases: ``blind_round3.py`` and the later
-held-out set ``blind_heldout.py`` (fresh cases of the same families), kept as written (plain
-dicts) except where an expectation was plainly wrong (listed in that file's header).
+held-out set ``blind_heldout.py`` (fresh cases of the same families), both kept as written
+(plain dicts).
 
 The probe's conventions: ghost text is compared without trailing blanks, a document after an
 edit without its final newline; ``quickfix`` is the diagnostic fix (``fix``) and ``rewrite`` the
