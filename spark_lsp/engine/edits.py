@@ -343,12 +343,13 @@ def _restep(lines: list[str], unit: str, language_id: str) -> list[str]:
     return out
 
 
-_CONTINUES = tuple("([,+-*/%&=\\")
+_CONTINUES = tuple(",+-*/%&=\\")
 
 
 def _steps_into_block(lines: Sequence[str], width: int, language_id: str) -> bool:
-    """Some line at ``width`` is the body of the code line before it, which opens a block
-    (and does not just leave a bracket or an expression open)."""
+    """Some line at ``width`` is the body of the code line before it, which opens a block:
+    ends in ``{``, ``:``, ``do``, or in a bracket whose contents start on the next line
+    (``items.map((i) => (``), not in an operator or comma with an expression left open."""
     code = [line for line in lines if line.strip()]
     for above, line in zip(code, code[1:], strict=False):
         head = above.rstrip()
@@ -385,8 +386,9 @@ def _reindent(lines: list[str], old: Sequence[str], unit: str, language_id: str)
 def _only_first_stripped(
     lines: Sequence[str], code: Sequence[int], base: int, language_id: str
 ) -> bool:
-    """The first line lost its indentation and the others kept the old depth: the line after
-    it sits where the old depth (not the first line's column) says it should."""
+    """The first line lost its indentation and the others kept their columns: the line after
+    it sits where the old depth (not the first line's column) says it should, or, after a
+    blank line, further out (the next method after the one the first line ends)."""
     if len(code) < 2:
         return False
     first, follow = lines[code[0]], lines[code[1]]
@@ -394,7 +396,8 @@ def _only_first_stripped(
     step = 1 if opens_block(first.strip(), info, language_id) else 0
     width = indent_width(follow)
     relative = _sign(width - indent_width(first)) == step
-    return not relative and _sign(width - base) == step
+    grouped = code[1] > code[0] + 1 and step == 0
+    return not relative and _sign(width - base) in ((step, -1) if grouped else (step,))
 
 
 def _sign(value: int) -> int:
@@ -439,6 +442,7 @@ def reply_edits(
         keep_unmentioned=keep_unmentioned,
         language_id=language_id,
     )
+    reply, anchor = _drop_echo_below(reply, anchor, len(region_lines))
     old_lines = _window(before_lines, region.splitlines(keepends=True), after_lines, anchor)
     old = "".join(old_lines)
     near = [*before_lines[-_STEP_SAMPLE:], *region_lines, *after_lines[:_STEP_SAMPLE]]
@@ -454,6 +458,16 @@ def reply_edits(
         OffsetEdit(start + edit.start, start + edit.end, edit.text)
         for edit in minimal_edits(old, new)
     ]
+
+
+def _drop_echo_below(reply: list[str], anchor: Anchor, size: int) -> tuple[list[str], Anchor]:
+    """The lines below the region the reply ends by repeating are the document's already:
+    drop them rather than replace them with themselves, so their columns (a closer one level
+    out) never count in the reply's re-indentation."""
+    echoed = anchor.end - size
+    if echoed <= 0 or echoed >= len(reply):
+        return reply, anchor
+    return reply[: len(reply) - echoed], Anchor(anchor.start, size)
 
 
 def _diff_edits(hunks: Sequence[Hunk], before: str, region: str, after: str) -> list[OffsetEdit]:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from tree_sitter import Node
 
 __all__ = [
+    "KEYWORDS_ID",
     "LanguageSpec",
     "Analysis",
     "LineInfo",
@@ -227,6 +228,7 @@ _SAME_AS = {
 GENERIC = LanguageSpec(
     line_comment="//",
     indentation=True,
+    block_suffix=r"[:={(\[]",
     brackets="()[]{}",
     continuations=_words("else elif except finally catch case default"),
 )
@@ -234,34 +236,60 @@ GENERIC = LanguageSpec(
 GENERIC_BRACES = LanguageSpec(continuations=_C_CONTINUATIONS)
 #: The pseudo language id :func:`structured_language` answers for :data:`GENERIC_BRACES`.
 BRACES_ID = "spark-generic-braces"
+#: An unknown language whose blocks end with the word ``end`` (Crystal, and the like): the
+#: usual keywords that open such a block when they start a line, ``do`` anywhere, and the
+#: words that continue one (``elsif``, ``else``, ``rescue``, ``when``…).
+GENERIC_KEYWORDS = LanguageSpec(
+    line_comment="#",
+    block_comment=None,
+    line_openers=_words(
+        "def class module struct enum union lib macro annotation interface function fun proc"
+        " if unless while until case select begin for loop"
+    ),
+    openers=_words("do"),
+    closers=_words("end"),
+    continuations=_words("elsif elseif elif else rescue ensure when catch finally"),
+)
+#: The pseudo language id :func:`structured_language` answers for :data:`GENERIC_KEYWORDS`.
+KEYWORDS_ID = "spark-generic-end"
+_GENERIC_IDS = {BRACES_ID: GENERIC_BRACES, KEYWORDS_ID: GENERIC_KEYWORDS}
 
 
 def spec_for(language_id: str) -> LanguageSpec:
     """The table row for an editor's language id (:data:`GENERIC` when unknown)."""
     key = canonical_language(language_id)
-    if key == BRACES_ID:
-        return GENERIC_BRACES
+    generic = _GENERIC_IDS.get(key)
+    if generic is not None:
+        return generic
     return LANGUAGES.get(_SAME_AS.get(key, key), GENERIC)
 
 
 _BLOCK_OPEN = re.compile(r"\{\s*(?://.*|#.*|/\*.*)?$")
 _COLON_OPEN = re.compile(r"[:=]\s*(?:#.*)?$")
+#: A line that closes a keyword block: ``end``, ``end;``, ``end.``, ``end if``, ``end loop;``.
+_END_LINE = re.compile(r"^end\b\s*(?:[;.]|[A-Za-z_]\w*\s*;?)?\s*$")
 
 
 def structured_language(language_id: str, lines: Sequence[str]) -> str:
     """The language id to read ``lines`` with: the editor's, or for a language the table does
-    not know, :data:`BRACES_ID` when the document's blocks are braces (lines that end in ``{``
-    outnumber lines that end in ``:`` or ``=`` before a deeper line)."""
+    not know, :data:`KEYWORDS_ID` when the document closes its blocks with ``end`` lines (at
+    least as many as lines that open or close braces), :data:`BRACES_ID` when its blocks are
+    braces (lines that end in ``{`` outnumber lines that end in ``:`` or ``=`` before a
+    deeper line)."""
     key = canonical_language(language_id)
     if key in LANGUAGES or key in _SAME_AS or parser_for(key) is not None:
         return language_id
-    braces = colons = 0
+    braces = colons = ends = 0
     for index, line in enumerate(lines):
         code = line.strip()
         if _BLOCK_OPEN.search(code) or code.startswith("}"):
             braces += 1
+        elif _END_LINE.match(code):
+            ends += 1
         elif _COLON_OPEN.search(code) and index + 1 < len(lines):
             colons += int(indent_width(lines[index + 1]) > indent_width(line))
+    if ends and ends >= braces:
+        return KEYWORDS_ID
     return BRACES_ID if braces and braces >= colons else language_id
 
 
@@ -541,6 +569,8 @@ def _line_steps(spec: LanguageSpec, tokens: Sequence[str], line: str) -> tuple[l
     first_word = first.group() if first else ""
     steps: list[int] = []
     continuation = first_word in spec.continuations
+    # ``while x do``: the ``do`` belongs to the block the line's first word opened
+    opened = first_word in spec.line_openers
     if continuation and (spec.closers or spec.indentation):
         steps += [-1, 1]  # in a brace language the ``}`` before ``else`` does the closing
     for index, token in enumerate(tokens):
@@ -548,7 +578,7 @@ def _line_steps(spec: LanguageSpec, tokens: Sequence[str], line: str) -> tuple[l
             steps.append(_PSEUDO_STEPS[token])
         elif token in spec.closers and not (continuation and index == 0):
             steps.append(-1)
-        elif token in spec.openers and not continuation:
+        elif token in spec.openers and not continuation and not opened:
             steps.append(1)
         elif token in spec.line_openers and index == 0 and token == first_word:
             steps.append(1)
@@ -885,7 +915,7 @@ def block_end(
         return len(lines), False
     analysis = analyze(language_id, context, "\n".join(lines))
     if spec.indentation:
-        return _indent_end(lines, analysis, language_id, next_line, typed)
+        return _indent_end(lines, analysis, language_id, context, next_line, typed)
     return _depth_end(lines, analysis, language_id, context, next_line, typed)
 
 
@@ -952,26 +982,35 @@ def _end_of_file(
     index: int,
     depth: int,
 ) -> tuple[int, bool]:
-    """At the end of the document, the reply that closed the cursor's block may close the
-    blocks around it too (nothing below does), and go on with new definitions after a blank
-    line (the next function); anything else after the closers is cut."""
-    infos, limit = analysis.lines, -len(open_blocks(language_id, context))
-    while index < len(lines):
-        info = infos[index]
-        if lines[index].strip():
-            if info.kind != "closer" or depth + info.low < min(limit, -1):
-                break
-            depth += info.delta
-        index += 1
-    if index == len(lines):
+    """At the end of the document nothing below closes the blocks around the cursor or goes
+    on with them: the reply may close them and go on with their bodies between its closers
+    (the rest of the function after the ``if`` it closed). Once they are all closed, a new
+    definition after a blank line (the next function) goes on; anything else there, or a
+    line that closes more than is open, ends the reply."""
+    infos, limit = analysis.lines, min(-len(open_blocks(language_id, context)), -1)
+    blank = False
+    for row in range(index, len(lines)):
+        if not lines[row].strip():
+            blank = True
+            continue
+        info = infos[row]
+        if depth + info.low < limit:
+            return row, True
+        if depth == limit:  # at the top level: only a new definition goes on
+            return _next_definition(lines, infos, row, language_id, blank)
+        blank, depth = False, depth + info.delta
+    return len(lines), False
+
+
+def _next_definition(
+    lines: Sequence[str], infos: Sequence[LineInfo], index: int, language_id: str, blank: bool
+) -> tuple[int, bool]:
+    """Where a reply at the end of the file, back at the top level, ends: at ``index``, unless
+    a blank line there starts a new definition, which goes on with all the reply says."""
+    opens = _opens_definition(lines, infos, index, language_id) if blank else False
+    if opens is None:  # more of the reply will tell
         return index, False
-    if not lines[index - 1].strip():
-        opens = _opens_definition(lines, infos, index, language_id)
-        if opens is None:  # more of the reply will tell
-            return index, False
-        if opens:
-            return len(lines), False
-    return index, True
+    return (len(lines), False) if opens else (index, True)
 
 
 def _opens_definition(
@@ -999,11 +1038,17 @@ def _indent_end(
     lines: Sequence[str],
     analysis: Analysis,
     language_id: str,
+    context: str,
     next_line: str | None,
     typed: bool,
 ) -> tuple[int, bool]:
     """Indentation languages: a line dedented below the block ends it, except lines inside
-    brackets or strings and ``else:``-like lines at the block's own level."""
+    brackets or strings and ``else:``-like lines at the block's own level.
+
+    At the end of the file (nothing below, nothing typed), a dedent right after a ``return``
+    (``raise``, ``break``…) goes on with the enclosing block's body: nothing more could run in
+    the block the terminator ended. Back at the top level, a new definition after a blank
+    line goes on (:func:`_next_definition`)."""
     infos = analysis.lines
     inside_call = analysis.start_depth > 0
     width = analysis.anchor_width if inside_call else indent_width(lines[0])
@@ -1012,21 +1057,42 @@ def _indent_end(
     floor = width if opened else max(0, width - TAB_WIDTH)
     depth = analysis.start_depth + infos[0].delta
     spec = spec_for(language_id)
+    ended = _ends_block(lines[0])
     for index in range(1, len(lines)):
         info, line = infos[index], lines[index]
         inside = depth > 0 or info.transparent
         depth = max(0, depth + info.delta)
         if inside or not line.strip() or indent_width(line) >= limit:
+            ended = ended if inside or not line.strip() else _ends_block(line)
             continue
         kind = _surface_kind(line.strip(), spec)
         if kind == "reopen" and indent_width(line) >= floor:
+            ended = False
             continue
         closes = kind == "closer" and indent_width(line) >= floor
-        if next_line is None and not typed and not lines[index - 1].strip() and not closes:
-            opens = _opens_definition(lines, infos, index, language_id)
-            if opens is None:  # more of the reply will tell
-                return index, False
-            if opens:
-                return len(lines), False  # at the end of the file: the next definition
+        if next_line is None and not typed and not closes:
+            column = indent_width(line)
+            if ended and column > _top_width(language_id, context):
+                limit, floor, ended = column, max(0, column - TAB_WIDTH), _ends_block(line)
+                continue
+            return _next_definition(lines, infos, index, language_id, not lines[index - 1].strip())
         return index + int(closes and _may_close(lines[0], next_line)), True
     return len(lines), False
+
+
+def _ends_block(line: str) -> bool:
+    """The line leaves its block (``return``, ``raise``, ``break``…): nothing after it runs."""
+    return _TERMINATOR.match(line.strip()) is not None
+
+
+@lru_cache(maxsize=32)
+def _top_width(language_id: str, context: str) -> int:
+    """The indentation of the lines above that stand at the top level: the least of their
+    code lines' (a snippet indented as a whole has its top level further in)."""
+    spec, scan = spec_for(language_id), _lexed(language_id, context)
+    widths = [
+        indent_width(line)
+        for row, line in enumerate(context.split("\n"))
+        if line.strip() and not _line_info(spec, scan, row, line).transparent
+    ]
+    return min(widths, default=0)

@@ -362,12 +362,16 @@ def strip_prefix_echo(text: str, ctx: CompletionContext) -> str:
 # --- indentation relative to the cursor -------------------------------------------------------
 
 
-def _expected_step(kind: str, opener: bool) -> int:
-    """Sign of the next line's indentation change after the first: +1 into a block, -1 for a
-    closer or ``else``, 0 for a sibling."""
+def _expected_steps(kind: str, opener: bool) -> set[int]:
+    """Signs the next line's indentation change after the first may have: +1 into a block,
+    -1 for a closer or ``else``, 0 for a sibling. Right after an opener, a line that reopens
+    is a ``case`` label (at the ``switch``'s column, as Swift and Go write it, or one level
+    in) or the ``} else {`` of an empty block (at the opener's column)."""
+    if kind == "reopen" and opener:
+        return {0, 1}
     if kind in ("closer", "reopen"):
-        return -1
-    return 1 if opener else 0
+        return {-1}
+    return {1} if opener else {0}
 
 
 def _sign(value: int) -> int:
@@ -431,8 +435,7 @@ def _reading(
     if first >= cursor or _aligned_cursor(ctx):
         return 0
     joined = ctx.line_prefix + lines[0]
-    step = _expected_step(infos[follow].kind, opens_block(joined, infos[0], ctx.language))
-    steps = {step}
+    steps = _expected_steps(infos[follow].kind, opens_block(joined, infos[0], ctx.language))
     item = spec_for(ctx.language).list_item
     if item and infos[follow].kind == "other" and lines[0].lstrip().startswith(item):
         steps = {0, 1}  # an item's next line is its body or the next item

@@ -1,5 +1,6 @@
-"""The outside probe's cases for issue 24 (``blind_round3.py``, kept as written: plain dicts)
-as harness cases.
+"""The outside probes' cases for issue 24 as harness cases: ``blind_round3.py`` and the later
+held-out set ``blind_heldout.py`` (fresh cases of the same families), both kept as written
+(plain dicts).
 
 The probe's conventions: ghost text is compared without trailing blanks, a document after an
 edit without its final newline; ``quickfix`` is the diagnostic fix (``fix``) and ``rewrite`` the
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.corpus import blind_round3
+from tests.corpus import blind_heldout, blind_round3
 from tests.corpus.harness import CompletionCase, EditCase
 
 _KINDS = {"quickfix": "fix", "rewrite": "edit"}
@@ -36,5 +37,9 @@ def _edit(raw: dict[str, Any]) -> EditCase:
     )
 
 
-BLIND_COMPLETIONS: list[CompletionCase] = [_completion(raw) for raw in blind_round3.COMPLETIONS]
-BLIND_EDITS: list[EditCase] = [_edit(raw) for raw in blind_round3.EDITS]
+_SETS = (blind_round3, blind_heldout)
+
+BLIND_COMPLETIONS: list[CompletionCase] = [
+    _completion(raw) for cases in _SETS for raw in cases.COMPLETIONS
+]
+BLIND_EDITS: list[EditCase] = [_edit(raw) for cases in _SETS for raw in cases.EDITS]

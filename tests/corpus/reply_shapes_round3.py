@@ -34,7 +34,7 @@ COMPLETIONS: list[C] = [
     C("groups: js list closer echoed at the file's columns", "javascript", "module.exports = {\n  plugins: [\n    █\n  ],\n};\n", "react(),\nlint(),\n  ],\n};", "react(),\n    lint(),"),
     C("groups: python list closer echoed at the file's columns", "python", "SETTINGS = {\n    \"apps\": [\n        █\n    ],\n}\n", "\"auth\",\n\"admin\",\n    ],\n}", "\"auth\",\n        \"admin\","),
     C("groups: python top-level function after two blank lines", "python", "class Cart:\n    def total(self):\n        █\n", "return sum(self.items)\n\n\ndef empty_cart():\n    return Cart()", "return sum(self.items)\n\n\ndef empty_cart():\n    return Cart()"),
-    C("groups: nim proc after the body", "nim", "proc add(a, b: int): int =\n  █\n", "result = a + b\n\n\nproc sub(a, b: int): int =\n  result = a - b", "result = a + b"),
+    C("groups: nim proc after the body", "nim", "proc add(a, b: int): int =\n  █\n", "result = a + b\n\n\nproc sub(a, b: int): int =\n  result = a - b", "result = a + b\n\n\nproc sub(a, b: int): int =\n  result = a - b"),
     C("groups: rust vec closer echoed at the file's columns", "rust", "fn f() -> Vec<u8> {\n    vec![\n        █\n    ]\n}\n", "1,\n2,\n    ]\n}", "1,\n        2,"),
     C("groups: json array closer echoed at the file's columns", "json", "{\n  \"a\": [\n    █\n  ],\n  \"b\": 1\n}\n", "1,\n2\n  ],\n  \"b\": 1", "1,\n    2"),
     C("groups: c initializer closer echoed at column 0", "c", "int xs[] = {\n    █\n};\n", "1,\n2,\n};", "1,\n    2,"),

@@ -12,6 +12,7 @@ import pytest
 
 from spark_lsp.errors import SparkError
 from tests.corpus import reply_shapes_round3 as round3
+from tests.corpus import reply_shapes_round4 as round4
 from tests.corpus.blind import BLIND_COMPLETIONS, BLIND_EDITS
 from tests.corpus.harness import CompletionCase, EditCase, run_completion, run_edit
 from tests.corpus.languages import LANGUAGE_CASES
@@ -48,6 +49,16 @@ def test_round3_completion(case: CompletionCase) -> None:
 
 @pytest.mark.parametrize("case", _variants(round3.EDITS))
 def test_round3_edit(case: EditCase) -> None:
+    assert run_edit(case) == case.expected
+
+
+@pytest.mark.parametrize("case", _variants(round4.COMPLETIONS))
+def test_round4_completion(case: CompletionCase) -> None:
+    assert run_completion(case) == case.expected
+
+
+@pytest.mark.parametrize("case", _variants(round4.EDITS))
+def test_round4_edit(case: EditCase) -> None:
     assert run_edit(case) == case.expected
 
 

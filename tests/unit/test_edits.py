@@ -30,7 +30,7 @@ def test_unchanged_lines_are_not_in_any_edit() -> None:
     new = old.replace("line 50\n", "line fifty\n")
     edits = minimal_edits(old, new)
     assert len(edits) == 1
-    assert old[edits[0].start:edits[0].end] == "line 50\n"
+    assert old[edits[0].start : edits[0].end] == "line 50\n"
 
 
 lines = st.lists(st.sampled_from(["a\n", "b\n", "cc\n", "\n", "déf ü\n", "😀\r\n"]), max_size=12)
@@ -91,3 +91,61 @@ def test_a_hanging_two_space_continuation_is_not_a_step() -> None:
     raw = "    total = (a +\n      b +\n      c)"
     edits = reply_edits(raw, "def f():\n", region, "", language_id="python")
     assert apply_edits(region, edits) == "    total = (a +\n      b +\n      c)\n"
+
+
+def test_a_stripped_first_line_then_a_method_after_a_blank_line_keep_their_columns() -> None:
+    """The first line lost the region's indentation; the method after the blank line is at the
+    class body's column already (one level out), so it is not pushed into the method above."""
+    from spark_lsp.engine.edits import reply_edits
+
+    before = "class C:\n    def add(self, x):\n"
+    region = "        self.x = x\n"
+    raw = "self.x += x\n\n    def sub(self, x):\n        self.x -= x"
+    edits = reply_edits(raw, before, region, "", language_id="python")
+    expected = "        self.x += x\n\n    def sub(self, x):\n        self.x -= x\n"
+    assert apply_edits(region, edits) == expected
+
+
+@pytest.mark.parametrize("language", ["javascript", "solidity", "go"])
+def test_an_echoed_closer_below_does_not_flatten_the_reply(language: str) -> None:
+    """The reply at column 0 ends with the function's ``}`` (one level out of the region):
+    the echo is dropped, so the region's lines go back to the region's depth, not the
+    closer's."""
+    from spark_lsp.engine.edits import reply_edits
+
+    before = "contract C {\n    function f() {\n"
+    region = "        a = 1;\n        b = 2;\n"
+    after = "    }\n}\n"
+    raw = "check();\na = 1;\nb = 2;\n}"
+    edits = reply_edits(raw, before, region, after, language_id=language)
+    expected = "        check();\n        a = 1;\n        b = 2;\n    }\n}\n"
+    assert apply_edits(region + after, edits) == expected
+
+
+@pytest.mark.parametrize(
+    ("language", "region", "raw", "expected"),
+    [
+        # a JSX element inside a paren that ends its line, in 2-space steps for a 4-space file
+        (
+            "typescriptreact",
+            "        {xs.map((x) => <li>{x}</li>)}\n",
+            "{xs.map((x) => (\n  <li key={x}>{x}</li>\n))}",
+            "        {xs.map((x) => (\n            <li key={x}>{x}</li>\n        ))}\n",
+        ),
+        # a call's arguments one step in after the bracket that ends the line
+        (
+            "python",
+            "        run(a, b)\n",
+            "run(\n  a,\n  b,\n)",
+            "        run(\n            a,\n            b,\n        )\n",
+        ),
+    ],
+)
+def test_a_bracket_that_ends_its_line_steps_into_a_block(
+    language: str, region: str, raw: str, expected: str
+) -> None:
+    from spark_lsp.engine.edits import reply_edits
+
+    before = "def f():\n    if x:\n" if language == "python" else "const L = () => (\n    <ul>\n"
+    edits = reply_edits(raw, before, region, "", language_id=language)
+    assert apply_edits(region, edits) == expected

@@ -6,6 +6,7 @@ import pytest
 
 from spark_lsp.engine.languages import (
     BRACES_ID,
+    KEYWORDS_ID,
     OpenBlock,
     analyze,
     block_end,
@@ -75,7 +76,7 @@ def test_restyle_keeps_alignment_spaces() -> None:
         ("python", 'def f():\n    """Doc ', True),
         ("python", "x = 1 + ", False),
         ("ruby", "x = <<~TEXT\n  body ", True),
-        ("rust", "let s = r#\"\nraw ", True),
+        ("rust", 'let s = r#"\nraw ', True),
         ("c", "/* open\n * more ", True),
         ("markdown", "Any prose ", True),
         ("go", "x := f(", False),
@@ -115,6 +116,11 @@ def test_block_end(
         # ... one whose blocks are colons or `=` before a deeper line does not
         ("nim", ["proc add(a, b: int): int =", "  result = a + b"], "nim"),
         ("gdscript", ["func _ready():", "\tpass"], "gdscript"),
+        # ... one whose blocks end with ``end`` lines reads as a keyword language
+        ("crystal", ["def f(n : Int32)", "  if n > 0", "    1", "  end", "end"], KEYWORDS_ID),
+        ("crystal", ["x.each do |y|", "  p({a: y})", "end"], KEYWORDS_ID),
+        # ``end`` as a name is no closer
+        ("zig", ["fn f() void {", "    end = start + n;", "}"], BRACES_ID),
         # a language the table knows is never second-guessed
         ("python", ["d = {", "}"], "python"),
         ("ruby", ["x = {", "}"], "ruby"),
@@ -130,6 +136,77 @@ def test_unknown_brace_language_ends_a_block_at_its_brace() -> None:
     assert block_end(lines, "odin", "main :: proc() {\n", None, typed=False) == (3, False)
     language = structured_language("odin", ["main :: proc() {", "    x := 1", "}"])
     assert block_end(lines, language, "main :: proc() {\n", None, typed=False) == (2, True)
+
+
+@pytest.mark.parametrize(
+    ("language", "context", "lines", "expected"),
+    [
+        # the if closed, the function's body goes on, the function closes, the next one follows
+        (
+            "lua",
+            "function f(x)\n  if x then\n",
+            ["    a()", "  end", "  return x", "end", "", "function g()", "end", "", "return M"],
+            (9, False),
+        ),
+        # back at the top level right after the last closer: cut
+        ("lua", "function f(x)\n  if x then\n", ["    a()", "  end", "end", "print(1)"], (3, True)),
+        # an unknown brace language: the loop closed, the function goes on
+        (
+            BRACES_ID,
+            "fn main() {\n    for i in xs {\n",
+            ["        a()", "    }", "    b()", "}"],
+            (4, False),
+        ),
+        # indentation: a dedent right after a return goes on with the enclosing body ...
+        (
+            "nim",
+            "proc f(x: int): int =\n  if x == 0:\n",
+            ["    return 1", "  result = x"],
+            (2, False),
+        ),
+        # ... and a proc after a blank line is a definition (its line ends in ``=``)
+        (
+            "nim",
+            "proc f(x: int): int =\n  if x == 0:\n",
+            ["    return 1", "  result = x", "", "proc g() =", "  echo 1", "", "g()"],
+            (7, False),
+        ),
+        # a dedent with no terminator before it ends the block, as in the middle of a file
+        ("python", "def f(xs):\n    for x in xs:\n", ["        a(x)", "    return xs"], (1, True)),
+        # after a return, a dedent to the top level is no body: cut
+        ("python", "def f(x):\n    if x:\n", ["        return 1", "y = 2"], (1, True)),
+    ],
+)
+def test_block_end_at_end_of_file(
+    language: str, context: str, lines: list[str], expected: tuple[int, bool]
+) -> None:
+    """Nothing below the cursor: the reply may finish the blocks around it (issue 24 family 2,
+    held-out cases)."""
+    assert block_end(lines, language, context, None, typed=False) == expected
+
+
+def test_keyword_fallback_keeps_the_end_of_an_if_the_reply_finished() -> None:
+    """Crystal has no row: read as an ``end`` language, the reply's ``end`` closes the ``if``
+    above (whose ``end`` is missing), so it is kept though the next line is ``end`` too."""
+    context = "def f(n)\n  if n > 0\n    1\n"
+    lines = ["  else", "    2", "  end"]
+    language = structured_language("crystal", [*context.splitlines(), "end"])
+    assert language == KEYWORDS_ID
+    blocks = closed_blocks(lines, analyze(language, context, "\n".join(lines)).lines, (0, 2))
+    assert blocks[2] == OpenBlock(2, True)
+
+
+@pytest.mark.parametrize(
+    ("language", "line", "delta"),
+    [
+        ("ruby", "while x do", 1),  # the ``do`` belongs to the ``while``
+        ("ruby", "xs.each do |x|", 1),
+        (KEYWORDS_ID, "for i in 0..n do", 1),
+        (KEYWORDS_ID, "if x then", 1),
+    ],
+)
+def test_do_after_a_line_opener_opens_one_block(language: str, line: str, delta: int) -> None:
+    assert analyze(language, "", line).lines[0].delta == delta
 
 
 def test_closed_blocks_names_the_opener_a_closer_belongs_to() -> None:

@@ -98,6 +98,24 @@ ALIGN: list[Case] = [
     ("if x:\n    y()", {"line_prefix": "    "}, "if x:\n        y()"),
     ("if x:\n        y()", {"line_prefix": "    "}, "if x:\n        y()"),
     ("a()\nb()", {"line_prefix": "    "}, "a()\n    b()"),
+    # a ``case`` label at the ``switch``'s column (Swift, Go) or one level in (C, Java) after
+    # the opener: relative to the cursor when the closer sits at the first line's column ...
+    (
+        "switch x {\ncase 0:\n    a()\n}",
+        {"line_prefix": "    ", "language_id": "swift"},
+        "switch x {\n    case 0:\n        a()\n    }",
+    ),
+    (
+        "switch (x) {\n    case 0:\n        a();\n}",
+        {"line_prefix": "    ", "language_id": "java"},
+        "switch (x) {\n        case 0:\n            a();\n    }",
+    ),
+    # ... absolute when it sits at the cursor's
+    (
+        "switch x {\n    case 0:\n        a()\n    }",
+        {"line_prefix": "    ", "language_id": "swift"},
+        "switch x {\n    case 0:\n        a()\n    }",
+    ),
 ]
 
 FIRST_LINE: list[Case] = [
@@ -524,7 +542,7 @@ def test_postprocess_never_raises_and_keeps_eol(raw: str, ctx: CompletionContext
         ("Foo.bar(x)", False),
         ("return n > 0 ? xs[0] : -1;", False),
         ("`Hello ${name}`;", False),
-        ("Name string `json:\"name\"`", False),
+        ('Name string `json:"name"`', False),
     ],
 )
 def test_is_prose_reads_quoted_code_as_words(line: str, expected: bool) -> None:
