@@ -79,8 +79,19 @@ def read_bytes(path: Path, *, max_bytes: int, inside: Path | None = None) -> byt
     ``inside`` (a resolved directory): a link must lead to a file under it. Raises
     ``FileNotFoundError`` when nothing is there and :class:`UnsafeFile` for everything refused.
     """
+    return read_with_status(path, max_bytes=max_bytes, inside=inside)[0]
+
+
+def read_with_status(
+    path: Path, *, max_bytes: int, inside: Path | None = None, follow_links: bool = True
+) -> tuple[bytes, os.stat_result]:
+    """:func:`read_bytes` plus the status of the file read (callers that remember a file by its
+    size and mtime); ``follow_links=False`` refuses a link outright (the working-tree diff
+    reads what git tracks, and git tracks the link, not its target)."""
     named = os.lstat(path)  # FileNotFoundError / NotADirectoryError: absent, the caller's call
     linked = stat.S_ISLNK(named.st_mode)
+    if linked and not follow_links:
+        raise UnsafeFile(path, "a link (not followed here)")
     try:
         checked = os.stat(path) if linked else named
     except OSError as exc:  # a dangling link, a link loop
@@ -105,7 +116,7 @@ def read_bytes(path: Path, *, max_bytes: int, inside: Path | None = None) -> byt
         opened = os.fstat(fd)
         if (opened.st_dev, opened.st_ino) != (checked.st_dev, checked.st_ino):
             raise UnsafeFile(path, "replaced while it was being opened")
-        return _read_capped(fd, path, max_bytes)
+        return _read_capped(fd, path, max_bytes), opened
     finally:
         os.close(fd)
 

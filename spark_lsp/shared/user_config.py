@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from spark_lsp.shared.regular_file import read_regular
+from spark_lsp.shared.safe_read import UnsafeFile, read_bytes
 
 #: A settings file is a few hundred bytes; anything this large is not one.
 MAX_BYTES = 1_000_000
@@ -52,15 +52,15 @@ def read_user_config(env: Mapping[str, str]) -> UserConfig:
     if path is None:
         return UserConfig(None)
     try:
-        read = read_regular(path, MAX_BYTES)
+        raw = read_bytes(path, max_bytes=MAX_BYTES)
     except FileNotFoundError:
         return UserConfig(path)
+    except UnsafeFile as exc:
+        return UserConfig(path, problem=f"ignored {path}: {exc} (a regular file of at most 1 MB)")
     except OSError as exc:
         return UserConfig(path, problem=f"cannot read {path}: {exc.strerror or exc}")
-    if read is None:
-        return UserConfig(path, problem=f"ignored {path}: not a regular file of at most 1 MB")
     try:
-        data = json.loads(read[0].decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return UserConfig(path, problem=f"ignored {path}: not valid JSON ({exc})")
     if not isinstance(data, dict):

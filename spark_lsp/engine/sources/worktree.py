@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spark_lsp.shared.bounded_run import RunTimeout, run_bounded
-from spark_lsp.shared.regular_file import read_regular
+from spark_lsp.shared.safe_read import read_with_status
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ def read_working_file(path: Path) -> tuple[bytes, os.stat_result] | None:
     """A working-tree file's bytes if it is a regular file within the cap (never through a
     symlink, never a FIFO or device)."""
     try:
-        return read_regular(path, MAX_FILE_BYTES, follow_symlinks=False)
+        return read_with_status(path, max_bytes=MAX_FILE_BYTES, follow_links=False)
     except OSError:
         return None
 
