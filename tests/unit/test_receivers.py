@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from spark_lsp.engine.context import ContextBuilder, ContextOptions
@@ -27,16 +28,39 @@ def workspace(root: Path, files: dict[str, str]) -> WorkspaceIndex:
     return index
 
 
-def members_at(index: WorkspaceIndex, relative: str, language_id: str, text: str) -> str:
+def members_at(
+    index: WorkspaceIndex,
+    relative: str,
+    language_id: str,
+    text: str,
+    excluded: Callable[[Path], str | None] = lambda _: None,
+) -> str:
     """The members section for a cursor at the end of ``text`` (opened as ``relative``)."""
     doc = DocumentIndex(text, loaded_counter())
     line = doc.line_count - 1
     here = IndexedFile(relative, language_id, -1, outline(language_id, text))
     found, _, _ = receivers.near_members(
         index, resolver_of(index), here, doc, (line, len(doc.line(line))), 2000,
-        lambda s: len(s) // 4 + 1, lambda _: None,
+        lambda s: len(s) // 4 + 1, excluded,
     )
     return found
+
+
+def test_an_excluded_file_in_a_second_folder_lends_no_members(tmp_path: Path) -> None:
+    """The receiver's file is judged at its own path, in its own workspace folder."""
+    first, second = tmp_path / "app", tmp_path / "lib"
+    for folder in (first, second):
+        folder.mkdir()
+    (first / "main.py").write_text("x = 1\n")
+    (second / "vault.py").write_text("class Vault:\n    def open_secret(self): ...\n")
+    index = WorkspaceIndex([first.resolve(), second.resolve()], lambda _: None)
+    index.build()
+    text = "from vault import Vault\n\ndef run(v: Vault):\n    v."
+    assert "open_secret" in members_at(index, "app/main.py", "python", text)
+    vault = (second / "vault.py").resolve()
+    hidden = members_at(index, "app/main.py", "python", text,
+                        lambda path: "excluded" if path.resolve() == vault else None)
+    assert "open_secret" not in hidden
 
 
 GO = {

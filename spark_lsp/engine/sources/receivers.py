@@ -257,7 +257,7 @@ def render(
     budget: int,
     count: Counter,
     excluded: Callable[[Path], str | None],
-    root: Path,
+    path_of: Callable[[str], Path],
     used: Collection[str] = (),
 ) -> tuple[str, int, set[tuple[str, str]]]:
     """Member signatures of the targets, the most relevant of all of them first, within
@@ -267,7 +267,7 @@ def render(
     leaves those out).
     """
     typed = receiver.typed.lower()
-    allowed = [t for t in targets if excluded(root / t.file.relative) is None]
+    allowed = [t for t in targets if excluded(path_of(t.file.relative)) is None]
     pool = [
         (order, member)
         for order, target in enumerate(allowed)
@@ -371,7 +371,7 @@ def near_members(
     if not targets:
         return "", 0, set()
     return render(targets, receiver, context_words(doc, line, prefix), budget, count, excluded,
-                  index.root, used_members(doc, line, receiver.head))
+                  index.path_of, used_members(doc, line, receiver.head))
 
 
 def used_members(doc: DocumentIndex, line: int, head: str) -> set[str]:
