@@ -54,6 +54,7 @@ from spark_lsp.engine.replies import (
     unwrap_backticks,
     unwrap_fences,
 )
+from spark_lsp.engine.words import word_start
 
 __all__ = [
     "FILTERS",
@@ -125,7 +126,6 @@ _PAIRS = {")": "(", "]": "[", "}": "{"}
 _QUOTES = "\"'`"
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _IDENTIFIER = re.compile(r"^[^\W\d]")
-_TRAILING_WORD = re.compile(r"\w+$")
 _TRAILING_BLANKS = re.compile(r"[ \t]*\Z")
 _ONLY_CLOSERS = re.compile(r"^[\s)\]}\"'`;,]*$")
 _LEADING_BLANK_LINES = re.compile(r"\A(?:[ \t]*\n)+")
@@ -322,12 +322,13 @@ def _token_starts(prefix: str) -> list[int]:
 def _overlap(prefix: str, first: str) -> int:
     """Length of the longest tail of ``prefix`` (from a token start) that ``first`` repeats."""
     prefix = prefix[-_MAX_OVERLAP_CHARS:]
-    word = _TRAILING_WORD.search(prefix)
+    word_begins = word_start(prefix)
+    word = word_begins < len(prefix)
     for start in _token_starts(prefix):
         tail = prefix[start:]
         if not first.startswith(tail):
             continue
-        is_word = word is not None and start == word.start()
+        is_word = word and start == word_begins
         if len(tail.strip()) >= _MIN_ECHO_CHARS or (is_word and len(tail) >= _MIN_WORD_ECHO):
             return len(tail)
     return 0
@@ -835,7 +836,7 @@ def is_complete(partial: str, ctx: CompletionContext) -> bool:
     early; a reply still echoing the lines above is never judged.
     """
     text = normalize_newlines(partial, ctx)
-    if _ngram_repetition_cut(_TRAILING_WORD.sub("", text)) is not None:
+    if _ngram_repetition_cut(text[: word_start(text)]) is not None:
         return True
     settled = text[: text.rfind("\n") + 1]
     if not settled:

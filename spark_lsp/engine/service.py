@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -57,6 +56,7 @@ from spark_lsp.engine.query import CompletionQuery
 from spark_lsp.engine.resolutions import Resolutions
 from spark_lsp.engine.sources.project import ProjectContext
 from spark_lsp.engine.store import Change, DocumentStore, OpenDocument
+from spark_lsp.engine.words import word_start
 from spark_lsp.errors import SparkError, Superseded
 from spark_lsp.shared.privacy import ExclusionPolicy
 
@@ -65,7 +65,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 #: The word that ends at the cursor (identifier characters of any script).
-WORD_END = re.compile(r"\w+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,9 +274,9 @@ class SparkService:
             return "", character
         index = doc.index
         column = index.to_column(line, character)
-        found = WORD_END.search(index.line(line)[:column])
-        word = found.group(0) if found else ""
-        return word, index.from_column(line, column - len(word))
+        text = index.line(line)
+        start = word_start(text, column)
+        return text[start:column], index.from_column(line, start)
     async def complete_alternatives(self, request: CompletionRequest) -> list[str]:
         """The suggestions to cycle through: the main one first, then, for an explicit request
         only, up to ``spark.completion.alternatives - 1`` more asked at the same time, without
