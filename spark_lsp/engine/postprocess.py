@@ -101,9 +101,10 @@ class CompletionContext:
     eol: str = "\n"
     in_text: bool = False
 
-    @property
+    @cached_property
     def context(self) -> str:
-        """The text above the cursor's line, for the parser."""
+        """The text above the cursor's line, for the parser (built once: several filters key
+        their caches by it)."""
         return "".join(line + "\n" for line in self.prev_lines)
 
     @cached_property

@@ -235,7 +235,7 @@ class SparkService:
 
     async def suggestions(self, request: CompletionRequest) -> list[str]:
         """What the editor shows at a position: a ready next-edit prediction that only inserts
-        there, else the completions (:meth:`complete_alternatives`); both after the refusal."""
+        there, else the completions (:meth:`_alternatives`); both after the refusal."""
         if self.completion_refusal(request) is not None:
             return []
         text = self._next_edit_insertion(request)
@@ -277,15 +277,11 @@ class SparkService:
         text = index.line(line)
         start = word_start(text, column)
         return text[start:column], index.from_column(line, start)
-    async def complete_alternatives(self, request: CompletionRequest) -> list[str]:
+
+    async def _alternatives(self, request: CompletionRequest) -> list[str]:
         """The suggestions to cycle through: the main one first, then, for an explicit request
         only, up to ``spark.completion.alternatives - 1`` more asked at the same time, without
         repeats. An automatic request makes the one call ``complete`` makes."""
-        if self.completion_refusal(request) is not None:
-            return []
-        return await self._alternatives(request)
-
-    async def _alternatives(self, request: CompletionRequest) -> list[str]:
         extra = self._settings().completion.alternatives - 1
         if not request.invoked or extra < 1:
             main = await self._complete(request)
