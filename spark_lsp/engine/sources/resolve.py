@@ -52,9 +52,23 @@ class ImportResolver:
     def __init__(self, index: WorkspaceIndex) -> None:
         self.index = index
         self._layout: _Layout | None = None
+        #: Answers of :meth:`files` for the index's current generation: a member access asks
+        #: on every keystroke, and an external import (``import os``) scans every module key.
+        self._answers: dict[tuple[str, str, str], list[str]] = {}
+        self._answered_at = -1
 
     def files(self, spec: str, importer: str, language_id: str) -> list[str]:
         """The workspace files an import names (a Go package: its files); [] when external."""
+        if self._answered_at != self.index.generation:
+            self._answers.clear()
+            self._answered_at = self.index.generation
+        key = (spec, importer, language_id)
+        found = self._answers.get(key)
+        if found is None:
+            found = self._answers[key] = self._files(spec, importer, language_id)
+        return list(found)
+
+    def _files(self, spec: str, importer: str, language_id: str) -> list[str]:
         if language_id == "go":
             return self._go(spec)
         if language_id.startswith(("typescript", "javascript")):
