@@ -11,14 +11,14 @@ index, never on a keystroke.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from spark_lsp.engine import grammars
 
 if TYPE_CHECKING:
-    from tree_sitter import Node
+    from tree_sitter import Node, Parser, Tree
 
 SymbolKind = Literal["class", "function", "method", "type", "variable"]
 #: Bounds that keep one generated or minified file from filling the index.
@@ -214,11 +214,14 @@ _NAME_TYPES = {
 def outline(language_id: str, text: str) -> FileOutline:
     """The outline of ``text``: tree-sitter where a grammar loads, the line fallback otherwise."""
     family = _FAMILY.get(grammars.canonical_language(language_id))
-    tree = grammars.parse(language_id, text) if family is not None else None
-    if tree is None or family is None:
+    parser = grammars.parser_for(language_id) if family is not None else None
+    if parser is None or family is None:
         return plain_outline(text)
-    walker = _Walker(text.encode("utf-8", "surrogatepass"), family)
-    walker.visit_children(tree.root_node, container="")
+    walker = _Walker(family)
+    for first_line, source, tree in _parsed_pieces(parser, text):
+        walker.walk(source, tree.root_node, first_line)
+        if walker.full:
+            break
     return FileOutline(
         tuple(walker.symbols),
         tuple(walker.imports),
@@ -227,11 +230,60 @@ def outline(language_id: str, text: str) -> FileOutline:
     )
 
 
+#: A file longer than this is parsed a piece at a time. A tree-sitter tree holds ~25 bytes per
+#: source byte (a 500 kB module: 12 MB at once, the server's memory peak), and the walk reads
+#: only the top level and one class level down, which a cut between top-level statements
+#: leaves whole. Pieces also end the parse early once the symbol cap is reached.
+PIECE_CHARS = 64 * 1024
+#: Where a piece may start: a line at the left margin that begins a statement (a word or a
+#: decorator), right after a blank line; never a closer (``}``) or a comment (its definition
+#: follows it).
+_PIECE_START = re.compile(r"\n[ \t]*\n(?=[A-Za-z_@$])")
+
+
+def _parsed_pieces(parser: Parser, text: str) -> Iterator[tuple[int, bytes, Tree]]:
+    """``text`` parsed in pieces of about :data:`PIECE_CHARS`: (first line, bytes, tree).
+
+    A cut can still fall inside a multi-line string whose text has such a line; the piece
+    before it then fails to parse, and is parsed again joined to the next one. A piece whose
+    error survives the join is the file's own error, kept as tree-sitter recovers it.
+    """
+    bounds = _piece_bounds(text)
+    line, index = 0, 0
+    while index < len(bounds) - 1:
+        start, end = bounds[index], bounds[index + 1]
+        source = text[start:end].encode("utf-8", "surrogatepass")
+        tree = parser.parse(source)
+        if tree.root_node.has_error and index + 2 < len(bounds):
+            joined = text[start : bounds[index + 2]].encode("utf-8", "surrogatepass")
+            retry = parser.parse(joined)
+            if not retry.root_node.has_error:
+                source, tree, end = joined, retry, bounds[index + 2]
+                index += 1
+        yield line, source, tree
+        line += text.count("\n", start, end)
+        index += 1
+
+
+def _piece_bounds(text: str) -> list[int]:
+    """Offsets where the pieces start, and the text's end; one piece for a file of ordinary
+    size, so its outline is exactly the whole parse's."""
+    bounds = [0]
+    while len(text) - bounds[-1] > 2 * PIECE_CHARS:
+        cut = _PIECE_START.search(text, bounds[-1] + PIECE_CHARS)
+        if cut is None:
+            break
+        bounds.append(cut.end())
+    bounds.append(len(text))
+    return bounds
+
+
 class _Walker:
     """Collects definitions at the top level and one class level down; never enters bodies."""
 
-    def __init__(self, source: bytes, family: str) -> None:
-        self.source = source
+    def __init__(self, family: str) -> None:
+        self.source = b""
+        self.line_offset = 0
         self.family = family
         self.definitions = _DEFINITIONS[family]
         self.symbols: list[Symbol] = []
@@ -239,9 +291,18 @@ class _Walker:
         self.bound: list[Binding] = []
         self.reexports: list[str] = []
 
+    @property
+    def full(self) -> bool:
+        return len(self.symbols) >= MAX_SYMBOLS_PER_FILE
+
+    def walk(self, source: bytes, root: Node, first_line: int) -> None:
+        """Read one parsed piece of the file, which starts at line ``first_line``."""
+        self.source, self.line_offset = source, first_line
+        self.visit_children(root, container="")
+
     def visit_children(self, node: Node, container: str) -> None:
         for child in node.named_children:
-            if len(self.symbols) >= MAX_SYMBOLS_PER_FILE:
+            if self.full:
                 return
             self.visit(child, container)
 
@@ -283,7 +344,7 @@ class _Walker:
         doc = self.doc(node)
         for name in names:
             self.symbols.append(
-                Symbol(name, kind, signature, doc, node.start_point[0], container)
+                Symbol(name, kind, signature, doc, self.line_of(node), container)
             )
         if (kind == "class" or node.type in _MEMBER_HOLDERS) and not container:
             if body is not None or node.type != "type_spec":
@@ -346,9 +407,12 @@ class _Walker:
             signature = signature if signature.startswith(keyword) else f"{keyword} {signature}"
         limit = MAX_VARIABLE_CHARS if kind == "variable" else MAX_SIGNATURE_CHARS
         self.symbols.append(
-            Symbol(name, kind, _clip(signature, limit), self.doc(node), node.start_point[0],
+            Symbol(name, kind, _clip(signature, limit), self.doc(node), self.line_of(node),
                    container)
         )
+
+    def line_of(self, node: Node) -> int:
+        return self.line_offset + node.start_point[0]
 
     def reexport(self, node: Node) -> bool:
         """``export * from "./x"``, ``export { a } from "./x"``: an import the file passes on."""

@@ -234,3 +234,76 @@ def test_imports_bind_local_names(
     found = outline(language, text)
     assert found.bindings == bindings
     assert found.reexports == reexports
+
+
+def _module(index: int) -> str:
+    """A module-sized piece of Python: a class with methods, functions, a constant, and a
+    multi-line string whose text has a blank line and then a word at the left margin."""
+    return (
+        f'QUERY_{index} = """\nSELECT price\n\nFROM orders_{index}\n"""\n\n'
+        f"class Model{index}:\n    rate = {index}\n\n"
+        + "".join(f"    def method_{index}_{m}(self, x):\n        return x\n\n" for m in range(8))
+        + "\n"
+        + "".join(f"def helper_{index}_{f}(a, b):\n    return a + b\n\n\n" for f in range(8))
+        + "# " + "padding " * 400 + "\n\n"
+    )
+
+
+def _whole_parse_outline(text: str) -> list[tuple[str, str, int, str]]:
+    """The outline as one parse of the whole file gives it (the pieces' reference)."""
+    import spark_lsp.engine.symbols as symbols
+
+    saved = symbols.PIECE_CHARS
+    symbols.PIECE_CHARS = 10 * len(text)
+    try:
+        return [(s.name, s.kind, s.line, s.container) for s in outline("python", text).symbols]
+    finally:
+        symbols.PIECE_CHARS = saved
+
+
+def test_a_big_file_is_parsed_in_pieces_with_the_same_outline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A tree-sitter tree costs ~25 bytes per source byte: a 500 kB module parsed whole was the
+    server's memory peak. Pieces cut between top-level statements give the same outline,
+    lines included, even where a cut would fall inside a multi-line string."""
+    import spark_lsp.engine.symbols as symbols
+
+    monkeypatch.setattr(symbols, "MAX_SYMBOLS_PER_FILE", 10_000)
+    text = "import os\n\n" + "".join(_module(i) for i in range(100))
+    assert len(text) > 4 * symbols.PIECE_CHARS
+    expected = _whole_parse_outline(text)
+    assert len(expected) == 100 * 19
+
+    largest: list[int] = []
+    real_parser_for = symbols.grammars.parser_for
+
+    class Recording:
+        def __init__(self, language_id: str) -> None:
+            self.parser = real_parser_for(language_id)
+
+        def parse(self, source: bytes) -> object:
+            largest.append(len(source))
+            assert self.parser is not None
+            return self.parser.parse(source)
+
+    monkeypatch.setattr(symbols.grammars, "parser_for", Recording)
+    found = [(s.name, s.kind, s.line, s.container) for s in outline("python", text).symbols]
+    assert found == expected
+    assert max(largest) < 3 * symbols.PIECE_CHARS
+
+
+def test_a_cut_inside_a_string_is_parsed_again_joined(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A piece that ends inside a multi-line string fails to parse alone: joined to the next
+    piece it parses cleanly, so no definition after the string is lost or misplaced."""
+    import spark_lsp.engine.symbols as symbols
+
+    monkeypatch.setattr(symbols, "MAX_SYMBOLS_PER_FILE", 10_000)
+    before = "".join(f"def f{i}(a):\n    return a\n\n\n" for i in range(10))
+    after = "".join(f"def g{i}(b):\n    return b\n\n\n" for i in range(40))
+    text = before + 'TEXT = """\nintro\n\nWord (at the margin\n"""\n\n\n' + after
+    monkeypatch.setattr(symbols, "PIECE_CHARS", text.index("TEXT") + 1)
+    assert text.index("Word (at the margin") in symbols._piece_bounds(text)  # the cut falls there
+    found = [(s.name, s.kind, s.line, s.container) for s in outline("python", text).symbols]
+    assert found == _whole_parse_outline(text)
+    assert ("g19", "function") in [(name, kind) for name, kind, _, _ in found]
