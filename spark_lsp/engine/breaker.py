@@ -179,6 +179,9 @@ class ModelStream(Protocol):
     def bytes_sent(self) -> int:
         """The request's size on the wire."""
 
+    def on_sent(self, work: Callable[[], object]) -> None:
+        """Run ``work`` once the request is on the wire (while the model thinks)."""
+
     async def __aenter__(self) -> ModelStream: ...
 
     async def __aexit__(self, *exc: object) -> None: ...
@@ -229,6 +232,9 @@ class GuardedStream:
     @property
     def bytes_sent(self) -> int:
         return self._inner.bytes_sent
+
+    def on_sent(self, work: Callable[[], object]) -> None:
+        self._inner.on_sent(work)
 
     async def __aenter__(self) -> GuardedStream:
         return self

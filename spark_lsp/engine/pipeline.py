@@ -337,8 +337,7 @@ class CompletionPipeline:
         prompt = self._context.completion_prompt(
             query, options.context_tokens, typed_ahead=target.suggestion
         )
-        ctx = completion_context(query, multiline=options.multiline)
-        ctx = accepted_context(ctx, target.suggestion)
+        ctx = self._filter_context(query, accepted=target.suggestion)
         accepted = target.accepted_before
         chain = None
         if target.parent is not None and session.can_chain:
@@ -372,22 +371,31 @@ class CompletionPipeline:
         self.stats.count("alternative_calls")
         alone = SharedCall(query.uri, "", "", lambda call: None)
         raw, _ = await self._stream(session, prompt, ctx, ticket, alone)
-        return self._filter(raw, ctx)
+        return self._filter(raw, ctx())
 
-    def _build(self, query: CompletionQuery) -> tuple[Prompt, CompletionContext]:
+    def _build(self, query: CompletionQuery) -> tuple[Prompt, FilterContext]:
+        """The prompt (the context stage), and the filters' context to judge later."""
         began = self._timer()
         options = self._options()
         prompt = self._context.completion_prompt(query, options.context_tokens)
-        ctx = completion_context(query, multiline=options.multiline)
+        ctx = self._filter_context(query)
         self._timed("context", began)
         return prompt, ctx
+
+    def _filter_context(self, query: CompletionQuery, accepted: str | None = None) -> FilterContext:
+        return FilterContext(
+            cursor_lines(query),
+            multiline=self._options().multiline,
+            accepted=accepted,
+            record_ms=lambda ms: self.stats.time("filter_context", ms),
+        )
 
     async def _call(
         self,
         session: ModelCalls,
         key: tuple[str, str, str],
         prompt: Prompt,
-        ctx: CompletionContext,
+        ctx: FilterContext,
         ticket: Ticket,
         chain: _Chain | None = None,
     ) -> _Answer:
@@ -403,7 +411,7 @@ class CompletionPipeline:
             handle.fail(exc if isinstance(exc, Exception) else Superseded("cancelled"))
             raise
         model_s = self._timer() - began
-        text = self._filter(raw, ctx)
+        text = self._filter(raw, ctx())
         handle.finish(text)
         return _Answer(text, raw, response_id, model_s)
 
@@ -411,7 +419,7 @@ class CompletionPipeline:
         self,
         session: ModelCalls,
         prompt: Prompt,
-        ctx: CompletionContext,
+        ctx: FilterContext,
         ticket: Ticket,
         handle: SharedCall,
         chain: _Chain | None = None,
@@ -435,12 +443,14 @@ class CompletionPipeline:
             request = self.anchors.request_for(prompt, template)
         began = self._timer()
         self.stats.count("model_calls")
-        check = StreamCheck(ctx)
+        check: StreamCheck | None = None
         try:
             async with session.stream(request, full_input=prompt.input_texts) as response:
+                response.on_sent(ctx)  # judged while the model thinks
                 async for delta in response:
-                    if check.empty:
+                    if check is None:
                         self._timed("model_first_token", began)
+                        check = StreamCheck(ctx())
                     handle.append(delta)
                     self.stats.count("model_deltas")
                     if ticket.superseded and not handle.has_waiters:
@@ -448,7 +458,8 @@ class CompletionPipeline:
                     if check.feed(delta):
                         self.stats.count("early_stops")
                         break
-                self._note_empty(check.empty, response.status, response.incomplete_reason, options)
+                status, reason = response.status, response.incomplete_reason
+                self._note_empty(check is None, status, reason, options)
                 cut = cut_by_budget(response.status, response.incomplete_reason)
             self._count_input(response.chained, response.bytes_sent, prompt, chain)
             response_id = response.response_id
@@ -460,10 +471,11 @@ class CompletionPipeline:
         finally:
             self._timed("model", began)
         self.delay.record_model_latency(self._timer() - began)
+        text = "" if check is None else check.text
         if cut:  # the budget ran out mid-thought: offer whole lines only (``{"`` is no help)
             self.stats.count("cut_replies")
-            return check.text[: check.text.rfind("\n") + 1], response_id
-        return check.text, response_id
+            return text[: text.rfind("\n") + 1], response_id
+        return text, response_id
 
     def _count_input(self, chained: bool, sent: int, prompt: Prompt, chain: _Chain | None) -> None:
         """What one call sent: bytes on the wire, and tokens as counted while building it (the
@@ -518,25 +530,89 @@ def _cache_key_parts(query: CompletionQuery) -> tuple[str, str]:
 
 def completion_context(query: CompletionQuery, *, multiline: bool) -> CompletionContext:
     """What the filters need to know about the text around the cursor."""
+    return cursor_lines(query).judged(multiline=multiline)
+
+
+@dataclass(frozen=True, slots=True)
+class CursorLines:
+    """The lines around the cursor, copied out of the document (which moves on as keys come).
+
+    Copying is cheap; judging them (inside a string? the file's indent step?) costs a parse and
+    a lexer pass, which the filters need only once the reply comes: :meth:`judged` runs while
+    the model thinks, not before the request goes out.
+    """
+
+    language_id: str
+    prefix: str
+    suffix: str
+    prev_lines: tuple[str, ...]
+    next_lines: tuple[str, ...]
+    near: tuple[str, ...]
+    eol: str
+
+    def judged(self, *, multiline: bool) -> CompletionContext:
+        language_id = self.language_id
+        return CompletionContext(
+            line_prefix=self.prefix,
+            line_suffix=self.suffix,
+            next_lines=self.next_lines,
+            prev_lines=self.prev_lines,
+            language_id=language_id,
+            multiline=multiline and suffix_allows_multiline(self.suffix),
+            indent_unit=indent_unit(self.near, language_id),
+            eol=self.eol,
+            in_text=cursor_in_text(
+                language_id, "".join(p + "\n" for p in self.prev_lines) + self.prefix
+            ),
+        )
+
+
+def cursor_lines(query: CompletionQuery) -> CursorLines:
+    """Copy the lines the filters read, bounded (never the whole text)."""
     doc = query.doc
     line = min(query.line, doc.line_count - 1)
     line_text = doc.line(line)
     column = doc.to_column(query.line, query.character)
-    prefix, suffix = _bounded(line_text[:column], tail=True), _bounded(line_text[column:])
     first, last = max(0, line - CONTEXT_LINES_ABOVE), min(doc.line_count, line + 4)
-    prev_lines = tuple(_bounded(doc.line(i)) for i in range(first, line))
-    near = doc.lines(max(0, line - 50), min(doc.line_count, line + 50))
-    return CompletionContext(
-        line_prefix=prefix,
-        line_suffix=suffix,
-        next_lines=tuple(_bounded(doc.line(i)) for i in range(line + 1, last)),
-        prev_lines=prev_lines,
+    return CursorLines(
         language_id=query.language_id,
-        multiline=multiline and suffix_allows_multiline(suffix),
-        indent_unit=indent_unit(near, query.language_id),
+        prefix=_bounded(line_text[:column], tail=True),
+        suffix=_bounded(line_text[column:]),
+        prev_lines=tuple(_bounded(doc.line(i)) for i in range(first, line)),
+        next_lines=tuple(_bounded(doc.line(i)) for i in range(line + 1, last)),
+        near=tuple(doc.lines(max(0, line - 50), min(doc.line_count, line + 50))),
         eol="\r\n" if doc.raw_line(line).endswith("\r\n") or _crlf_above(doc, line) else "\n",
-        in_text=cursor_in_text(query.language_id, "".join(p + "\n" for p in prev_lines) + prefix),
     )
+
+
+class FilterContext:
+    """The filters' context of one call, judged once: right after the request is on the
+    wire (:meth:`ResponseStream.on_sent`), or when first read if it never went out."""
+
+    def __init__(
+        self,
+        lines: CursorLines,
+        *,
+        multiline: bool,
+        accepted: str | None = None,
+        record_ms: Callable[[float], None] | None = None,
+    ) -> None:
+        self._lines = lines
+        self._multiline = multiline
+        self._accepted = accepted
+        self._record_ms = record_ms
+        self._ctx: CompletionContext | None = None
+
+    def __call__(self) -> CompletionContext:
+        if self._ctx is None:
+            began = time.perf_counter()
+            ctx = self._lines.judged(multiline=self._multiline)
+            if self._accepted is not None:
+                ctx = accepted_context(ctx, self._accepted)
+            self._ctx = ctx
+            if self._record_ms is not None:
+                self._record_ms((time.perf_counter() - began) * 1000)
+        return self._ctx
 
 
 def _bounded(text: str, *, tail: bool = False) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -134,6 +134,13 @@ class ResponseStream:
         #: UTF-8 bytes of reply text received; capped by ``reply_cap`` of the budget.
         self.text_bytes = 0
         self._refusal: list[str] = []
+        self._on_sent: list[Callable[[], object]] = []
+
+    def on_sent(self, work: Callable[[], object]) -> None:
+        """Run ``work`` once, right after the request is on the wire: the model's time to
+        first token is idle time for this process, so work the reply will need (and the
+        request does not) is done there instead of before the request goes out."""
+        self._on_sent.append(work)
 
     @property
     def cut(self) -> bool:
@@ -200,6 +207,9 @@ class ResponseStream:
         self.bytes_sent = inflight.sent
         first: float | None = None
         try:
+            work, self._on_sent = self._on_sent, []
+            for item in work:
+                item()
             while True:
                 event = await self._next(inflight, deadline)
                 if self.response_id is None and inflight.response_id is not None:

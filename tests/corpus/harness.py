@@ -8,7 +8,7 @@ reply in small pieces (as a real model does, so the pipeline's early stop is exe
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +65,10 @@ class _Stream:
         self.response_id: str | None = None
         self.chained = False
         self.bytes_sent = len(reply)
+        self.sent_work: list[Callable[[], object]] = []
+
+    def on_sent(self, work: Callable[[], object]) -> None:
+        self.sent_work.append(work)
 
     async def __aenter__(self) -> _Stream:
         return self
@@ -73,6 +77,8 @@ class _Stream:
         return None
 
     async def _pieces(self) -> AsyncIterator[str]:
+        for work in self.sent_work:  # the request is "on the wire" once iterated
+            work()
         for start in range(0, len(self._reply), PIECE_CHARS):
             await asyncio.sleep(0)
             yield self._reply[start : start + PIECE_CHARS]
