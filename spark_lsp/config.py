@@ -408,6 +408,10 @@ def _suggest(key: str) -> str | None:
 DEFAULT_ORIGIN = "default"
 INIT_ORIGIN = "initializationOptions"
 WORKSPACE_ORIGIN = "workspace settings"
+#: Lists a workspace may add to but never shorten: a cloned repository's settings that replaced
+#: ``spark.context.exclude`` would drop the user's own patterns (their notes, their ``*.local``
+#: secrets) and send those files to the model.
+EXTENDED_BY_WORKSPACE = frozenset({"spark.context.exclude"})
 
 
 class _Merger:
@@ -432,14 +436,17 @@ class _Merger:
             if not trusted and key in machine_keys():
                 self.from_workspace[key] = value
                 continue
-            self.apply(key, value, origin=origin)
+            extend = not trusted and key in EXTENDED_BY_WORKSPACE
+            self.apply(key, value, origin=origin, extend=extend)
 
     def apply_env(self, env: Mapping[str, str]) -> None:
         for var, key in ENV_OVERRIDES.items():
             if value := env.get(var, "").strip():
                 self.apply(key, value, origin=f"${var}", shown=f" (from ${var})")
 
-    def apply(self, key: str, value: Any, origin: str = INIT_ORIGIN, shown: str = "") -> None:
+    def apply(
+        self, key: str, value: Any, origin: str = INIT_ORIGIN, shown: str = "", extend: bool = False
+    ) -> None:
         schema = _properties().get(key)
         if schema is None:
             self.warnings.append(self._unknown(key, value))
@@ -452,7 +459,13 @@ class _Merger:
                 f"Invalid value {bad} for {key}{shown}: {reason}; using {kept} instead."
             )
             return
-        self.values[key] = self._merged(self.values[key], _coerce(value, schema))
+        new = _coerce(value, schema)
+        previous = self.values[key]
+        if extend:  # the earlier layers' entries stay, the workspace's come after them
+            new = (*previous, *(item for item in new if item not in previous))
+            if self.origins[key] != DEFAULT_ORIGIN:
+                origin = f"{self.origins[key]} + {origin}"
+        self.values[key] = self._merged(previous, new)
         self.origins[key] = origin
 
     def ignored_from_workspace(self) -> tuple[str, ...]:

@@ -130,3 +130,25 @@ def test_a_broken_user_config_file_is_one_warning(tmp_path: Path, kind: str) -> 
     assert read_user_config(env).layer is None
     loaded = load_settings_traced(env=env)
     assert len(loaded.warnings) == 1 and str(path) in loaded.warnings[0]
+
+
+def test_a_workspace_adds_to_the_users_exclusions_and_never_drops_them(tmp_path: Path) -> None:
+    """A repository's ``.vscode/settings.json`` or ``.dir-locals.el`` setting
+    ``spark.context.exclude`` replaced the user's list: ``[]`` sent the user's own excluded
+    files (notes, ``*.local`` secrets) to the model."""
+    env = write_config(tmp_path, {"context": {"exclude": ["notes/**"]}})
+
+    emptied = load_settings_traced(workspace={"context": {"exclude": []}}, env=env)
+    assert emptied.settings.context.exclude == ("notes/**",)
+
+    editor = {"context": {"exclude": ["*.local"]}}
+    added = load_settings_traced(
+        editor, workspace={"context": {"exclude": ["build/**", "*.local"]}}, env=env
+    )
+    assert added.settings.context.exclude == ("*.local", "build/**")
+    assert added.origins["spark.context.exclude"] == f"{INIT_ORIGIN} + {WORKSPACE_ORIGIN}"
+
+    nothing = write_config(tmp_path / "other", {})
+    alone = load_settings_traced(workspace={"context": {"exclude": ["gen/**"]}}, env=nothing)
+    assert alone.settings.context.exclude == ("gen/**",)
+    assert alone.origins["spark.context.exclude"] == WORKSPACE_ORIGIN

@@ -48,11 +48,17 @@ export function serverSection(section: unknown): unknown {
   return copy;
 }
 
-/** initializationOptions holding the machine-scoped settings the user set in their user
- * settings (`userValue(key)` is `inspect('spark.' + key).globalValue`). */
+/** Lists a workspace may add to but never shorten (the server's EXTENDED_BY_WORKSPACE). VS Code
+ * answers `workspace/configuration` with the workspace's list in place of the user's, so the
+ * user's own list also goes in initializationOptions: the server adds the workspace's to it. */
+export const USER_FLOOR_SETTINGS: readonly string[] = ['context.exclude'];
+
+/** initializationOptions holding the machine-scoped settings, and the lists a workspace may
+ * only extend, as the user set them in their user settings (`userValue(key)` is
+ * `inspect('spark.' + key).globalValue`). */
 export function machineOptions(userValue: (key: string) => unknown): Record<string, unknown> {
   const spark: Record<string, Record<string, unknown>> = {};
-  for (const key of MACHINE_SETTINGS) {
+  for (const key of [...MACHINE_SETTINGS, ...USER_FLOOR_SETTINGS]) {
     const value = userValue(key);
     if (value !== undefined) {
       const [group, name] = key.split('.');

@@ -39,6 +39,11 @@ describe('machine-scoped settings', () => {
     assert.deepEqual(machineOptions(() => undefined), {});
   });
 
+  it("carry the user's exclusions, which a workspace may add to but not replace", () => {
+    const user: Record<string, unknown> = { 'context.exclude': ['notes/**'], 'context.crossFile': false };
+    assert.deepEqual(machineOptions((key) => user[key]), { spark: { context: { exclude: ['notes/**'] } } });
+  });
+
   it('restart the server when one changes', () => {
     assert.equal(affectsMachineSettings((s) => s === 'spark.model.apiKeyCommand'), true);
     assert.equal(affectsMachineSettings((s) => s === 'spark.model.name'), false);
