@@ -13,6 +13,7 @@ apply them only to that version.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pygls.exceptions import JsonRpcContentModified, JsonRpcInvalidParams
@@ -20,7 +21,7 @@ from pygls.exceptions import JsonRpcContentModified, JsonRpcInvalidParams
 from spark_lsp.config import client_supports
 from spark_lsp.engine.messages import EditResult, LineEdit, StaleVersion
 from spark_lsp.errors import SparkError
-from spark_lsp.lsp.server import SparkServer
+from spark_lsp.lsp.server import Extension, Method, Row, SparkServer
 
 if TYPE_CHECKING:
     from spark_lsp.engine.service import SparkService
@@ -87,13 +88,17 @@ async def next_edit(ls: SparkServer, params: Any) -> dict[str, Any] | None:
     return None if found is None else to_wire(found)
 
 
-def register(server: SparkServer) -> None:
-    """Attach ``spark/nextEdit``, announce the extension, route ready proposals."""
-    server.experimental_capabilities[EXTENSION] = CAPABILITY
-    server.when_service(lambda service: _route(server, service))
-    server.feature(REQUEST)(next_edit)
+def connect(ls: SparkServer, service: SparkService) -> None:
+    """Route ready proposals to the client, if it opted in."""
+    service.next_edit_client = partial(_opted_in, ls)
+    service.on_next_edit = partial(_announce, ls)
 
 
-def _route(server: SparkServer, service: SparkService) -> None:
-    service.next_edit_client = lambda: client_supports(server.init_options, EXTENSION)
-    service.on_next_edit = lambda result: _announce(server, result)
+def _opted_in(ls: SparkServer) -> bool:
+    return client_supports(ls.init_options, EXTENSION)
+
+
+HANDLERS: tuple[Row, ...] = (
+    Extension(EXTENSION, CAPABILITY, connect),
+    Method(REQUEST, next_edit),
+)
