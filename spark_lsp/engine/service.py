@@ -61,7 +61,7 @@ from spark_lsp.errors import SparkError, Superseded
 from spark_lsp.shared.privacy import ExclusionPolicy
 
 if TYPE_CHECKING:
-    from spark_lsp.model.session import ModelSession
+    from spark_lsp.model import ModelSession
 
 log = logging.getLogger(__name__)
 #: The word that ends at the cursor (identifier characters of any script).
