@@ -2,12 +2,12 @@
 
 An LSP extension, so it is off unless the client opts in (``initializationOptions.experimental
 .nextEdit: true``) and announced under ``experimental.spark.nextEdit`` in the server's
-capabilities. A prediction that only inserts at the cursor is an ordinary inline completion
-(:meth:`SparkService.suggestions` offers it); any other is announced
-with ``spark/nextEditAvailable`` and fetched with ``spark/nextEdit`` (``{textDocument,
-position}`` → ``{version, edits: [{range, newText}]}``). Edits carry the version they were
-computed on: a request that names another version is refused (ContentModified), and clients
-apply them only to that version.
+capabilities. A prediction that only inserts at the cursor is an ordinary suggestion (ghost
+text, or a completion item for clients without it: the service's completion calls offer it);
+any other is announced with ``spark/nextEditAvailable`` and fetched with ``spark/nextEdit``
+(``{textDocument, position}`` → ``{version, edits: [{range, newText}]}``). Edits carry the
+version they were computed on: a request that names another version is refused
+(ContentModified), and clients apply them only to that version.
 """
 
 from __future__ import annotations
