@@ -33,7 +33,7 @@ def create_server() -> SparkServer:
         next_edit,
     )
     for feature in features:
-        feature.register(server)
+        server.add_handlers(feature.HANDLERS)
     return server
 
 

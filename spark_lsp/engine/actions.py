@@ -28,7 +28,7 @@ from spark_lsp.engine.messages import (
 )
 from spark_lsp.engine.prompts import EDIT_INSTRUCTIONS, Prompt, file_heading
 from spark_lsp.errors import ConfigError, ModelUnavailable
-from spark_lsp.model.protocol import CreateRequest
+from spark_lsp.model import CreateRequest
 from spark_lsp.shared.privacy import redact_secrets
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from spark_lsp.engine.context import stable_key
 from spark_lsp.engine.prompts import Prompt
 from spark_lsp.errors import SparkError
-from spark_lsp.model.protocol import CreateRequest
+from spark_lsp.model import CreateRequest
 
 if TYPE_CHECKING:
     from spark_lsp.engine.breaker import ModelCalls

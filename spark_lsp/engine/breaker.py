@@ -27,9 +27,7 @@ from spark_lsp.errors import (
 )
 
 if TYPE_CHECKING:
-    from spark_lsp.model.protocol import CreateRequest
-    from spark_lsp.model.session import AnchorState, ModelSession
-    from spark_lsp.model.stream import ResponseStream
+    from spark_lsp.model import AnchorState, CreateRequest, ModelSession, ResponseStream
 
 #: Failures in a row that open the breaker.
 THRESHOLD = 3

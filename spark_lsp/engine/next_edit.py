@@ -40,7 +40,7 @@ from spark_lsp.engine.prompts import Prompt, file_heading
 from spark_lsp.engine.stats import PipelineStats
 from spark_lsp.engine.store import Change, DocumentStore, OpenDocument
 from spark_lsp.errors import ModelRequestError, ModelUnavailable, SparkError, Superseded
-from spark_lsp.model.protocol import CreateRequest
+from spark_lsp.model import CreateRequest
 from spark_lsp.shared.privacy import redact_secrets
 from spark_lsp.shared.prompt_format import CURSOR, TASK_NEXT_EDIT
 

@@ -40,7 +40,7 @@ from spark_lsp.engine.query import CompletionQuery
 from spark_lsp.engine.stats import PipelineStats
 from spark_lsp.engine.stream_check import StreamCheck
 from spark_lsp.errors import ModelUnavailable, SparkError, Superseded
-from spark_lsp.model.protocol import CreateRequest, cut_by_budget
+from spark_lsp.model import CreateRequest, cut_by_budget
 from spark_lsp.shared.privacy import redact_secrets
 
 if TYPE_CHECKING:

@@ -61,7 +61,7 @@ from spark_lsp.errors import SparkError, Superseded
 from spark_lsp.shared.privacy import ExclusionPolicy
 
 if TYPE_CHECKING:
-    from spark_lsp.model.session import ModelSession
+    from spark_lsp.model import ModelSession
 
 log = logging.getLogger(__name__)
 #: The word that ends at the cursor (identifier characters of any script).
@@ -149,7 +149,7 @@ class SparkService:
         #: Whether the client shows next-edit proposals (it opted in); set by the host.
         self.next_edit_client: Callable[[], bool] = lambda: False
         #: Called with each ready proposal the client should hear about (not a plain
-        #: insertion at the cursor, which is an inline completion); set by the host.
+        #: insertion at the cursor, which the completion calls offer); set by the host.
         self.on_next_edit: Callable[[EditResult], None] = lambda result: None
 
     # -- settings and documents ---------------------------------------------------------------
@@ -234,21 +234,27 @@ class SparkService:
     # -- completion ---------------------------------------------------------------------------
 
     async def suggestions(self, request: CompletionRequest) -> list[str]:
-        """What the editor shows at a position: a ready next-edit prediction that only inserts
-        there, else the completions (:meth:`_alternatives`); both after the refusal."""
-        if self.completion_refusal(request) is not None:
-            return []
-        text = self._next_edit_insertion(request)
-        if text is not None:
-            return [text]
+        """What the editor shows at a position: the answer :meth:`complete` gives without a
+        model call, else the completions to cycle through (:meth:`_alternatives`)."""
+        settled = self._settled(request)
+        if settled is not None:
+            return [] if settled.text is None else [settled.text]
         return await self._alternatives(request)
 
     async def complete(self, request: CompletionRequest) -> CompletionResult:
-        """A suggestion at a position, after every check; never raises a SparkError."""
+        """One suggestion at a position, after every check; never raises a SparkError."""
+        settled = self._settled(request)
+        return settled if settled is not None else await self._complete(request)
+
+    def _settled(self, request: CompletionRequest) -> CompletionResult | None:
+        """The answer that needs no model call (None: ask the model): a refusal, or a ready
+        next-edit prediction that only inserts at this position. Ghost text and completion
+        items alike show such a prediction: it is no next-edit proposal (not announced)."""
         refused = self.completion_refusal(request)
         if refused is not None:
             return CompletionResult(None, refused=refused)
-        return await self._complete(request)
+        text = self._next_edit_insertion(request)
+        return None if text is None else CompletionResult(text)
 
     async def _complete(self, request: CompletionRequest) -> CompletionResult:
         query = self._query(request)

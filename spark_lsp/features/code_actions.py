@@ -23,7 +23,7 @@ from spark_lsp.engine.messages import ActionSpec, DiagnosticInfo, EditResult, Li
 from spark_lsp.engine.resolutions import Remembered
 from spark_lsp.errors import SparkError
 from spark_lsp.lsp.protocol import RequestFailed
-from spark_lsp.lsp.server import SparkServer
+from spark_lsp.lsp.server import Command, Method, Row, SparkServer
 
 log = logging.getLogger(__name__)
 
@@ -124,15 +124,6 @@ async def compute(ls: SparkServer, spec: ActionSpec) -> EditResult:
 def _fail(ls: SparkServer, exc: SparkError) -> None:
     """Say why an action failed: one popup per distinct reason, every time in the log."""
     ls.reporter.problem(f"action:{type(exc).__name__}:{exc}", f"Spark: {exc}", popup=True)
-
-
-def register(server: SparkServer) -> None:
-    """Attach code actions, resolve and the commands."""
-    options = types.CodeActionOptions(resolve_provider=True, code_action_kinds=KINDS)
-    server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)(code_action)
-    server.feature(types.CODE_ACTION_RESOLVE)(resolve)
-    server.command(APPLY_COMMAND)(apply_action)
-    server.command(EDIT_COMMAND)(edit_selection)
 
 
 def code_action(ls: SparkServer, params: types.CodeActionParams) -> list[types.CodeAction]:
@@ -286,3 +277,12 @@ def _selection_argument(spec: ActionSpec) -> dict[str, Any]:
     start = {"line": spec.start_line, "character": spec.start_character}
     end = {"line": spec.end_line, "character": spec.end_character}
     return {"uri": spec.uri, "range": {"start": start, "end": end}}
+
+
+OPTIONS = types.CodeActionOptions(resolve_provider=True, code_action_kinds=KINDS)
+HANDLERS: tuple[Row, ...] = (
+    Method(types.TEXT_DOCUMENT_CODE_ACTION, code_action, OPTIONS),
+    Method(types.CODE_ACTION_RESOLVE, resolve),
+    Command(APPLY_COMMAND, apply_action),
+    Command(EDIT_COMMAND, edit_selection),
+)

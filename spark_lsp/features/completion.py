@@ -9,7 +9,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from spark_lsp.engine.messages import CompletionRequest
-from spark_lsp.lsp.server import SparkServer
+from spark_lsp.lsp.server import Method, Row, SparkServer
 
 EMPTY = types.CompletionList(is_incomplete=True, items=[])
 #: Labels are cut to this many characters (the filter text is whole).
@@ -23,26 +23,19 @@ def _has_inline_completion(ls: SparkServer) -> bool:
     return document is not None and document.inline_completion is not None
 
 
-def register(server: SparkServer) -> None:
-    """Attach the completion handler."""
-
-    options = types.CompletionOptions(trigger_characters=TRIGGER_CHARACTERS)
-
-    @server.feature(types.TEXT_DOCUMENT_COMPLETION, options)
-    async def completion(ls: SparkServer, params: types.CompletionParams) -> types.CompletionList:
-        if _has_inline_completion(ls):
-            return EMPTY
-        context = params.context
-        invoked = (
-            context is not None and context.trigger_kind == types.CompletionTriggerKind.Invoked
-        )
-        at = params.position
-        request = CompletionRequest(params.text_document.uri, at.line, at.character, invoked)
-        text = (await ls.service.complete(request)).text
-        if text is None:
-            return EMPTY
-        word, start = ls.service.word_before(request.uri, at.line, at.character)
-        return types.CompletionList(is_incomplete=True, items=[_item(text, word, start, at)])
+async def completion(ls: SparkServer, params: types.CompletionParams) -> types.CompletionList:
+    """``textDocument/completion``: the suggestion as one item (none for inline clients)."""
+    if _has_inline_completion(ls):
+        return EMPTY
+    context = params.context
+    invoked = context is not None and context.trigger_kind == types.CompletionTriggerKind.Invoked
+    at = params.position
+    request = CompletionRequest(params.text_document.uri, at.line, at.character, invoked)
+    text = (await ls.service.complete(request)).text
+    if text is None:
+        return EMPTY
+    word, start = ls.service.word_before(request.uri, at.line, at.character)
+    return types.CompletionList(is_incomplete=True, items=[_item(text, word, start, at)])
 
 
 def _item(text: str, word: str, start: int, at: types.Position) -> types.CompletionItem:
@@ -67,3 +60,7 @@ def _item(text: str, word: str, start: int, at: types.Position) -> types.Complet
         sort_text="0",
         preselect=True,
     )
+
+
+OPTIONS = types.CompletionOptions(trigger_characters=TRIGGER_CHARACTERS)
+HANDLERS: tuple[Row, ...] = (Method(types.TEXT_DOCUMENT_COMPLETION, completion, OPTIONS),)

@@ -2,17 +2,18 @@
 
 An LSP extension, so it is off unless the client opts in (``initializationOptions.experimental
 .nextEdit: true``) and announced under ``experimental.spark.nextEdit`` in the server's
-capabilities. A prediction that only inserts at the cursor is an ordinary inline completion
-(:meth:`SparkService.suggestions` offers it); any other is announced
-with ``spark/nextEditAvailable`` and fetched with ``spark/nextEdit`` (``{textDocument,
-position}`` → ``{version, edits: [{range, newText}]}``). Edits carry the version they were
-computed on: a request that names another version is refused (ContentModified), and clients
-apply them only to that version.
+capabilities. A prediction that only inserts at the cursor is an ordinary suggestion (ghost
+text, or a completion item for clients without it: the service's completion calls offer it);
+any other is announced with ``spark/nextEditAvailable`` and fetched with ``spark/nextEdit``
+(``{textDocument, position}`` → ``{version, edits: [{range, newText}]}``). Edits carry the
+version they were computed on: a request that names another version is refused
+(ContentModified), and clients apply them only to that version.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from pygls.exceptions import JsonRpcContentModified, JsonRpcInvalidParams
@@ -20,7 +21,7 @@ from pygls.exceptions import JsonRpcContentModified, JsonRpcInvalidParams
 from spark_lsp.config import client_supports
 from spark_lsp.engine.messages import EditResult, LineEdit, StaleVersion
 from spark_lsp.errors import SparkError
-from spark_lsp.lsp.server import SparkServer
+from spark_lsp.lsp.server import Extension, Method, Row, SparkServer
 
 if TYPE_CHECKING:
     from spark_lsp.engine.service import SparkService
@@ -87,13 +88,17 @@ async def next_edit(ls: SparkServer, params: Any) -> dict[str, Any] | None:
     return None if found is None else to_wire(found)
 
 
-def register(server: SparkServer) -> None:
-    """Attach ``spark/nextEdit``, announce the extension, route ready proposals."""
-    server.experimental_capabilities[EXTENSION] = CAPABILITY
-    server.when_service(lambda service: _route(server, service))
-    server.feature(REQUEST)(next_edit)
+def connect(ls: SparkServer, service: SparkService) -> None:
+    """Route ready proposals to the client, if it opted in."""
+    service.next_edit_client = partial(_opted_in, ls)
+    service.on_next_edit = partial(_announce, ls)
 
 
-def _route(server: SparkServer, service: SparkService) -> None:
-    service.next_edit_client = lambda: client_supports(server.init_options, EXTENSION)
-    service.on_next_edit = lambda result: _announce(server, result)
+def _opted_in(ls: SparkServer) -> bool:
+    return client_supports(ls.init_options, EXTENSION)
+
+
+HANDLERS: tuple[Row, ...] = (
+    Extension(EXTENSION, CAPABILITY, connect),
+    Method(REQUEST, next_edit),
+)

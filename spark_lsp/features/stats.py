@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from spark_lsp.config import settings_to_wire
-from spark_lsp.lsp.server import SparkServer
+from spark_lsp.lsp.server import Command, Method, Row, SparkServer
 from spark_lsp.shared.scrub import SCRUBBER
 
 STATS_METHOD = "spark/stats"
@@ -64,18 +64,22 @@ def process_stats() -> dict[str, int | None]:
     return {"tasks": len(asyncio.all_tasks()), "fds": fds, "rssKb": rss_kb}
 
 
-def register(server: SparkServer) -> None:
-    """Attach spark/stats and the toggle command."""
+def stats(ls: SparkServer, params: Any) -> dict[str, Any]:
+    """``spark/stats``: the snapshot, with anything secret-looking scrubbed."""
+    scrubbed: dict[str, Any] = SCRUBBER.scrub_tree(snapshot(ls))
+    return scrubbed
 
-    @server.feature(STATS_METHOD)
-    def stats(ls: SparkServer, params: Any) -> dict[str, Any]:
-        scrubbed: dict[str, Any] = SCRUBBER.scrub_tree(snapshot(ls))
-        return scrubbed
 
-    @server.command(TOGGLE_COMMAND)
-    def toggle(ls: SparkServer, *args: Any) -> dict[str, bool]:
-        service = ls.service
-        service.completions_on = not service.completions_on
-        detail = None if service.completions_on else "completions off"
-        ls.reporter.set_state(ls.reporter.state, detail)
-        return {"enabled": service.completions_on}
+def toggle(ls: SparkServer, *args: Any) -> dict[str, bool]:
+    """``spark.toggleCompletions``: switch automatic completions off or back on."""
+    service = ls.service
+    service.completions_on = not service.completions_on
+    detail = None if service.completions_on else "completions off"
+    ls.reporter.set_state(ls.reporter.state, detail)
+    return {"enabled": service.completions_on}
+
+
+HANDLERS: tuple[Row, ...] = (
+    Method(STATS_METHOD, stats),
+    Command(TOGGLE_COMMAND, toggle),
+)

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from spark_lsp.lsp.server import SparkServer, workspace_roots
+from spark_lsp.lsp.server import Method, Row, SparkServer, workspace_roots
 
 
-def register(server: SparkServer) -> None:
-    """Attach the folder-change handler."""
+def did_change_workspace_folders(
+    ls: SparkServer, params: types.DidChangeWorkspaceFoldersParams
+) -> None:
+    """``workspace/didChangeWorkspaceFolders``: adopt the new set of roots."""
+    ls.set_roots(workspace_roots(ls))
 
-    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
-    def did_change_workspace_folders(
-        ls: SparkServer, params: types.DidChangeWorkspaceFoldersParams
-    ) -> None:
-        ls.set_roots(workspace_roots(ls))
+
+HANDLERS: tuple[Row, ...] = (
+    Method(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS, did_change_workspace_folders),
+)

@@ -5,7 +5,9 @@ engine's one service (``SparkService``), which owns every use case and every che
 they share (settings, documents, the model side and its restart rules, the service) is the
 :class:`~spark_lsp.host.SparkHost`, opened here the way ``complete`` and ``doctor`` open it;
 this module adds the transport, the status reporter and what only an LSP session has
-(initialization options, the client's settings). ``spark_lsp.app`` registers the features.
+(initialization options, the client's settings). Each feature module lists its handlers in a
+``HANDLERS`` table (of :data:`Row`); ``spark_lsp.app`` hands every table to
+:meth:`SparkServer.add_handlers`, the one place that registers handlers with pygls.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple
 
 from lsprotocol import types
 from pygls.exceptions import (
@@ -45,6 +48,37 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class Method(NamedTuple):
+    """A row of a feature's table: an LSP request or notification, the module-level function
+    that answers it (``(ls, params)``), and the options pygls advertises for it."""
+
+    name: str
+    handler: Callable[..., Any]
+    options: Any = None
+
+
+class Command(NamedTuple):
+    """A row of a feature's table: a ``workspace/executeCommand`` command and the module-level
+    function that runs it (``(ls, *arguments)``)."""
+
+    name: str
+    handler: Callable[..., Any]
+
+
+class Extension(NamedTuple):
+    """A row of a feature's table: an LSP extension, announced under
+    ``capabilities.experimental.spark.<name>``; ``connect`` runs on the service once it is
+    built, to route what the service tells the client."""
+
+    name: str
+    capability: Any
+    connect: Callable[[SparkServer, SparkService], None]
+
+
+#: One row of a feature module's ``HANDLERS`` table.
+Row = Method | Command | Extension
+
+
 class SparkServer(LanguageServer):
     """pygls server plus spark-lsp's state."""
 
@@ -70,6 +104,18 @@ class SparkServer(LanguageServer):
         self.host = SparkHost(self.reporter, os.environ)
         #: LSP extensions announced under ``capabilities.experimental.spark`` (name → details).
         self.experimental_capabilities: dict[str, Any] = {}
+
+    def add_handlers(self, table: Iterable[Row]) -> None:
+        """Register a feature's table with pygls: the one place that does, so that every
+        handler is a module-level function a reader finds by its method's name."""
+        for row in table:
+            if isinstance(row, Method):
+                self.feature(row.name, row.options)(row.handler)
+            elif isinstance(row, Command):
+                self.command(row.name)(row.handler)
+            else:
+                self.experimental_capabilities[row.name] = row.capability
+                self.when_service(partial(row.connect, self))
 
     # -- the host, as the handlers see it ------------------------------------------------------
 

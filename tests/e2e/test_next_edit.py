@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lsprotocol import types
 from pygls.exceptions import JsonRpcContentModified, JsonRpcException, JsonRpcInvalidParams
 
 from benchmarks.common import to_plain
@@ -204,6 +205,49 @@ async def test_an_insertion_at_the_cursor_is_an_ordinary_inline_item(tmp_path: P
         items = await editor.inline(uri, 1, 12)
         assert [item.insert_text for item in items] == ["um(items)"]
         assert seen == [], "an insertion at the cursor is ghost text, not a next-edit proposal"
+    finally:
+        await stop_editor(editor)
+
+
+async def test_an_insertion_at_the_cursor_is_a_completion_item_without_inline_completion(
+    tmp_path: Path,
+) -> None:
+    """A client without ghost text (Eglot, Helix, JetBrains) that opted in gets the ready
+    insertion from ``textDocument/completion``, as the inline client gets it as ghost text:
+    not announced (it is no next-edit proposal), and not asked of the model a second time."""
+    source = "def total(items):\n    return \n"
+    reply = "def total(items):\n    return sum(items)\n"
+    editor = await start_editor(
+        tmp_path, next_edit_engine(reply), profile="eglot", init_options=OPT_IN
+    )
+    try:
+        await editor.wait_state("ready")
+        seen = notifications(editor)
+        uri = editor.open("total.py", source)
+        change(editor, uri, (1, 11, 1, 11), "s")
+        for _ in range(200):
+            counters = (await editor.stats())["nextEdit"]["counters"]
+            if counters.get("proposals"):
+                break
+            await asyncio.sleep(0.02)
+        assert counters.get("proposals") == 1, counters
+        calls = editor.model_calls()
+        result = await editor.client.text_document_completion_async(
+            types.CompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                position=types.Position(line=1, character=12),
+                context=types.CompletionContext(
+                    trigger_kind=types.CompletionTriggerKind.TriggerCharacter,
+                    trigger_character=" ",
+                ),
+            )
+        )
+        assert isinstance(result, types.CompletionList)
+        assert [item.text_edit.new_text for item in result.items if item.text_edit] == [
+            "sum(items)"
+        ]
+        assert editor.model_calls() == calls, "the ready prediction answers; no model call"
+        assert seen == []
     finally:
         await stop_editor(editor)
 

@@ -3,6 +3,12 @@
 Every import counts, wherever it stands (module level, inside a function, under
 ``TYPE_CHECKING``): a lazy import is still a dependency, and a type-only one still ties two
 layers together.
+
+The graph spans the package, ``tests/`` and ``benchmarks/``. Tests may import anything (a unit
+test is white-box by design) and may share the benchmarks' helpers (``benchmarks/common.py``);
+the arrows the other way are what the rules forbid: the package never imports either (it ships
+without them), benchmarks never import tests (they run from a checkout without the suite), and
+benchmarks meet the language server as an editor does, as a process over stdio.
 """
 
 from __future__ import annotations
@@ -18,6 +24,9 @@ import pytest
 import spark_lsp
 
 PACKAGE = Path(spark_lsp.__file__).parent
+ROOT = PACKAGE.parent
+#: The trees whose imports the graph holds: the package, its tests and its benchmarks.
+TREES = ("spark_lsp", "tests", "benchmarks")
 
 #: (layer, what it must never import, why). A prefix matches the module and its submodules.
 RULES: list[tuple[str, tuple[str, ...], str]] = [
@@ -54,8 +63,11 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
     (
         "spark_lsp.engine",
         ("pygls", "lsprotocol", "spark_lsp.lsp", "spark_lsp.features", "spark_lsp.commands",
-         "spark_lsp.app", "spark_lsp.runtime", "spark_lsp.host", "spark_lsp.modelserver"),
-        "the engine never imports pygls/lsprotocol or the layers above it",
+         "spark_lsp.app", "spark_lsp.runtime", "spark_lsp.host", "spark_lsp.modelserver",
+         "spark_lsp.model."),
+        "the engine never imports pygls/lsprotocol or the layers above it, and uses the model "
+        "client only through its package's public surface (spark_lsp.model.__all__), never "
+        "its modules",
     ),
     (
         "spark_lsp.lsp",
@@ -96,6 +108,22 @@ RULES: list[tuple[str, tuple[str, ...], str]] = [
          "spark_lsp.commands", "spark_lsp.app"),
         "handlers reach the model only through the engine's service",
     ),
+    (
+        "spark_lsp",
+        ("tests", "benchmarks"),
+        "the package ships without tests/ and benchmarks/: an import of their helpers works in "
+        "a checkout and fails for every user",
+    ),
+    (
+        "benchmarks",
+        ("tests", "spark_lsp.lsp", "spark_lsp.features", "spark_lsp.app", "spark_lsp.commands",
+         "spark_lsp.__main__"),
+        "benchmarks run without the test suite (their shared helpers live in benchmarks/common"
+        ".py), and time the language server as editors meet it, a process spawned over stdio: "
+        "in-process they would leave out the framing, the process start and the event loop the "
+        "editor's messages share. What lies below the server (host, engine, model) they may "
+        "time directly",
+    ),
 ]  # fmt: skip
 
 #: Modules the language server process must never load: the model server's engines and its
@@ -110,12 +138,12 @@ LANGUAGE_SERVER_ROOTS = ("spark_lsp.app", "spark_lsp.runtime")
 
 
 def module_name(path: Path) -> str:
-    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def all_modules() -> dict[str, Path]:
-    return {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+def all_modules(trees: tuple[str, ...] = TREES) -> dict[str, Path]:
+    return {module_name(p): p for tree in trees for p in sorted((ROOT / tree).rglob("*.py"))}
 
 
 def imports_of(name: str, path: Path, known: dict[str, Path]) -> Iterator[str]:
@@ -148,7 +176,7 @@ def _within(module: str, prefix: str) -> bool:
 
 def test_the_rules_cover_every_layer() -> None:
     layers = {rule[0] for rule in RULES}
-    for name in all_modules():
+    for name in all_modules(("spark_lsp",)):
         if name.count(".") >= 1:
             top = ".".join(name.split(".")[:2])
             assert top in layers | {"spark_lsp.__main__"}, f"{name} is in no layer: add a rule"
@@ -253,3 +281,26 @@ def test_a_started_language_server_process_has_not_loaded_them() -> None:
     ).stdout.split()
     assert "spark_lsp.modelserver.embedded" in loaded  # the launcher is there...
     assert not [m for m in loaded if any(_within(m, p) for p in MODEL_SERVER_ONLY)]
+
+
+def names_imported_from(package: str, layer: str) -> set[str]:
+    """The names ``layer``'s modules import with ``from package import ...``."""
+    found: set[str] = set()
+    for name, path in all_modules(("spark_lsp",)).items():
+        if _within(name, layer):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.module == package:
+                    found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_the_engine_uses_only_the_model_packages_public_names() -> None:
+    """The layer rule sees modules; this sees names: the engine's are all in ``__all__``, and
+    each of those is found at run time (the package loads them lazily, by a table)."""
+    import spark_lsp.model
+
+    used = names_imported_from("spark_lsp.model", "spark_lsp.engine")
+    assert used, "the engine imports nothing from spark_lsp.model: is this test still needed?"
+    assert used <= set(spark_lsp.model.__all__), sorted(used - set(spark_lsp.model.__all__))
+    for name in spark_lsp.model.__all__:
+        assert getattr(spark_lsp.model, name) is not None
