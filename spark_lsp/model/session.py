@@ -6,12 +6,14 @@ connection limit, and redials in the background with jittered back-off after a d
 run on ``stream_id`` lanes when the server has them (probed once, never assumed) and otherwise
 on a small pool of connections, one response each.
 
-The parts: ``Pool`` (pure state: lanes, rotation, anchor ownership), ``Maintainer`` (dials,
-backs off, rotates), ``ResponseStream`` (one response's deltas), the links of each transport.
-This class wires them and keeps the session-wide state: status, rate-limit cool-down, fatal
-errors, and the *logical* anchors callers chain from. A logical anchor keeps its id while the
-response it stands for is re-warmed on a new link after a rotation, a reconnect or a
-``previous_response_not_found``, in the background, so callers never see the change.
+The parts: ``Pool`` (pure state: lanes, rotation, anchor ownership), ``SessionHealth`` (pure
+state: status, rate-limit cool-down, fatal errors), ``Maintainer`` (dials, backs off, rotates),
+``ResponseStream`` (one response's deltas), the links of each transport. This class wires them,
+does the I/O their decisions ask for (closing spoiled links, waking waiting requests, telling
+the status listener) and keeps the *logical* anchors callers chain from. A logical anchor keeps
+its id while the response it stands for is re-warmed on a new link after a rotation, a
+reconnect or a ``previous_response_not_found``, in the background, so callers never see the
+change.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
@@ -27,18 +28,15 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from spark_lsp.errors import (
-    AuthError,
-    ConfigError,
-    ModelNotAvailable,
     ModelRequestError,
     ModelTimeout,
     ModelUnavailable,
     PreviousResponseNotFound,
-    RateLimited,
     ReplyTooLarge,
     SparkError,
 )
 from spark_lsp.model.connection import ConnectOptions
+from spark_lsp.model.health import SessionHealth, SessionStatus
 from spark_lsp.model.limits import response_deadline
 from spark_lsp.model.link import Inflight, Link
 from spark_lsp.model.maintainer import Maintainer
@@ -51,7 +49,6 @@ __all__ = ["ModelSession", "ResponseStream", "SessionOptions", "SessionStats", "
 
 log = logging.getLogger(__name__)
 
-State = Literal["connecting", "ready", "rate_limited", "offline", "auth_failed", "closed"]
 AnchorState = Literal["ready", "warming", "gone"]
 LANE_NAMES = tuple(f"l{i}" for i in range(8))
 ANCHOR_LANES = tuple(f"a{i}" for i in range(4))
@@ -105,14 +102,6 @@ class SessionStats:
     total_ms: deque[float] = field(default_factory=lambda: deque(maxlen=512))
 
 
-@dataclass(frozen=True)
-class SessionStatus:
-    """What a status bar shows: the state and, when unhealthy, why (never a secret)."""
-
-    state: State
-    detail: str | None = None
-
-
 @dataclass(eq=False)
 class _Anchor:
     """A logical anchor: the warm-up to replay and where its response lives now (if anywhere)."""
@@ -137,7 +126,7 @@ class ModelSession:
         self.lanes: bool | None = options.lanes
         self._on_status = on_status
         self._dialer: DialFn = dialer or Dialer()
-        self._status = SessionStatus("connecting")
+        self._health = SessionHealth(options.model, self._status_changed)
         self._pool: Pool[Link] = Pool(
             wanted=1,
             rotate_at_s=options.rotate_after_s - options.spare_lead_s,
@@ -147,17 +136,12 @@ class ModelSession:
         self._maintainer = Maintainer(self._pool, self)
         self._links: set[Link] = set()
         self._changed = asyncio.Event()
-        self._fatal: SparkError | None = None
-        self._last_error: SparkError | None = None
-        self._cooldown_until = 0.0
         self._anchors: OrderedDict[str, _Anchor] = OrderedDict()
         #: Response id -> where it ran, for chaining from a response that was not warmed as an
         #: anchor (the prefetch after a shown suggestion chains from that suggestion's response).
         self._recent: OrderedDict[str, tuple[Link, Inflight]] = OrderedDict()
         self._rewarm: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
-        #: Serving links lost (not retired by us) and not yet replaced: the next dials reconnect.
-        self._lost = 0
         self.transport: str | None = None
         self.api: str | None = None
         if self.lanes is not None:
@@ -168,7 +152,7 @@ class ModelSession:
     @property
     def status(self) -> SessionStatus:
         """The current state of the session."""
-        return self._status
+        return self._health.status
 
     @property
     def open_connections(self) -> int:
@@ -184,8 +168,7 @@ class ModelSession:
         """Wait until a link serves (or the session failed for good)."""
         deadline = time.monotonic() + timeout
         while not self._pool.serving():
-            gave_up = self._fatal is not None or self._status.state == "offline"
-            if gave_up or time.monotonic() >= deadline:
+            if self._health.gave_up() or time.monotonic() >= deadline:
                 return False
             await self._wait_changed(deadline - time.monotonic())
         return True
@@ -199,7 +182,7 @@ class ModelSession:
         maintainer's stop flag ends its loop too; ``asyncio.wait`` never swallows our cancel.
         """
         self._maintainer.stop()
-        self._set_status(SessionStatus("closed"))
+        self._health.closed()
         for task in (self._task, self._rewarm):
             while task is not None and not task.done():
                 task.cancel()
@@ -267,7 +250,7 @@ class ModelSession:
         Returns the link, the lane and the request as it goes on the wire (a logical anchor
         id replaced by the response id it stands for on that link).
         """
-        self._raise_if_unusable()
+        self._health.raise_if_unusable()
         anchor_id = request.previous_response_id
         if anchor_id is None:
             link, lane = await self._any_lane()
@@ -328,23 +311,9 @@ class ModelSession:
     def note_failure(self, error: SparkError, link: Link | None) -> SparkError:
         """React to a failed request; returns the error to raise (named for the user)."""
         self.stats.failures += 1
-        if isinstance(error, ModelNotAvailable):
-            error = error.named(self.options.model)
-        if isinstance(error, RateLimited):
-            wait = error.retry_after if error.retry_after is not None else 1.0
-            self._cooldown_until = max(self._cooldown_until, time.monotonic() + wait)
-            self._set_status(
-                SessionStatus("rate_limited", f"rate limited; retrying in {math.ceil(wait)} s")
-            )
-        elif isinstance(error, AuthError | ModelNotAvailable):
-            self._fail_for_good(error)
-        elif isinstance(error, ModelTimeout) and link is not None:
+        if link is not None and _spoils(error, link):
             self._maintainer.close_later(link)
-        elif isinstance(error, ReplyTooLarge) and link is not None and link.can_chain:
-            # A WebSocket would drain the rest of the oversized reply: replace it instead.
-            # (HTTP already cut that response's socket when it was abandoned.)
-            self._maintainer.close_later(link)
-        return error
+        return self._health.request_failed(error)
 
     def note_retry(self) -> None:
         """A request that lost its link before any text is retried on another."""
@@ -352,8 +321,7 @@ class ModelSession:
 
     def note_success(self) -> None:
         """A response completed: a rate-limit cool-down, if any, is over."""
-        if self._status.state == "rate_limited":
-            self._set_status(SessionStatus("ready"))
+        self._health.request_succeeded()
 
     @property
     def stall_timeout(self) -> float:
@@ -370,11 +338,11 @@ class ModelSession:
 
     def halted(self) -> bool:
         """True after a failure that retrying cannot fix."""
-        return self._fatal is not None
+        return self._health.halted()
 
     def cooldown_left(self) -> float:
         """Seconds a rate limit still asks us to wait."""
-        return self._cooldown_until - time.monotonic()
+        return self._health.cooldown_left()
 
     async def open_link(self) -> Link:
         """Dial one link and, the first time, probe whether the server has lanes."""
@@ -407,26 +375,14 @@ class ModelSession:
         self.stats.handshake_ms.append(link.handshake_s * 1000)
         if rotation:
             self.stats.rotations += 1
-        elif self._lost > 0:
-            self._lost -= 1
+        if self._health.link_adopted(rotation=rotation):
             self.stats.reconnects += 1
-        self._last_error = None
-        self._set_status(SessionStatus("ready"))
         self._changed.set()
         self._start_rewarm()
 
     def dial_failed(self, error: SparkError) -> None:
         """Remember why; stop for good on auth, cool down on a rate limit."""
-        if isinstance(error, ModelNotAvailable):
-            error = error.named(self.options.model)
-        self._last_error = error
-        if isinstance(error, AuthError | ConfigError):  # a key, a model, a CA file: user's fix
-            self._fail_for_good(error)
-            return
-        if isinstance(error, RateLimited) and error.retry_after:
-            self._cooldown_until = time.monotonic() + error.retry_after
-        if not self._pool.serving():
-            self._set_status(SessionStatus("offline", str(error)))
+        self._health.dial_failed(error, serving=bool(self._pool.serving()))
         self._changed.set()
 
     # -- internals: lanes --------------------------------------------------------------------
@@ -435,13 +391,6 @@ class ModelSession:
         self._pool.lanes = LANE_NAMES if lanes else ("",)
         self._pool.anchor_lanes = ANCHOR_LANES if lanes and anchors else ()
         self._pool.wanted = 1 if lanes else self.options.pool_size
-
-    def _raise_if_unusable(self) -> None:
-        if self._fatal is not None:
-            raise self._fatal
-        wait = self._cooldown_until - time.monotonic()
-        if wait > 0:
-            raise RateLimited(f"rate limited by the model endpoint; retrying in {wait:.1f} s", wait)
 
     async def _any_lane(self) -> tuple[Link, str]:
         deadline = time.monotonic() + self.options.connect.connect_timeout
@@ -453,8 +402,9 @@ class ModelSession:
             if taken is not None:
                 return taken
             serving = self._pool.serving()
-            if not serving and self._last_error and self._status.state != "connecting":
-                raise self._last_error
+            offline = self._health.offline_error()
+            if not serving and offline is not None:
+                raise offline
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise ModelUnavailable("no model connection became free in time")
@@ -482,9 +432,9 @@ class ModelSession:
         return True
 
     async def _first_link(self) -> Link:
-        self._raise_if_unusable()
+        self._health.raise_if_unusable()
         if not await self.wait_ready(self.options.connect.connect_timeout):
-            raise self._fatal or self._last_error or ModelUnavailable("the model is not connected")
+            raise self._health.why_not_ready()
         return self._pool.serving()[0]
 
     def _lane_released(self, link: Link, lane: str) -> None:
@@ -496,11 +446,7 @@ class ModelSession:
         was_serving = link in self._pool.serving()
         self._unbind(self._pool.remove(link))
         self._links.discard(link)
-        if was_serving:
-            self._last_error = error
-            self._lost += 1
-        if not self._pool.serving() and self._status.state == "ready":
-            self._set_status(SessionStatus("connecting", str(error)))
+        self._health.link_lost(error, was_serving=was_serving, serving=bool(self._pool.serving()))
         self._changed.set()
         self._maintainer.wake()
 
@@ -585,22 +531,20 @@ class ModelSession:
                 return False
             await link.close()
             raise
-        except ModelNotAvailable as exc:
-            await link.close()
-            raise exc.named(self.options.model) from None
         except BaseException:  # a 429, a drop, a cancelled dial: never leak the socket
             await link.close()
             raise
         return True
 
-    def _fail_for_good(self, error: SparkError) -> None:
-        self._fatal = error
-        self._set_status(SessionStatus("auth_failed", str(error)))
+    def _status_changed(self, status: SessionStatus) -> None:
+        """Tell the listener; wake waiting requests (a session that failed for good or went
+        offline must not keep them waiting for a link)."""
         self._changed.set()
-
-    def _set_status(self, status: SessionStatus) -> None:
-        if status == self._status:
-            return
-        self._status = status
         if self._on_status is not None:
             self._on_status(status)
+
+
+def _spoils(error: SparkError, link: Link) -> bool:
+    """True when ``error`` leaves ``link`` unfit to serve on: a stall, or an oversized reply a
+    WebSocket would go on draining (HTTP already cut that response's socket when abandoned)."""
+    return isinstance(error, ModelTimeout) or (isinstance(error, ReplyTooLarge) and link.can_chain)
