@@ -7,13 +7,13 @@ run on ``stream_id`` lanes when the server has them (probed once, never assumed)
 on a small pool of connections, one response each.
 
 The parts: ``Pool`` (pure state: lanes, rotation, anchor ownership), ``SessionHealth`` (pure
-state: status, rate-limit cool-down, fatal errors), ``Maintainer`` (dials, backs off, rotates),
-``ResponseStream`` (one response's deltas), the links of each transport. This class wires them,
-does the I/O their decisions ask for (closing spoiled links, waking waiting requests, telling
-the status listener) and keeps the *logical* anchors callers chain from. A logical anchor keeps
-its id while the response it stands for is re-warmed on a new link after a rotation, a
-reconnect or a ``previous_response_not_found``, in the background, so callers never see the
-change.
+state: status, rate-limit cool-down, fatal errors), ``AnchorBook`` (pure state: the *logical*
+anchors callers chain from), ``Maintainer`` (dials, backs off, rotates), ``ResponseStream`` (one
+response's deltas), the links of each transport. This class wires them and does the I/O their
+decisions ask for: it sends warm-ups and the lane probe, closes spoiled links, wakes waiting
+requests and tells the status listener. A logical anchor keeps its id while the response it
+stands for is re-warmed on a new link after a rotation, a reconnect or a
+``previous_response_not_found``, in the background, so callers never see the change.
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Literal
 
 from spark_lsp.errors import (
     ModelRequestError,
@@ -35,6 +34,7 @@ from spark_lsp.errors import (
     ReplyTooLarge,
     SparkError,
 )
+from spark_lsp.model.anchor_book import Anchor, AnchorBook, AnchorState
 from spark_lsp.model.connection import ConnectOptions
 from spark_lsp.model.health import SessionHealth, SessionStatus
 from spark_lsp.model.limits import response_deadline
@@ -45,15 +45,19 @@ from spark_lsp.model.protocol import CreateRequest, ResponseFinished
 from spark_lsp.model.stream import Deadline, ResponseStream, next_item
 from spark_lsp.model.transports import Dialer
 
-__all__ = ["ModelSession", "ResponseStream", "SessionOptions", "SessionStats", "SessionStatus"]
+__all__ = [
+    "AnchorState",
+    "ModelSession",
+    "ResponseStream",
+    "SessionOptions",
+    "SessionStats",
+    "SessionStatus",
+]
 
 log = logging.getLogger(__name__)
 
-AnchorState = Literal["ready", "warming", "gone"]
 LANE_NAMES = tuple(f"l{i}" for i in range(8))
 ANCHOR_LANES = tuple(f"a{i}" for i in range(4))
-#: Recent responses a request may chain from (the server keeps each lane's latest only).
-RECENT_RESPONSES = 16
 #: How long a request chained from a recent response waits for the server to finish it (a
 #: response the client stopped reading early still runs to its end there).
 CHAIN_PARENT_WAIT_S = 2.0
@@ -102,15 +106,6 @@ class SessionStats:
     total_ms: deque[float] = field(default_factory=lambda: deque(maxlen=512))
 
 
-@dataclass(eq=False)
-class _Anchor:
-    """A logical anchor: the warm-up to replay and where its response lives now (if anywhere)."""
-
-    request: CreateRequest
-    link: Link | None = None
-    response_id: str | None = None
-
-
 class ModelSession:
     """One logical session to the model, shared by every feature of the server."""
 
@@ -136,10 +131,7 @@ class ModelSession:
         self._maintainer = Maintainer(self._pool, self)
         self._links: set[Link] = set()
         self._changed = asyncio.Event()
-        self._anchors: OrderedDict[str, _Anchor] = OrderedDict()
-        #: Response id -> where it ran, for chaining from a response that was not warmed as an
-        #: anchor (the prefetch after a shown suggestion chains from that suggestion's response).
-        self._recent: OrderedDict[str, tuple[Link, Inflight]] = OrderedDict()
+        self._anchors: AnchorBook[Link] = AnchorBook(self._pool, capacity=len(ANCHOR_LANES))
         self._rewarm: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self.transport: str | None = None
@@ -222,25 +214,14 @@ class ModelSession:
         link = await self._first_link()
         if not self.can_chain:
             raise ModelUnavailable("this endpoint cannot keep a warmed context to chain from")
-        anchor = _Anchor(replace(request, generate=False))
-        await self._bind(anchor, link)
-        assert anchor.response_id is not None  # _bind raises otherwise
-        self._anchors[anchor.response_id] = anchor
-        # Bound anchors are capped by the pool's lane policy; unbound ones (lost with their link,
-        # not re-warmed yet) must not pile up beyond what one link can hold.
-        unbound = [key for key, held in self._anchors.items() if held.link is None]
-        while len(self._anchors) > len(ANCHOR_LANES) and unbound:
-            del self._anchors[unbound.pop(0)]
-        return anchor.response_id
+        anchor = Anchor(replace(request, generate=False))
+        anchor_id = await self._bind(anchor, link)
+        self._anchors.add(anchor_id, anchor)
+        return anchor_id
 
     def anchor_state(self, anchor_id: str) -> AnchorState:
         """``ready`` to chain from now, ``warming`` (being re-warmed) or ``gone`` (evicted)."""
-        anchor = self._anchors.get(anchor_id)
-        if anchor is None:
-            return "gone"
-        if anchor.response_id is not None and self._pool.holder(anchor.response_id):
-            return "ready"
-        return "warming"
+        return self._anchors.state(anchor_id)
 
     # -- used by ResponseStream -------------------------------------------------------------
 
@@ -255,26 +236,23 @@ class ModelSession:
         if anchor_id is None:
             link, lane = await self._any_lane()
             return link, lane, request
-        anchor = self._anchors.get(anchor_id)
-        if anchor is None and anchor_id in self._recent:
-            return await self._acquire_after(request, *self._recent[anchor_id])
-        home = self._pool.anchor_home(anchor.response_id) if anchor and anchor.response_id else None
-        if anchor is not None and home is not None:
-            chained_lane = await self._lane_on(home)
+        recent = self._anchors.recent(anchor_id)
+        if recent is not None:
+            return await self._acquire_after(request, *recent)
+        home = self._anchors.home(anchor_id)
+        if home is not None:
+            link, response_id = home
+            chained_lane = await self._lane_on(link)
             if chained_lane is not None:
                 self.stats.chained += 1
-                self._anchors.move_to_end(anchor_id)  # in use: re-warmed first after a drop
-                wire = replace(request, previous_response_id=anchor.response_id)
-                return home, chained_lane, wire
+                self._anchors.touch(anchor_id)
+                return link, chained_lane, replace(request, previous_response_id=response_id)
         raise PreviousResponseNotFound("the anchor is not on a live connection", code="local_miss")
 
     def note_started(self, response_id: str, link: Link, inflight: Inflight) -> None:
         """Remember where a response runs, so a request can chain from it on that connection."""
-        if not self.can_chain:
-            return
-        self._recent[response_id] = (link, inflight)
-        while len(self._recent) > RECENT_RESPONSES:
-            self._recent.popitem(last=False)
+        if self.can_chain:
+            self._anchors.remember(response_id, link, inflight)
 
     async def _acquire_after(
         self, request: CreateRequest, link: Link, parent: Inflight
@@ -294,10 +272,8 @@ class ModelSession:
     def chain_missed(self, request: CreateRequest, *, by_server: bool) -> None:
         """A chained request fell back to its full prompt; re-warm an anchor the server lost."""
         self.stats.chain_misses += 1
-        anchor = self._anchors.get(request.previous_response_id or "")
-        if by_server and anchor is not None and anchor.response_id is not None:
-            self._pool.forget_anchor(anchor.response_id)
-            self._unbind([anchor.response_id])
+        if by_server and self._anchors.lost_by_server(request.previous_response_id or ""):
+            self._start_rewarm()
 
     def record(self, started: float, first_delta: float | None, sent: int) -> None:
         """Account one finished request."""
@@ -365,7 +341,7 @@ class ModelSession:
 
     async def prepare_spare(self, link: Link) -> None:
         """Re-warm every anchor on a rotation spare before it takes over."""
-        for anchor in list(self._anchors.values()):
+        for anchor in self._anchors.anchors():
             with contextlib.suppress(SparkError):
                 await self._bind(anchor, link)
 
@@ -444,7 +420,10 @@ class ModelSession:
 
     def _link_closed(self, link: Link, error: SparkError) -> None:
         was_serving = link in self._pool.serving()
-        self._unbind(self._pool.remove(link))
+        lost = self._pool.remove(link)
+        self._anchors.unbind(lost)
+        if lost:
+            self._start_rewarm()
         self._links.discard(link)
         self._health.link_lost(error, was_serving=was_serving, serving=bool(self._pool.serving()))
         self._changed.set()
@@ -452,46 +431,31 @@ class ModelSession:
 
     # -- internals: anchors -----------------------------------------------------------------
 
-    async def _bind(self, anchor: _Anchor, link: Link) -> None:
-        """Warm ``anchor`` on ``link`` (on the lane the pool's policy picks) and bind it."""
-        spot = self._pool.anchor_lane(link)
-        if spot is None:
+    async def _bind(self, anchor: Anchor, link: Link) -> str:
+        """Warm ``anchor`` on ``link`` (on the lane the pool's policy picks) and bind it there;
+        returns the response id that stands for it now."""
+        lane = self._anchors.reserve(link)
+        if lane is None:
             raise ModelUnavailable("no anchor lane is free on the model connection")
-        if spot.evicted is not None:
-            self._evict(spot.evicted)
-        inflight = await link.send(anchor.request, spot.lane)
+        inflight = await link.send(anchor.request, lane)
         self.stats.bytes_sent += inflight.sent
         finished = await self._await_terminal(link, inflight, anchor.request)
         if finished.response_id is None:
             raise ModelRequestError("the model did not name the warmed response")
-        self._pool.bind_anchor(link, spot.lane, finished.response_id)
-        anchor.link, anchor.response_id = link, finished.response_id
-
-    def _evict(self, response_id: str) -> None:
-        """The pool gave an anchor's lane to a newer one: that logical anchor is gone."""
-        for anchor_id, anchor in list(self._anchors.items()):
-            if anchor.response_id == response_id:
-                del self._anchors[anchor_id]
-
-    def _unbind(self, response_ids: list[str]) -> None:
-        """Those responses are gone with their link: re-warm their anchors in the background."""
-        lost = set(response_ids)
-        for anchor in self._anchors.values():
-            if anchor.response_id in lost:
-                anchor.link = anchor.response_id = None
-        if lost:
-            self._start_rewarm()
+        self._anchors.bind(anchor, link, lane, finished.response_id)
+        return finished.response_id
 
     def _start_rewarm(self) -> None:
-        unbound = any(anchor.link is None for anchor in self._anchors.values())
-        if unbound and (self._rewarm is None or self._rewarm.done()) and self._pool.serving():
+        idle = self._rewarm is None or self._rewarm.done()
+        if self._anchors.unbound() and idle and self._pool.serving():
             self._rewarm = asyncio.get_running_loop().create_task(self._rewarm_unbound())
 
     async def _rewarm_unbound(self) -> None:
-        """Re-warm unbound anchors on the serving link, most recently used first."""
-        for anchor in reversed(list(self._anchors.values())):
+        """Re-warm unbound anchors on the serving link, most recently used first (each looked
+        at when its turn comes: one may lose its link while others re-warm)."""
+        for anchor in reversed(self._anchors.anchors()):
             serving = self._pool.serving()
-            if anchor.link is not None or not serving:
+            if anchor.bound or not serving:
                 continue
             try:
                 await self._bind(anchor, serving[0])
