@@ -6,11 +6,13 @@ connection limit, and redials in the background with jittered back-off after a d
 run on ``stream_id`` lanes when the server has them (probed once, never assumed) and otherwise
 on a small pool of connections, one response each.
 
-The parts: ``Pool`` (pure state: lanes, rotation, anchor ownership), ``Maintainer`` (dials,
-backs off, rotates), ``ResponseStream`` (one response's deltas), the links of each transport.
-This class wires them and keeps the session-wide state: status, rate-limit cool-down, fatal
-errors, and the *logical* anchors callers chain from. A logical anchor keeps its id while the
-response it stands for is re-warmed on a new link after a rotation, a reconnect or a
+The parts: ``Pool`` (pure state: lanes, rotation, anchor ownership), ``SessionHealth`` (pure
+state: status, rate-limit cool-down, fatal errors), ``AnchorBook`` (pure state: the *logical*
+anchors callers chain from), ``Maintainer`` (dials, backs off, rotates), ``ResponseStream`` (one
+response's deltas), the links of each transport. This class wires them and does the I/O their
+decisions ask for: it sends warm-ups and the lane probe, closes spoiled links, wakes waiting
+requests and tells the status listener. A logical anchor keeps its id while the response it
+stands for is re-warmed on a new link after a rotation, a reconnect or a
 ``previous_response_not_found``, in the background, so callers never see the change.
 """
 
@@ -19,26 +21,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Literal
 
 from spark_lsp.errors import (
-    AuthError,
-    ConfigError,
-    ModelNotAvailable,
     ModelRequestError,
     ModelTimeout,
     ModelUnavailable,
     PreviousResponseNotFound,
-    RateLimited,
     ReplyTooLarge,
     SparkError,
 )
+from spark_lsp.model.anchor_book import Anchor, AnchorBook, AnchorState
 from spark_lsp.model.connection import ConnectOptions
+from spark_lsp.model.health import SessionHealth, SessionStatus
 from spark_lsp.model.limits import response_deadline
 from spark_lsp.model.link import Inflight, Link
 from spark_lsp.model.maintainer import Maintainer
@@ -47,16 +45,19 @@ from spark_lsp.model.protocol import CreateRequest, ResponseFinished
 from spark_lsp.model.stream import Deadline, ResponseStream, next_item
 from spark_lsp.model.transports import Dialer
 
-__all__ = ["ModelSession", "ResponseStream", "SessionOptions", "SessionStats", "SessionStatus"]
+__all__ = [
+    "AnchorState",
+    "ModelSession",
+    "ResponseStream",
+    "SessionOptions",
+    "SessionStats",
+    "SessionStatus",
+]
 
 log = logging.getLogger(__name__)
 
-State = Literal["connecting", "ready", "rate_limited", "offline", "auth_failed", "closed"]
-AnchorState = Literal["ready", "warming", "gone"]
 LANE_NAMES = tuple(f"l{i}" for i in range(8))
 ANCHOR_LANES = tuple(f"a{i}" for i in range(4))
-#: Recent responses a request may chain from (the server keeps each lane's latest only).
-RECENT_RESPONSES = 16
 #: How long a request chained from a recent response waits for the server to finish it (a
 #: response the client stopped reading early still runs to its end there).
 CHAIN_PARENT_WAIT_S = 2.0
@@ -105,23 +106,6 @@ class SessionStats:
     total_ms: deque[float] = field(default_factory=lambda: deque(maxlen=512))
 
 
-@dataclass(frozen=True)
-class SessionStatus:
-    """What a status bar shows: the state and, when unhealthy, why (never a secret)."""
-
-    state: State
-    detail: str | None = None
-
-
-@dataclass(eq=False)
-class _Anchor:
-    """A logical anchor: the warm-up to replay and where its response lives now (if anywhere)."""
-
-    request: CreateRequest
-    link: Link | None = None
-    response_id: str | None = None
-
-
 class ModelSession:
     """One logical session to the model, shared by every feature of the server."""
 
@@ -137,7 +121,7 @@ class ModelSession:
         self.lanes: bool | None = options.lanes
         self._on_status = on_status
         self._dialer: DialFn = dialer or Dialer()
-        self._status = SessionStatus("connecting")
+        self._health = SessionHealth(options.model, self._status_changed)
         self._pool: Pool[Link] = Pool(
             wanted=1,
             rotate_at_s=options.rotate_after_s - options.spare_lead_s,
@@ -147,17 +131,9 @@ class ModelSession:
         self._maintainer = Maintainer(self._pool, self)
         self._links: set[Link] = set()
         self._changed = asyncio.Event()
-        self._fatal: SparkError | None = None
-        self._last_error: SparkError | None = None
-        self._cooldown_until = 0.0
-        self._anchors: OrderedDict[str, _Anchor] = OrderedDict()
-        #: Response id -> where it ran, for chaining from a response that was not warmed as an
-        #: anchor (the prefetch after a shown suggestion chains from that suggestion's response).
-        self._recent: OrderedDict[str, tuple[Link, Inflight]] = OrderedDict()
+        self._anchors: AnchorBook[Link] = AnchorBook(self._pool, capacity=len(ANCHOR_LANES))
         self._rewarm: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
-        #: Serving links lost (not retired by us) and not yet replaced: the next dials reconnect.
-        self._lost = 0
         self.transport: str | None = None
         self.api: str | None = None
         if self.lanes is not None:
@@ -168,7 +144,7 @@ class ModelSession:
     @property
     def status(self) -> SessionStatus:
         """The current state of the session."""
-        return self._status
+        return self._health.status
 
     @property
     def open_connections(self) -> int:
@@ -184,8 +160,7 @@ class ModelSession:
         """Wait until a link serves (or the session failed for good)."""
         deadline = time.monotonic() + timeout
         while not self._pool.serving():
-            gave_up = self._fatal is not None or self._status.state == "offline"
-            if gave_up or time.monotonic() >= deadline:
+            if self._health.gave_up() or time.monotonic() >= deadline:
                 return False
             await self._wait_changed(deadline - time.monotonic())
         return True
@@ -199,7 +174,7 @@ class ModelSession:
         maintainer's stop flag ends its loop too; ``asyncio.wait`` never swallows our cancel.
         """
         self._maintainer.stop()
-        self._set_status(SessionStatus("closed"))
+        self._health.closed()
         for task in (self._task, self._rewarm):
             while task is not None and not task.done():
                 task.cancel()
@@ -239,25 +214,14 @@ class ModelSession:
         link = await self._first_link()
         if not self.can_chain:
             raise ModelUnavailable("this endpoint cannot keep a warmed context to chain from")
-        anchor = _Anchor(replace(request, generate=False))
-        await self._bind(anchor, link)
-        assert anchor.response_id is not None  # _bind raises otherwise
-        self._anchors[anchor.response_id] = anchor
-        # Bound anchors are capped by the pool's lane policy; unbound ones (lost with their link,
-        # not re-warmed yet) must not pile up beyond what one link can hold.
-        unbound = [key for key, held in self._anchors.items() if held.link is None]
-        while len(self._anchors) > len(ANCHOR_LANES) and unbound:
-            del self._anchors[unbound.pop(0)]
-        return anchor.response_id
+        anchor = Anchor(replace(request, generate=False))
+        anchor_id = await self._bind(anchor, link)
+        self._anchors.add(anchor_id, anchor)
+        return anchor_id
 
     def anchor_state(self, anchor_id: str) -> AnchorState:
         """``ready`` to chain from now, ``warming`` (being re-warmed) or ``gone`` (evicted)."""
-        anchor = self._anchors.get(anchor_id)
-        if anchor is None:
-            return "gone"
-        if anchor.response_id is not None and self._pool.holder(anchor.response_id):
-            return "ready"
-        return "warming"
+        return self._anchors.state(anchor_id)
 
     # -- used by ResponseStream -------------------------------------------------------------
 
@@ -267,31 +231,28 @@ class ModelSession:
         Returns the link, the lane and the request as it goes on the wire (a logical anchor
         id replaced by the response id it stands for on that link).
         """
-        self._raise_if_unusable()
+        self._health.raise_if_unusable()
         anchor_id = request.previous_response_id
         if anchor_id is None:
             link, lane = await self._any_lane()
             return link, lane, request
-        anchor = self._anchors.get(anchor_id)
-        if anchor is None and anchor_id in self._recent:
-            return await self._acquire_after(request, *self._recent[anchor_id])
-        home = self._pool.anchor_home(anchor.response_id) if anchor and anchor.response_id else None
-        if anchor is not None and home is not None:
-            chained_lane = await self._lane_on(home)
+        recent = self._anchors.recent(anchor_id)
+        if recent is not None:
+            return await self._acquire_after(request, *recent)
+        home = self._anchors.home(anchor_id)
+        if home is not None:
+            link, response_id = home
+            chained_lane = await self._lane_on(link)
             if chained_lane is not None:
                 self.stats.chained += 1
-                self._anchors.move_to_end(anchor_id)  # in use: re-warmed first after a drop
-                wire = replace(request, previous_response_id=anchor.response_id)
-                return home, chained_lane, wire
+                self._anchors.touch(anchor_id)
+                return link, chained_lane, replace(request, previous_response_id=response_id)
         raise PreviousResponseNotFound("the anchor is not on a live connection", code="local_miss")
 
     def note_started(self, response_id: str, link: Link, inflight: Inflight) -> None:
         """Remember where a response runs, so a request can chain from it on that connection."""
-        if not self.can_chain:
-            return
-        self._recent[response_id] = (link, inflight)
-        while len(self._recent) > RECENT_RESPONSES:
-            self._recent.popitem(last=False)
+        if self.can_chain:
+            self._anchors.remember(response_id, link, inflight)
 
     async def _acquire_after(
         self, request: CreateRequest, link: Link, parent: Inflight
@@ -311,10 +272,8 @@ class ModelSession:
     def chain_missed(self, request: CreateRequest, *, by_server: bool) -> None:
         """A chained request fell back to its full prompt; re-warm an anchor the server lost."""
         self.stats.chain_misses += 1
-        anchor = self._anchors.get(request.previous_response_id or "")
-        if by_server and anchor is not None and anchor.response_id is not None:
-            self._pool.forget_anchor(anchor.response_id)
-            self._unbind([anchor.response_id])
+        if by_server and self._anchors.lost_by_server(request.previous_response_id or ""):
+            self._start_rewarm()
 
     def record(self, started: float, first_delta: float | None, sent: int) -> None:
         """Account one finished request."""
@@ -328,23 +287,9 @@ class ModelSession:
     def note_failure(self, error: SparkError, link: Link | None) -> SparkError:
         """React to a failed request; returns the error to raise (named for the user)."""
         self.stats.failures += 1
-        if isinstance(error, ModelNotAvailable):
-            error = error.named(self.options.model)
-        if isinstance(error, RateLimited):
-            wait = error.retry_after if error.retry_after is not None else 1.0
-            self._cooldown_until = max(self._cooldown_until, time.monotonic() + wait)
-            self._set_status(
-                SessionStatus("rate_limited", f"rate limited; retrying in {math.ceil(wait)} s")
-            )
-        elif isinstance(error, AuthError | ModelNotAvailable):
-            self._fail_for_good(error)
-        elif isinstance(error, ModelTimeout) and link is not None:
+        if link is not None and _spoils(error, link):
             self._maintainer.close_later(link)
-        elif isinstance(error, ReplyTooLarge) and link is not None and link.can_chain:
-            # A WebSocket would drain the rest of the oversized reply: replace it instead.
-            # (HTTP already cut that response's socket when it was abandoned.)
-            self._maintainer.close_later(link)
-        return error
+        return self._health.request_failed(error)
 
     def note_retry(self) -> None:
         """A request that lost its link before any text is retried on another."""
@@ -352,8 +297,7 @@ class ModelSession:
 
     def note_success(self) -> None:
         """A response completed: a rate-limit cool-down, if any, is over."""
-        if self._status.state == "rate_limited":
-            self._set_status(SessionStatus("ready"))
+        self._health.request_succeeded()
 
     @property
     def stall_timeout(self) -> float:
@@ -370,11 +314,11 @@ class ModelSession:
 
     def halted(self) -> bool:
         """True after a failure that retrying cannot fix."""
-        return self._fatal is not None
+        return self._health.halted()
 
     def cooldown_left(self) -> float:
         """Seconds a rate limit still asks us to wait."""
-        return self._cooldown_until - time.monotonic()
+        return self._health.cooldown_left()
 
     async def open_link(self) -> Link:
         """Dial one link and, the first time, probe whether the server has lanes."""
@@ -397,7 +341,7 @@ class ModelSession:
 
     async def prepare_spare(self, link: Link) -> None:
         """Re-warm every anchor on a rotation spare before it takes over."""
-        for anchor in list(self._anchors.values()):
+        for anchor in self._anchors.anchors():
             with contextlib.suppress(SparkError):
                 await self._bind(anchor, link)
 
@@ -407,26 +351,14 @@ class ModelSession:
         self.stats.handshake_ms.append(link.handshake_s * 1000)
         if rotation:
             self.stats.rotations += 1
-        elif self._lost > 0:
-            self._lost -= 1
+        if self._health.link_adopted(rotation=rotation):
             self.stats.reconnects += 1
-        self._last_error = None
-        self._set_status(SessionStatus("ready"))
         self._changed.set()
         self._start_rewarm()
 
     def dial_failed(self, error: SparkError) -> None:
         """Remember why; stop for good on auth, cool down on a rate limit."""
-        if isinstance(error, ModelNotAvailable):
-            error = error.named(self.options.model)
-        self._last_error = error
-        if isinstance(error, AuthError | ConfigError):  # a key, a model, a CA file: user's fix
-            self._fail_for_good(error)
-            return
-        if isinstance(error, RateLimited) and error.retry_after:
-            self._cooldown_until = time.monotonic() + error.retry_after
-        if not self._pool.serving():
-            self._set_status(SessionStatus("offline", str(error)))
+        self._health.dial_failed(error, serving=bool(self._pool.serving()))
         self._changed.set()
 
     # -- internals: lanes --------------------------------------------------------------------
@@ -435,13 +367,6 @@ class ModelSession:
         self._pool.lanes = LANE_NAMES if lanes else ("",)
         self._pool.anchor_lanes = ANCHOR_LANES if lanes and anchors else ()
         self._pool.wanted = 1 if lanes else self.options.pool_size
-
-    def _raise_if_unusable(self) -> None:
-        if self._fatal is not None:
-            raise self._fatal
-        wait = self._cooldown_until - time.monotonic()
-        if wait > 0:
-            raise RateLimited(f"rate limited by the model endpoint; retrying in {wait:.1f} s", wait)
 
     async def _any_lane(self) -> tuple[Link, str]:
         deadline = time.monotonic() + self.options.connect.connect_timeout
@@ -453,8 +378,9 @@ class ModelSession:
             if taken is not None:
                 return taken
             serving = self._pool.serving()
-            if not serving and self._last_error and self._status.state != "connecting":
-                raise self._last_error
+            offline = self._health.offline_error()
+            if not serving and offline is not None:
+                raise offline
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise ModelUnavailable("no model connection became free in time")
@@ -482,9 +408,9 @@ class ModelSession:
         return True
 
     async def _first_link(self) -> Link:
-        self._raise_if_unusable()
+        self._health.raise_if_unusable()
         if not await self.wait_ready(self.options.connect.connect_timeout):
-            raise self._fatal or self._last_error or ModelUnavailable("the model is not connected")
+            raise self._health.why_not_ready()
         return self._pool.serving()[0]
 
     def _lane_released(self, link: Link, lane: str) -> None:
@@ -494,58 +420,42 @@ class ModelSession:
 
     def _link_closed(self, link: Link, error: SparkError) -> None:
         was_serving = link in self._pool.serving()
-        self._unbind(self._pool.remove(link))
+        lost = self._pool.remove(link)
+        self._anchors.unbind(lost)
+        if lost:
+            self._start_rewarm()
         self._links.discard(link)
-        if was_serving:
-            self._last_error = error
-            self._lost += 1
-        if not self._pool.serving() and self._status.state == "ready":
-            self._set_status(SessionStatus("connecting", str(error)))
+        self._health.link_lost(error, was_serving=was_serving, serving=bool(self._pool.serving()))
         self._changed.set()
         self._maintainer.wake()
 
     # -- internals: anchors -----------------------------------------------------------------
 
-    async def _bind(self, anchor: _Anchor, link: Link) -> None:
-        """Warm ``anchor`` on ``link`` (on the lane the pool's policy picks) and bind it."""
-        spot = self._pool.anchor_lane(link)
-        if spot is None:
+    async def _bind(self, anchor: Anchor, link: Link) -> str:
+        """Warm ``anchor`` on ``link`` (on the lane the pool's policy picks) and bind it there;
+        returns the response id that stands for it now."""
+        lane = self._anchors.reserve(link)
+        if lane is None:
             raise ModelUnavailable("no anchor lane is free on the model connection")
-        if spot.evicted is not None:
-            self._evict(spot.evicted)
-        inflight = await link.send(anchor.request, spot.lane)
+        inflight = await link.send(anchor.request, lane)
         self.stats.bytes_sent += inflight.sent
         finished = await self._await_terminal(link, inflight, anchor.request)
         if finished.response_id is None:
             raise ModelRequestError("the model did not name the warmed response")
-        self._pool.bind_anchor(link, spot.lane, finished.response_id)
-        anchor.link, anchor.response_id = link, finished.response_id
-
-    def _evict(self, response_id: str) -> None:
-        """The pool gave an anchor's lane to a newer one: that logical anchor is gone."""
-        for anchor_id, anchor in list(self._anchors.items()):
-            if anchor.response_id == response_id:
-                del self._anchors[anchor_id]
-
-    def _unbind(self, response_ids: list[str]) -> None:
-        """Those responses are gone with their link: re-warm their anchors in the background."""
-        lost = set(response_ids)
-        for anchor in self._anchors.values():
-            if anchor.response_id in lost:
-                anchor.link = anchor.response_id = None
-        if lost:
-            self._start_rewarm()
+        self._anchors.bind(anchor, link, lane, finished.response_id)
+        return finished.response_id
 
     def _start_rewarm(self) -> None:
-        unbound = any(anchor.link is None for anchor in self._anchors.values())
-        if unbound and (self._rewarm is None or self._rewarm.done()) and self._pool.serving():
+        idle = self._rewarm is None or self._rewarm.done()
+        if self._anchors.unbound() and idle and self._pool.serving():
             self._rewarm = asyncio.get_running_loop().create_task(self._rewarm_unbound())
 
     async def _rewarm_unbound(self) -> None:
-        """Re-warm unbound anchors on the serving link, most recently used first."""
-        for anchor in reversed(list(self._anchors.values())):
+        """Re-warm unbound anchors on the serving link, most recently used first (each looked
+        at when its turn comes: one may lose its link while others re-warm)."""
+        for anchor in reversed(self._anchors.anchors()):
             serving = self._pool.serving()
-            if anchor.link is not None or not serving:
+            if anchor.bound or not serving:
                 continue
             try:
                 await self._bind(anchor, serving[0])
@@ -585,22 +495,20 @@ class ModelSession:
                 return False
             await link.close()
             raise
-        except ModelNotAvailable as exc:
-            await link.close()
-            raise exc.named(self.options.model) from None
         except BaseException:  # a 429, a drop, a cancelled dial: never leak the socket
             await link.close()
             raise
         return True
 
-    def _fail_for_good(self, error: SparkError) -> None:
-        self._fatal = error
-        self._set_status(SessionStatus("auth_failed", str(error)))
+    def _status_changed(self, status: SessionStatus) -> None:
+        """Tell the listener; wake waiting requests (a session that failed for good or went
+        offline must not keep them waiting for a link)."""
         self._changed.set()
-
-    def _set_status(self, status: SessionStatus) -> None:
-        if status == self._status:
-            return
-        self._status = status
         if self._on_status is not None:
             self._on_status(status)
+
+
+def _spoils(error: SparkError, link: Link) -> bool:
+    """True when ``error`` leaves ``link`` unfit to serve on: a stall, or an oversized reply a
+    WebSocket would go on draining (HTTP already cut that response's socket when abandoned)."""
+    return isinstance(error, ModelTimeout) or (isinstance(error, ReplyTooLarge) and link.can_chain)
