@@ -16,15 +16,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what type checkers see; at run time ``__getattr__`` finds the same names
+    from spark_lsp.model.anchor_book import AnchorState
     from spark_lsp.model.protocol import CreateRequest, cut_by_budget
-    from spark_lsp.model.session import AnchorState, ModelSession
+    from spark_lsp.model.session import ModelSession
     from spark_lsp.model.stream import ResponseStream
 
 __all__ = ["AnchorState", "CreateRequest", "ModelSession", "ResponseStream", "cut_by_budget"]
 
 #: The module that defines each public name.
 _HOMES = {
-    "AnchorState": "spark_lsp.model.session",
+    "AnchorState": "spark_lsp.model.anchor_book",
     "CreateRequest": "spark_lsp.model.protocol",
     "ModelSession": "spark_lsp.model.session",
     "ResponseStream": "spark_lsp.model.stream",
