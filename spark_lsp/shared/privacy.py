@@ -155,6 +155,11 @@ def redact_secrets(text: str) -> str:
     return _redact_assignments(text)
 
 
+def holds_secret(text: str) -> bool:
+    """Whether ``text`` holds anything :func:`redact_secrets` would replace."""
+    return redact_secrets(text) != text
+
+
 def _redact_assignments(text: str) -> str:
     """Scan for ``key = value`` secrets only the lines that mention a secret word."""
     spans = _lines_mentioning_secrets(text)
