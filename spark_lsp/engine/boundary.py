@@ -8,10 +8,10 @@ and custom actions), so no stage can forget it:
 - **Everything is redacted.** Every text a request carries (each input message, the full
   prompt a chained request falls back to, and the instructions, although those are the
   program's own constants: checking them costs a lookup and leaves no exception to remember)
-  is scrubbed of secret-looking strings, here and only here. Each text is redacted whole, once:
-  a completion's stable parts come back keystroke after keystroke as the same text, so the
-  result is remembered per text (an anchor's warm-up and a chained request's fallback repeat
-  texts the request itself carried).
+  is scrubbed of secret-looking strings here, whatever the stage that built it did. Each text
+  is redacted whole, once: a completion's stable parts come back keystroke after keystroke as
+  the same text, so the result is remembered per text (an anchor's warm-up and a chained
+  request's fallback repeat texts the request itself carried).
 - **Nothing excluded.** A request says which documents its text quotes by being sent inside
   :func:`quoting` (the wire request has no room for it, and the anchor warm-up a request
   starts runs in a task that inherits the declaration). A request whose quoted documents the
@@ -21,8 +21,8 @@ and custom actions), so no stage can forget it:
 
 Stages keep only the decisions that change behaviour rather than text: an action or a next-edit
 window that *holds* a secret is refused outright (an edit of redacted code would write the
-redaction into the file), and a next-edit prediction keeps the redacted text it showed, since
-it reads the reply against it.
+redaction into the file), and a next-edit prediction redacts the pieces it shows itself, since
+it reads the reply against them (so its prompt is scanned twice: the one exception).
 """
 
 from __future__ import annotations
