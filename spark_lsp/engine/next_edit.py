@@ -180,15 +180,15 @@ def next_edit_prompt(
         return None
     first, end = span
     region_text = doc.text_of_lines(first, end)
-    if holds_secret(region_text):
+    doc_start = line_start(doc, first)
+    shown = _with_cursor(region_text, query.cursor - doc_start)
+    if holds_secret(shown):  # as it is shown: the boundary must leave the window as it is
         return None
     window_tokens = doc.tokens_in_lines(first, end)
     reply_budget = output_tokens(window_tokens)
     context_budget = max(0, min(options.context_tokens, budget - window_tokens - reply_budget))
-    doc_start = line_start(doc, first)
     region = Region(first, end, doc_start, region_text)
     before, after = map(redact_secrets, _context_lines(doc, region, context_budget))
-    shown = _with_cursor(region_text, query.cursor - doc_start)
     volatile = (
         file_heading(query.path, query.language_id)
         + ("Recent edits (oldest first):\n" + history + "\n" if history else "")

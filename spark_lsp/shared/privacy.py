@@ -33,6 +33,7 @@ from spark_lsp.shared.ignore_patterns import (
     compile_glob,
     time_budget,
 )
+from spark_lsp.shared.prompt_format import CURSOR
 from spark_lsp.shared.safe_read import UnsafeFile, read_text, with_deadline
 
 log = logging.getLogger(__name__)
@@ -233,7 +234,9 @@ def _is_secret_value(match: re.Match[str]) -> bool:
     """Literal text (a password) rather than code or a reference (``get_password()``)."""
     value = match.group("value")
     quoted = value[:1] in "\"'" and len(value) >= 2 and value[-1] == value[0]
-    inner = value[1:-1] if quoted else value
+    # A prompt's cursor marker stands inside the value being typed and is no part of it (its
+    # ``<|`` would make any name read as a literal, and the marker would be redacted with it).
+    inner = (value[1:-1] if quoted else value).replace(CURSOR, "")
     if len(inner) < _MIN_SECRET_CHARS or REDACTED in inner or inner.isdigit():
         return False
     if inner.lower() in _PLAIN_WORDS or inner.startswith(_REFERENCE_STARTS):

@@ -14,6 +14,7 @@ from spark_lsp.engine.next_edit import NEXT_EDIT_INSTRUCTIONS
 from spark_lsp.engine.prompts import COMPLETION_INSTRUCTIONS, EDIT_INSTRUCTIONS
 from spark_lsp.model.protocol import CreateRequest
 from spark_lsp.shared.privacy import REDACTED, ExclusionPolicy
+from spark_lsp.shared.prompt_format import CURSOR
 
 KEY = "sk-proj-AbCdEfGhIjKlMnOpQrStUvWx0123456789"
 PASSWORD_LINE = 'DB_PASSWORD = "hunter2secret"\n'
@@ -180,3 +181,14 @@ def test_one_boundary_per_live_session() -> None:
     assert first is not None and current() is first  # the anchors compare sessions by identity
     sessions[0] = Recorder()
     assert current() is not first
+
+
+def test_a_window_typed_in_code_that_names_a_secret_keeps_its_cursor(tmp_path: Path) -> None:
+    # ``token = req`` with the cursor after it is code being typed: the boundary sends it as
+    # it is (a completion needs the marker; a next-edit window must reach the model unchanged,
+    # or the reply would be read against text the model never saw).
+    recorder = Recorder()
+    window = "def f(request):\n    token = req" + CURSOR + "\n    return token\n"
+    with quoting([(tmp_path / "a.py").as_uri()]):
+        boundary_over(recorder, None).stream(CreateRequest((window,)))
+    assert recorder.sent[0][1].input_texts == (window,)
