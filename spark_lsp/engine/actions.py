@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from spark_lsp.engine.boundary import quoting
 from spark_lsp.engine.context import MODEL_CONTEXT_TOKENS, hard_cap
 from spark_lsp.engine.custom_actions import CustomAction, custom_task
 from spark_lsp.engine.documents import DocumentIndex
@@ -29,7 +30,7 @@ from spark_lsp.engine.messages import (
 from spark_lsp.engine.prompts import EDIT_INSTRUCTIONS, Prompt, file_heading
 from spark_lsp.errors import ConfigError, ModelUnavailable
 from spark_lsp.model import CreateRequest
-from spark_lsp.shared.privacy import redact_secrets
+from spark_lsp.shared.privacy import holds_secret
 
 if TYPE_CHECKING:
     from spark_lsp.engine.breaker import ModelCalls
@@ -269,7 +270,7 @@ def edit_prompt(
             instruction=bound(spec.instruction),
             source=f" reported by {spec.source[:200]}" if spec.source else "",
         )
-    if redact_secrets(region.text) != region.text:
+    if holds_secret(region.text):  # redacted, the reply would write the redaction into the file
         raise ConfigError(
             "the code to edit contains what looks like a secret (a key, token or password); "
             "it is not sent to the model"
@@ -281,9 +282,9 @@ def edit_prompt(
     room = hard_cap(MODEL_CONTEXT_TOKENS, MAX_EDIT_OUTPUT_TOKENS + reasoning_tokens) - fixed
     if room < 0:
         raise ConfigError(_too_large(region_tokens, room + region_tokens))
-    before, after = map(redact_secrets, _context_lines(doc, region, min(budget, room)))
+    before, after = _context_lines(doc, region, min(budget, room))
     volatile = heading + framing[0] + before + framing[1] + region.text + framing[2] + after
-    return Prompt(EDIT_INSTRUCTIONS, (), volatile)
+    return Prompt(EDIT_INSTRUCTIONS, (), volatile, sources=(spec.uri,))
 
 
 def _too_large(region_tokens: int, limit: int) -> str:
@@ -381,4 +382,5 @@ class ActionEngine:
         )
         # One pick, one model call: a dropped link is reported, not resent (the user can pick
         # again; a resend doubled the calls of every pick against a dropping endpoint).
-        return await session.complete(request, resend=False)
+        with quoting(prompt.sources):
+            return await session.complete(request, resend=False)

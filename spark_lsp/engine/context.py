@@ -13,7 +13,6 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from spark_lsp.engine.documents import DocumentIndex
@@ -28,7 +27,7 @@ from spark_lsp.engine.query import CompletionQuery
 from spark_lsp.engine.recount import BackgroundRecount
 from spark_lsp.engine.store import DocumentStore, OpenDocument, uri_to_path
 from spark_lsp.engine.window import select_window
-from spark_lsp.shared.privacy import ExclusionPolicy, redact_secrets
+from spark_lsp.shared.privacy import ExclusionPolicy
 from spark_lsp.shared.prompt_format import CURSOR
 
 if TYPE_CHECKING:
@@ -50,6 +49,8 @@ NEAR_PROJECT_MAX_TOKENS = 2048
 NEAR_PROJECT_STEP_TOKENS = 256
 MAX_SNIPPET_DOCS = 8
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
+#: The snippets message, its tokens, and the documents (URIs) it quotes.
+_Snippets = tuple[str, int, tuple[str, ...]]
 
 
 def hard_cap(max_context: int, max_output_tokens: int) -> int:
@@ -104,7 +105,7 @@ class ContextBuilder:
         self._policy = policy
         self._options = options
         self._chunks: dict[str, _DocChunks] = {}
-        self._snippet_memo: tuple[tuple[object, ...], tuple[str, int]] | None = None
+        self._snippet_memo: tuple[tuple[object, ...], _Snippets] | None = None
         self._recount = BackgroundRecount()
         self.last_prompt_tokens = 0
 
@@ -132,9 +133,11 @@ class ContextBuilder:
         ahead = counter.count(typed_ahead) if typed_ahead else 0
         instructions = counter.count(COMPLETION_INSTRUCTIONS)
         budget = max(64, min(budget, cap - instructions) - ahead)
-        snippets, snippet_tokens = ("", 0)
-        if options.cross_file and self._store is not None:
-            snippets, snippet_tokens = self._snippets(query, int(budget * options.snippet_share))
+        snippets, snippet_tokens, quoted = (
+            self._snippets(query, int(budget * options.snippet_share))
+            if options.cross_file and self._store is not None
+            else ("", 0, ())
+        )
         project: tuple[str, ...] = ()
         project_tokens = 0
         nearby, nearby_tokens, reserved = ("", 0, 0)
@@ -148,12 +151,9 @@ class ContextBuilder:
             query.doc, window.first_line, query.line, window.prefix
         )
         heading = file_heading(query.path, query.language_id)
-        stable = tuple(
-            _redacted_stable(part)
-            for part in (*project, snippets, _far_message(query, far, far_first))
-            if part
-        )
-        volatile = redact_secrets(nearby + heading + near + typed_ahead + CURSOR + window.suffix)
+        far_part = _far_message(query, far, far_first)
+        stable = tuple(part for part in (*project, snippets, far_part) if part)
+        volatile = nearby + heading + near + typed_ahead + CURSOR + window.suffix
         self.last_prompt_tokens = (
             project_tokens
             + nearby_tokens
@@ -169,6 +169,7 @@ class ContextBuilder:
             tokens=instructions + self.last_prompt_tokens + ahead,
             volatile_tokens=instructions + self.last_prompt_tokens + ahead - far_tokens
             - project_tokens - snippet_tokens,
+            sources=(query.uri, *quoted),
         )
 
     def _near_project(
@@ -188,8 +189,9 @@ class ContextBuilder:
 
     # -- cross-file snippets ------------------------------------------------------------------
 
-    def _snippets(self, query: CompletionQuery, budget: int) -> tuple[str, int]:
-        """Ranked snippets of other open documents, memoised while nothing relevant changed."""
+    def _snippets(self, query: CompletionQuery, budget: int) -> _Snippets:
+        """Ranked snippets of other open documents (the message, its tokens and the documents
+        it quotes), memoised while nothing relevant changed."""
         others = self._candidates(query)
         memo_key = (
             query.uri,
@@ -213,9 +215,9 @@ class ContextBuilder:
 
     def _rank_and_pack(
         self, query: CompletionQuery, others: list[OpenDocument], budget: int
-    ) -> tuple[str, int]:
+    ) -> _Snippets:
         if budget <= 0 or not others:
-            return "", 0
+            return "", 0, ()
         wanted = _identifiers_near(query.doc, query.line)
         scored: list[tuple[float, int, OpenDocument, Chunk]] = []
         for rank, doc in enumerate(others):
@@ -250,14 +252,6 @@ class ContextBuilder:
         self._chunks.pop(uri, None)
 
 
-@lru_cache(maxsize=32)
-def _redacted_stable(text: str) -> str:
-    """Redaction of a stable part, remembered: it is the same text keystroke after keystroke,
-    and scanning tens of thousands of tokens for secrets on every request would dominate the
-    prompt-build time."""
-    return redact_secrets(text)
-
-
 def _lines(doc: DocumentIndex, first: int, end: int) -> str:
     return doc.text_of_lines(first, min(end, doc.line_count))
 
@@ -266,9 +260,10 @@ def _identifiers_near(doc: DocumentIndex, line: int) -> frozenset[str]:
     return frozenset(IDENTIFIER.findall(_lines(doc, max(0, line - 30), line + 5)))
 
 
-def _pack(scored: list[tuple[float, int, OpenDocument, Chunk]], budget: int) -> tuple[str, int]:
+def _pack(scored: list[tuple[float, int, OpenDocument, Chunk]], budget: int) -> _Snippets:
     """Take the best chunks that fit, each under a neutral heading (path, language, lines)."""
     parts: list[str] = []
+    quoted: dict[str, None] = {}
     spent = 0
     for _, _, doc, chunk in scored:
         body = _lines(doc.index, chunk.first, chunk.end)
@@ -277,10 +272,11 @@ def _pack(scored: list[tuple[float, int, OpenDocument, Chunk]], budget: int) -> 
         if spent + cost > budget:
             continue
         parts.append(text)
+        quoted[doc.uri] = None
         spent += cost
     if not parts:
-        return "", 0
-    return SNIPPETS_HEADING + "\n".join(parts), spent
+        return "", 0, ()
+    return SNIPPETS_HEADING + "\n".join(parts), spent, tuple(quoted)
 
 
 def _split_far_near(

@@ -7,8 +7,8 @@ five edits), so edits that follow each other quickly on neighbouring lines are c
 line position up to date as the document changes above them.
 
 Bounded twice: at most ``max_entries`` bursts per document, and the rendered history is cut to a
-token budget (newest bursts first) when it goes into a prompt. Rendering redacts secrets like
-every other text that is sent.
+token budget (newest bursts first) when it goes into a prompt. The text is the user's own: the
+next-edit prompt redacts it, like every text that is sent.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from spark_lsp.engine.documents import DocumentIndex
-from spark_lsp.shared.privacy import redact_secrets
 
 __all__ = ["Capture", "EditBurst", "EditHistory"]
 
@@ -167,7 +166,7 @@ class EditHistory:
         for burst in reversed(self.bursts):
             if not burst.changed:
                 continue
-            hunk = redact_secrets(_hunk(burst, moment))
+            hunk = _hunk(burst, moment)
             cost = count_tokens(hunk)
             if spent + cost > budget:
                 break

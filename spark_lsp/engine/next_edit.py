@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from spark_lsp.engine.actions import Region, _context_lines
+from spark_lsp.engine.boundary import quoting
 from spark_lsp.engine.context import hard_cap
 from spark_lsp.engine.debounce import Supersession, Ticket
 from spark_lsp.engine.documents import DocumentIndex
@@ -41,7 +42,7 @@ from spark_lsp.engine.stats import PipelineStats
 from spark_lsp.engine.store import Change, DocumentStore, OpenDocument
 from spark_lsp.errors import ModelRequestError, ModelUnavailable, SparkError, Superseded
 from spark_lsp.model import CreateRequest
-from spark_lsp.shared.privacy import redact_secrets
+from spark_lsp.shared.privacy import holds_secret, redact_secrets
 from spark_lsp.shared.prompt_format import CURSOR, TASK_NEXT_EDIT
 
 if TYPE_CHECKING:
@@ -160,8 +161,15 @@ def next_edit_prompt(
     """The prompt, what it showed of the file, and the reply budget; None when nothing fits.
 
     Within the 128k cap whatever the settings: instructions, history, context and window plus
-    the reply budget stay under ``hard_cap``. A window that holds a secret is not sent at all.
+    the reply budget stay under ``hard_cap``. A window that holds a secret is not sent at all
+    (redacted, the reply would write the redaction into the file).
+
+    The privacy boundary redacts the whole prompt; the history and the context are redacted
+    here too, each on its own, because the reply is read against the context the model saw (an
+    echoed line must match it) and a secret cut off at a piece's end (half a private key) must
+    not take the window with it.
     """
+    history = redact_secrets(history)
     doc = query.doc
     line, _ = doc.position_at(query.cursor)
     fixed = doc.counter.count(NEXT_EDIT_INSTRUCTIONS) + doc.counter.count(history) + 64
@@ -172,15 +180,15 @@ def next_edit_prompt(
         return None
     first, end = span
     region_text = doc.text_of_lines(first, end)
-    if redact_secrets(region_text) != region_text:
+    doc_start = line_start(doc, first)
+    shown = _with_cursor(region_text, query.cursor - doc_start)
+    if holds_secret(shown):  # as it is shown: the boundary must leave the window as it is
         return None
     window_tokens = doc.tokens_in_lines(first, end)
     reply_budget = output_tokens(window_tokens)
     context_budget = max(0, min(options.context_tokens, budget - window_tokens - reply_budget))
-    doc_start = line_start(doc, first)
     region = Region(first, end, doc_start, region_text)
     before, after = map(redact_secrets, _context_lines(doc, region, context_budget))
-    shown = _with_cursor(region_text, query.cursor - doc_start)
     volatile = (
         file_heading(query.path, query.language_id)
         + ("Recent edits (oldest first):\n" + history + "\n" if history else "")
@@ -194,7 +202,7 @@ def next_edit_prompt(
     sent = Sent(
         before + region_text + after, len(before), len(before) + len(region_text), doc_start
     )
-    return Prompt(NEXT_EDIT_INSTRUCTIONS, (), volatile), sent, reply_budget
+    return Prompt(NEXT_EDIT_INSTRUCTIONS, (), volatile, sources=(query.uri,)), sent, reply_budget
 
 
 def _with_cursor(text: str, at: int) -> str:
@@ -455,7 +463,9 @@ class NextEditEngine:
         began = self._timer()
         parts: list[str] = []
         try:
-            async with session.stream(request) as response:
+            with quoting(prompt.sources):
+                response = session.stream(request)
+            async with response:
                 async for delta in response:
                     parts.append(delta)
                     if ticket.superseded:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from spark_lsp.engine.anchors import Anchors
+from spark_lsp.engine.boundary import quoting
 from spark_lsp.engine.cache import AFTER_CHARS, BEFORE_CHARS, CacheHit, CompletionCache
 from spark_lsp.engine.context import ContextBuilder
 from spark_lsp.engine.debounce import AdaptiveDelay, Supersession, Ticket
@@ -41,7 +42,6 @@ from spark_lsp.engine.stats import PipelineStats
 from spark_lsp.engine.stream_check import StreamCheck
 from spark_lsp.errors import ModelUnavailable, SparkError, Superseded
 from spark_lsp.model import CreateRequest, cut_by_budget
-from spark_lsp.shared.privacy import redact_secrets
 
 if TYPE_CHECKING:
     from spark_lsp.engine.breaker import ModelCalls
@@ -341,7 +341,7 @@ class CompletionPipeline:
         accepted = target.accepted_before
         chain = None
         if target.parent is not None and session.can_chain:
-            message = redact_secrets(target.accepted_message())
+            message = target.accepted_message()
             counter = query.doc.counter
             tokens = counter.count(prompt.instructions) + counter.count(message)
             chain = _Chain(target.parent, message, tokens)
@@ -427,25 +427,16 @@ class CompletionPipeline:
         """The model's raw reply and its response id; ``chain`` sends only a message after an
         earlier response, with the whole prompt as the fallback on a miss."""
         options = self._options()
-        template = CreateRequest(
-            input_texts=prompt.input_texts,
-            model=options.model,
-            instructions=prompt.instructions,
-            max_output_tokens=options.max_output_tokens + options.reasoning_tokens,
-            prompt_cache_key=options.prompt_cache_key,
-            reasoning_effort=options.reasoning_effort,
-        )
-        if chain is not None:
-            request = replace(
-                template, input_texts=(chain.message,), previous_response_id=chain.parent
-            )
-        else:
-            request = self.anchors.request_for(prompt, template)
         began = self._timer()
         self.stats.count("model_calls")
         check: StreamCheck | None = None
         try:
-            async with session.stream(request, full_input=prompt.input_texts) as response:
+            # The privacy boundary checks what the prompt quotes; an anchor warm-up the
+            # request starts runs in a task that inherits the declaration.
+            with quoting(prompt.sources):
+                request = self._request(prompt, options, chain)
+                response = session.stream(request, full_input=prompt.input_texts)
+            async with response:
                 response.on_sent(ctx)  # judged while the model thinks
                 async for delta in response:
                     if check is None:
@@ -476,6 +467,25 @@ class CompletionPipeline:
             self.stats.count("cut_replies")
             return text[: text.rfind("\n") + 1], response_id
         return text, response_id
+
+    def _request(
+        self, prompt: Prompt, options: CompletionOptions, chain: _Chain | None
+    ) -> CreateRequest:
+        """The request to send: chained after ``chain``'s response (only its message), after a
+        warm anchor (only the volatile part), or the whole prompt."""
+        template = CreateRequest(
+            input_texts=prompt.input_texts,
+            model=options.model,
+            instructions=prompt.instructions,
+            max_output_tokens=options.max_output_tokens + options.reasoning_tokens,
+            prompt_cache_key=options.prompt_cache_key,
+            reasoning_effort=options.reasoning_effort,
+        )
+        if chain is not None:
+            return replace(
+                template, input_texts=(chain.message,), previous_response_id=chain.parent
+            )
+        return self.anchors.request_for(prompt, template)
 
     def _count_input(self, chained: bool, sent: int, prompt: Prompt, chain: _Chain | None) -> None:
         """What one call sent: bytes on the wire, and tokens as counted while building it (the

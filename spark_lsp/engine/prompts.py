@@ -48,6 +48,9 @@ class Prompt:
     #: the prompt is built, for the statistics of what each call sends.
     tokens: int = 0
     volatile_tokens: int = 0
+    #: The documents (URIs) whose text the prompt quotes: what the privacy boundary checks
+    #: against the exclusion policy before the prompt is sent.
+    sources: tuple[str, ...] = ()
 
     @property
     def input_texts(self) -> tuple[str, ...]:

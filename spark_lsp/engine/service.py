@@ -8,7 +8,9 @@ are off for its language, or the position lies outside it. Calls the user did no
 (prefetches, scheduled next-edit predictions) pass it again when they are about to go, since
 the answer may have changed meanwhile. The language server's handlers, ``spark-lsp complete``
 and the benchmarks are callers; none of them builds a model request itself, so none of them can
-forget a check.
+forget a check. Past the refusal, every request leaves through the privacy boundary
+(:mod:`spark_lsp.engine.boundary`): whatever a stage put in it, nothing of an excluded file goes
+out and every text is redacted.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from spark_lsp.config import Settings, language_enabled
 from spark_lsp.engine.acceptance import AcceptanceTracker
 from spark_lsp.engine.actions import ActionEngine, custom_offers, list_actions, syntax_error
 from spark_lsp.engine.alternatives import distinct, more_suggestions
+from spark_lsp.engine.boundary import bounded
 from spark_lsp.engine.breaker import CircuitBreaker, CircuitOpen, guarded
 from spark_lsp.engine.context import ContextBuilder, ContextOptions
 from spark_lsp.engine.custom_actions import CustomAction, custom_actions
@@ -108,7 +111,8 @@ class SparkService:
         #: Every model call passes the breaker: a failing endpoint is left alone for a while.
         self.breaker = CircuitBreaker(self._breaker_changed)
         self._unreachable = False
-        calls = guarded(session, self.breaker)
+        # ...and, before it, the privacy boundary: nothing excluded, everything redacted.
+        calls = bounded(guarded(session, self.breaker), lambda: self.policy)
         self._resolutions: Resolutions[EditResult] = Resolutions(
             forget=(Refused, StaleEdit, CircuitOpen, Superseded)
         )

@@ -33,6 +33,7 @@ from spark_lsp.shared.ignore_patterns import (
     compile_glob,
     time_budget,
 )
+from spark_lsp.shared.prompt_format import CURSOR
 from spark_lsp.shared.safe_read import UnsafeFile, read_text, with_deadline
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,11 @@ def redact_secrets(text: str) -> str:
     return _redact_assignments(text)
 
 
+def holds_secret(text: str) -> bool:
+    """Whether ``text`` holds anything :func:`redact_secrets` would replace."""
+    return redact_secrets(text) != text
+
+
 def _redact_assignments(text: str) -> str:
     """Scan for ``key = value`` secrets only the lines that mention a secret word."""
     spans = _lines_mentioning_secrets(text)
@@ -228,7 +234,9 @@ def _is_secret_value(match: re.Match[str]) -> bool:
     """Literal text (a password) rather than code or a reference (``get_password()``)."""
     value = match.group("value")
     quoted = value[:1] in "\"'" and len(value) >= 2 and value[-1] == value[0]
-    inner = value[1:-1] if quoted else value
+    # A prompt's cursor marker stands inside the value being typed and is no part of it (its
+    # ``<|`` would make any name read as a literal, and the marker would be redacted with it).
+    inner = (value[1:-1] if quoted else value).replace(CURSOR, "")
     if len(inner) < _MIN_SECRET_CHARS or REDACTED in inner or inner.isdigit():
         return False
     if inner.lower() in _PLAIN_WORDS or inner.startswith(_REFERENCE_STARTS):

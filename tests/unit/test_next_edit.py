@@ -182,6 +182,19 @@ def test_a_window_holding_a_secret_is_not_sent() -> None:
     assert next_edit_prompt(query, "", NextEditOptions(model="m")) is None
 
 
+def test_the_edit_history_goes_into_the_prompt_redacted() -> None:
+    # Redacted in the prompt (on its own: half a key in a hunk must not take the window
+    # with it), no longer in EditHistory.render, which now renders the user's own text.
+    history = '@@ line 1 (0 s ago) @@\n+api_key = "sk-proj-abcdefghijklmnopqrstuvwxyz012345"\n'
+    doc = DocumentIndex(SOURCE, loaded_counter())
+    built = next_edit_prompt(area_query(doc), history, NextEditOptions(model="m"))
+    assert built is not None
+    assert "abcdefghijklmnop" not in built[0].volatile and "redacted" in built[0].volatile
+    cut_key = "@@ line 9 (0 s ago) @@\n+-----BEGIN RSA PRIVATE KEY-----\n+MIIEow\n"
+    built = next_edit_prompt(area_query(doc), cut_key, NextEditOptions(model="m"))
+    assert built is not None and "+«redacted»\n<region>\ndef area(width" in built[0].volatile
+
+
 # --- the engine with a stand-in session ----------------------------------------------------------
 
 

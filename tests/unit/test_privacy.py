@@ -146,3 +146,27 @@ def test_git_info_exclude_and_directories(tmp_path: Path) -> None:
 def test_text_whose_lowercase_is_longer_is_still_redacted() -> None:
     text = "İstanbul = 1\nDB_PASSWORD=hunter2secret\nname = 'İ'\n"  # "İ".lower() is 2 chars
     assert redact_secrets(text) == "İstanbul = 1\nDB_PASSWORD=«redacted»\nname = 'İ'\n"
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["    token = req", "    api_key = os.env", "auth_token = self.tok", "    secret = compute"],
+)
+def test_the_cursor_marker_does_not_make_code_a_literal(line: str) -> None:
+    # Typed up to the cursor, the value is code; with the marker inside it, it read as a
+    # literal (the marker's "<|" is no name's), so the line and the marker were redacted and
+    # the model was asked to complete a prompt without a cursor.
+    from spark_lsp.shared.prompt_format import CURSOR
+
+    assert redact_secrets(line + CURSOR + "\n") == line + CURSOR + "\n"
+    assert redact_secrets(line + CURSOR + "x()\n") == line + CURSOR + "x()\n"
+
+
+@pytest.mark.parametrize(
+    "line", ['password = "hunter2', "password = hunter2", "DB_PASSWORD=s3cr3t-value"]
+)
+def test_a_literal_typed_up_to_the_cursor_is_still_redacted(line: str) -> None:
+    from spark_lsp.shared.prompt_format import CURSOR
+
+    out = redact_secrets(line + CURSOR + '"\n' if '"' in line else line + CURSOR + "\n")
+    assert "hunter2" not in out and "s3cr3t" not in out and REDACTED in out

@@ -240,3 +240,22 @@ async def test_closing_forgets_what_was_kept_for_the_document(host: Host) -> Non
     host.service.close(other)
     assert other not in chunks and other not in host.service._syntax
     assert host.store.get(other) is None
+
+
+async def test_a_stage_that_forgets_the_policy_still_sends_no_excluded_text(
+    host: Host, engine: RecordingEngine
+) -> None:
+    # The context stage asks the policy before it quotes another open file; one that forgot
+    # (here: told there is no policy) is caught at the privacy boundary, which every request
+    # passes: the completion is refused, and nothing of the excluded file goes out.
+    (host.store.root / ".gitignore").write_text("private/\n")  # type: ignore[operator]
+    host.open("private/area_tools.py", "def area_of(w, h):\n    return w * h  # PRIVATE_PLAN\n")
+    uri = host.open("app.py", CODE.replace("    \n", "    area_of(2, 3)\n    \n"))
+    host.service.context._policy = lambda: None
+    result = await host.service.complete(CompletionRequest(uri, 6, 4, invoked=True))
+    assert result.text is None
+    assert result.failed == EXCLUDED_NOTE + "excluded by .gitignore/.sparkignore"
+    assert engine.requests == []
+    host.service.context._policy = lambda: host.service.policy  # asked, it leaves the file out
+    assert (await host.service.complete(CompletionRequest(uri, 6, 4, invoked=True))).text
+    assert "PRIVATE_PLAN" not in str(engine.requests)
