@@ -263,12 +263,25 @@ class Recorder(ScriptedEngine):
     def __init__(self, reply: str, *replies: Reply) -> None:
         super().__init__(Script(replies=replies, default=Reply(text=reply)))
         self.requests: list[EngineRequest] = []
+        self._asked = asyncio.Event()
+
+    async def asked_more_than(self, count: int, timeout: float) -> bool:
+        """True once more than ``count`` requests were asked, False after ``timeout``."""
+        try:
+            async with asyncio.timeout(timeout):
+                while len(self.requests) <= count:
+                    self._asked.clear()
+                    await self._asked.wait()
+        except TimeoutError:
+            return False
+        return True
 
     def answer(self, reply: str) -> None:
         self.script = Script(default=Reply(text=reply))
 
     def plan(self, request: EngineRequest) -> Any:
         self.requests.append(request)
+        self._asked.set()
         return super().plan(request)
 
 
@@ -1026,4 +1039,127 @@ async def test_http_endpoint_300k_file_largest_context_fits_the_window(tmp_path:
         assert_sees(request, "\nvalue = compute_", "\n")
         assert_fits_window(request)
         assert prompt_tokens(request) > 60_000, "the large context setting was not used at all"
+        await s.alive()
+
+
+def i18n_bundle(size: int) -> str:
+    """A minified i18n bundle on one line: CJK, accented and emoji message strings."""
+    rng = random.Random(5)
+    words = ["保存", "キャンセル", "확인", "Größe", "ñandú", "🚀", "👍🏽", "🇯🇵", "设置", "ошибка"]
+    pieces = ["var M={"]
+    n = 0
+    while sum(map(len, pieces)) < size:
+        text = " ".join(rng.choice(words) for _ in range(4))
+        pieces.append(f'"k{n}":"{text}",')
+        n += 1
+    pieces.append('"end":""};')
+    return "".join(pieces)
+
+
+@pytest.mark.parametrize("profile", ["vscode", "neovim"])
+async def test_one_line_i18n_bundle_cursor_mid_line(tmp_path: Path, profile: str) -> None:
+    """A 400 kB one-line bundle of CJK/emoji strings: the cursor's column, half a line in, is
+    counted in UTF-16 units (VS Code) or UTF-8 bytes (Neovim); the model must see the
+    characters at that column, and the suggestion must land there."""
+    async with session(tmp_path, '"保存 🚀",', profile=profile) as s:
+        text = i18n_bundle(400_000)
+        buf = s.open("locales.min.js", text, "javascript")
+        at = text.index(',"k', len(text) // 2) + 1
+        cursor = buf.insert(at, '"spark":')
+        assert buf.position(cursor)[1] > 200_000
+        line, request = await s.inline(buf, cursor)
+        request = called(request)
+        before, after = buf.text[cursor - 40 : cursor], buf.text[cursor : cursor + 40]
+        assert before + '"保存 🚀",' + after in line, "the suggestion did not land at the cursor"
+        assert_sees(request, before, after)
+        assert_fits_window(request)
+        assert_default_budget(request)
+        await s.alive()
+
+
+async def test_closing_a_big_file_while_its_request_waits_on_the_model(tmp_path: Path) -> None:
+    """The user closes the tab while a suggestion for it is on its way (a slow model): the
+    request is still answered, and the file reopened works as before."""
+    async with session(tmp_path, "later()") as s:
+        text = stdlib_text(128_000, skip=2)
+        buf = s.open("closing.py", text)
+        cursor = buf.insert(buf.end(), "\nresult = compute_")
+        s.model.script = Script(default=Reply(text="later()"), ttft_ms=1_500)
+        line, character = buf.position(cursor)
+        pending = asyncio.ensure_future(s.editor.inline(buf.uri, line, character, invoked=True))
+        await asyncio.sleep(0.5)
+        s.editor.client.text_document_did_close(
+            types.DidCloseTextDocumentParams(
+                text_document=types.TextDocumentIdentifier(uri=buf.uri)
+            )
+        )
+        await step(pending)
+        s.model.answer("later()")
+        buf = s.open("closing.py", text)
+        cursor = buf.insert(buf.end(), "\nresult = fetch_")
+        line, request = await s.inline(buf, cursor)
+        request = called(request)
+        assert line == "result = fetch_later()"
+        assert_sees(request, "\nresult = fetch_")
+        await s.alive()
+
+
+async def test_eight_megabyte_csv_opened_by_accident(tmp_path: Path) -> None:
+    """An 8 MB CSV export opened in the editor (language ``csv``); the user types a row."""
+    rng = random.Random(9)
+    rows = ["id,name,city,amount,created_at\n"]
+    size = len(rows[0])
+    n = 0
+    while size < 8_000_000:
+        row = (
+            f"{n},user_{rng.randrange(10**6)},"
+            f"{rng.choice(['Paris', 'Lagos', 'Lima', 'Osaka', 'Pune'])},"
+            f"{rng.randrange(10**5) / 100},2024-{rng.randrange(1, 13):02d}-"
+            f"{rng.randrange(1, 29):02d}\n"
+        )
+        rows.append(row)
+        size += len(row)
+        n += 1
+    text = "".join(rows)
+    async with session(tmp_path, "Lima,12.50,2024-06-01") as s:
+        buf = s.open("export.csv", text, "csv")
+        cursor = buf.insert(buf.end(), f"{n},user_42,")
+        line, request = await s.inline(buf, cursor)
+        request = called(request)  # README: every language but prose is on by default
+        assert_sees(request, f"\n{n},user_42,")
+        assert_fits_window(request)
+        assert_default_budget(request)
+        assert line == f"{n},user_42,Lima,12.50,2024-06-01"
+        await s.alive()
+
+
+@pytest.mark.parametrize("shape", ["bundle", "blob"])
+async def test_next_edit_window_around_a_giant_line_fits_the_window(
+    tmp_path: Path, shape: str
+) -> None:
+    """Next-edit suggestions on (a client that opts in, as the VS Code extension and the
+    Neovim plugin do): its window is ±40 *lines* around the cursor, and here one of those
+    lines is a 600 kB minified bundle or a 1 MB base64 literal. After an edit pause the model
+    is asked (README), and that prompt, like every other, must fit the 128k-token context."""
+    import base64
+
+    if shape == "bundle":
+        text = "// build output\n" + minified_bundle(600_000) + "\n//# sourceMappingURL=b.map\n"
+        name, language, typed = "dist/app.min.js", "javascript", "\nwindow.sparkReady = true;"
+    else:
+        blob = base64.b64encode(random.Random(4).randbytes(750_000)).decode()
+        text = f'import base64\n\nBLOB = "{blob}"\n\n\ndef load():\n    return BLOB\n'
+        name, language, typed = "blob_assets.py", "python", "\ndef load_twice():\n    x = 1"
+    assert tokens(text) > WINDOW
+    options = {"experimental": {"nextEdit": True}}
+    async with session(tmp_path, "pass", init_options=options) as s:
+        buf = s.open(name, text, language)
+        cursor = buf.end()
+        for ch in typed:
+            cursor = buf.insert(cursor, ch)
+            await asyncio.sleep(0.03)
+        asked = len(s.model.requests)
+        assert await s.model.asked_more_than(asked, 10), "no prediction after the edit pause"
+        for request in s.model.requests:
+            assert_fits_window(request)
         await s.alive()
