@@ -1076,6 +1076,8 @@ async def test_one_line_i18n_bundle_cursor_mid_line(tmp_path: Path, profile: str
         before, after = buf.text[cursor - 40 : cursor], buf.text[cursor : cursor + 40]
         assert before + '"保存 🚀",' + after in line, "the suggestion did not land at the cursor"
         assert_sees(request, before, after)
+        # A window cut inside the line must not cut a character (the file holds no U+FFFD).
+        assert "\ufffd" not in "".join(request.input_texts)
         assert_fits_window(request)
         assert_default_budget(request)
         await s.alive()
@@ -1166,4 +1168,23 @@ async def test_next_edit_window_around_a_giant_line_fits_the_window(
         assert await s.model.asked_more_than(asked, 10), "no prediction after the edit pause"
         for request in s.model.requests:
             assert_fits_window(request)
+        await s.alive()
+
+
+async def test_a_million_line_data_module(tmp_path: Path) -> None:
+    """A generated data table of 1,000,000 short lines (7 MB); the user edits line 500,000."""
+    text = "DATA = [\n" + "".join(f"    {i % 997},\n" for i in range(1_000_000)) + "]\n"
+    async with session(tmp_path, "42,") as s:
+        buf = s.open("table_data.py", text)
+        at = buf.offset(500_001, 0)
+        cursor = buf.insert(at, "    # the answer\n    \n") - 1
+        assert buf.position(cursor)[0] == 500_002
+        line, request = await s.inline(buf, cursor)
+        request = called(request)
+        assert line == "    42,"
+        assert_sees(
+            request, f"    {499_999 % 997},\n    # the answer\n    ", f"\n    {500_000 % 997},"
+        )
+        assert_fits_window(request)
+        assert_default_budget(request)
         await s.alive()
