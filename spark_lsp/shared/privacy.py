@@ -153,7 +153,35 @@ def redact_secrets(text: str) -> str:
     for literals, shape in _SECRET_SHAPES:
         if any(literal in text for literal in literals):
             text = shape.sub(_replace_shape, text)
+    if "-----END" in text:
+        text = _redact_key_tails(text)
     return _redact_assignments(text)
+
+
+#: A private key's END line, and a line of its base64 body, bare or quoted in code.
+_KEY_END = re.compile(r"""^[ \t]*["']?-----END [A-Z0-9 ]*PRIVATE KEY-----""", re.MULTILINE)
+_KEY_BODY_LINE = re.compile(r"""[ \t]*["'+]?[A-Za-z0-9+/]{16,}={0,2}(?:\\n)?["',+]*[ \t]*\r?\n?""")
+
+
+def _redact_key_tails(text: str) -> str:
+    """The tail of a key whose BEGIN line is in another piece (a window that starts inside the
+    key): the base64 lines right above an END line, and the END line. A whole block was
+    replaced already, BEGIN to END. Walks back line by line: linear, however much base64
+    a file holds."""
+    parts: list[str] = []
+    done = 0
+    for end in _KEY_END.finditer(text):
+        start = end.start()
+        while start > done:
+            above = text.rfind("\n", done, start - 1) + 1
+            if not _KEY_BODY_LINE.fullmatch(text, above, start):
+                break
+            start = above
+        if start < end.start():
+            parts += (text[done:start], REDACTED)
+            done = end.end()
+    parts.append(text[done:])
+    return "".join(parts)
 
 
 def holds_secret(text: str) -> bool:

@@ -80,6 +80,9 @@ SECRETS: list[tuple[str, str, str]] = [
     ("key", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N", "dozjgNryP4J3jVmNHl0w5N"),
     ("pem", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXk\n-----END OPENSSH PRIVATE KEY-----", "b3BlbnNzaC1rZXk"),
     ("pem", "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA", "MIIEpAIBAAKCAQEA"),
+    # a window or a piece that starts inside a key: its BEGIN line is in another message
+    ("pem", "MIIEpAIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\nVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n-----END RSA PRIVATE KEY-----", "VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u"),
+    ("pem", 'KEY = (\n    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW"\n    "-----END OPENSSH PRIVATE KEY-----"\n)', "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9u"),
 ]  # fmt: skip
 
 #: Lines that look like secrets to a careless pattern and are not.
