@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from spark_lsp.engine.debounce import related
 from spark_lsp.errors import SparkError, Superseded
 
 if TYPE_CHECKING:
@@ -46,10 +47,12 @@ async def more_suggestions(
 ) -> list[str | None]:
     """``count`` extra suggestions for ``query``, asked in parallel (each on a lane of its own,
     or a connection of its own where the server has no lanes). A newer explicit request for
-    the same document supersedes these; a failed one is just missing (the main one reports)."""
+    the same document supersedes these, and so does an edit of it (a client that does not
+    cancel the request would let them run to their end for nothing); a failed one is just
+    missing (the main one reports)."""
 
     async def one(number: int) -> str | None:
-        ticket = pipeline.supersession.begin(f"{query.uri}\0alternative {number}")
+        ticket = pipeline.supersession.begin(related(query.uri, f"alternative {number}"))
         try:
             return await pipeline.variant(query, alternative_note(number), ticket)
         except Superseded:

@@ -63,7 +63,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 
-__all__ = ["AdaptiveDelay", "Supersession", "Ticket"]
+__all__ = ["AdaptiveDelay", "Supersession", "Ticket", "related"]
 
 PAUSE_SECONDS = 1.0
 BUNCHED_GAP = 0.015
@@ -183,6 +183,13 @@ class AdaptiveDelay:
         return min(self._max, max(self._min, rhythm * RHYTHM_FACTOR * speed))
 
 
+def related(key: str, name: str) -> str:
+    """The key of request ``name`` that belongs to ``key``'s document beside its newest
+    request: a newer request for ``key`` does not supersede it, an edit does
+    (:meth:`Supersession.cancel_related`)."""
+    return f"{key}\0{name}"
+
+
 def _resolve(waiter: asyncio.Future[bool], value: bool) -> None:
     if not waiter.done():
         waiter.set_result(value)
@@ -286,6 +293,14 @@ class Supersession:
         ticket = self._current.pop(key, None)
         if ticket is not None:
             ticket._supersede()
+
+    def cancel_related(self, key: str) -> None:
+        """Supersede the requests begun under :func:`related` keys of ``key``: they belong to
+        its document without competing with its newest request (an explicit request's
+        alternatives), and an edit of the document makes them stale all the same."""
+        prefix = related(key, "")
+        for other in [k for k in self._current if k.startswith(prefix)]:
+            self.cancel(other)
 
     def __len__(self) -> int:
         return len(self._current)

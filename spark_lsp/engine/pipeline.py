@@ -140,10 +140,11 @@ class CompletionPipeline:
         self._session_arrived: asyncio.Event | None = None
 
     def note_edit(self, uri: str, doc: DocumentIndex | None = None) -> None:
-        """Feed the typing rhythm and drop a prefetch the edit makes useless; called on every
-        document change (``doc`` is the document after it)."""
+        """Feed the typing rhythm and drop a prefetch and alternatives the edit makes useless;
+        called on every document change (``doc`` is the document after it)."""
         self.delay.record_keystroke(uri)
         self.prefetcher.on_edit(uri, doc)
+        self.supersession.cancel_related(uri)
 
     def note_session(self) -> None:
         """The model session was (re)created: wake requests waiting for one."""

@@ -57,8 +57,9 @@ class EditCase:
 
 
 class _Stream:
-    def __init__(self, reply: str, status: str) -> None:
+    def __init__(self, reply: str, status: str, owner: CannedSession) -> None:
         self._reply = reply
+        self._owner = owner
         self.status = status
         self.incomplete_reason: str | None = "max_output_tokens" if status == "incomplete" else None
         # What the pipeline reads of a finished stream besides its text (ResponseStream's).
@@ -80,7 +81,8 @@ class _Stream:
         for work in self.sent_work:  # the request is "on the wire" once iterated
             work()
         for start in range(0, len(self._reply), PIECE_CHARS):
-            await asyncio.sleep(0)
+            await asyncio.sleep(self._owner.pause_s)
+            self._owner.pieces += 1
             yield self._reply[start : start + PIECE_CHARS]
 
     def __aiter__(self) -> AsyncIterator[str]:
@@ -88,18 +90,22 @@ class _Stream:
 
 
 class CannedSession:
-    """Stands in for :class:`ModelSession`: every response is ``reply``."""
+    """Stands in for :class:`ModelSession`: every response is ``reply``, a piece of
+    :data:`PIECE_CHARS` per ``pause_s`` (0: a turn of the event loop); ``pieces`` counts the
+    pieces handed out."""
 
     can_chain = False
 
-    def __init__(self, reply: str, status: str = "completed") -> None:
+    def __init__(self, reply: str, status: str = "completed", pause_s: float = 0.0) -> None:
         self.reply = reply
         self.status = status
+        self.pause_s = pause_s
+        self.pieces = 0
         self.requests: list[CreateRequest] = []
 
     def stream(self, request: CreateRequest, *, full_input: Any = None) -> _Stream:
         self.requests.append(request)
-        return _Stream(self.reply, self.status)
+        return _Stream(self.reply, self.status, self)
 
     async def complete(self, request: CreateRequest, *, resend: bool = True) -> str:
         self.requests.append(request)

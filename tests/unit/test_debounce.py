@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from spark_lsp.engine import debounce
-from spark_lsp.engine.debounce import AdaptiveDelay, Supersession
+from spark_lsp.engine.debounce import AdaptiveDelay, Supersession, related
 
 #: Generous bound for "returns early": far below the long delays used, far above CI jitter.
 EARLY = 2.0
@@ -333,3 +333,15 @@ async def test_race_ends_when_superseded() -> None:
     session.begin("doc")
     assert await asyncio.wait_for(racing, EARLY) is False
     assert await ticket.race(asyncio.sleep(0), None) is False
+
+
+def test_an_edit_supersedes_the_related_requests_of_its_document_only() -> None:
+    session = Supersession()
+    main = session.begin("file:///a.py")
+    alternative = session.begin(related("file:///a.py", "alternative 2"))
+    other_doc = session.begin(related("file:///a.py2", "alternative 2"))
+    newer = session.begin("file:///a.py")  # a newer request leaves the alternatives alone
+    assert main.superseded and not alternative.superseded
+    session.cancel_related("file:///a.py")
+    assert alternative.superseded
+    assert not newer.superseded and not other_doc.superseded
