@@ -358,6 +358,7 @@ class CompletionPipeline:
             self.cache.put(query.uri, accepted, target.after, text, "prefetch", parent)
         else:  # "nothing follows" answers the request after the accept too
             self.cache.put_nothing(query.uri, accepted, target.after, origin="prefetch")
+        self.stats.count("prefetch_ready")  # answered, whatever it said: cached for the accept
 
     async def variant(self, query: CompletionQuery, note: str, ticket: Ticket) -> str | None:
         """One more suggestion for an explicit request, for the user to cycle through.

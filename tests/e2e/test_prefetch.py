@@ -38,12 +38,11 @@ def request_calls(found: dict[str, int]) -> int:
 
 
 async def prefetched(editor: Editor, n: int) -> None:
-    """Wait until ``n`` prefetches have finished at the model server."""
+    """Wait until ``n`` prefetches are answered and cached (a request made while one is still
+    streaming joins its call instead: a shared call, not a prefetch hit)."""
     for _ in range(200):
         found = await counters(editor)
-        if found.get("prefetch_calls", 0) >= n and editor.model_calls() >= request_calls(
-            found
-        ) + found.get("prefetch_calls", 0):
+        if found.get("prefetch_ready", 0) >= n:
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"no prefetch: {await counters(editor)}")
