@@ -5,7 +5,8 @@ working-tree diff, the repository map) form stable prompt parts: they are recomp
 the index, the diff or the current file's imports move, and are byte-for-byte the same keystroke
 after keystroke, so the session warms them once and chains. Near ones (definitions of the names
 around the cursor, recent edits and visits in other files) ride in the volatile message. Every
-source skips excluded files, and the caller redacts everything before it is sent.
+source skips excluded files (checked when it is read, so a changed exclusion applies at once),
+and the privacy boundary (engine/boundary.py) redacts everything before it is sent.
 """
 
 from __future__ import annotations
