@@ -162,6 +162,17 @@ def fix_code_action_parsing(client: LanguageClient) -> None:
 NO_PREFETCH = {"completion": {"prefetchOnAccept": False}}
 
 
+def merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``, group by group: a test's ``{"completion": {...}}`` keeps
+    the harness's other ``completion`` defaults (the prefetch off, one alternative)."""
+    out = dict(base)
+    for key, value in over.items():
+        inner = out.get(key)
+        both = isinstance(inner, dict) and isinstance(value, dict)
+        out[key] = merged(inner, value) if both else value
+    return out
+
+
 async def start_editor(
     tmp_path: Path,
     engine: ScriptedEngine,
@@ -188,10 +199,9 @@ async def start_editor(
     reason (unless ``init_options`` sets it): an explicit request then makes one call, not three.
     """
     if not prefetch:
-        init_options = {**NO_PREFETCH, **(init_options or {})}
+        init_options = merged(NO_PREFETCH, init_options or {})
     if not alternatives:
-        init_options = dict(init_options or {})
-        init_options["completion"] = {"alternatives": 1, **init_options.get("completion", {})}
+        init_options = merged({"completion": {"alternatives": 1}}, init_options or {})
     model = ModelServer(ServerConfig(token=TOKEN, **(model_config or {})), engine)
     await model.start()
     # With an HTTP port, the editor is pointed at the HTTP base URL (a self-hosted server).
