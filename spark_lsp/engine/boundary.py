@@ -34,6 +34,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from spark_lsp.engine.breaker import wrapper_per_session
 from spark_lsp.engine.messages import EXCLUDED_NOTE, Refused
 from spark_lsp.engine.store import uri_to_path
 from spark_lsp.shared.privacy import ExclusionPolicy, redact_secrets
@@ -120,15 +121,5 @@ class PrivacyBoundary:
 def bounded(
     calls: Callable[[], ModelCalls | None], policy: Callable[[], ExclusionPolicy | None]
 ) -> Callable[[], PrivacyBoundary | None]:
-    """``calls`` behind the boundary: one wrapper per live session (anchors compare them)."""
-    wrapped: list[PrivacyBoundary] = []
-
-    def current() -> PrivacyBoundary | None:
-        inner = calls()
-        if inner is None:
-            return None
-        if not wrapped or wrapped[0].inner is not inner:
-            wrapped[:] = [PrivacyBoundary(inner, policy)]
-        return wrapped[0]
-
-    return current
+    """``calls`` behind the boundary."""
+    return wrapper_per_session(calls, lambda inner: PrivacyBoundary(inner, policy))

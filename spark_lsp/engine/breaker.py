@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from spark_lsp.errors import (
     ModelRequestError,
@@ -34,6 +34,9 @@ THRESHOLD = 3
 #: The first back-off; each failed trial doubles it, up to ``MAX_COOLDOWN_S``.
 COOLDOWN_S = 20.0
 MAX_COOLDOWN_S = 300.0
+
+_Inner = TypeVar("_Inner")
+_Wrapper = TypeVar("_Wrapper")
 
 
 class CircuitOpen(ModelUnavailable):
@@ -305,15 +308,23 @@ class GuardedSession:
 def guarded(
     session: Callable[[], ModelSession | None], breaker: CircuitBreaker
 ) -> Callable[[], GuardedSession | None]:
-    """``session`` behind ``breaker``: one wrapper per live session (anchors compare them)."""
-    wrapped: list[GuardedSession] = []
+    """``session`` behind ``breaker``."""
+    return wrapper_per_session(session, lambda inner: GuardedSession(inner, breaker))
 
-    def current() -> GuardedSession | None:
+
+def wrapper_per_session(
+    session: Callable[[], _Inner | None], wrap: Callable[[_Inner], _Wrapper]
+) -> Callable[[], _Wrapper | None]:
+    """``wrap`` of the live session, made again only when the session changes: one wrapper
+    per live session, since anchors compare the sessions they were warmed on."""
+    made: list[tuple[_Inner, _Wrapper]] = []
+
+    def current() -> _Wrapper | None:
         inner = session()
         if inner is None:
             return None
-        if not wrapped or wrapped[0].inner is not inner:
-            wrapped[:] = [GuardedSession(inner, breaker)]
-        return wrapped[0]
+        if not made or made[0][0] is not inner:
+            made[:] = [(inner, wrap(inner))]
+        return made[0][1]
 
     return current

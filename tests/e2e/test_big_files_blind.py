@@ -450,6 +450,31 @@ def called(request: EngineRequest | None) -> EngineRequest:
     return request
 
 
+async def completes_within_budget(
+    s: Session, buf: Buffer, at: int, expected: str, *seen: str
+) -> None:
+    """Ask at ``at``: the line becomes ``expected``, the model saw ``seen`` around the cursor,
+    the prompt fits the window and the default budget, and the server still answers."""
+    line, request = await s.inline(buf, at)
+    received = called(request)
+    assert line == expected
+    assert_sees(received, *seen)
+    assert_fits_window(received)
+    assert_default_budget(received)
+    await s.alive()
+
+
+async def suggested_at_line_end(s: Session, buf: Buffer, at: int, suggestion: str) -> EngineRequest:
+    """Ask at ``at``, the end of its line: ``suggestion`` goes in there, and the model saw that
+    line and the next one. Returns the request the model received."""
+    line, request = await s.inline(buf, at)
+    received = called(request)
+    here = buf.line_at(at)
+    assert_placed(line, here, len(here), suggestion)
+    assert_sees(received, here, "\n" + buf.line_at(at + 1))
+    return received
+
+
 # --- the cases ----------------------------------------------------------------------------
 
 
@@ -462,23 +487,25 @@ async def test_128k_module_typing_a_function_at_the_end(tmp_path: Path) -> None:
             "\n\ndef spark_big_total(values):\n    total = 0\n    for v in values:\n"
             "        total += v\n    return tot",
         )
-        line, request = await s.inline(buf, cursor)
-        request = called(request)
-        assert line == "    return total"
-        assert_sees(request, "        total += v\n    return tot")
-        assert_fits_window(request)
-        assert_default_budget(request)
-        await s.alive()
+        await completes_within_budget(
+            s, buf, cursor,
+            "    return total",
+            "        total += v\n    return tot",
+        )
 
 
+@pytest.mark.parametrize("transport", ["websocket", "http"])
 async def test_300k_module_with_the_largest_context_setting_fits_the_window(
-    tmp_path: Path,
+    tmp_path: Path, transport: str
 ) -> None:
     """~300k tokens, ``contextTokens`` at its maximum: the prompt must still fit 128k with the
-    output budget, and hold the line typed in the middle of the file."""
-    # The harness's "no prefetch" lives under "completion" too (its merge is shallow).
+    output budget, and hold the line typed in the middle of the file; also over a self-hosted
+    server without WebSocket mode (HTTP: the whole prompt every time)."""
     options = {"completion": {"contextTokens": 126_000, "prefetchOnAccept": False}}
-    async with session(tmp_path, "total(values)", init_options=options) as s:
+    model_config = {"http_port": 0} if transport == "http" else None
+    async with session(
+        tmp_path, "total(values)", init_options=options, model_config=model_config
+    ) as s:
         text = stdlib_text(300_000)
         buf = s.open("huge_module.py", text)
         middle = text.index("\n\n\ndef ", len(text) // 2) + 1
@@ -640,10 +667,7 @@ async def test_paste_of_100k_tokens_in_one_change(tmp_path: Path) -> None:
         # Deep inside the pasted text: the model sees that place, as the editor has it.
         s.model.answer("  # checked")
         deep = buf.text.index("\n", len(buf.text) // 2)
-        line, request = await s.inline(buf, deep)
-        request = called(request)
-        assert_placed(line, buf.line_at(deep), len(buf.line_at(deep)), "# checked")
-        assert_sees(request, buf.line_at(deep), "\n" + buf.line_at(deep + 1))
+        request = await suggested_at_line_end(s, buf, deep, "# checked")
         assert_fits_window(request)
         assert_default_budget(request)
         await s.alive()
@@ -680,10 +704,7 @@ async def test_delete_everything_then_undo(tmp_path: Path) -> None:
         await step(s.editor.inline(buf.uri, 0, 0, invoked=True))
         buf.insert(0, text)
         deep = text.index("\n", len(text) * 3 // 4)
-        line, request = await s.inline(buf, deep)
-        request = called(request)
-        assert_placed(line, buf.line_at(deep), len(buf.line_at(deep)), "# ok")
-        assert_sees(request, buf.line_at(deep), "\n" + buf.line_at(deep + 1))
+        request = await suggested_at_line_end(s, buf, deep, "# ok")
         assert_fits_window(request)
         assert_default_budget(request)
         await s.alive()
@@ -703,13 +724,12 @@ async def test_edits_at_the_very_start_and_the_very_end(tmp_path: Path) -> None:
         assert_sees(request, "\nprint(main_")
         s.model.answer(" -- spark")
         at = len(header) - 1
-        line, request = await s.inline(buf, at)
-        request = called(request)
-        assert line == "# generated header -- spark"
-        assert_sees(request, header[:-1], "\n" + text.split("\n", 1)[0])
-        assert_fits_window(request)
-        assert_default_budget(request)
-        await s.alive()
+        await completes_within_budget(
+            s, buf, at,
+            "# generated header -- spark",
+            header[:-1],
+            "\n" + text.split("\n", 1)[0],
+        )
 
 
 async def test_several_big_files_open(tmp_path: Path) -> None:
@@ -758,10 +778,7 @@ async def test_changes_past_the_end_clamp_like_the_editor(tmp_path: Path) -> Non
         buf.replace_raw((lines + 50, 0, lines + 50, 0), "\ntail_value = 1")
         buf.replace_raw((10, 10_000, 10, 10_000), "  # tail of line 10")
         end_of_10 = buf.offset(10, 10_000)
-        line, request = await s.inline(buf, end_of_10)
-        request = called(request)
-        assert_placed(line, buf.line_at(end_of_10), len(buf.line_at(end_of_10)), "# seen")
-        assert_sees(request, buf.line_at(end_of_10), "\n" + buf.line_at(end_of_10 + 1))
+        await suggested_at_line_end(s, buf, end_of_10, "# seen")
         s.model.answer(" + 1")
         line, request = await s.inline(buf, buf.end())
         request = called(request)
@@ -890,13 +907,11 @@ async def test_sql_dump_with_very_long_lines(tmp_path: Path) -> None:
     async with session(tmp_path, "ers WHERE age > 30;") as s:
         buf = s.open("dump.sql", text, "sql")
         cursor = buf.insert(buf.end(), "\nSELECT COUNT(*) FROM us")
-        line, request = await s.inline(buf, cursor)
-        request = called(request)
-        assert line == "SELECT COUNT(*) FROM users WHERE age > 30;"
-        assert_sees(request, "\nSELECT COUNT(*) FROM us")
-        assert_fits_window(request)
-        assert_default_budget(request)
-        await s.alive()
+        await completes_within_budget(
+            s, buf, cursor,
+            "SELECT COUNT(*) FROM users WHERE age > 30;",
+            "\nSELECT COUNT(*) FROM us",
+        )
 
 
 async def test_unicode_line_separators_are_not_line_breaks(tmp_path: Path) -> None:
@@ -910,13 +925,11 @@ async def test_unicode_line_separators_are_not_line_breaks(tmp_path: Path) -> No
         buf = s.open("separators.py", text)
         last_odd = text.index(odd.format(len(chunks) // 2))
         cursor = buf.insert(last_odd + len(odd.format(len(chunks) // 2)), "value = do_")
-        line, request = await s.inline(buf, cursor)
-        request = called(request)
-        assert line == "value = do_lookup()"
-        assert_sees(request, odd.format(len(chunks) // 2) + "value = do_")
-        assert_fits_window(request)
-        assert_default_budget(request)
-        await s.alive()
+        await completes_within_budget(
+            s, buf, cursor,
+            "value = do_lookup()",
+            odd.format(len(chunks) // 2) + "value = do_",
+        )
 
 
 async def test_big_files_restored_at_start_up_before_the_model_is_ready(tmp_path: Path) -> None:
@@ -926,13 +939,7 @@ async def test_big_files_restored_at_start_up_before_the_model_is_ready(tmp_path
         buffers = [s.open(f"restored_{n}.py", stdlib_text(128_000, skip=n)) for n in range(3)]
         buf = buffers[-1]
         cursor = buf.insert(buf.end(), "\nstate = wait_")
-        line, request = await s.inline(buf, cursor)
-        request = called(request)
-        assert line == "state = wait_ready()"
-        assert_sees(request, "\nstate = wait_")
-        assert_fits_window(request)
-        assert_default_budget(request)
-        await s.alive()
+        await completes_within_budget(s, buf, cursor, "state = wait_ready()", "\nstate = wait_")
 
 
 def protobuf_go(messages: int) -> str:
@@ -963,13 +970,12 @@ async def test_generated_protobuf_go_file_with_tabs(tmp_path: Path) -> None:
         cursor = buf.insert(at, "func (x *Message0699) Label() string {\n\treturn x.\n}\n\n") - len(
             "\n}\n\n"
         )
-        line, request = await s.inline(buf, cursor)
-        request = called(request)
-        assert line == "\treturn x.Name"
-        assert_sees(request, "Label() string {\n\treturn x.", "\n}\n")
-        assert_fits_window(request)
-        assert_default_budget(request)
-        await s.alive()
+        await completes_within_budget(
+            s, buf, cursor,
+            "\treturn x.Name",
+            "Label() string {\n\treturn x.",
+            "\n}\n",
+        )
 
 
 async def test_accept_then_next_suggestion_with_the_default_prefetch(tmp_path: Path) -> None:
@@ -1024,26 +1030,6 @@ async def test_accept_then_next_suggestion_with_the_default_prefetch(tmp_path: P
         await s.alive()
     finally:
         await stop_editor(editor)
-
-
-async def test_http_endpoint_300k_file_largest_context_fits_the_window(tmp_path: Path) -> None:
-    """A self-hosted server without WebSocket mode (HTTP: the whole prompt every time), a
-    ~300k-token file and ``contextTokens`` at its maximum: the prompt still fits 128k."""
-    options = {"completion": {"contextTokens": 126_000, "prefetchOnAccept": False}}
-    async with session(
-        tmp_path, "total(values)", init_options=options, model_config={"http_port": 0}
-    ) as s:
-        text = stdlib_text(300_000)
-        buf = s.open("huge_http.py", text)
-        middle = text.index("\n\n\ndef ", len(text) // 3) + 1
-        cursor = buf.insert(middle, "\nvalue = compute_")
-        line, request = await s.inline(buf, cursor)
-        request = called(request)
-        assert line == "value = compute_total(values)"
-        assert_sees(request, "\nvalue = compute_", "\n")
-        assert_fits_window(request)
-        assert prompt_tokens(request) > 60_000, "the large context setting was not used at all"
-        await s.alive()
 
 
 def i18n_bundle(size: int) -> str:

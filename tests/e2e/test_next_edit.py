@@ -189,19 +189,26 @@ async def test_a_client_that_did_not_opt_in_never_gets_the_notification(tmp_path
         await stop_editor(editor)
 
 
+async def typed_s_after_return(editor: Editor) -> str:
+    """Open ``total.py`` with an empty ``return``, type ``s`` after it, and wait for the one
+    prediction (``sum(items)``) to be ready; returns the document's URI."""
+    uri = editor.open("total.py", "def total(items):\n    return \n")
+    change(editor, uri, (1, 11, 1, 11), "s")
+    for _ in range(200):
+        counters = (await editor.stats())["nextEdit"]["counters"]
+        if counters.get("proposals"):
+            break
+        await asyncio.sleep(0.02)
+    assert counters.get("proposals") == 1, counters
+    return uri
+
+
 async def test_an_insertion_at_the_cursor_is_an_ordinary_inline_item(tmp_path: Path) -> None:
-    source = "def total(items):\n    return \n"
     reply = "def total(items):\n    return sum(items)\n"
     editor = await opened(tmp_path, next_edit_engine(reply))
     try:
         seen = notifications(editor)
-        uri = editor.open("total.py", source)
-        change(editor, uri, (1, 11, 1, 11), "s")
-        for _ in range(200):
-            counters = (await editor.stats())["nextEdit"]["counters"]
-            if counters.get("proposals"):
-                break
-            await asyncio.sleep(0.02)
+        uri = await typed_s_after_return(editor)
         items = await editor.inline(uri, 1, 12)
         assert [item.insert_text for item in items] == ["um(items)"]
         assert seen == [], "an insertion at the cursor is ghost text, not a next-edit proposal"
@@ -215,7 +222,6 @@ async def test_an_insertion_at_the_cursor_is_a_completion_item_without_inline_co
     """A client without ghost text (Eglot, Helix, JetBrains) that opted in gets the ready
     insertion from ``textDocument/completion``, as the inline client gets it as ghost text:
     not announced (it is no next-edit proposal), and not asked of the model a second time."""
-    source = "def total(items):\n    return \n"
     reply = "def total(items):\n    return sum(items)\n"
     editor = await start_editor(
         tmp_path, next_edit_engine(reply), profile="eglot", init_options=OPT_IN
@@ -223,14 +229,7 @@ async def test_an_insertion_at_the_cursor_is_a_completion_item_without_inline_co
     try:
         await editor.wait_state("ready")
         seen = notifications(editor)
-        uri = editor.open("total.py", source)
-        change(editor, uri, (1, 11, 1, 11), "s")
-        for _ in range(200):
-            counters = (await editor.stats())["nextEdit"]["counters"]
-            if counters.get("proposals"):
-                break
-            await asyncio.sleep(0.02)
-        assert counters.get("proposals") == 1, counters
+        uri = await typed_s_after_return(editor)
         calls = editor.model_calls()
         result = await editor.client.text_document_completion_async(
             types.CompletionParams(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,37 +15,19 @@ from spark_lsp.engine.prompts import COMPLETION_INSTRUCTIONS, EDIT_INSTRUCTIONS
 from spark_lsp.model.protocol import CreateRequest
 from spark_lsp.shared.privacy import REDACTED, ExclusionPolicy
 from spark_lsp.shared.prompt_format import CURSOR
+from tests.corpus.harness import CannedSession
 
 KEY = "sk-proj-AbCdEfGhIjKlMnOpQrStUvWx0123456789"
 PASSWORD_LINE = 'DB_PASSWORD = "hunter2secret"\n'
 
 
-class Stream:
-    status = "completed"
-    incomplete_reason = None
-    response_id = "resp_1"
-    chained = False
-    bytes_sent = 0
-
-    async def __aenter__(self) -> Stream:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-    def __aiter__(self) -> AsyncIterator[str]:
-        return self._deltas()
-
-    async def _deltas(self) -> AsyncIterator[str]:
-        yield "ok"
-
-
-class Recorder:
+class Recorder(CannedSession):
     """A session that records what reaches it: (method, request, full_input)."""
 
     can_chain = True
 
     def __init__(self) -> None:
+        super().__init__("ok")
         self.sent: list[tuple[str, CreateRequest, tuple[str, ...] | None]] = []
 
     def anchor_state(self, anchor_id: str) -> str:
@@ -53,9 +35,9 @@ class Recorder:
 
     def stream(
         self, request: CreateRequest, *, full_input: tuple[str, ...] | None = None
-    ) -> Stream:
+    ) -> Any:
         self.sent.append(("stream", request, full_input))
-        return Stream()
+        return super().stream(request, full_input=full_input)
 
     async def complete(self, request: CreateRequest, *, resend: bool = True) -> str:
         self.sent.append(("complete", request, None))
