@@ -21,7 +21,7 @@ import time
 from benchmarks.common import summary, table
 from spark_lsp.engine.documents import DocumentIndex
 from spark_lsp.engine.grammars import GRAMMARS, language_for
-from spark_lsp.engine.pipeline import completion_context
+from spark_lsp.engine.pipeline import cursor_lines
 from spark_lsp.engine.postprocess import is_complete, postprocess
 from spark_lsp.engine.query import CompletionQuery
 from spark_lsp.engine.tokens import TokenCounter
@@ -76,7 +76,7 @@ def one_completion(query: CompletionQuery, reply: str) -> tuple[float, float]:
     wall clock, and this thread's CPU time (what the filters cost on a machine that other
     processes also load)."""
     started, cpu = time.perf_counter(), time.thread_time()
-    ctx = completion_context(query, multiline=True)
+    ctx = cursor_lines(query).judged(multiline=True)
     for end in range(PIECE, len(reply) + PIECE, PIECE):
         if is_complete(reply[:end], ctx):
             reply = reply[:end]

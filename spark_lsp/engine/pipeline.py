@@ -540,11 +540,6 @@ def _cache_key_parts(query: CompletionQuery) -> tuple[str, str]:
     return doc.text_around(line, column, BEFORE_CHARS, AFTER_CHARS)
 
 
-def completion_context(query: CompletionQuery, *, multiline: bool) -> CompletionContext:
-    """What the filters need to know about the text around the cursor."""
-    return cursor_lines(query).judged(multiline=multiline)
-
-
 @dataclass(frozen=True, slots=True)
 class CursorLines:
     """The lines around the cursor, copied out of the document (which moves on as keys come).

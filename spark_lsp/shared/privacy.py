@@ -173,7 +173,7 @@ def _redact_key_tails(text: str) -> str:
     for end in _KEY_END.finditer(text):
         start = end.start()
         while start > done:
-            above = text.rfind("\n", done, start - 1) + 1
+            above = max(done, text.rfind("\n", done, start - 1) + 1)
             if not _KEY_BODY_LINE.fullmatch(text, above, start):
                 break
             start = above
